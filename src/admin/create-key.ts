@@ -1,0 +1,56 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import type { KeyRow, KeySecretRow } from "../db/schema";
+import { generateKey, hashKey, newId, parseKey } from "../keys/format";
+import { insertKey } from "../keys/store";
+import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { CreateKeyBody, CreatedKeySchema, toKeyObject } from "./key-object";
+
+export const createKeyRoute = createRoute({
+  method: "post",
+  path: "/admin/keys",
+  tags: ["Keys"],
+  summary: "Create a key",
+  description: "The plaintext key is in this response only; the gateway stores its SHA-256.",
+  security: adminSecurity,
+  request: { body: { required: true, content: { "application/json": { schema: CreateKeyBody } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: CreatedKeySchema } } },
+    ...adminErrors,
+  },
+});
+
+export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const now = Date.now();
+  const plaintext = generateKey(body.prefix ?? c.var.config.keyPrefix);
+  const key: KeyRow = {
+    id: newId("key"),
+    name: body.name,
+    owner: body.owner ?? null,
+    prefix: parseKey(plaintext)!.prefix,
+    scopes: body.scopes ?? [],
+    rateLimits: body.rateLimits ?? [],
+    quota: body.quota ?? null,
+    ipAllowlist: body.ipAllowlist ?? [],
+    metadata: body.metadata ?? {},
+    enabled: body.enabled ?? true,
+    expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+    createdAt: now,
+    updatedAt: now,
+    revokedAt: null,
+    lastUsedAt: null,
+    version: 1,
+  };
+  const secret: KeySecretRow = {
+    id: newId("sec"),
+    keyId: key.id,
+    hash: await hashKey(plaintext),
+    start: parseKey(plaintext)!.start,
+    createdAt: now,
+    expiresAt: null,
+  };
+  await insertKey(database(c.env.DB), key, secret);
+  return c.json({ key: plaintext, ...toKeyObject(key, [secret]) }, 201);
+};

@@ -1,0 +1,111 @@
+import { z } from "@hono/zod-openapi";
+import { KEY_PREFIX_PATTERN, rateLimitsSchema } from "../config/schema";
+import type { KeyRow, KeySecretRow } from "../db/schema";
+import { parseIpRange } from "../keys/ip";
+
+const MAX_METADATA_BYTES = 4096;
+
+const isoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
+
+export const RateLimitSchema = z
+  .object({
+    name: z.string().openapi({ example: "minute" }),
+    limit: z.number().int().openapi({ example: 100 }),
+    window: z.number().int().openapi({ description: "Seconds.", example: 60 }),
+  })
+  .openapi("RateLimit");
+
+export const QuotaSchema = z
+  .object({
+    limit: z.number().int().min(1).max(1_000_000_000_000),
+    period: z.enum(["day", "month", "total"]),
+  })
+  .strict()
+  .openapi("Quota");
+
+/** Fields a create or update may set. */
+export const keyFields = {
+  name: z.string().min(1).max(200).openapi({ example: "Acme production" }),
+  owner: z.string().min(1).max(200).openapi({ description: "A user id for personal keys, an app id for service keys.", example: "acme" }),
+  scopes: z.array(z.string().min(1).max(100)).max(100).openapi({ example: ["read", "write"] }),
+  expiresAt: isoTime,
+  rateLimits: rateLimitsSchema.openapi({ type: "array", items: { $ref: "#/components/schemas/RateLimit" } }),
+  quota: QuotaSchema,
+  ipAllowlist: z
+    .array(z.string().refine((entry) => parseIpRange(entry) !== undefined, "must be an IPv4/IPv6 address or CIDR"))
+    .max(100)
+    .openapi({ example: ["203.0.113.0/24", "2001:db8::/32"] }),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine((value) => new TextEncoder().encode(JSON.stringify(value)).byteLength <= MAX_METADATA_BYTES, "must be at most 4 KiB of JSON"),
+  enabled: z.boolean(),
+};
+
+export const CreateKeyBody = z
+  .object({
+    name: keyFields.name,
+    owner: keyFields.owner.optional(),
+    prefix: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").optional().openapi({ example: "gk_live" }),
+    scopes: keyFields.scopes.optional(),
+    expiresAt: keyFields.expiresAt.optional(),
+    rateLimits: keyFields.rateLimits.optional(),
+    quota: keyFields.quota.optional(),
+    ipAllowlist: keyFields.ipAllowlist.optional(),
+    metadata: keyFields.metadata.optional(),
+    enabled: keyFields.enabled.optional(),
+  })
+  .strict()
+  .openapi("CreateKey");
+
+export const KeyObjectSchema = z
+  .object({
+    id: z.string().openapi({ example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
+    name: z.string(),
+    owner: z.string().nullable(),
+    start: z.string().openapi({ description: "Prefix and first 4 body characters of the current secret.", example: "gk_live_4Fz9" }),
+    scopes: z.array(z.string()),
+    rateLimits: z.array(RateLimitSchema),
+    quota: QuotaSchema.nullable(),
+    ipAllowlist: z.array(z.string()),
+    metadata: z.record(z.string(), z.unknown()),
+    enabled: z.boolean(),
+    expiresAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable(),
+  })
+  .openapi("Key");
+
+export const CreatedKeySchema = KeyObjectSchema.extend({
+  key: z.string().openapi({ description: "The plaintext key. Shown only in this response.", example: "gk_live_…" }),
+}).openapi("CreatedKey");
+
+export type KeyObject = z.infer<typeof KeyObjectSchema>;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** The newest secret is the one a key presents today; its start is the key's display start. */
+export function currentSecret(secrets: KeySecretRow[]): KeySecretRow | undefined {
+  return secrets.reduce<KeySecretRow | undefined>((newest, s) => (!newest || s.createdAt >= newest.createdAt ? s : newest), undefined);
+}
+
+export function toKeyObject(key: KeyRow, secrets: KeySecretRow[]): KeyObject {
+  return {
+    id: key.id,
+    name: key.name,
+    owner: key.owner,
+    start: currentSecret(secrets)?.start ?? "",
+    scopes: key.scopes,
+    rateLimits: key.rateLimits,
+    quota: key.quota ?? null,
+    ipAllowlist: key.ipAllowlist,
+    metadata: key.metadata,
+    enabled: key.enabled,
+    expiresAt: iso(key.expiresAt),
+    createdAt: iso(key.createdAt)!,
+    updatedAt: iso(key.updatedAt)!,
+    revokedAt: iso(key.revokedAt),
+    lastUsedAt: iso(key.lastUsedAt),
+  };
+}

@@ -1,0 +1,14 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { loadConfig } from "./settings";
+
+/** Puts the validated config on the context; a bad config answers 503 naming the field. */
+export function gatewayConfig() {
+  return createMiddleware<AppEnv>(async function gatewayConfig(c, next) {
+    const result = loadConfig(c.env);
+    if (!result.ok) throw new GatewayError("gateway_misconfigured", result.detail);
+    c.set("config", result.config);
+    await next();
+  });
+}

@@ -1,0 +1,89 @@
+import { z } from "@hono/zod-openapi";
+
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+export const LIMIT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
+/** One year: the longest sliding window a limit may have. */
+export const MAX_WINDOW_SECONDS = 31_536_000;
+
+export const rateLimitSchema = z
+  .object({
+    name: z.string().regex(LIMIT_NAME_PATTERN, "1-32 characters of A-Z a-z 0-9 _ . -"),
+    limit: z.number().int().min(1).max(1_000_000_000),
+    window: z.number().int().min(1).max(MAX_WINDOW_SECONDS),
+  })
+  .strict();
+
+export type RateLimitSpec = z.infer<typeof rateLimitSchema>;
+
+export const rateLimitsSchema = z
+  .array(rateLimitSchema)
+  .max(8)
+  .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique");
+
+const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"] as const;
+
+const upstreamSchema = z.string().refine((value) => {
+  if (value.startsWith("service:")) return /^service:[A-Za-z_][A-Za-z0-9_]*$/.test(value);
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || url.protocol === "http:") && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
+}, "must be an https:// (or http://) origin with an optional base path, or service:<BINDING>");
+
+export const routeSchema = z
+  .object({
+    path: z
+      .string()
+      .regex(/^\/[^*?#]*\*?$/, 'must start with "/" and may end with "*" (prefix match)'),
+    upstream: upstreamSchema,
+    stripPrefix: z.boolean().default(false),
+    auth: z.enum(["required", "optional", "none"]).default("required"),
+    scopes: z.array(z.string().min(1).max(100)).default([]),
+    methods: z
+      .array(z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)))
+      .min(1)
+      .optional(),
+    rateLimits: rateLimitsSchema.default([]),
+    cost: z.number().int().min(1).max(1_000_000).default(1),
+    timeoutMs: z.number().int().min(1).max(300_000).default(30_000),
+    maxBodyBytes: z.number().int().min(0).optional(),
+    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a header name"), z.string()).default({}),
+    onLimiterError: z.enum(["closed", "open"]).default("closed"),
+  })
+  .strict();
+
+export type RouteConfig = z.infer<typeof routeSchema>;
+
+export const credentialSourceSchema = z
+  .string()
+  .regex(/^(authorization:[A-Za-z][A-Za-z0-9-]*|header:[A-Za-z0-9-]+|query:[A-Za-z0-9_.-]+)$/, 'use "authorization:<scheme>", "header:<name>" or "query:<name>"');
+
+export const DEFAULT_CREDENTIAL_SOURCES = ["authorization:api-key", "authorization:bearer", "header:x-api-key"];
+
+/** A positive integer from a TOML number or a `--var` string. */
+const positiveInt = (fallback: number, max: number) =>
+  z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().min(1).max(max)).default(fallback);
+
+/** A JSON value that may arrive parsed (TOML table) or as a JSON string (`--var`, dashboard). */
+const jsonOrValue = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => {
+    if (typeof value !== "string") return value;
+    try {
+      return JSON.parse(value);
+    } catch {
+      return Symbol.for("invalid JSON");
+    }
+  }, schema);
+
+export const settingsSchema = z.object({
+  KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
+  GATEWAY_REALM: z.string().regex(/^[\x20-\x7e]{1,100}$/).refine((s) => !s.includes('"'), "no quotes").default("gateway"),
+  GATEWAY_ROUTES: jsonOrValue(z.array(routeSchema, "must be an array of route tables (or its JSON)")),
+  CREDENTIAL_SOURCES: jsonOrValue(z.array(credentialSourceSchema).min(1)).default(DEFAULT_CREDENTIAL_SOURCES),
+  KEY_CACHE_TTL_SECONDS: positiveInt(60, 3600),
+  KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;

@@ -1,0 +1,108 @@
+import type { z } from "zod";
+import { settingsSchema, type Settings } from "./schema";
+import { compileRoute, Router, type Route } from "./routes";
+
+export type CredentialSource =
+  | { kind: "authorization"; scheme: string }
+  | { kind: "header"; name: string }
+  | { kind: "query"; name: string };
+
+export interface GatewayConfig {
+  keyPrefix: string;
+  realm: string;
+  credentialSources: CredentialSource[];
+  keyCache: { ttlMs: number; maxEntries: number };
+  routes: Route[];
+  router: Router;
+}
+
+export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; detail: string };
+
+/** `GATEWAY_ROUTES[2].headers.Authorization` from a zod issue path. */
+function fieldName(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>(
+    (name, part) => (typeof part === "number" ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
+    "",
+  );
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const field = fieldName(issue.path);
+      const message =
+        issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
+      return field ? `${field}: ${message}` : message;
+    })
+    .join("; ");
+}
+
+const SECRET_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function parseCredentialSource(source: string): CredentialSource {
+  const [kind, value = ""] = source.split(":", 2) as [string, string];
+  if (kind === "authorization") return { kind, scheme: value.toLowerCase() };
+  if (kind === "header") return { kind, name: value.toLowerCase() };
+  return { kind: "query", name: value };
+}
+
+/** Validates vars and secrets into a config; every problem names its field. */
+export function buildConfig(env: Record<string, unknown>): ConfigResult {
+  const parsed = settingsSchema.safeParse(env);
+  if (!parsed.success) return { ok: false, detail: describeIssues(parsed.error) };
+  const settings: Settings = parsed.data;
+
+  const problems: string[] = [];
+  const routes = settings.GATEWAY_ROUTES.map((route, index) => {
+    const field = `GATEWAY_ROUTES[${index}]`;
+    const headers = Object.entries(route.headers).map(([name, template]) => {
+      const value = template.replace(SECRET_REFERENCE, (_, secret: string) => {
+        const resolved = env[secret];
+        if (typeof resolved !== "string") {
+          problems.push(`${field}.headers.${name}: secret ${secret} is not set`);
+          return "";
+        }
+        return resolved;
+      });
+      return [name, value] as const;
+    });
+    if (route.upstream.startsWith("service:")) {
+      const binding = route.upstream.slice("service:".length);
+      const fetcher = env[binding] as { fetch?: unknown } | undefined;
+      if (typeof fetcher?.fetch !== "function") problems.push(`${field}.upstream: no service binding named ${binding}`);
+    }
+    return compileRoute(route, headers);
+  });
+  const seen = new Set<string>();
+  routes.forEach((route, index) => {
+    if (seen.has(route.path)) problems.push(`GATEWAY_ROUTES[${index}].path: duplicate path ${route.path}`);
+    if (route.path.startsWith("/_gateway")) problems.push(`GATEWAY_ROUTES[${index}].path: /_gateway/ is reserved`);
+    seen.add(route.path);
+  });
+  if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
+
+  return {
+    ok: true,
+    config: {
+      keyPrefix: settings.KEY_PREFIX,
+      realm: settings.GATEWAY_REALM,
+      credentialSources: settings.CREDENTIAL_SOURCES.map(parseCredentialSource),
+      keyCache: { ttlMs: settings.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: settings.KEY_CACHE_MAX_ENTRIES },
+      routes,
+      router: new Router(routes),
+    },
+  };
+}
+
+const built = new WeakMap<object, ConfigResult>();
+
+/** Config is built once per env object (once per isolate in production) and a failure logged once. */
+export function loadConfig(env: object): ConfigResult {
+  let result = built.get(env);
+  if (!result) {
+    result = buildConfig(env as Record<string, unknown>);
+    if (!result.ok) console.error(`gateway_misconfigured: ${result.detail}`);
+    built.set(env, result);
+  }
+  return result;
+}

@@ -1,0 +1,29 @@
+import { z } from "@hono/zod-openapi";
+import { ERRORS } from "../errors";
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "/_gateway/docs#error-invalid_request" }),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.enum(Object.keys(ERRORS) as [keyof typeof ERRORS, ...(keyof typeof ERRORS)[]]),
+    requestId: z.string(),
+  })
+  .openapi("Problem");
+
+const problem = (description: string) => ({
+  description,
+  content: { "application/problem+json": { schema: ProblemSchema } },
+});
+
+/** Error responses every admin route can give. */
+export const adminErrors = {
+  400: problem("Invalid request: `detail` names each bad field."),
+  401: problem("Missing or wrong admin token."),
+  503: problem("Gateway misconfigured (no ADMIN_TOKEN) or the key's Durable Object unreachable."),
+} as const;
+
+export const notFoundError = { 404: problem("No key with that id.") } as const;
+
+export const adminSecurity = [{ adminToken: [] }];

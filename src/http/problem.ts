@@ -1,0 +1,48 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../env";
+import { GatewayError, problemResponse, type ErrorCode } from "../errors";
+import { rateLimitHeaders } from "../ratelimit/decision";
+
+const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "invalid_request",
+  401: "invalid_key",
+  404: "not_found",
+  405: "method_not_allowed",
+  413: "payload_too_large",
+};
+
+function requestIdOf(c: Context<AppEnv>): string {
+  return c.get("requestId") ?? crypto.randomUUID();
+}
+
+/** The one place errors become responses: problem+json, no stack or exception text on a 5xx. */
+export function renderError(error: Error, c: Context<AppEnv>): Response {
+  const requestId = requestIdOf(c);
+  let code: ErrorCode;
+  let detail: string;
+  const headers: Record<string, string> = {};
+  if (error instanceof GatewayError) {
+    code = error.code;
+    detail = error.detail;
+    Object.assign(headers, error.headers);
+  } else if (error instanceof HTTPException && STATUS_CODES[error.status]) {
+    code = STATUS_CODES[error.status]!;
+    detail = error.status >= 500 ? "" : error.message;
+  } else {
+    console.error(`internal_error ${requestId}: ${error.stack ?? String(error)}`);
+    code = "internal_error";
+    detail = "";
+  }
+  if (error.cause && code !== "internal_error") console.warn(`${code} ${requestId}: ${String(error.cause)}`);
+  if (code.endsWith("_key") && !headers["www-authenticate"]) {
+    headers["www-authenticate"] = `api-key realm="${c.get("config")?.realm ?? "gateway"}"`;
+  }
+  const limits = c.get("limits");
+  if (limits && !headers["ratelimit"]) Object.assign(headers, rateLimitHeaders(limits));
+  return problemResponse(code, detail || "The gateway could not complete the request.", requestId, headers);
+}
+
+export function notFound(c: Context<AppEnv>): Response {
+  return problemResponse("no_route", `No route matches ${c.req.method} ${c.req.path}.`, requestIdOf(c));
+}

@@ -1,0 +1,59 @@
+import type { KeyRecord } from "./record";
+
+interface Entry {
+  record: KeyRecord | null;
+  expiresAt: number;
+}
+
+/**
+ * Isolate-local LRU of secret hash → key record (null: known unknown), bounded in size and age.
+ * It only saves the D1 lookup: validity is re-judged by the key's Durable Object on every request.
+ */
+export class KeyCache {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+    private readonly negativeTtlMs = Math.min(ttlMs, 5_000),
+  ) {}
+
+  get(hash: string, now: number): Entry | undefined {
+    const entry = this.entries.get(hash);
+    if (!entry) return undefined;
+    this.entries.delete(hash);
+    if (entry.expiresAt <= now) return undefined;
+    this.entries.set(hash, entry); // most recently used goes last
+    return entry;
+  }
+
+  set(hash: string, record: KeyRecord | null, now: number): void {
+    this.entries.delete(hash);
+    this.entries.set(hash, { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) });
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  /** Drops every cached secret of a key (an admin write in this isolate). */
+  forgetKey(keyId: string): void {
+    for (const [hash, entry] of this.entries) if (entry.record?.id === keyId) this.entries.delete(hash);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+let shared: KeyCache | undefined;
+
+/** The isolate's cache, created on first use with the configured bounds. */
+export function isolateKeyCache(maxEntries: number, ttlMs: number): KeyCache {
+  shared ??= new KeyCache(maxEntries, ttlMs);
+  return shared;
+}

@@ -1,0 +1,68 @@
+import type { RateLimitSpec } from "../config/schema";
+import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+
+/** What the request path knows of a key after finding its secret: cached per isolate. */
+export interface KeyRecord {
+  id: string;
+  name: string;
+  owner: string | null;
+  scopes: string[];
+  rateLimits: RateLimitSpec[];
+  quota: QuotaSpec | null;
+  ipAllowlist: string[];
+  enabled: boolean;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  version: number;
+  secretId: string;
+  secretExpiresAt: number | null;
+}
+
+/** The fields the key's Durable Object needs to judge validity; newer `version` wins there. */
+export interface KeyStatus {
+  version: number;
+  enabled: boolean;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** Expiry per secret id, for secrets whose expiry was set after they were cached. */
+  secretExpiry: Record<string, number | null>;
+}
+
+export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
+  return {
+    id: key.id,
+    name: key.name,
+    owner: key.owner,
+    scopes: key.scopes,
+    rateLimits: key.rateLimits,
+    quota: key.quota ?? null,
+    ipAllowlist: key.ipAllowlist,
+    enabled: key.enabled,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+    version: key.version,
+    secretId: secret.id,
+    secretExpiresAt: secret.expiresAt,
+  };
+}
+
+export function keyStatus(key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt">, secrets: Pick<KeySecretRow, "id" | "expiresAt">[]): KeyStatus {
+  return {
+    version: key.version,
+    enabled: key.enabled,
+    expiresAt: key.expiresAt,
+    revokedAt: key.revokedAt,
+    secretExpiry: Object.fromEntries(secrets.map((s) => [s.id, s.expiresAt])),
+  };
+}
+
+export type KeyRefusal = "revoked_key" | "disabled_key" | "expired_key";
+
+/** Why a key may not be used at `now`, judged on one status snapshot; undefined if it may. */
+export function refusal(status: Omit<KeyStatus, "secretExpiry">, secretExpiresAt: number | null, now: number): KeyRefusal | undefined {
+  if (status.revokedAt !== null && status.revokedAt <= now) return "revoked_key";
+  if (!status.enabled) return "disabled_key";
+  if (status.expiresAt !== null && status.expiresAt <= now) return "expired_key";
+  if (secretExpiresAt !== null && secretExpiresAt <= now) return "expired_key";
+  return undefined;
+}

@@ -1,0 +1,75 @@
+import type { KeyRefusal, KeyStatus } from "../keys/record";
+
+/** One limit to decide, as the worker asks for it. `id` scopes its counter (key-wide or per route). */
+export interface LimitRequest {
+  id: string;
+  name: string;
+  limit: number;
+  /** Seconds. */
+  window: number;
+}
+
+export interface CheckInput {
+  limits: LimitRequest[];
+  cost: number;
+  /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
+  key?: { status: KeyStatus; secretId: string };
+}
+
+export interface PolicyState {
+  name: string;
+  limit: number;
+  window: number;
+  remaining: number;
+  /** Whole seconds until quota comes back. */
+  reset: number;
+}
+
+export type CheckOutcome = "allowed" | "rate_limited" | KeyRefusal;
+
+export interface LimitDecision {
+  outcome: CheckOutcome;
+  policies: PolicyState[];
+  /** Index in `policies` of the one to report in `RateLimit` (denied, or nearest exhaustion). */
+  nearest: number;
+  /** Whole seconds, on `rate_limited`. */
+  retryAfter?: number;
+}
+
+/** `"minute";q=100;w=60, "day";q=10000;w=86400` (draft-ietf-httpapi-ratelimit-headers-11). */
+export function rateLimitPolicyHeader(policies: PolicyState[]): string {
+  return policies.map((p) => `"${p.name}";q=${p.limit};w=${p.window}`).join(", ");
+}
+
+/** `"minute";r=42;t=17` for one policy. */
+export function rateLimitHeader(policy: PolicyState): string {
+  return `"${policy.name}";r=${policy.remaining};t=${policy.reset}`;
+}
+
+export function rateLimitHeaders(decision: LimitDecision): Record<string, string> {
+  const nearest = decision.policies[decision.nearest];
+  if (!nearest) return {};
+  const headers: Record<string, string> = {
+    "ratelimit-policy": rateLimitPolicyHeader(decision.policies),
+    ratelimit: rateLimitHeader(nearest),
+  };
+  if (decision.retryAfter !== undefined) headers["retry-after"] = String(decision.retryAfter);
+  return headers;
+}
+
+/** The policy with the fewest units left, relative to its limit; ties go to the longer wait. */
+export function nearestExhaustion(policies: PolicyState[]): number {
+  let best = -1;
+  for (let i = 0; i < policies.length; i++) {
+    const p = policies[i]!;
+    const b = policies[best];
+    if (!b) {
+      best = i;
+      continue;
+    }
+    const share = p.remaining / p.limit;
+    const bestShare = b.remaining / b.limit;
+    if (share < bestShare || (share === bestShare && p.reset > b.reset)) best = i;
+  }
+  return best;
+}

@@ -1,0 +1,106 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { refusal, type KeyStatus } from "../keys/record";
+import { decide, SlidingWindow, type LimitState } from "./sliding-window";
+import { nearestExhaustion, type CheckInput, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL, log BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);
+`;
+
+const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+/**
+ * One per key (or per client IP on anonymous routes). It decides every limit of a request in
+ * one synchronous step, so concurrent requests are serialised and a denial consumes nothing,
+ * and it holds the newest key status it has been told, so revocation applies everywhere at once.
+ * State lives in the object's SQLite; writes made in one turn are flushed together before the
+ * answer leaves (the output gate), so a decision is never acknowledged and then lost.
+ */
+export class KeyLimiter extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly windows = new Map<string, SlidingWindow>();
+  private status: KeyStatus | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SCHEMA);
+    for (const row of this.sql.exec<{ id: string; window_ms: number; log: ArrayBuffer }>("SELECT id, window_ms, log FROM windows")) {
+      this.windows.set(row.id, SlidingWindow.deserialize(row.window_ms, new Float64Array(row.log)));
+    }
+    const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
+    if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
+  }
+
+  /** Decides one request: key validity, then all its limits at once. */
+  check(input: CheckInput): LimitDecision {
+    const now = Date.now();
+    if (input.key) {
+      const status = this.reconcile(input.key.status);
+      const secretExpiresAt = status.secretExpiry[input.key.secretId] ?? input.key.status.secretExpiry[input.key.secretId] ?? null;
+      const refused = refusal(status, secretExpiresAt, now);
+      if (refused) return { outcome: refused, policies: [], nearest: -1 };
+    }
+    const states = input.limits.map((limit) => this.stateFor(limit));
+    const decision = decide(states, now, input.cost);
+    if (decision.allowed) {
+      input.limits.forEach((limit, i) => this.persist(limit.id, states[i]!.window));
+    }
+    const policies: PolicyState[] = input.limits.map((limit, i) => ({
+      name: limit.name,
+      limit: limit.limit,
+      window: limit.window,
+      remaining: decision.outcomes[i]!.remaining,
+      reset: toSeconds(decision.outcomes[i]!.resetMs),
+    }));
+    if (!decision.allowed) {
+      return { outcome: "rate_limited", policies, nearest: decision.deniedBy, retryAfter: Math.max(1, toSeconds(decision.retryAfterMs)) };
+    }
+    return { outcome: "allowed", policies, nearest: nearestExhaustion(policies) };
+  }
+
+  /** Current remaining and reset for each limit, consuming nothing. */
+  peek(limits: LimitRequest[]): PolicyState[] {
+    const now = Date.now();
+    return limits.map((limit) => {
+      const window = this.stateFor(limit).window;
+      window.prune(now);
+      return {
+        name: limit.name,
+        limit: limit.limit,
+        window: limit.window,
+        remaining: Math.max(0, limit.limit - window.used),
+        reset: toSeconds(window.nextReleaseMs(now)),
+      };
+    });
+  }
+
+  /** An admin write tells the object the key's new status; older versions never override newer. */
+  updateStatus(status: KeyStatus): void {
+    this.reconcile(status);
+  }
+
+  private reconcile(candidate: KeyStatus): KeyStatus {
+    if (this.status && this.status.version >= candidate.version) return this.status;
+    this.status = candidate;
+    this.sql.exec("INSERT OR REPLACE INTO key_status (id, status) VALUES (1, ?)", JSON.stringify(candidate));
+    return candidate;
+  }
+
+  private stateFor(limit: LimitRequest): LimitState {
+    const windowMs = limit.window * 1000;
+    let window = this.windows.get(limit.id);
+    // A changed window length starts a fresh count: old entries were judged against another window.
+    if (!window || window.windowMs !== windowMs) {
+      window = new SlidingWindow(windowMs);
+      this.windows.set(limit.id, window);
+    }
+    return { limit: limit.limit, window };
+  }
+
+  private persist(id: string, window: SlidingWindow): void {
+    this.sql.exec("INSERT OR REPLACE INTO windows (id, window_ms, log) VALUES (?, ?, ?)", id, window.windowMs, window.serialize().buffer);
+  }
+}

@@ -1,0 +1,34 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { toDataPoint } from "./data-point";
+
+const contentLength = (headers: Headers) => Number(headers.get("content-length") ?? 0) || 0;
+
+/** Writes one usage data point per request, after the answer is decided; never fails a request. */
+export function usageRecorder() {
+  return createMiddleware<AppEnv>(async function usageRecorder(c, next) {
+    const startedAt = Date.now();
+    await next();
+    const dataset = c.env.USAGE;
+    if (!dataset) return;
+    const error = c.error;
+    try {
+      dataset.writeDataPoint(
+        toDataPoint({
+          keyId: c.var.key?.id,
+          owner: c.var.key?.owner,
+          route: c.var.route?.route.path,
+          method: c.req.method,
+          outcome: error instanceof GatewayError ? error.code : error ? "internal_error" : "allowed",
+          status: c.res.status,
+          latencyMs: Date.now() - startedAt,
+          requestBytes: contentLength(c.req.raw.headers),
+          responseBytes: contentLength(c.res.headers),
+        }),
+      );
+    } catch (writeError) {
+      console.warn(`usage data point not written: ${String(writeError)}`);
+    }
+  });
+}
