@@ -1,0 +1,55 @@
+// The built gateway on workerd through miniflare, listening on a real socket: used by the
+// end-to-end tests and the benchmark (never `wrangler dev`, whose dev proxy is much slower).
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { convertV4MiniflareOptions, Miniflare, type LegacyWorkerOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
+import { buildWorker, ROOT } from "../scripts/build.ts";
+
+export interface LocalGateway {
+  url: string;
+  miniflare: Miniflare;
+  dispose(): Promise<void>;
+}
+
+export interface LocalGatewayOptions {
+  /** Vars and secrets layered over wrangler.toml's [vars]. */
+  bindings?: Record<string, unknown>;
+  port?: number;
+  /** Reuse an already built bundle. */
+  scriptPath?: string;
+  /** Extra workers (e.g. a bare pass-through worker for comparison) to run beside it. */
+  extraWorkers?: LegacyWorkerOptions[];
+}
+
+export async function applyMigrations(miniflare: Miniflare): Promise<void> {
+  const db = await miniflare.getD1Database("DB");
+  const dir = join(ROOT, "migrations");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const sql = readFileSync(join(dir, file), "utf8").replaceAll("--> statement-breakpoint", "");
+    for (const statement of unstable_splitSqlQuery(sql)) await db.prepare(statement).run();
+  }
+}
+
+export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  const scriptPath = options.scriptPath ?? buildWorker();
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const { modulesRules: _bundled, ...bindingOptions } = workerOptions;
+  const gateway = {
+    ...bindingOptions,
+    name: "gateway",
+    modules: true,
+    scriptPath,
+    bindings: { ...workerOptions.bindings, ...options.bindings },
+  } as LegacyWorkerOptions;
+  const miniflare = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port: options.port ?? 0,
+      workers: [gateway, ...(options.extraWorkers ?? [])],
+    }),
+  );
+  const url = (await miniflare.ready).origin;
+  await applyMigrations(miniflare);
+  return { url, miniflare, dispose: () => miniflare.dispose() };
+}
