@@ -40,7 +40,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     name: "gateway",
     modules: true,
     scriptPath,
-    bindings: { ...workerOptions.bindings, ...options.bindings },
+    bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.bindings },
   } as LegacyWorkerOptions;
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
