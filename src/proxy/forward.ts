@@ -12,19 +12,19 @@ class BodyTooLarge extends Error {}
 /** Passes the body through untouched, failing once more than `max` bytes have gone by. */
 function capBody(body: ReadableStream<Uint8Array>, max: number, onExceeded: () => void): ReadableStream<Uint8Array> {
   let seen = 0;
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        seen += chunk.byteLength;
-        if (seen > max) {
-          onExceeded();
-          controller.error(new BodyTooLarge());
-          return;
-        }
-        controller.enqueue(chunk);
-      },
-    }),
-  );
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      seen += chunk.byteLength;
+      if (seen > max) {
+        onExceeded();
+        controller.error(new BodyTooLarge());
+        return;
+      }
+      controller.enqueue(chunk);
+    },
+  });
+  body.pipeTo(writable).catch(() => {}); // the failure surfaces through `readable` to fetch
+  return readable;
 }
 
 function upstreamUrl(route: Route, forwardPath: string, url: URL, credentialQuery: string | undefined): string {
@@ -85,6 +85,11 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     throw new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
   } finally {
     clearTimeout(timer);
+  }
+  if (tooLarge) {
+    // The upstream answered before the cap cut its body short: the client still gets the 413.
+    await upstream.body?.cancel();
+    throw new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
   }
 
   if (upstream.status === 101) return upstream; // a WebSocket: the runtime joins the two sockets

@@ -1,0 +1,63 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { buildConfig } from "../../src/config/settings";
+import { call, gatewayEnv, problem } from "../support/gateway";
+
+describe("configuration", () => {
+  it("accepts routes as a parsed TOML array or as a JSON string", () => {
+    const routes = [{ path: "/v1/*", upstream: "https://api.example.com/base" }];
+    for (const GATEWAY_ROUTES of [routes, JSON.stringify(routes)]) {
+      const result = buildConfig({ GATEWAY_ROUTES });
+      expect(result.ok).toBe(true);
+    }
+  });
+
+  it("names the bad field of an invalid route", () => {
+    const result = buildConfig({ GATEWAY_ROUTES: [{ path: "/ok/*", upstream: "https://a.example" }, { path: "v2", upstream: "ftp://x" }] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.detail).toContain("GATEWAY_ROUTES[1].path");
+      expect(result.detail).toContain("GATEWAY_ROUTES[1].upstream");
+    }
+  });
+
+  it("names an unknown route field and a missing upstream secret", () => {
+    const result = buildConfig({ GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", stripprefix: true, headers: { authorization: "Bearer ${NOPE}" } }] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.detail).toContain('GATEWAY_ROUTES[0]: unknown field(s) "stripprefix"');
+    const secret = buildConfig({ GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", headers: { authorization: "Bearer ${NOPE}" } }] });
+    expect(secret.ok === false && secret.detail).toBe("GATEWAY_ROUTES[0].headers.authorization: secret NOPE is not set");
+  });
+
+  it("answers every request with 503 gateway_misconfigured naming the field", async () => {
+    const broken = gatewayEnv([{ path: "/a/*", upstream: env.UPSTREAM_URL, timeoutMs: -5 }]);
+    for (const path of ["/a/x", "/_gateway/health"]) {
+      const response = await call(broken, path);
+      expect(response.status).toBe(503);
+      const body = await problem(response);
+      expect(body.code).toBe("gateway_misconfigured");
+      expect(body.detail).toContain("GATEWAY_ROUTES[0].timeoutMs");
+    }
+  });
+
+  it("matches the longest prefix, exact paths first", async () => {
+    const result = buildConfig({
+      GATEWAY_ROUTES: [
+        { path: "/*", upstream: "https://root.example" },
+        { path: "/v1/*", upstream: "https://v1.example", stripPrefix: true },
+        { path: "/v1/users/*", upstream: "https://users.example" },
+        { path: "/v1/health", upstream: "https://health.example" },
+      ],
+    });
+    if (!result.ok) throw new Error(result.detail);
+    const match = (path: string) => {
+      const m = result.config.router.match(path);
+      return m && [m.route.upstream, m.forwardPath];
+    };
+    expect(match("/v1/users/7")).toEqual(["https://users.example", "/v1/users/7"]);
+    expect(match("/v1/health")).toEqual(["https://health.example", "/v1/health"]);
+    expect(match("/v1/other")).toEqual(["https://v1.example", "/other"]);
+    expect(match("/v1")).toEqual(["https://v1.example", "/"]);
+    expect(match("/v10")).toEqual(["https://root.example", "/v10"]);
+  });
+});

@@ -1,0 +1,109 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { generateKey } from "../../src/keys/format";
+import { call, countingD1, createKey, gatewayEnv, problem, revokeKey, type Echo } from "../support/gateway";
+
+const counted = countingD1(env.DB);
+const gateway = gatewayEnv(
+  [
+    { path: "/api/*", upstream: env.UPSTREAM_URL, stripPrefix: true },
+    { path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none" },
+    { path: "/maybe/*", upstream: env.UPSTREAM_URL, auth: "optional" },
+    { path: "/scoped", upstream: env.UPSTREAM_URL, scopes: ["read", "write"] },
+  ],
+  { DB: counted.db, GATEWAY_REALM: "acme" },
+);
+
+let valid: string;
+beforeAll(async () => {
+  valid = (await createKey(gateway, { scopes: ["read"] })).key;
+});
+
+async function expectRefused(response: Response, code: string) {
+  expect(response.status).toBe(401);
+  expect(response.headers.get("www-authenticate")).toBe('api-key realm="acme"');
+  expect((await problem(response)).code).toBe(code);
+}
+
+describe("authentication", () => {
+  it("admits a valid key in each accepted header", async () => {
+    for (const headers of [{ authorization: `api-key ${valid}` }, { authorization: `Bearer ${valid}` }, { "x-api-key": valid }]) {
+      const response = await call(gateway, "/api/thing", { headers });
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as Echo).path).toBe("/thing");
+    }
+  });
+
+  it("refuses a request without a key with 401 missing_key", async () => {
+    await expectRefused(await call(gateway, "/api/thing"), "missing_key");
+  });
+
+  it("refuses a malformed key without any D1 query", async () => {
+    const before = counted.queries();
+    const wrongChecksum = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
+    for (const key of ["nope", wrongChecksum, valid + "x", "' OR 1=1 --"]) {
+      await expectRefused(await call(gateway, "/api/thing", { headers: { "x-api-key": key } }), "invalid_key");
+    }
+    expect(counted.queries()).toBe(before);
+  });
+
+  it("refuses a well-formed unknown key with 401 invalid_key", async () => {
+    await expectRefused(await call(gateway, "/api/thing", { headers: { "x-api-key": generateKey("gk_live") } }), "invalid_key");
+  });
+
+  it("refuses a revoked key on the next request", async () => {
+    const created = await createKey(gateway);
+    expect((await call(gateway, "/api/x", { headers: { "x-api-key": created.key } })).status).toBe(200);
+    expect((await revokeKey(gateway, created.id)).status).toBe(204);
+    await expectRefused(await call(gateway, "/api/x", { headers: { "x-api-key": created.key } }), "revoked_key");
+  });
+
+  it("refuses an expired key", async () => {
+    const created = await createKey(gateway, { expiresAt: new Date(Date.now() - 1000).toISOString() });
+    await expectRefused(await call(gateway, "/api/x", { headers: { "x-api-key": created.key } }), "expired_key");
+  });
+
+  it("refuses a disabled key", async () => {
+    const created = await createKey(gateway, { enabled: false });
+    await expectRefused(await call(gateway, "/api/x", { headers: { "x-api-key": created.key } }), "disabled_key");
+  });
+
+  it("serves a cached key with zero D1 queries on the warm path", async () => {
+    const created = await createKey(gateway);
+    await call(gateway, "/api/warm", { headers: { "x-api-key": created.key } }); // cold: one lookup
+    const before = counted.queries();
+    for (let i = 0; i < 5; i++) expect((await call(gateway, "/api/warm", { headers: { "x-api-key": created.key } })).status).toBe(200);
+    expect(counted.queries()).toBe(before);
+  });
+
+  it("looks an unknown key up in D1 once, then remembers the miss briefly", async () => {
+    const unknown = generateKey("gk_live");
+    const before = counted.queries();
+    await call(gateway, "/api/x", { headers: { "x-api-key": unknown } });
+    await call(gateway, "/api/x", { headers: { "x-api-key": unknown } });
+    expect(counted.queries() - before).toBe(1);
+  });
+
+  it("needs no key on an auth = none route", async () => {
+    expect((await call(gateway, "/open/x")).status).toBe(200);
+  });
+
+  it("admits anonymous calls on an optional route but still refuses a bad key there", async () => {
+    expect((await call(gateway, "/maybe/x")).status).toBe(200);
+    await expectRefused(await call(gateway, "/maybe/x", { headers: { "x-api-key": "bad" } }), "invalid_key");
+    const ok = await call(gateway, "/maybe/x", { headers: { "x-api-key": valid } });
+    expect(((await ok.json()) as Echo).headers["x-gateway-key-id"]).toMatch(/^key_/);
+  });
+
+  it("refuses a key without the route's scopes with 403 insufficient_scope", async () => {
+    const response = await call(gateway, "/scoped", { headers: { "x-api-key": valid } });
+    expect(response.status).toBe(403);
+    expect((await problem(response)).code).toBe("insufficient_scope");
+    const both = await createKey(gateway, { scopes: ["read", "write", "admin"] });
+    expect((await call(gateway, "/scoped", { headers: { "x-api-key": both.key } })).status).toBe(200);
+  });
+
+  it("does not accept the key as a query parameter by default", async () => {
+    await expectRefused(await call(gateway, `/api/x?api_key=${valid}`), "missing_key");
+  });
+});

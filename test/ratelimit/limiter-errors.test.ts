@@ -1,0 +1,36 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
+import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+
+/** A Durable Object namespace whose objects cannot be reached, as during an outage. */
+const unreachableLimiter = {
+  getByName: () => ({
+    check: () => Promise.reject(new Error("Durable Object reset because its code was updated.")),
+  }),
+} as unknown as Env["KEY_LIMITER"];
+
+const routes = [
+  { path: "/closed/*", upstream: env.UPSTREAM_URL },
+  { path: "/open/*", upstream: env.UPSTREAM_URL, onLimiterError: "open" as const },
+];
+const healthy = gatewayEnv(routes);
+const failing = gatewayEnv(routes, { KEY_LIMITER: unreachableLimiter });
+
+describe("when the limiter fails", () => {
+  it("fails closed by default with 503 limiter_unavailable and no internal detail", async () => {
+    const { key } = await createKey(healthy);
+    const response = await call(failing, "/closed/x", { headers: { "x-api-key": key } });
+    expect(response.status).toBe(503);
+    const body = await problem(response);
+    expect(body.code).toBe("limiter_unavailable");
+    expect(body.detail).not.toContain("Durable Object reset");
+  });
+
+  it("lets the request through on a fail-open route", async () => {
+    const { key } = await createKey(healthy);
+    const response = await call(failing, "/open/x", { headers: { "x-api-key": key } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("ratelimit")).toBeNull();
+  });
+});
