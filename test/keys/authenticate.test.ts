@@ -27,7 +27,7 @@ async function expectRefused(response: Response, code: string) {
 
 describe("authentication", () => {
   it("admits a valid key in each accepted header", async () => {
-    for (const headers of [{ authorization: `api-key ${valid}` }, { authorization: `Bearer ${valid}` }, { "x-api-key": valid }]) {
+    for (const headers of [{ authorization: `api-key ${valid}` }, { authorization: `Bearer ${valid}` }, { "x-api-key": valid }] as Record<string, string>[]) {
       const response = await call(gateway, "/api/thing", { headers });
       expect(response.status).toBe(200);
       expect(((await response.json()) as Echo).path).toBe("/thing");

@@ -36,7 +36,7 @@ describe("proxying", () => {
   });
 
   it("removes the credential that authenticated the request", async () => {
-    for (const headers of [{ authorization: `api-key ${key}` }, { "x-api-key": key }]) {
+    for (const headers of [{ authorization: `api-key ${key}` }, { "x-api-key": key }] as Record<string, string>[]) {
       const response = await call(gateway, "/keep/x", { headers });
       const seen = (await response.json()) as Echo;
       expect(JSON.stringify(seen)).not.toContain(key);
