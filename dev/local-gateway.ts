@@ -32,6 +32,7 @@ export async function applyMigrations(miniflare: Miniflare): Promise<void> {
 }
 
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false"; // offline: no `Request.cf` download
   const scriptPath = options.scriptPath ?? buildWorker();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   const { modulesRules: _bundled, ...bindingOptions } = workerOptions;
