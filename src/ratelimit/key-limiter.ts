@@ -39,7 +39,10 @@ export class KeyLimiter extends DurableObject<Env> {
     const now = Date.now();
     if (input.key) {
       const status = this.reconcile(input.key.status);
-      const secretExpiresAt = status.secretExpiry[input.key.secretId] ?? input.key.status.secretExpiry[input.key.secretId] ?? null;
+      const { secretId } = input.key;
+      // A status pushed by an admin write knows every secret; a cached one only the presented secret.
+      const known = Object.hasOwn(status.secretExpiry, secretId) ? status.secretExpiry : input.key.status.secretExpiry;
+      const secretExpiresAt = known[secretId] ?? null;
       const refused = refusal(status, secretExpiresAt, now);
       if (refused) return { outcome: refused, policies: [], nearest: -1 };
     }
