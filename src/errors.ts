@@ -21,6 +21,7 @@ export const ERRORS = {
   upstream_unreachable: { status: 502, title: "Upstream unreachable" },
   limiter_unavailable: { status: 503, title: "Rate limiter unavailable" },
   gateway_misconfigured: { status: 503, title: "Gateway misconfigured" },
+  key_store_unavailable: { status: 503, title: "Key store unavailable" },
   upstream_timeout: { status: 504, title: "Upstream timeout" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 

@@ -18,13 +18,18 @@ export class KeyCache {
     private readonly negativeTtlMs = Math.min(ttlMs, 5_000),
   ) {}
 
+  /** A fresh entry, or undefined. Expired entries stay until evicted, for `stale`. */
   get(hash: string, now: number): Entry | undefined {
     const entry = this.entries.get(hash);
-    if (!entry) return undefined;
+    if (!entry || entry.expiresAt <= now) return undefined;
     this.entries.delete(hash);
-    if (entry.expiresAt <= now) return undefined;
     this.entries.set(hash, entry); // most recently used goes last
     return entry;
+  }
+
+  /** Any entry, however old: served when D1 cannot be reached (the key's Durable Object still judges validity). */
+  stale(hash: string): Entry | undefined {
+    return this.entries.get(hash);
   }
 
   set(hash: string, record: KeyRecord | null, now: number): void {

@@ -1,15 +1,24 @@
 import type { Database } from "../db/client";
+import { GatewayError } from "../errors";
 import type { KeyCache } from "./cache";
 import { hashKey } from "./format";
 import type { KeyRecord } from "./record";
 import { findKeyBySecretHash } from "./store";
 
-/** The record of a well-formed key: from the isolate cache, else one D1 query. Undefined if unknown. */
+/** The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown. */
 export async function verifyKey(key: string, db: Database, cache: KeyCache, now = Date.now()): Promise<KeyRecord | undefined> {
   const hash = await hashKey(key);
   const cached = cache.get(hash, now);
   if (cached) return cached.record ?? undefined;
-  const record = await findKeyBySecretHash(db, hash);
+  let record: KeyRecord | undefined;
+  try {
+    record = await findKeyBySecretHash(db, hash);
+  } catch (error) {
+    // Keys this isolate already knows keep working; an unknown one cannot be judged now.
+    const stale = cache.stale(hash);
+    if (stale?.record) return stale.record;
+    throw new GatewayError("key_store_unavailable", "The key could not be verified right now; retry shortly.", { cause: error });
+  }
   cache.set(hash, record ?? null, now);
   return record;
 }

@@ -1,0 +1,35 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { FAILED_ADMIN_AUTH } from "../../src/admin/auth";
+import { call, gatewayEnv, problem } from "../support/gateway";
+
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+
+const listKeys = (token: string, ip: string) =>
+  call(gateway, "/_gateway/admin/keys", {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "cf-connecting-ip": ip, "content-type": "application/json" },
+    body: JSON.stringify({ name: "brute" }),
+  });
+
+describe("admin token brute force", () => {
+  it("blocks an address after too many wrong tokens, even for the right token, and only that address", async () => {
+    const attacker = "203.0.113.66";
+    for (let i = 0; i < FAILED_ADMIN_AUTH.limit; i++) expect((await listKeys(`guess-${i}`, attacker)).status).toBe(401);
+    const blocked = await listKeys("another-guess", attacker);
+    expect(blocked.status).toBe(429);
+    expect((await problem(blocked)).code).toBe("rate_limited");
+    expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await listKeys(env.ADMIN_TOKEN, attacker)).status).toBe(429);
+    expect((await listKeys(env.ADMIN_TOKEN, "203.0.113.67")).status).toBe(201);
+  });
+
+  it("does not count calls that present no token", async () => {
+    const ip = "203.0.113.70";
+    for (let i = 0; i < FAILED_ADMIN_AUTH.limit + 5; i++) {
+      const response = await call(gateway, "/_gateway/admin/keys", { method: "POST", headers: { "cf-connecting-ip": ip } });
+      expect(response.status).toBe(401);
+    }
+    expect((await listKeys(env.ADMIN_TOKEN, ip)).status).toBe(201);
+  });
+});
