@@ -55,6 +55,8 @@ export interface BenchResults {
   command: string;
   settings: { durationMs: number; warmupMs: number; concurrencies: number[]; storage: StorageKind };
   machine: Machine;
+  /** 1-minute load average before and after the run: other work on the machine skews every figure. */
+  loadAverage: { start: number; end: number };
   runtimes: Runtimes;
   throughput: ThroughputRow[];
   ratios: Ratio[];

@@ -1,5 +1,6 @@
 // `npm run bench`: what the gateway costs next to a bare pass-through worker and a direct call,
 // all on workerd through miniflare in one run. See bench/report/markdown.ts for what each figure means.
+import { loadavg } from "node:os";
 import { buildWorker } from "../scripts/build.ts";
 import { buildCountingWorker } from "./gateway.ts";
 import { progress } from "./log.ts";
@@ -21,6 +22,7 @@ function commandLine(args: string[]): string {
 
 async function measure(options: BenchOptions, args: string[]): Promise<BenchResults> {
   const started = performance.now();
+  const loadAtStart = loadavg()[0]!;
   progress("building the gateway and its counting variant (wrangler deploy --dry-run)");
   const gatewayScript = buildWorker();
   const countingScript = buildCountingWorker();
@@ -35,6 +37,7 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
       command: commandLine(args),
       settings: { durationMs: options.durationMs, warmupMs: options.warmupMs, concurrencies: options.concurrencies, storage: storage.kind },
       machine: machine(),
+      loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       runtimes: runtimes(),
       throughput,
       ratios: ratios(throughput),

@@ -7,6 +7,16 @@ function markdownTable(table: Table): string {
   return [`**${table.title}**`, "", line(table.headers), line(align), ...table.rows.map(line)].join("\n");
 }
 
+const BUSY_LOAD = 0.5;
+
+function loadNote(results: BenchResults): string[] {
+  const { start, end } = results.loadAverage;
+  const figures = `1-minute load average ${start.toFixed(2)} before the run, ${end.toFixed(2)} at its end (the bench itself included)`;
+  // Only the load before the run is someone else's; at the end it is mostly the bench's own.
+  if (start <= BUSY_LOAD) return [`${figures}.`];
+  return [`**The machine was not idle** (${figures}, on ${results.machine.cores} cores): other processes competed for the CPU, so absolute figures and tails are pessimistic and noisy.`];
+}
+
 /** Where and how the figures were taken: a reader needs this to compare them with their own. */
 export function describeRun(results: BenchResults): string {
   const { machine: m, runtimes: r, settings: s } = results;
@@ -16,6 +26,7 @@ export function describeRun(results: BenchResults): string {
     `Each figure: ${s.concurrencies.join("/")} closed-loop clients on keep-alive connections, ` +
       `${s.durationMs / 1000} s measured after ${s.warmupMs / 1000} s of warm-up; the load generator, the Node upstream ` +
       `and workerd share the ${m.cores} cores. D1/DO state on ${s.storage}.`,
+    ...loadNote(results),
   ].join("\n");
 }
 
