@@ -1,0 +1,40 @@
+import { execFileSync } from "node:child_process";
+import { startLocalGateway, type LocalGateway } from "../dev/local-gateway.ts";
+import { ROOT } from "../scripts/build.ts";
+
+export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+export const BENCH_PATH = "/bench/hello";
+
+/** The gateway with one route, /bench/* → the upstream, prefix stripped. */
+export function startBenchGateway(upstreamUrl: string, scriptPath?: string): Promise<LocalGateway> {
+  return startLocalGateway({
+    ...(scriptPath ? { scriptPath } : {}),
+    bindings: {
+      ADMIN_TOKEN,
+      GATEWAY_ROUTES: JSON.stringify([{ path: "/bench/*", upstream: upstreamUrl, stripPrefix: true }]),
+    },
+  });
+}
+
+/** A key with a limit no run can reach, so every request takes the allowed path. */
+export async function createBenchKey(gatewayUrl: string, name = "bench"): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/_gateway/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name, rateLimits: [{ name: "minute", limit: 100_000_000, window: 60 }] }),
+  });
+  if (response.status !== 201) throw new Error(`creating a bench key: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { key: string }).key;
+}
+
+export const COUNTING_BUILD_DIR = ".build/bench-counting";
+
+/** The gateway behind counting bindings (bench/worker/counting-entry.ts), bundled as wrangler deploys it. */
+export function buildCountingWorker(): string {
+  execFileSync("wrangler", ["deploy", "bench/worker/counting-entry.ts", "--dry-run", "--outdir", COUNTING_BUILD_DIR], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  return `${ROOT}${COUNTING_BUILD_DIR}/counting-entry.js`;
+}
