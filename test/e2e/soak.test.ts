@@ -1,6 +1,7 @@
 // A bounded soak on loopback: many keys, hundreds of concurrent connections. It must end with no
 // gateway-made 5xx and exact accounting: the upstream received exactly what the gateway admitted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync } from "node:fs";
 import { Agent, request } from "undici";
 import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
 import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
@@ -14,6 +15,9 @@ let upstream: EchoUpstream;
 let gateway: LocalGateway;
 
 beforeAll(async () => {
+  // State on tmpfs: local workerd fsyncs every Durable Object write on its only thread, which on
+  // this disk, not the gateway, would set the pace (production storage does not block that way).
+  if (existsSync("/dev/shm")) process.env.TMPDIR = mkdtempSync("/dev/shm/gateway-soak-");
   upstream = await startEchoUpstream();
   gateway = await startLocalGateway({
     bindings: { ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url, stripPrefix: true }]) },
@@ -36,7 +40,7 @@ describe("soak", () => {
     const keys: { key: string; id: string; limit: number }[] = [];
     for (let i = 0; i < KEYS; i++) {
       // Some keys run into their limit during the soak, some never do.
-      const limit = i % 2 === 0 ? 50 + i : 1_000_000;
+      const limit = i % 2 === 0 ? 10 + (i % 7) : 1_000_000;
       const response = await fetch(`${gateway.url}/_gateway/admin/keys`, {
         method: "POST",
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
