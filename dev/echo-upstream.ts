@@ -122,6 +122,14 @@ async function special(req: IncomingMessage, res: ServerResponse, url: URL): Pro
     case "__reset":
       req.socket.destroy();
       return true;
+    case "__sink": {
+      // Reads the whole request body without keeping it and answers with its size.
+      let bytes = 0;
+      for await (const chunk of req) bytes += (chunk as Buffer).length;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ bytes }));
+      return true;
+    }
     case "__received": {
       // How many requests a path has received, counted since the upstream started.
       res.writeHead(200, { "content-type": "application/json" });
