@@ -3,6 +3,21 @@ import { defineConfig } from "vitest/config";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
+/** A second worker behind the `SERVICE_UPSTREAM` binding, for `service:<BINDING>` routes: echoes what it got. */
+const SERVICE_UPSTREAM_SCRIPT = `export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    return Response.json({
+      via: "service",
+      method: request.method,
+      url: request.url,
+      path: url.pathname,
+      headers: Object.fromEntries(request.headers),
+      body: await request.text(),
+    });
+  },
+};`;
+
 export default defineConfig({
   test: {
     projects: [
@@ -17,6 +32,8 @@ export default defineConfig({
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 UPSTREAM_TOKEN: "upstream-secret-token",
               },
+              serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
+              workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],
             },
           })),
         ],

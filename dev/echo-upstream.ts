@@ -1,7 +1,8 @@
 // A local upstream for `npm run dev`, tests and benchmarks: it answers every request with
 // a JSON description of what it received, so the gateway's rewriting is visible.
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 export interface EchoUpstream {
   url: string;
@@ -14,6 +15,8 @@ export interface EchoUpstream {
 
 interface EchoBody {
   method: string;
+  /** The request target exactly as it arrived on the wire, before any URL parsing. */
+  target: string;
   path: string;
   query: Record<string, string | string[]>;
   headers: Record<string, string | string[] | undefined>;
@@ -36,6 +39,50 @@ function queryObject(url: URL): Record<string, string | string[]> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Requests received per path, for tests that count attempts (`__received?path=`). */
+const receivedByPath = new Map<string, number>();
+
+/** One unfragmented WebSocket frame (RFC 6455 §5.2), server side: never masked. */
+function wsFrame(opcode: number, payload: Buffer): Buffer {
+  const length = payload.length;
+  const header = length < 126 ? Buffer.from([0x80 | opcode, length]) : Buffer.from([0x80 | opcode, 126, length >> 8, length & 0xff]);
+  return Buffer.concat([header, payload]);
+}
+
+/** Echoes every text or binary message back, prefixed "echo: "; enough for proxy tests, not a full WebSocket server. */
+function webSocketEcho(req: IncomingMessage, socket: Socket): void {
+  const accept = createHash("sha1").update(`${req.headers["sec-websocket-key"]}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest("base64");
+  socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+  let buffered = Buffer.alloc(0);
+  socket.on("data", (data: Buffer) => {
+    buffered = Buffer.concat([buffered, data]);
+    while (buffered.length >= 2) {
+      const opcode = buffered[0]! & 0x0f;
+      let length = buffered[1]! & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffered.length < 4) return;
+        length = buffered.readUInt16BE(2);
+        offset = 4;
+      }
+      const masked = (buffered[1]! & 0x80) !== 0;
+      const mask = masked ? buffered.subarray(offset, offset + 4) : undefined;
+      offset += masked ? 4 : 0;
+      if (buffered.length < offset + length) return;
+      const payload = Buffer.from(buffered.subarray(offset, offset + length));
+      if (mask) for (let i = 0; i < payload.length; i++) payload[i]! ^= mask[i % 4]!;
+      buffered = buffered.subarray(offset + length);
+      if (opcode === 0x8) {
+        socket.end(wsFrame(0x8, payload));
+        return;
+      }
+      if (opcode === 0x9) socket.write(wsFrame(0xa, payload));
+      if (opcode === 0x1 || opcode === 0x2) socket.write(wsFrame(opcode, Buffer.concat([Buffer.from("echo: "), payload])));
+    }
+  });
+  socket.on("error", () => socket.destroy());
+}
 
 /** Test-only behaviours, selected by the path's last segment (`/__hang`, `/__slow`, ...). */
 async function special(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
@@ -75,6 +122,39 @@ async function special(req: IncomingMessage, res: ServerResponse, url: URL): Pro
     case "__reset":
       req.socket.destroy();
       return true;
+    case "__sink": {
+      // Reads the whole request body without keeping it and answers with its size.
+      let bytes = 0;
+      for await (const chunk of req) bytes += (chunk as Buffer).length;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ bytes }));
+      return true;
+    }
+    case "__received": {
+      // How many requests a path has received, counted since the upstream started.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ count: receivedByPath.get(url.searchParams.get("path") ?? "") ?? 0 }));
+      return true;
+    }
+    case "__respond": {
+      // Answers with the response headers named in the query: `?h=name:value&h=…`.
+      for (const field of url.searchParams.getAll("h")) {
+        const colon = field.indexOf(":");
+        res.appendHeader(field.slice(0, colon), field.slice(colon + 1));
+      }
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("headers");
+      return true;
+    }
+    case "__first-chunk": {
+      // Answers with the request body's first chunk as soon as it arrives, before the body ends:
+      // proves the gateway streams request bodies instead of buffering them.
+      const first = await new Promise<Buffer>((resolve) => req.once("data", resolve));
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end(first);
+      req.resume();
+      return true;
+    }
     default:
       return false;
   }
@@ -85,10 +165,12 @@ export async function startEchoUpstream(port = 0, host = "127.0.0.1"): Promise<E
   const server: Server = createServer(async (req, res) => {
     count++;
     const url = new URL(req.url ?? "/", "http://upstream.local");
+    receivedByPath.set(url.pathname, (receivedByPath.get(url.pathname) ?? 0) + 1);
     try {
       if (await special(req, res, url)) return;
       const echo: EchoBody = {
         method: req.method ?? "GET",
+        target: req.url ?? "/",
         path: url.pathname,
         query: queryObject(url),
         headers: req.headers,
@@ -100,6 +182,10 @@ export async function startEchoUpstream(port = 0, host = "127.0.0.1"): Promise<E
     } catch {
       res.destroy();
     }
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+    if (req.headers.upgrade?.toLowerCase() === "websocket") webSocketEcho(req, socket);
+    else socket.destroy();
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

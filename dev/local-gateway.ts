@@ -8,6 +8,11 @@ import { buildWorker, ROOT } from "../scripts/build.ts";
 
 export interface LocalGateway {
   url: string;
+  /**
+   * The gateway worker's own socket, without miniflare's entry worker in front: that worker
+   * re-parses every URL (resolving `..` and `%2e%2e`), workerd itself passes the raw target on.
+   */
+  directUrl: string;
   miniflare: Miniflare;
   dispose(): Promise<void>;
 }
@@ -40,6 +45,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     ...bindingOptions,
     name: "gateway",
     modules: true,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     scriptPath,
     bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.bindings },
   } as LegacyWorkerOptions;
@@ -51,6 +57,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     }),
   );
   const url = (await miniflare.ready).origin;
+  const directUrl = (await miniflare.unsafeGetDirectURL("gateway")).origin;
   await applyMigrations(miniflare);
-  return { url, miniflare, dispose: () => miniflare.dispose() };
+  return { url, directUrl, miniflare, dispose: () => miniflare.dispose() };
 }

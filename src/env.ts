@@ -23,6 +23,8 @@ export interface Env {
 /** What one request carries from middleware to middleware. */
 export interface Variables {
   requestId: string;
+  /** The request path after path safety: escapes of unreserved characters decoded, nothing else. */
+  path: string;
   config: GatewayConfig;
   route: RouteMatch;
   clientIp: string;

@@ -5,8 +5,10 @@ import { gatewayConfig } from "./config/middleware";
 import { gatewayApi } from "./gateway/app";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
+import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
-import { routeMatch } from "./proxy/route-match";
+import { pathSafety } from "./proxy/path-safety";
+import { allowedMethod, routeMatch } from "./proxy/route-match";
 import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
 
@@ -17,12 +19,13 @@ const app = new Hono<AppEnv>();
 app.onError(renderError);
 app.notFound(notFound);
 app.use(requestId({ limitLength: 128 }));
+app.use(pathSafety());
 app.use(gatewayConfig());
 
 app.route("/_gateway", gatewayApi());
 app.all("/_gateway/*", notFound);
 
 // The request path (CONTRACT §1): route → key → Durable Object → upstream, one usage point.
-app.all("*", usageRecorder(), routeMatch(), keyAuth(), rateLimit(), forwardRequest);
+app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
 
 export default app;

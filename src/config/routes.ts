@@ -1,3 +1,4 @@
+import { compileCors, type CorsPolicy } from "../proxy/cors";
 import type { RouteConfig } from "./schema";
 
 export type UpstreamTarget =
@@ -13,6 +14,7 @@ export interface Route extends RouteConfig {
   upstreamHeaders: ReadonlyArray<readonly [string, string]>;
   methodSet: ReadonlySet<string> | undefined;
   allowHeader: string | undefined;
+  corsPolicy: CorsPolicy | undefined;
 }
 
 export interface RouteMatch {
@@ -39,6 +41,7 @@ export function compileRoute(config: RouteConfig, upstreamHeaders: Route["upstre
     upstreamHeaders,
     methodSet,
     allowHeader: config.methods ? [...new Set(config.methods)].join(", ") : undefined,
+    corsPolicy: config.cors ? compileCors(config.cors, config.methods) : undefined,
   };
 }
 

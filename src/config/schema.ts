@@ -32,6 +32,36 @@ const upstreamSchema = z.string().refine((value) => {
   }
 }, "must be an https:// (or http://) origin with an optional base path, or service:<BINDING>");
 
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const originSchema = z.string().refine((value) => {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}, 'must be an origin such as "https://app.example.com" (scheme, host, optional port; no path)');
+
+export const corsSchema = z
+  .object({
+    origins: z.union([z.literal("*"), z.array(originSchema).min(1)], 'must be "*" or a list of origins'),
+    methods: z
+      .array(z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)))
+      .min(1)
+      .optional(),
+    headers: z.array(z.string().regex(HEADER_NAME, "not a header name")).optional(),
+    exposeHeaders: z.array(z.string().regex(HEADER_NAME, "not a header name")).default([]),
+    maxAge: z.number().int().min(0).max(86_400).default(600),
+    credentials: z.boolean().default(false),
+  })
+  .strict()
+  .refine((cors) => !(cors.credentials && cors.origins === "*"), {
+    path: ["credentials"],
+    message: 'cannot be true with origins "*": browsers refuse credentials with a wildcard origin; list the origins',
+  });
+
+export type CorsConfig = z.infer<typeof corsSchema>;
+
 export const routeSchema = z
   .object({
     path: z
@@ -49,12 +79,15 @@ export const routeSchema = z
     cost: z.number().int().min(1).max(1_000_000).default(1),
     timeoutMs: z.number().int().min(1).max(300_000).default(30_000),
     maxBodyBytes: z.number().int().min(0).optional(),
-    headers: z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "not a header name"), z.string()).default({}),
+    headers: z.record(z.string().regex(HEADER_NAME, "not a header name"), z.string()).default({}),
     onLimiterError: z.enum(["closed", "open"]).default("closed"),
+    cors: corsSchema.optional(),
   })
   .strict();
 
 export type RouteConfig = z.infer<typeof routeSchema>;
+/** A route as an operator writes it: defaults not yet applied, methods in any case. */
+export type RouteInput = z.input<typeof routeSchema>;
 
 export const credentialSourceSchema = z
   .string()

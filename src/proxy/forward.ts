@@ -7,24 +7,28 @@ import { clientResponseHeaders, upstreamRequestHeaders } from "./headers";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
 
-class BodyTooLarge extends Error {}
-
-/** Passes the body through untouched, failing once more than `max` bytes have gone by. */
+/**
+ * Passes a body of unknown length (chunked) through untouched. Past `max` bytes it aborts the
+ * upstream request rather than erroring or closing the stream: an errored stream is reported by
+ * workerd as an uncaught rejection, and a closed one would send the upstream a truncated body.
+ */
 function capBody(body: ReadableStream<Uint8Array>, max: number, onExceeded: () => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
   let seen = 0;
-  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) return controller.close();
+      seen += value.byteLength;
       if (seen > max) {
         onExceeded();
-        controller.error(new BodyTooLarge());
+        await reader.cancel();
         return;
       }
-      controller.enqueue(chunk);
+      controller.enqueue(value);
     },
+    cancel: (reason) => reader.cancel(reason),
   });
-  body.pipeTo(writable).catch(() => {}); // the failure surfaces through `readable` to fetch
-  return readable;
 }
 
 function upstreamUrl(route: Route, forwardPath: string, url: URL, credentialQuery: string | undefined): string {
@@ -40,21 +44,31 @@ function upstreamUrl(route: Route, forwardPath: string, url: URL, credentialQuer
   return origin + basePath + forwardPath + search;
 }
 
-/** Sends the request to the route's upstream and streams the answer back (CONTRACT §7). */
+/**
+ * Sends the request to the route's upstream and streams the answer back (CONTRACT §7). One
+ * attempt only: a request whose upstream fails is never retried, whatever its method, because
+ * the gateway cannot know whether a POST that lost its connection was already acted on.
+ */
 export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const { route, forwardPath } = c.var.route;
   const request = c.req.raw;
   const url = new URL(request.url);
   const credential = c.var.credentialSource;
+  const abort = new AbortController();
+  let bodyTooLarge = false;
+  const payloadTooLarge = () => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
 
   let body: ReadableStream<Uint8Array> | null = BODYLESS.has(request.method) ? null : request.body;
-  let tooLarge = false;
   if (route.maxBodyBytes !== undefined && body) {
-    const declared = Number(request.headers.get("content-length") ?? NaN);
-    if (declared > route.maxBodyBytes) {
-      throw new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
+    const declared = request.headers.get("content-length");
+    // The runtime delivers exactly Content-Length bytes, so only a chunked body needs counting.
+    if (declared === null) {
+      body = capBody(body, route.maxBodyBytes, () => {
+        bodyTooLarge = true;
+        abort.abort();
+      });
     }
-    body = capBody(body, route.maxBodyBytes, () => (tooLarge = true));
+    else if (Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
   }
 
   const headers = upstreamRequestHeaders(request.headers, {
@@ -67,7 +81,6 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   });
   const target = upstreamUrl(route, forwardPath, url, credential?.kind === "query" ? credential.name : undefined);
 
-  const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), route.timeoutMs);
   let upstream: Response;
   try {
@@ -78,7 +91,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
       upstream = await fetch(target, init);
     }
   } catch (error) {
-    if (tooLarge) throw new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
+    if (bodyTooLarge) throw payloadTooLarge();
     if (abort.signal.aborted) {
       throw new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
     }
@@ -86,10 +99,10 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   } finally {
     clearTimeout(timer);
   }
-  if (tooLarge) {
+  if (bodyTooLarge) {
     // The upstream answered before the cap cut its body short: the client still gets the 413.
     await upstream.body?.cancel();
-    throw new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
+    throw payloadTooLarge();
   }
 
   if (upstream.status === 101) return upstream; // a WebSocket: the runtime joins the two sockets

@@ -1,30 +1,68 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+
+/** `%41`-style escapes of RFC 3986 unreserved characters, which mean the same as the character itself. */
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
 /**
- * A path is unsafe if decoding could make it climb (`..`, `.`, in any percent-encoding, also
- * between encoded slashes) or if it has an empty segment. Checked on the raw request target,
- * before routing, so no spelling reaches another route or `/_gateway/`.
+ * Decodes escaped unreserved characters and upper-cases every other escape (RFC 3986 §6.2.2),
+ * so `/%70rivate` and `/private` are one path to the router, the checks and the upstream alike.
  */
-export function unsafePathReason(rawPath: string): string | undefined {
-  if (rawPath.includes("//")) return "empty path segment";
-  // Segments as an upstream that decodes %2F would see them; only the last may be empty.
-  const segments = rawPath.split(/\/|%2f/i).slice(1);
+function normaliseEscapes(rawPath: string): string {
+  if (!rawPath.includes("%")) return rawPath;
+  return rawPath.replace(ESCAPE, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
+}
+
+/**
+ * Why a path (escapes already normalised) could climb or alias another path, if it can.
+ * Segments are split on `/` and `%2F` both, as an upstream that decodes `%2F` would see them;
+ * `;params` are ignored as servlet containers do (`..;/`).
+ */
+function unsafeReason(path: string): string | undefined {
+  if (/\\|%5C/i.test(path)) return "backslash in path";
+  const segments = path.split(/\/|%2F/).slice(1);
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
-    if (segment === "") {
-      if (i < segments.length - 1) return "empty path segment";
-      continue;
-    }
-    const decoded = segment.replace(/%2e/gi, ".");
-    if (decoded === "." || decoded === "..") return "dot segment";
-    if (/%5c|\\/i.test(segment)) return "backslash in path";
+    if (segment === "" && i < segments.length - 1) return "empty path segment";
+    const name = segment.split(";", 1)[0];
+    if (name === "." || name === "..") return "dot segment";
   }
   return undefined;
 }
 
-/** The path exactly as the client sent it (URL parsing in the runtime may already normalise it). */
+/** The path exactly as the client sent it: `request.url` as the runtime received it, unparsed. */
 export function rawPathOf(requestUrl: string): string {
   const afterScheme = requestUrl.indexOf("//") + 2;
   const pathStart = requestUrl.indexOf("/", afterScheme);
   if (pathStart === -1) return "/";
   const end = requestUrl.slice(pathStart).search(/[?#]/);
   return end === -1 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, pathStart + end);
+}
+
+export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
+
+/** The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7). */
+export function checkPath(rawPath: string): PathCheck {
+  const path = normaliseEscapes(rawPath);
+  const reason = unsafeReason(path);
+  return reason ? { ok: false, reason } : { ok: true, path };
+}
+
+/**
+ * Refuses climbing or aliasing paths for every request, `/_gateway/` included, before config or
+ * auth. workerd hands the worker the raw request target (miniflare's entry worker and Cloudflare's
+ * zone URL normalisation may resolve `..` first); either way the checked path is the routed one.
+ */
+export function pathSafety() {
+  return createMiddleware<AppEnv>(async function pathSafety(c, next) {
+    const checked = checkPath(rawPathOf(c.req.url));
+    if (!checked.ok) throw new GatewayError("invalid_request", `The request path is not allowed (${checked.reason}).`);
+    c.set("path", checked.path);
+    await next();
+  });
 }

@@ -2,25 +2,31 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
-import { rawPathOf, unsafePathReason } from "./path-safety";
 
-/** Refuses unsafe paths before any auth decision, then finds the route (404) and checks the method (405). */
+/** `/_gateway…` in any spelling the path check lets through, e.g. `/_gateway%2Fadmin`. */
+const RESERVED = /^\/_gateway(?:$|\/|%2F)/i;
+
+/** Finds the route for the checked path (404), never one under `/_gateway/`. */
 export function routeMatch() {
   return createMiddleware<AppEnv>(async function routeMatch(c, next) {
-    const rawPath = rawPathOf(c.req.url);
-    const unsafe = unsafePathReason(rawPath);
-    if (unsafe) throw new GatewayError("invalid_request", `The request path is not allowed (${unsafe}).`);
+    const path = c.var.path;
+    const match = RESERVED.test(path) ? undefined : c.var.config.router.match(path);
+    if (!match) throw new GatewayError("no_route", `No route matches ${c.req.method} ${path}.`);
+    c.set("route", match);
+    c.set("clientIp", clientIp(c.req.raw));
+    await next();
+  });
+}
 
-    const match = c.var.config.router.match(rawPath);
-    if (!match) throw new GatewayError("no_route", `No route matches ${c.req.method} ${rawPath}.`);
-    const { route } = match;
+/** 405 with Allow for a method the route does not list; after CORS, whose preflights it answers. */
+export function allowedMethod() {
+  return createMiddleware<AppEnv>(async function allowedMethod(c, next) {
+    const { route } = c.var.route;
     if (route.methodSet && !route.methodSet.has(c.req.method)) {
       throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${route.path}.`, {
         headers: { allow: route.allowHeader! },
       });
     }
-    c.set("route", match);
-    c.set("clientIp", clientIp(c.req.raw));
     await next();
   });
 }

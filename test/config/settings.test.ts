@@ -60,4 +60,50 @@ describe("configuration", () => {
     expect(match("/v1")).toEqual(["https://v1.example", "/"]);
     expect(match("/v10")).toEqual(["https://root.example", "/v10"]);
   });
+
+  it("names the bad field of a route's cors settings", () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ origins: ["https://app.example.com/path"] }, "GATEWAY_ROUTES[0].cors.origins[0]: must be an origin"],
+      [{ origins: "*", credentials: true }, 'GATEWAY_ROUTES[0].cors.credentials: cannot be true with origins "*"'],
+      [{ origins: "*", methods: ["FETCH"] }, "GATEWAY_ROUTES[0].cors.methods[0]"],
+      [{ origins: "*", maxAge: -1 }, "GATEWAY_ROUTES[0].cors.maxAge"],
+      [{ origins: "*", headers: ["bad header"] }, "GATEWAY_ROUTES[0].cors.headers[0]: not a header name"],
+      [{ origins: "*", allowOrigin: "*" }, 'GATEWAY_ROUTES[0].cors: unknown field(s) "allowOrigin"'],
+    ];
+    for (const [cors, expected] of cases) {
+      const result = buildConfig({ GATEWAY_ROUTES: [{ path: "/a/*", upstream: "https://a.example", cors }] });
+      expect(result.ok === false && result.detail, JSON.stringify(cors)).toContain(expected);
+    }
+  });
+
+  it("accepts every route field of CONTRACT §8 with its documented defaults", () => {
+    const result = buildConfig({
+      GATEWAY_ROUTES: [
+        {
+          path: "/v1/*",
+          upstream: "https://api.example.com/base",
+          stripPrefix: true,
+          auth: "optional",
+          scopes: ["chat"],
+          methods: ["get", "POST"],
+          rateLimits: [{ name: "minute", limit: 60, window: 60 }],
+          timeoutMs: 10_000,
+          maxBodyBytes: 1_048_576,
+          headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" },
+          onLimiterError: "open",
+          cors: { origins: ["https://app.example.com"], credentials: true },
+        },
+        { path: "/minimal", upstream: "https://api.example.com" },
+      ],
+      UPSTREAM_TOKEN: "t0ken",
+    });
+    if (!result.ok) throw new Error(result.detail);
+    const [full, minimal] = result.config.routes;
+    expect(full).toMatchObject({ methods: ["GET", "POST"], upstreamHeaders: [["authorization", "Bearer t0ken"]] });
+    expect(full!.corsPolicy).toMatchObject({ allowMethods: "GET, POST", maxAge: "600", credentials: true });
+    expect(minimal).toMatchObject({ stripPrefix: false, auth: "required", scopes: [], rateLimits: [], timeoutMs: 30_000, onLimiterError: "closed" });
+    expect(minimal!.methods).toBeUndefined();
+    expect(minimal!.maxBodyBytes).toBeUndefined();
+    expect(minimal!.corsPolicy).toBeUndefined();
+  });
 });

@@ -3,9 +3,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import worker from "../../src/index";
 import type { Env } from "../../src/env";
-import type { RouteConfig } from "../../src/config/schema";
-
-type RouteInput = Partial<RouteConfig> & Pick<RouteConfig, "path" | "upstream">;
+import type { RouteInput } from "../../src/config/schema";
 
 /** An env for one scenario: its own routes and bindings over the test bindings. Config is memoised per env object. */
 export function gatewayEnv(routes: RouteInput[], overrides: Partial<Env> = {}): Env {
