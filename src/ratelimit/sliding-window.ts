@@ -10,15 +10,14 @@
 export const MAX_ENTRIES = 64;
 
 export class SlidingWindow {
+  readonly windowMs: number;
   private times: number[];
   private counts: number[];
   private total: number;
 
-  constructor(
-    readonly windowMs: number,
-    times: number[] = [],
-    counts: number[] = [],
-  ) {
+  // A plain field, not a parameter property: Node's type stripping (bench/) rejects those.
+  constructor(windowMs: number, times: number[] = [], counts: number[] = []) {
+    this.windowMs = windowMs;
     this.times = times;
     this.counts = counts;
     this.total = counts.reduce((sum, c) => sum + c, 0);
