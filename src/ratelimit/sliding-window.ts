@@ -2,23 +2,28 @@
  * Sliding-window counting over a bounded log of admitted requests: pure, no bindings.
  *
  * A window keeps (time, count) entries, oldest first. With at most MAX_ENTRIES distinct
- * admission times in the window the count is exact; past that, the two entries closest in
- * time are merged into the later one. A merged request is counted as if admitted later, so
- * it leaves the window later: the count can only be over-estimated, never under, and so no
- * true sliding window ever admits more than its limit.
+ * admission times in the window the count is exact; past that, one entry is merged into the
+ * next one. A merged request is counted as if admitted later, so it leaves the window later:
+ * the count can only be over-estimated, never under, and so no true sliding window ever
+ * admits more than its limit.
+ *
+ * Exactness for every limit is out of reach in bounded memory: a saturated window of L
+ * requests needs each one's expiry time to decide exactly when the next fits. The bound is
+ * chosen so that limits up to MAX_ENTRIES are exact and larger ones under-admit slightly
+ * (bench/limiter-accuracy.ts measures by how much).
  */
-export const MAX_ENTRIES = 64;
+/** 128 entries serialize to 2 KiB per limit. */
+export const MAX_ENTRIES = 128;
 
 export class SlidingWindow {
+  readonly windowMs: number;
   private times: number[];
   private counts: number[];
   private total: number;
 
-  constructor(
-    readonly windowMs: number,
-    times: number[] = [],
-    counts: number[] = [],
-  ) {
+  // A plain field, not a parameter property: Node's type stripping (bench/) rejects those.
+  constructor(windowMs: number, times: number[] = [], counts: number[] = []) {
+    this.windowMs = windowMs;
     this.times = times;
     this.counts = counts;
     this.total = counts.reduce((sum, c) => sum + c, 0);
@@ -71,16 +76,22 @@ export class SlidingWindow {
     }
     this.times.push(now);
     this.counts.push(cost);
-    if (this.times.length > maxEntries) this.mergeClosest();
+    if (this.times.length > maxEntries) this.mergeCheapest();
   }
 
-  private mergeClosest(): void {
+  /**
+   * Merges the entry whose move to its successor over-counts least: count × gap is how many
+   * units, for how long, stay counted after they have really left. Weighing by count keeps
+   * entries evenly loaded; merging merely the closest in time piles the old traffic into a few
+   * huge entries whose late release makes the limiter deny in lumps.
+   */
+  private mergeCheapest(): void {
     let at = 0;
-    let smallest = Infinity;
+    let cheapest = Infinity;
     for (let i = 0; i + 1 < this.times.length; i++) {
-      const gap = this.times[i + 1]! - this.times[i]!;
-      if (gap < smallest) {
-        smallest = gap;
+      const overCount = (this.times[i + 1]! - this.times[i]!) * this.counts[i]!;
+      if (overCount < cheapest) {
+        cheapest = overCount;
         at = i;
       }
     }

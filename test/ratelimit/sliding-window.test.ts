@@ -1,0 +1,347 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decide, MAX_ENTRIES, SlidingWindow, type LimitState } from "../../src/ratelimit/sliding-window";
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+const limitOf = (limit: number, windowMs: number): LimitState => ({ limit, window: new SlidingWindow(windowMs) });
+
+/** Decides one request per time, returning which were admitted. */
+function admitAll(limits: LimitState[], times: number[], cost = 1): boolean[] {
+  return times.map((now) => decide(limits, now, cost).allowed);
+}
+
+function usedAt(state: LimitState, now: number): number {
+  state.window.prune(now);
+  return state.window.used;
+}
+
+describe("counting at the limit", () => {
+  it("admits exactly the limit within one window", () => {
+    const minute = limitOf(5, MINUTE);
+    expect(admitAll([minute], [0, 1, 2, 3, 4])).toEqual([true, true, true, true, true]);
+    expect(usedAt(minute, 4)).toBe(5);
+  });
+
+  it("denies the request that would exceed the limit", () => {
+    const minute = limitOf(5, MINUTE);
+    admitAll([minute], [0, 1, 2, 3, 4]);
+    expect(decide([minute], 5, 1).allowed).toBe(false);
+  });
+
+  it("reports the remaining units after each admission", () => {
+    const minute = limitOf(3, MINUTE);
+    const remaining = [0, 1, 2].map((now) => decide([minute], now, 1).outcomes[0]!.remaining);
+    expect(remaining).toEqual([2, 1, 0]);
+  });
+
+  it("counts requests made in the same millisecond separately", () => {
+    const second = limitOf(3, SECOND);
+    expect(admitAll([second], [7, 7, 7, 7])).toEqual([true, true, true, false]);
+  });
+});
+
+describe("denials consume nothing", () => {
+  it("leaves every limit untouched when one of several limits denies", () => {
+    const second = limitOf(10, SECOND);
+    const minute = limitOf(3, MINUTE);
+    admitAll([second, minute], [0, 1, 2]);
+    const denied = decide([second, minute], 3, 1);
+    expect(denied.allowed).toBe(false);
+    expect(denied.deniedBy).toBe(1);
+    expect(usedAt(second, 3)).toBe(3);
+    expect(usedAt(minute, 3)).toBe(3);
+  });
+
+  it("does not charge a limit that had room when another denied", () => {
+    const roomy = limitOf(100, MINUTE);
+    const full = limitOf(1, MINUTE);
+    decide([full], 0, 1);
+    for (let now = 1; now <= 50; now++) expect(decide([roomy, full], now, 1).allowed).toBe(false);
+    expect(usedAt(roomy, 50)).toBe(0);
+  });
+
+  it("reports the denying limit as the one with the longest wait", () => {
+    const second = limitOf(1, SECOND);
+    const minute = limitOf(1, MINUTE);
+    decide([second, minute], 0, 1);
+    const denied = decide([second, minute], 100, 1);
+    expect(denied.deniedBy).toBe(1);
+    expect(denied.retryAfterMs).toBe(MINUTE - 100);
+  });
+});
+
+describe("window expiry at millisecond boundaries", () => {
+  it("still counts a request one millisecond before its window ends", () => {
+    const second = limitOf(1, SECOND);
+    decide([second], 1000, 1);
+    expect(decide([second], 1999, 1).allowed).toBe(false);
+  });
+
+  it("releases a request exactly one window after it was admitted", () => {
+    const second = limitOf(1, SECOND);
+    decide([second], 1000, 1);
+    expect(decide([second], 2000, 1).allowed).toBe(true);
+  });
+
+  it("releases requests one by one, each exactly one window after its admission", () => {
+    const second = limitOf(3, SECOND);
+    admitAll([second], [0, 10, 20]);
+    expect(admitAll([second], [999, 1000, 1000, 1009, 1010])).toEqual([false, true, false, false, true]);
+  });
+});
+
+describe("retry and reset times", () => {
+  it("gives the exact wait until the oldest request leaves the window", () => {
+    const second = limitOf(3, SECOND);
+    admitAll([second], [0, 10, 20]);
+    const denied = decide([second], 500, 1);
+    expect(denied.retryAfterMs).toBe(500);
+    expect(denied.outcomes[0]!.resetMs).toBe(500);
+  });
+
+  it("admits after waiting exactly the retry time and not a millisecond earlier", () => {
+    const second = limitOf(2, SECOND);
+    admitAll([second], [100, 300]);
+    const { retryAfterMs } = decide([second], 400, 1);
+    expect(decide([second], 400 + retryAfterMs - 1, 1).allowed).toBe(false);
+    expect(decide([second], 400 + retryAfterMs, 1).allowed).toBe(true);
+  });
+
+  it("waits for as many releases as a costly request needs", () => {
+    const second = limitOf(4, SECOND);
+    admitAll([second], [0, 100, 200, 300]);
+    const denied = decide([second], 400, 3);
+    expect(denied.retryAfterMs).toBe(1200 - 400);
+    expect(decide([second], 1199, 3).allowed).toBe(false);
+    expect(decide([second], 1200, 3).allowed).toBe(true);
+  });
+
+  it("reports the next release as the reset of an admitted request", () => {
+    const minute = limitOf(10, MINUTE);
+    decide([minute], 1000, 1);
+    expect(decide([minute], 5000, 1).outcomes[0]!.resetMs).toBe(MINUTE - 4000);
+  });
+
+  it("has nothing to reset on an empty window", () => {
+    expect(new SlidingWindow(MINUTE).nextReleaseMs(0)).toBe(0);
+  });
+});
+
+describe("costs", () => {
+  it("charges a request's full cost against every limit", () => {
+    const second = limitOf(10, SECOND);
+    const minute = limitOf(100, MINUTE);
+    decide([second, minute], 0, 4);
+    expect(usedAt(second, 0)).toBe(4);
+    expect(usedAt(minute, 0)).toBe(4);
+  });
+
+  it("admits a costly request only if all its units fit", () => {
+    const second = limitOf(10, SECOND);
+    expect(admitAll([second], [0, 1, 2], 4)).toEqual([true, true, false]);
+    expect(decide([second], 3, 2).allowed).toBe(true);
+  });
+
+  it("denies a request costing more than the limit without consuming anything", () => {
+    const second = limitOf(5, SECOND);
+    const minute = limitOf(100, MINUTE);
+    const denied = decide([second, minute], 0, 6);
+    expect(denied.allowed).toBe(false);
+    expect(denied.deniedBy).toBe(0);
+    expect(usedAt(second, 0) + usedAt(minute, 0)).toBe(0);
+  });
+
+  // Such a request can never be admitted; the wait it reports is a window, not a promise.
+  it("reports one window as the wait of a request costing more than the limit", () => {
+    const second = limitOf(5, SECOND);
+    expect(decide([second], 0, 6).retryAfterMs).toBe(SECOND);
+  });
+});
+
+describe("clock irregularities", () => {
+  it("treats a clock that steps back as standing still", () => {
+    const second = limitOf(2, SECOND);
+    admitAll([second], [1000, 900]);
+    expect(second.window.entries).toBe(1);
+    expect(decide([second], 1999, 1).allowed).toBe(false);
+    expect(decide([second], 2000, 1).allowed).toBe(true);
+  });
+});
+
+describe("bounded memory", () => {
+  it("keeps at most MAX_ENTRIES entries however large the limit", () => {
+    const day = limitOf(1_000_000, 86_400 * SECOND);
+    for (let now = 0; now < 20 * MAX_ENTRIES; now++) {
+      decide([day], now * 7, 1);
+      expect(day.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+    }
+    expect(usedAt(day, 20 * MAX_ENTRIES * 7)).toBe(20 * MAX_ENTRIES);
+    expect(day.window.serialize().length).toBeLessThanOrEqual(2 * MAX_ENTRIES);
+  });
+
+  it("over-counts a merged request rather than releasing it early", () => {
+    const minute = limitOf(MAX_ENTRIES + 1, MINUTE);
+    admitAll([minute], Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i));
+    // The first request was merged into a later entry, so one window after it, it still counts.
+    expect(decide([minute], MINUTE, 1).allowed).toBe(false);
+    expect(decide([minute], MINUTE + MAX_ENTRIES, 1).allowed).toBe(true);
+  });
+});
+
+// ------------------------------------------------------------------ properties against a full log
+
+// Properties stop at the first failure (endOnFailure): shrinking thousands of arrivals takes minutes.
+
+interface Arrival {
+  gap: number;
+  cost: number;
+}
+
+const arrivals = (maxGap: number, maxCost: number, maxLength: number) =>
+  // size "max": fast-check's default keeps arrays short, and merging only starts past MAX_ENTRIES.
+  fc.array(fc.record({ gap: fc.integer({ min: 0, max: maxGap }), cost: fc.integer({ min: 1, max: maxCost }) }), { maxLength, size: "max" });
+
+/** Every admission kept: the exact count over (now − w, now]. */
+class FullLog {
+  readonly admitted: { time: number; cost: number }[] = [];
+  /** unitsBefore[i]: units admitted before admitted[i]; times only grow, so windows are found by binary search. */
+  private readonly unitsBefore: number[] = [0];
+  readonly windowMs: number;
+
+  constructor(windowMs: number) {
+    this.windowMs = windowMs;
+  }
+
+  add(time: number, cost: number): void {
+    this.admitted.push({ time, cost });
+    this.unitsBefore.push(this.unitsBefore.at(-1)! + cost);
+  }
+
+  countAt(now: number): number {
+    let lo = 0;
+    let hi = this.admitted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.admitted[mid]!.time > now - this.windowMs) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.unitsBefore.at(-1)! - this.unitsBefore[lo]!;
+  }
+}
+
+/** The most units admitted in any true sliding window, found at windows ending on an admission. */
+function busiestWindow(log: FullLog): number {
+  let busiest = 0;
+  let inWindow = 0;
+  let first = 0;
+  const { admitted, windowMs } = log;
+  for (let last = 0; last < admitted.length; last++) {
+    inWindow += admitted[last]!.cost;
+    while (admitted[first]!.time <= admitted[last]!.time - windowMs) inWindow -= admitted[first++]!.cost;
+    busiest = Math.max(busiest, inWindow);
+  }
+  return busiest;
+}
+
+function replay(limits: LimitState[], traffic: Arrival[], onDecision: (now: number, cost: number, allowed: boolean) => void, start = 0): void {
+  let now = start;
+  for (const { gap, cost } of traffic) {
+    now += gap;
+    onDecision(now, cost, decide(limits, now, cost).allowed);
+  }
+}
+
+describe("properties under random traffic", () => {
+  it("never admits more than the limit in any true sliding window, whatever merging does", () => {
+    fc.assert(
+      // Limits above MAX_ENTRIES and dense traffic, so that saturated windows get merged.
+      fc.property(fc.integer({ min: MAX_ENTRIES, max: 4 * MAX_ENTRIES }), fc.integer({ min: 100, max: 3000 }), arrivals(8, 4, 2500), (limit, windowMs, traffic) => {
+        const state = limitOf(limit, windowMs);
+        const log = new FullLog(windowMs);
+        replay([state], traffic, (time, cost, allowed) => {
+          if (allowed) log.add(time, cost);
+          expect(state.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+        });
+        expect(busiestWindow(log)).toBeLessThanOrEqual(limit);
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
+  it("only ever over-counts its own admissions", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 * MAX_ENTRIES }), fc.integer({ min: 1, max: 2000 }), arrivals(10, 3, 1500), (limit, windowMs, traffic) => {
+        const state = limitOf(limit, windowMs);
+        const log = new FullLog(windowMs);
+        replay([state], traffic, (time, cost, allowed) => {
+          if (allowed) log.add(time, cost);
+          expect(state.window.used).toBeGreaterThanOrEqual(log.countAt(time));
+        });
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  });
+
+  it("decides exactly like a full log while the limit fits in MAX_ENTRIES", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: MAX_ENTRIES }), fc.integer({ min: 1, max: 2000 }), arrivals(40, 3, 1500), (limit, windowMs, traffic) => {
+        const state = limitOf(limit, windowMs);
+        const log = new FullLog(windowMs);
+        replay([state], traffic, (time, cost, allowed) => {
+          const exactAllows = log.countAt(time) + cost <= limit;
+          expect(allowed).toBe(exactAllows);
+          if (exactAllows) log.add(time, cost);
+        });
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
+  it("decides several limits all-or-nothing, like full logs would", () => {
+    fc.assert(
+      fc.property(arrivals(15, 3, 1200), (traffic) => {
+        const specs = [
+          { limit: 8, windowMs: 100 },
+          { limit: 40, windowMs: 1000 },
+          { limit: 100, windowMs: 5000 },
+        ];
+        const states = specs.map((s) => limitOf(s.limit, s.windowMs));
+        const logs = specs.map((s) => new FullLog(s.windowMs));
+        replay(states, traffic, (time, cost, allowed) => {
+          const exactAllows = logs.every((log, i) => log.countAt(time) + cost <= specs[i]!.limit);
+          expect(allowed).toBe(exactAllows);
+          if (exactAllows) for (const log of logs) log.add(time, cost);
+        });
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  });
+});
+
+describe("storage", () => {
+  it("restores a window that decides exactly as the original", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 2000 }), arrivals(20, 3, 800), arrivals(20, 3, 300), (limit, windowMs, before, after) => {
+        const original = limitOf(limit, windowMs);
+        replay([original], before, () => {});
+        const restored: LimitState = { limit, window: SlidingWindow.deserialize(windowMs, original.window.serialize()) };
+        expect(restored.window.serialize()).toEqual(original.window.serialize());
+        expect(restored.window.used).toBe(original.window.used);
+        const start = before.reduce((t, a) => t + a.gap, 0);
+        const decisions: boolean[][] = [[], []];
+        [original, restored].forEach((state, i) => replay([state], after, (_, __, allowed) => decisions[i]!.push(allowed), start));
+        expect(decisions[1]).toEqual(decisions[0]);
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  });
+
+  it("serializes as flat time, count pairs, oldest first", () => {
+    const window = new SlidingWindow(SECOND);
+    window.add(10, 1);
+    window.add(20, 3);
+    expect([...window.serialize()]).toEqual([10, 1, 20, 3]);
+  });
+});
