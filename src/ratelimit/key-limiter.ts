@@ -5,7 +5,7 @@ import { decide, SlidingWindow, type LimitState } from "./sliding-window";
 import { nearestExhaustion, type CheckInput, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL, log BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS limit_windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL, log BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);
 `;
 
@@ -27,7 +27,7 @@ export class KeyLimiter extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
-    for (const row of this.sql.exec<{ id: string; window_ms: number; log: ArrayBuffer }>("SELECT id, window_ms, log FROM windows")) {
+    for (const row of this.sql.exec<{ id: string; window_ms: number; log: ArrayBuffer }>("SELECT id, window_ms, log FROM limit_windows")) {
       this.windows.set(row.id, SlidingWindow.deserialize(row.window_ms, new Float64Array(row.log)));
     }
     const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
@@ -104,6 +104,6 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   private persist(id: string, window: SlidingWindow): void {
-    this.sql.exec("INSERT OR REPLACE INTO windows (id, window_ms, log) VALUES (?, ?, ?)", id, window.windowMs, window.serialize().buffer);
+    this.sql.exec("INSERT OR REPLACE INTO limit_windows (id, window_ms, log) VALUES (?, ?, ?)", id, window.windowMs, window.serialize().buffer);
   }
 }

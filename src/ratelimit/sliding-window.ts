@@ -1,123 +1,164 @@
 /**
  * Sliding-window counting over a bounded log of admitted requests: pure, no bindings.
  *
- * A window keeps (time, count) entries, oldest first. With at most MAX_ENTRIES distinct
- * admission times in the window the count is exact; past that, one entry is merged into the
- * next one. A merged request is counted as if admitted later, so it leaves the window later:
- * the count can only be over-estimated, never under, and so no true sliding window ever
- * admits more than its limit.
- *
- * Exactness for every limit is out of reach in bounded memory: a saturated window of L
- * requests needs each one's expiry time to decide exactly when the next fits. The bound is
- * chosen so that limits up to MAX_ENTRIES are exact and larger ones under-admit slightly
- * (bench/limiter-accuracy.ts measures by how much).
+ * A window keeps entries oldest first, each a time range with the units admitted in it. While
+ * a window holds at most MAX_ENTRIES distinct admission times every entry is a single instant
+ * and the count is exact. Past that, the two neighbours whose merge loses least (count × span)
+ * become one range, and a range is taken to have been admitted evenly across it: as the window
+ * slides over a range, that share of it leaves. Only the oldest entry can straddle the window's
+ * edge, so the estimate is off by at most part of one entry, which the merge rule keeps small
+ * (bench/limiter-accuracy.ts measures wrong decisions and overshoot against an exact log).
  */
-/** 128 entries serialize to 2 KiB per limit. */
-export const MAX_ENTRIES = 128;
+export const MAX_ENTRIES = 1024;
+
+/** Fractions below this are rounding noise, not a unit still in the window. */
+const EPSILON = 1e-9;
 
 export class SlidingWindow {
   readonly windowMs: number;
-  private times: number[];
+  private starts: number[];
+  private ends: number[];
   private counts: number[];
   private total: number;
+  private headAlive = 0;
+  private horizon = -Infinity;
 
   // A plain field, not a parameter property: Node's type stripping (bench/) rejects those.
-  constructor(windowMs: number, times: number[] = [], counts: number[] = []) {
+  constructor(windowMs: number, ends: number[] = [], counts: number[] = [], starts: number[] = [...ends]) {
     this.windowMs = windowMs;
-    this.times = times;
+    this.starts = starts;
+    this.ends = ends;
     this.counts = counts;
     this.total = counts.reduce((sum, c) => sum + c, 0);
+    this.headAlive = counts[0] ?? 0;
+  }
+
+  /** Share of entry `i` still inside a window whose edge is at `horizon` (admissions after it count). */
+  private aliveAt(i: number, horizon: number): number {
+    const start = this.starts[i]!;
+    const end = this.ends[i]!;
+    if (end <= horizon) return 0;
+    if (start > horizon || start === end) return this.counts[i]!;
+    return (this.counts[i]! * (end - horizon)) / (end - start);
   }
 
   /** Drops entries that have left the window ending at `now`. */
   prune(now: number): void {
     const horizon = now - this.windowMs;
     let drop = 0;
-    while (drop < this.times.length && this.times[drop]! <= horizon) this.total -= this.counts[drop++]!;
+    while (drop < this.ends.length && this.ends[drop]! <= horizon) this.total -= this.counts[drop++]!;
     if (drop > 0) {
-      this.times.splice(0, drop);
+      this.starts.splice(0, drop);
+      this.ends.splice(0, drop);
       this.counts.splice(0, drop);
     }
+    this.horizon = horizon;
+    this.headAlive = this.ends.length === 0 ? 0 : this.aliveAt(0, horizon);
   }
 
-  /** Units admitted in the window ending at `now` (call `prune(now)` first). */
+  /** Units counted in the window ending at the last `prune(now)`; a partly expired range rounds up. */
   get used(): number {
-    return this.total;
+    if (this.ends.length === 0) return 0;
+    return Math.max(0, Math.ceil(this.total - this.counts[0]! + this.headAlive - EPSILON));
   }
 
   get entries(): number {
-    return this.times.length;
+    return this.ends.length;
   }
 
-  /** Milliseconds from `now` until `cost` more units fit under `limit`; 0 if they fit now. */
-  waitMs(now: number, cost: number, limit: number): number {
-    let excess = this.total + cost - limit;
-    if (excess <= 0) return 0;
-    if (cost > limit) return this.windowMs;
-    for (let i = 0; i < this.times.length; i++) {
-      excess -= this.counts[i]!;
-      if (excess <= 0) return this.times[i]! + this.windowMs - now;
+  /** Milliseconds from `now` until at most `target` units are counted (call `prune(now)` first). */
+  private waitUntilAtMost(now: number, target: number): number {
+    if (this.ends.length === 0) return 0;
+    let alive = this.total - this.counts[0]! + this.headAlive;
+    if (alive <= target + EPSILON) return 0;
+    for (let i = 0; i < this.ends.length; i++) {
+      const entryAlive = i === 0 ? this.headAlive : this.counts[i]!;
+      if (alive - entryAlive <= target + EPSILON) {
+        const start = this.starts[i]!;
+        const end = this.ends[i]!;
+        // The edge position where this entry's alive share has shrunk enough.
+        const keep = entryAlive - (alive - target);
+        const horizon = start === end ? end : end - (keep * (end - start)) / this.counts[i]!;
+        return Math.max(0, Math.ceil(horizon + this.windowMs - now));
+      }
+      alive -= entryAlive;
     }
     return this.windowMs;
   }
 
-  /** Milliseconds until the oldest counted request leaves the window (one unit comes back). */
+  /** Milliseconds from `now` until `cost` more units fit under `limit`; 0 if they fit now. */
+  waitMs(now: number, cost: number, limit: number): number {
+    if (cost > limit) return this.windowMs;
+    if (this.used + cost <= limit) return 0;
+    return Math.max(1, this.waitUntilAtMost(now, limit - cost));
+  }
+
+  /** Milliseconds until one more unit comes back. */
   nextReleaseMs(now: number): number {
-    return this.times.length === 0 ? 0 : this.times[0]! + this.windowMs - now;
+    const used = this.used;
+    return used === 0 ? 0 : this.waitUntilAtMost(now, used - 1);
   }
 
   add(now: number, cost: number, maxEntries = MAX_ENTRIES): void {
     this.total += cost;
-    const last = this.times.length - 1;
+    const last = this.ends.length - 1;
     // A clock that steps back is treated as standing still: the log stays ordered.
-    if (last >= 0 && this.times[last]! >= now) {
+    if (last >= 0 && this.ends[last]! >= now) {
       this.counts[last]! += cost;
+      if (last === 0) this.headAlive += cost;
       return;
     }
-    this.times.push(now);
+    this.starts.push(now);
+    this.ends.push(now);
     this.counts.push(cost);
-    if (this.times.length > maxEntries) this.mergeCheapest();
+    if (last === -1) this.headAlive = cost;
+    if (this.ends.length > maxEntries) this.mergeCheapest();
   }
 
   /**
-   * Merges the entry whose move to its successor over-counts least: count × gap is how many
-   * units, for how long, stay counted after they have really left. Weighing by count keeps
-   * entries evenly loaded; merging merely the closest in time piles the old traffic into a few
-   * huge entries whose late release makes the limiter deny in lumps.
+   * Merges the neighbours whose union is cheapest: count × span bounds how far the even-spread
+   * assumption can be off for that range. Weighing by count keeps ranges evenly loaded; merging
+   * merely the closest in time piles old traffic into a few huge ranges.
    */
   private mergeCheapest(): void {
     let at = 0;
     let cheapest = Infinity;
-    for (let i = 0; i + 1 < this.times.length; i++) {
-      const overCount = (this.times[i + 1]! - this.times[i]!) * this.counts[i]!;
-      if (overCount < cheapest) {
-        cheapest = overCount;
+    for (let i = 0; i + 1 < this.ends.length; i++) {
+      const loss = (this.ends[i + 1]! - this.starts[i]!) * (this.counts[i]! + this.counts[i + 1]!);
+      if (loss < cheapest) {
+        cheapest = loss;
         at = i;
       }
     }
     this.counts[at + 1]! += this.counts[at]!;
-    this.times.splice(at, 1);
+    this.starts[at + 1] = this.starts[at]!;
+    this.starts.splice(at, 1);
+    this.ends.splice(at, 1);
     this.counts.splice(at, 1);
+    if (at === 0) this.headAlive = this.aliveAt(0, this.horizon);
   }
 
-  /** Flat [time, count, time, count, …] for storage. */
+  /** Flat [start, end, count, …] for storage. */
   serialize(): Float64Array {
-    const out = new Float64Array(this.times.length * 2);
-    for (let i = 0; i < this.times.length; i++) {
-      out[2 * i] = this.times[i]!;
-      out[2 * i + 1] = this.counts[i]!;
+    const out = new Float64Array(this.ends.length * 3);
+    for (let i = 0; i < this.ends.length; i++) {
+      out[3 * i] = this.starts[i]!;
+      out[3 * i + 1] = this.ends[i]!;
+      out[3 * i + 2] = this.counts[i]!;
     }
     return out;
   }
 
   static deserialize(windowMs: number, flat: Float64Array): SlidingWindow {
-    const times: number[] = [];
+    const starts: number[] = [];
+    const ends: number[] = [];
     const counts: number[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      times.push(flat[i]!);
-      counts.push(flat[i + 1]!);
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      starts.push(flat[i]!);
+      ends.push(flat[i + 1]!);
+      counts.push(flat[i + 2]!);
     }
-    return new SlidingWindow(windowMs, times, counts);
+    return new SlidingWindow(windowMs, ends, counts, starts);
   }
 }
 

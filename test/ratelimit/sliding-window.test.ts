@@ -178,15 +178,18 @@ describe("bounded memory", () => {
       expect(day.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
     }
     expect(usedAt(day, 20 * MAX_ENTRIES * 7)).toBe(20 * MAX_ENTRIES);
-    expect(day.window.serialize().length).toBeLessThanOrEqual(2 * MAX_ENTRIES);
+    expect(day.window.serialize().length).toBeLessThanOrEqual(3 * MAX_ENTRIES);
   });
 
-  it("over-counts a merged request rather than releasing it early", () => {
+  it("releases a merged range gradually, as if its requests were spread across it", () => {
     const minute = limitOf(MAX_ENTRIES + 1, MINUTE);
-    admitAll([minute], Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i));
-    // The first request was merged into a later entry, so one window after it, it still counts.
-    expect(decide([minute], MINUTE, 1).allowed).toBe(false);
-    expect(decide([minute], MINUTE + MAX_ENTRIES, 1).allowed).toBe(true);
+    admitAll([minute], Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i * 2));
+    expect(minute.window.entries).toBe(MAX_ENTRIES);
+    // Full at the limit: nothing fits until the window edge passes the first admissions.
+    expect(decide([minute], 2 * MAX_ENTRIES + 1, 1).allowed).toBe(false);
+    // Half a minute later the edge has passed none of them; a minute and a half later, all.
+    expect(decide([minute], MINUTE / 2, 1).allowed).toBe(false);
+    expect(usedAt(minute, MINUTE + 2 * MAX_ENTRIES + 1)).toBe(0);
   });
 });
 
@@ -254,7 +257,7 @@ function replay(limits: LimitState[], traffic: Arrival[], onDecision: (now: numb
 }
 
 describe("properties under random traffic", () => {
-  it("never admits more than the limit in any true sliding window, whatever merging does", () => {
+  it("keeps every true sliding window within 1% of its limit once ranges are merged", () => {
     fc.assert(
       // Limits above MAX_ENTRIES and dense traffic, so that saturated windows get merged.
       fc.property(fc.integer({ min: MAX_ENTRIES, max: 4 * MAX_ENTRIES }), fc.integer({ min: 100, max: 3000 }), arrivals(8, 4, 2500), (limit, windowMs, traffic) => {
@@ -264,20 +267,20 @@ describe("properties under random traffic", () => {
           if (allowed) log.add(time, cost);
           expect(state.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
         });
-        expect(busiestWindow(log)).toBeLessThanOrEqual(limit);
+        expect(busiestWindow(log)).toBeLessThanOrEqual(limit * 1.01);
       }),
       { numRuns: 60, endOnFailure: true },
     );
   });
 
-  it("only ever over-counts its own admissions", () => {
+  it("estimates its own admissions to within 1% of the limit", () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 * MAX_ENTRIES }), fc.integer({ min: 1, max: 2000 }), arrivals(10, 3, 1500), (limit, windowMs, traffic) => {
         const state = limitOf(limit, windowMs);
         const log = new FullLog(windowMs);
         replay([state], traffic, (time, cost, allowed) => {
           if (allowed) log.add(time, cost);
-          expect(state.window.used).toBeGreaterThanOrEqual(log.countAt(time));
+          expect(Math.abs(state.window.used - log.countAt(time))).toBeLessThanOrEqual(Math.max(1, limit * 0.01));
         });
       }),
       { numRuns: 40, endOnFailure: true },
@@ -338,10 +341,10 @@ describe("storage", () => {
     );
   });
 
-  it("serializes as flat time, count pairs, oldest first", () => {
+  it("serializes as flat start, end, count triples, oldest first", () => {
     const window = new SlidingWindow(SECOND);
     window.add(10, 1);
     window.add(20, 3);
-    expect([...window.serialize()]).toEqual([10, 1, 20, 3]);
+    expect([...window.serialize()]).toEqual([10, 10, 1, 20, 20, 3]);
   });
 });
