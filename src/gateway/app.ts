@@ -11,6 +11,7 @@ import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { me, meRoute } from "./me";
 
 /** `name: too short; rateLimits[0].window: …` from a zod error. */
 export function describeFields(error: zod.ZodError): string {
@@ -62,6 +63,7 @@ export function gatewayApi() {
   });
 
   api.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  api.openapi(meRoute, me);
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);
