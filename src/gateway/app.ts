@@ -11,6 +11,7 @@ import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { renderDocsPage, type ApiDocument } from "./docs";
 import { me, meRoute } from "./me";
 
 /** `name: too short; rateLimits[0].window: …` from a zod error. */
@@ -77,5 +78,11 @@ export function gatewayApi() {
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
+  // The routes are fixed once this function returns, so the page is rendered once per isolate.
+  let docsPage: string | undefined;
+  api.get("/docs", (c) => {
+    docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
+    return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
+  });
   return api;
 }
