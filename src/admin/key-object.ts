@@ -92,7 +92,7 @@ export const KeyObjectSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().openapi({ description: "The last admitted request, copied from the key's Durable Object within about a minute." }),
   })
   .openapi("Key");
 

@@ -111,6 +111,14 @@ export async function rotateKeySecret(
   return results[2][0];
 }
 
+/** Written by the key's Durable Object at most once a minute, never on the request path; never moves back. */
+export async function recordLastUse(db: Database, keyId: string, at: number): Promise<void> {
+  await db
+    .update(keys)
+    .set({ lastUsedAt: at })
+    .where(and(eq(keys.id, keyId), or(isNull(keys.lastUsedAt), lt(keys.lastUsedAt, at))));
+}
+
 /** Audit entries newest first, before `beforeSeq`. */
 export async function listAuditRows(db: Database, query: { limit: number; beforeSeq?: number; keyId?: string }): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
   const conditions = [query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined, query.keyId ? eq(auditLog.keyId, query.keyId) : undefined];

@@ -14,7 +14,7 @@ export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
   /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
-  key?: { status: KeyStatus; secretId: string };
+  key?: { status: KeyStatus; secretId: string; /** Lets the object report when the key was last used. */ keyId?: string };
 }
 
 export interface PolicyState {

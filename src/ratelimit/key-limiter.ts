@@ -1,6 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
+import { recordLastUse } from "../keys/store";
 import { refusal, type KeyStatus } from "../keys/record";
 import { HourlyUsage, type UsageBucket } from "../usage/hourly";
 import { QuotaCounter } from "./quota";
@@ -13,6 +15,10 @@ CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), st
 `;
 
 const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+/** How long a key's last use may wait before it is copied to D1 (by alarm, off the request path). */
+export const LAST_USED_FLUSH_MS = 60_000;
+const LAST_USED_SCHEMA = `CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`;
 
 /**
  * One per key (or per client IP on anonymous routes). It decides every limit of a request in
@@ -27,6 +33,7 @@ export class KeyLimiter extends DurableObject<Env> {
   private status: KeyStatus | undefined;
   private readonly quota: QuotaCounter;
   private readonly usage: HourlyUsage;
+  private flushScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -39,6 +46,7 @@ export class KeyLimiter extends DurableObject<Env> {
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(this.sql);
     this.usage = new HourlyUsage(this.sql);
+    this.sql.exec(LAST_USED_SCHEMA);
   }
 
   /** Decides one request: key validity, then all its limits at once. */
@@ -64,6 +72,7 @@ export class KeyLimiter extends DurableObject<Env> {
     if (decision.allowed) {
       input.limits.forEach((limit, i) => this.persist(limit.id, states[i]!.window));
       if (quota) this.quota.consume(quota, input.cost, now);
+      if (input.key?.keyId) this.noteUse(input.key.keyId, now);
     }
     if (input.key) this.usage.record(now, decision.allowed ? "allowed" : "rate_limited");
     const policies: PolicyState[] = input.limits.map((limit, i) => ({
@@ -94,6 +103,20 @@ export class KeyLimiter extends DurableObject<Env> {
       quota: quota ? this.quota.state(quota, now) : null,
       expiresAt: ends.length > 0 ? Math.min(...ends) : null,
     };
+  }
+
+  /** Copies the key's last use to D1; a failure throws, so the runtime retries the alarm. */
+  override async alarm(): Promise<void> {
+    this.flushScheduled = false;
+    const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
+    if (row) await recordLastUse(database(this.env.DB), row.key_id, row.at);
+  }
+
+  private noteUse(keyId: string, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO last_used (id, key_id, at) VALUES (1, ?, ?)", keyId, now);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void this.ctx.storage.setAlarm(now + LAST_USED_FLUSH_MS);
   }
 
   /** Hourly request counts by outcome in [from, to) (epoch ms). */

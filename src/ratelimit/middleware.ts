@@ -18,7 +18,7 @@ export function rateLimit() {
     if (!key && limits.length === 0) return next();
 
     const input: CheckInput = { limits, cost: route.cost };
-    if (key) input.key = { secretId: key.secretId, status: cachedKeyStatus(key) };
+    if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
     const objectName = key ? `key:${key.id}` : `ip:${c.var.clientIp}`;
 
     let decision;
