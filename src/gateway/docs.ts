@@ -41,8 +41,8 @@ export interface ApiDocument {
   components?: { schemas?: Record<string, Schema>; securitySchemes?: Record<string, { type: string; scheme?: string; in?: string; name?: string; description?: string }> };
 }
 
-/** What each error means to a caller: the problem `type` URIs link here. */
-const ERROR_HELP: Record<ErrorCode, string> = {
+/** What each error means to a caller: the problem `type` URIs link here. A code without an entry shows its title. */
+const ERROR_HELP: Partial<Record<ErrorCode, string>> = {
   invalid_request: "The request is malformed; `detail` names each bad field (or the unsafe path).",
   missing_key: "No API key (or admin token) was presented where one is required.",
   invalid_key: "The key is malformed, fails its checksum or is not known; or the admin token is wrong.",
@@ -182,7 +182,7 @@ export function renderDocsPage(document: ApiDocument): string {
     .map(([name, schema]) => `<section id="${schemaAnchor(name)}"><h3>${escape(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`)
     .join("\n");
   const errors = (Object.keys(ERRORS) as ErrorCode[])
-    .map((code) => `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`)
+    .map((code) => `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code] ?? ERRORS[code].title)}</td></tr>`)
     .join("");
 
   return `<!doctype html>
