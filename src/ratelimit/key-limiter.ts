@@ -92,7 +92,10 @@ export class KeyLimiter extends DurableObject<Env> {
   inspect(input: { limits: LimitRequest[]; key: NonNullable<CheckInput["key"]> }): KeyInspection {
     const now = Date.now();
     const status = this.reconcile(input.key.status);
-    const secretExpiresAt = status.secretExpiry[input.key.secretId] ?? input.key.status.secretExpiry[input.key.secretId] ?? null;
+    const { secretId } = input.key;
+    // A status pushed by an admin write knows every secret; a cached one only the presented secret.
+    const known = Object.hasOwn(status.secretExpiry, secretId) ? status.secretExpiry : input.key.status.secretExpiry;
+    const secretExpiresAt = known[secretId] ?? null;
     const refused = refusal(status, secretExpiresAt, now);
     if (refused) return { outcome: refused, policies: [], quota: null, expiresAt: null };
     const quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);

@@ -18,8 +18,10 @@ describe("admin authentication", () => {
     ["a wrong token", `Bearer not-${env.ADMIN_TOKEN}`, "invalid_key"],
     ["the right token in another scheme", `api-key ${env.ADMIN_TOKEN}`, "missing_key"],
   ])("answers 401 on every admin operation to %s", async (_, authorization, code) => {
+    let client = 0;
     for (const [method, path] of await adminOperations()) {
-      const headers: Record<string, string> = { "content-type": "application/json" };
+      // A client address per call: failed admin logins may be limited per address.
+      const headers: Record<string, string> = { "content-type": "application/json", "cf-connecting-ip": `192.0.2.${++client}` };
       if (authorization) headers.authorization = authorization;
       const response = await exports.default.fetch(`http://gw.test${path}`, { method, headers, ...(method !== "GET" && method !== "DELETE" && { body: "{}" }) });
       expect(response.status, `${method} ${path}`).toBe(401);
