@@ -5,6 +5,7 @@ import type { KeyRow, KeySecretRow } from "../db/schema";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { auditEntry, createdFields } from "./audit";
 import { CreateKeyBody, CreatedKeySchema, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
@@ -51,6 +52,7 @@ export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) 
     createdAt: now,
     expiresAt: null,
   };
-  await insertKey(database(c.env.DB), key, secret);
-  return c.json({ key: plaintext, ...toKeyObject(key, [secret]) }, 201);
+  const keyObject = toKeyObject(key, [secret]);
+  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now));
+  return c.json({ key: plaintext, ...keyObject }, 201);
 };

@@ -57,6 +57,25 @@ export const CreateKeyBody = z
   .strict()
   .openapi("CreateKey");
 
+/** Any field of a create but `prefix`; null clears `owner`, `expiresAt` and `quota`. */
+export const UpdateKeyBody = z
+  .object({
+    name: keyFields.name.optional(),
+    owner: keyFields.owner.nullable().optional(),
+    scopes: keyFields.scopes.optional(),
+    expiresAt: keyFields.expiresAt.nullable().optional(),
+    rateLimits: keyFields.rateLimits.optional(),
+    quota: keyFields.quota.nullable().optional(),
+    ipAllowlist: keyFields.ipAllowlist.optional(),
+    metadata: keyFields.metadata.optional(),
+    enabled: keyFields.enabled.optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
+  .openapi("UpdateKey");
+
+export type UpdateKeyInput = z.infer<typeof UpdateKeyBody>;
+
 export const KeyObjectSchema = z
   .object({
     id: z.string().openapi({ example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
@@ -73,7 +92,7 @@ export const KeyObjectSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().openapi({ description: "The last admitted request, copied from the key's Durable Object within about a minute." }),
   })
   .openapi("Key");
 

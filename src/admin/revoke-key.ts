@@ -1,21 +1,19 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { database } from "../db/client";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
-import { getSecrets, revokeKeyRow } from "../keys/store";
+import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";
+import { auditEntry } from "./audit";
+import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
-
-export const KeyIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
-});
 
 export const revokeKeyRoute = createRoute({
   method: "delete",
   path: "/admin/keys/{id}",
   tags: ["Keys"],
   summary: "Revoke a key",
-  description: "The key is refused from the next request on, in every location; its row is kept.",
+  description: "The key is refused from the next request on, in every location; its row is kept. Revoking twice is harmless.",
   security: adminSecurity,
   request: { params: KeyIdParam },
   responses: {
@@ -28,8 +26,11 @@ export const revokeKeyRoute = createRoute({
 export const revokeKey: RouteHandler<typeof revokeKeyRoute, AppEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
-  const key = await revokeKeyRow(db, id, Date.now());
-  if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const current = await getKeyRow(db, id);
+  if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const now = Date.now();
+  const key = await revokeKeyRow(db, current, now, auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now));
+  // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
   return c.body(null, 204);
 };

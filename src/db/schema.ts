@@ -49,3 +49,25 @@ export const keySecrets = sqliteTable(
 
 export type KeyRow = typeof keys.$inferSelect;
 export type KeySecretRow = typeof keySecrets.$inferSelect;
+
+export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate";
+
+/**
+ * Every admin write, inserted in the same D1 batch as the write itself so neither exists
+ * without the other. `changes` holds changed field names and their new, non-secret values.
+ */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    /** Insertion order: the list's cursor. */
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    action: text("action").$type<AuditAction>().notNull(),
+    keyId: text("key_id").notNull(),
+    changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  },
+  (table) => [index("audit_log_key_idx").on(table.keyId, table.seq)],
+);
+
+export type AuditRow = typeof auditLog.$inferSelect;
+export type NewAuditRow = typeof auditLog.$inferInsert;

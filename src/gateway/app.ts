@@ -4,7 +4,15 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
+import { getKey, getKeyRoute } from "../admin/get-key";
+import { keyUsage, keyUsageRoute } from "../admin/key-usage";
+import { listAudit, listAuditRoute } from "../admin/list-audit";
+import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
+import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
+import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { renderDocsPage, type ApiDocument } from "./docs";
+import { me, meRoute } from "./me";
 
 /** `name: too short; rateLimits[0].window: …` from a zod error. */
 export function describeFields(error: zod.ZodError): string {
@@ -30,6 +38,12 @@ const healthRoute = createRoute({
   },
 });
 
+const DOCUMENT_CONFIG = {
+  openapi: "3.1.0",
+  info: { title: "Edge API gateway", version: "1.0.0", description: "The gateway's own endpoints under /_gateway." },
+  servers: [{ url: "/_gateway" }],
+};
+
 /** Everything under /_gateway: the gateway's own API, never proxied. */
 export function gatewayApi() {
   const api = new OpenAPIHono<AppEnv>({
@@ -37,18 +51,38 @@ export function gatewayApi() {
       if (!result.success) throw new GatewayError("invalid_request", describeFields(result.error));
     },
   });
-  api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer" });
+  api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "`Authorization: Bearer <ADMIN_TOKEN>` on every /admin path.",
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
+  api.openAPIRegistry.registerComponent("securitySchemes", "apiKeyBearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A client key as `Authorization: Bearer <key>`; `Authorization: api-key <key>` is accepted too.",
+  });
 
   api.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
+  api.openapi(meRoute, me);
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);
+  api.openapi(listKeysRoute, listKeys);
+  api.openapi(getKeyRoute, getKey);
+  api.openapi(updateKeyRoute, updateKey);
   api.openapi(revokeKeyRoute, revokeKey);
+  api.openapi(rotateKeyRoute, rotateKey);
+  api.openapi(keyUsageRoute, keyUsage);
+  api.openapi(listAuditRoute, listAudit);
 
-  api.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Edge API gateway", version: "1.0.0", description: "The gateway's own endpoints under /_gateway." },
-    servers: [{ url: "/_gateway" }],
+  api.doc31("/openapi.json", DOCUMENT_CONFIG);
+
+  // The routes are fixed once this function returns, so the page is rendered once per isolate.
+  let docsPage: string | undefined;
+  api.get("/docs", (c) => {
+    docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
+    return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
   return api;
 }

@@ -1,5 +1,6 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
 import { database } from "../db/client";
 import { isolateKeyCache } from "./cache";
@@ -9,7 +10,7 @@ import { ipInRange, parseIp, parseIpRange } from "./ip";
 import { refusal, type KeyRecord } from "./record";
 import { verifyKey } from "./verify";
 
-function ipAllowed(record: KeyRecord, clientIp: string): boolean {
+export function ipAllowed(record: KeyRecord, clientIp: string): boolean {
   if (record.ipAllowlist.length === 0) return true;
   const ip = parseIp(clientIp);
   return ip !== undefined && record.ipAllowlist.some((entry) => {
@@ -18,28 +19,42 @@ function ipAllowed(record: KeyRecord, clientIp: string): boolean {
   });
 }
 
+export interface PresentedKey {
+  record: KeyRecord;
+  location: CredentialLocation;
+}
+
 /**
- * Resolves the request's API key to its record (isolate cache, else D1) per the route's
- * `auth` mode, and checks the route's scopes. Malformed keys are refused before any lookup.
+ * The presented key's record under the credential rules (CONTRACT §3): malformed keys are
+ * refused before any lookup, then the isolate cache, else D1. Undefined if no key was presented.
  */
+export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
+  const { config } = c.var;
+  const credential = findCredential(c.req.raw, new URL(c.req.url), config.credentialSources);
+  if (!credential) return undefined;
+  if (!parseKey(credential.value)) throw new GatewayError("invalid_key", "The API key is malformed.");
+
+  const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
+  const now = Date.now();
+  const record = await verifyKey(credential.value, database(c.env.DB), cache, now);
+  if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
+  const refused = refusal(record, record.secretExpiresAt, now);
+  if (refused) throw new GatewayError(refused);
+  return { record, location: credential.location };
+}
+
+/** Resolves the request's API key per the route's `auth` mode, and checks the route's scopes and the key's IP allowlist. */
 export function keyAuth() {
   return createMiddleware<AppEnv>(async function keyAuth(c, next) {
-    const { config, route } = c.var;
+    const { route } = c.var;
     if (route.route.auth === "none") return next();
 
-    const credential = findCredential(c.req.raw, new URL(c.req.url), config.credentialSources);
-    if (!credential) {
+    const presented = await presentedKey(c);
+    if (!presented) {
       if (route.route.auth === "optional") return next();
       throw new GatewayError("missing_key", "No API key was presented.");
     }
-    if (!parseKey(credential.value)) throw new GatewayError("invalid_key", "The API key is malformed.");
-
-    const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
-    const now = Date.now();
-    const record = await verifyKey(credential.value, database(c.env.DB), cache, now);
-    if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
-    const refused = refusal(record, record.secretExpiresAt, now);
-    if (refused) throw new GatewayError(refused);
+    const { record } = presented;
 
     const missing = route.route.scopes.filter((scope) => !record.scopes.includes(scope));
     if (missing.length > 0) throw new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`);
@@ -47,7 +62,7 @@ export function keyAuth() {
     if (!ipAllowed(record, c.var.clientIp)) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
 
     c.set("key", record);
-    c.set("credentialSource", credential.location);
+    c.set("credentialSource", presented.location);
     await next();
   });
 }

@@ -26,6 +26,8 @@ export interface KeyStatus {
   revokedAt: number | null;
   /** Expiry per secret id, for secrets whose expiry was set after they were cached. */
   secretExpiry: Record<string, number | null>;
+  /** The quota as of `version` (absent in statuses saved before quotas existed). */
+  quota?: QuotaSpec | null;
 }
 
 export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
@@ -46,13 +48,26 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
   };
 }
 
-export function keyStatus(key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt">, secrets: Pick<KeySecretRow, "id" | "expiresAt">[]): KeyStatus {
+export function keyStatus(key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota">, secrets: Pick<KeySecretRow, "id" | "expiresAt">[]): KeyStatus {
   return {
     version: key.version,
     enabled: key.enabled,
     expiresAt: key.expiresAt,
     revokedAt: key.revokedAt,
     secretExpiry: Object.fromEntries(secrets.map((s) => [s.id, s.expiresAt])),
+    quota: key.quota ?? null,
+  };
+}
+
+/** The status the request path presents: the cached record's view of its key and secret. */
+export function cachedKeyStatus(record: KeyRecord): KeyStatus {
+  return {
+    version: record.version,
+    enabled: record.enabled,
+    expiresAt: record.expiresAt,
+    revokedAt: record.revokedAt,
+    secretExpiry: { [record.secretId]: record.secretExpiresAt },
+    quota: record.quota,
   };
 }
 

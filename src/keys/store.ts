@@ -1,6 +1,6 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { keys, keySecrets, type KeyRow, type KeySecretRow } from "../db/schema";
+import { auditLog, keys, keySecrets, type AuditRow, type KeyRow, type KeySecretRow, type NewAuditRow } from "../db/schema";
 import { toKeyRecord, type KeyRecord } from "./record";
 
 /** One D1 query: the key that owns the secret with this hash. */
@@ -24,19 +24,110 @@ export async function getSecrets(db: Database, keyId: string): Promise<KeySecret
   return db.select().from(keySecrets).where(eq(keySecrets.keyId, keyId));
 }
 
-export async function insertKey(db: Database, key: KeyRow, secret: KeySecretRow): Promise<void> {
-  await db.batch([db.insert(keys).values(key), db.insert(keySecrets).values(secret)]);
+export async function insertKey(db: Database, key: KeyRow, secret: KeySecretRow, audit: NewAuditRow): Promise<void> {
+  await db.batch([db.insert(keys).values(key), db.insert(keySecrets).values(secret), db.insert(auditLog).values(audit)]);
 }
 
-/** Marks the key revoked (the row stays) and bumps its version; undefined if there is no such key. */
-export async function revokeKeyRow(db: Database, id: string, now: number): Promise<KeyRow | undefined> {
-  const current = await getKeyRow(db, id);
-  if (!current) return undefined;
-  if (current.revokedAt !== null) return current;
+export interface KeyPage {
+  keys: KeyRow[];
+  secrets: Map<string, KeySecretRow[]>;
+  /** Id of the last key on the page when more may follow. */
+  lastId: string | undefined;
+}
+
+/** Keys in id order after `afterId`, optionally of one owner (served by the (owner, id) index). */
+export async function listKeyRows(db: Database, query: { owner?: string; limit: number; afterId?: string }): Promise<KeyPage> {
+  const conditions = [query.owner !== undefined ? eq(keys.owner, query.owner) : undefined, query.afterId ? gt(keys.id, query.afterId) : undefined];
+  // One extra row says whether another page exists.
   const rows = await db
+    .select()
+    .from(keys)
+    .where(and(...conditions))
+    .orderBy(asc(keys.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  const secrets = new Map<string, KeySecretRow[]>();
+  if (page.length > 0) {
+    const secretRows = await db.select().from(keySecrets).where(inArray(keySecrets.keyId, page.map((k) => k.id)));
+    for (const secret of secretRows) secrets.set(secret.keyId, [...(secrets.get(secret.keyId) ?? []), secret]);
+  }
+  return { keys: page, secrets, lastId: rows.length > query.limit ? page.at(-1)?.id : undefined };
+}
+
+export type KeyChanges = Partial<Pick<KeyRow, "name" | "owner" | "scopes" | "rateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt">>;
+
+/** Applies the changes and bumps the version, with its audit entry in the same batch. */
+export async function updateKeyRow(db: Database, id: string, changes: KeyChanges, now: number, audit: NewAuditRow): Promise<KeyRow | undefined> {
+  const [updated] = await db.batch([
+    db
+      .update(keys)
+      .set({ ...changes, updatedAt: now, version: sql`${keys.version} + 1` })
+      .where(eq(keys.id, id))
+      .returning(),
+    db.insert(auditLog).values(audit),
+  ]);
+  return updated[0];
+}
+
+/** Marks the key revoked (the row stays) and bumps its version; an already revoked key is left as it is. */
+export async function revokeKeyRow(db: Database, current: KeyRow, now: number, audit: NewAuditRow): Promise<KeyRow> {
+  if (current.revokedAt !== null) return current;
+  const [updated] = await db.batch([
+    db
+      .update(keys)
+      .set({ revokedAt: now, updatedAt: now, version: sql`${keys.version} + 1` })
+      .where(and(eq(keys.id, current.id), isNull(keys.revokedAt)))
+      .returning(),
+    db.insert(auditLog).values(audit),
+  ]);
+  return updated[0] ?? (await getKeyRow(db, current.id)) ?? current;
+}
+
+/**
+ * Adds a secret and gives every older secret an expiry of `oldExpiresAt` (never later than one it
+ * already has), bumping the key's version; one batch with the audit entry.
+ */
+export async function rotateKeySecret(
+  db: Database,
+  keyId: string,
+  secret: KeySecretRow,
+  oldExpiresAt: number,
+  now: number,
+  audit: NewAuditRow,
+): Promise<KeyRow | undefined> {
+  const results = await db.batch([
+    db
+      .update(keySecrets)
+      .set({ expiresAt: oldExpiresAt })
+      .where(and(eq(keySecrets.keyId, keyId), or(isNull(keySecrets.expiresAt), gt(keySecrets.expiresAt, oldExpiresAt)))),
+    db.insert(keySecrets).values(secret),
+    db
+      .update(keys)
+      .set({ updatedAt: now, version: sql`${keys.version} + 1` })
+      .where(eq(keys.id, keyId))
+      .returning(),
+    db.insert(auditLog).values(audit),
+  ]);
+  return results[2][0];
+}
+
+/** Written by the key's Durable Object at most once a minute, never on the request path; never moves back. */
+export async function recordLastUse(db: Database, keyId: string, at: number): Promise<void> {
+  await db
     .update(keys)
-    .set({ revokedAt: now, updatedAt: now, version: current.version + 1 })
-    .where(and(eq(keys.id, id), isNull(keys.revokedAt)))
-    .returning();
-  return rows[0] ?? (await getKeyRow(db, id));
+    .set({ lastUsedAt: at })
+    .where(and(eq(keys.id, keyId), or(isNull(keys.lastUsedAt), lt(keys.lastUsedAt, at))));
+}
+
+/** Audit entries newest first, before `beforeSeq`. */
+export async function listAuditRows(db: Database, query: { limit: number; beforeSeq?: number; keyId?: string }): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
+  const conditions = [query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined, query.keyId ? eq(auditLog.keyId, query.keyId) : undefined];
+  const rows = await db
+    .select()
+    .from(auditLog)
+    .where(and(...conditions))
+    .orderBy(desc(auditLog.seq))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return { rows: page, lastSeq: rows.length > query.limit ? page.at(-1)?.seq : undefined };
 }

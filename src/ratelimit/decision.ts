@@ -1,4 +1,5 @@
 import type { KeyRefusal, KeyStatus } from "../keys/record";
+import type { QuotaState } from "./quota";
 
 /** One limit to decide, as the worker asks for it. `id` scopes its counter (key-wide or per route). */
 export interface LimitRequest {
@@ -13,7 +14,7 @@ export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
   /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
-  key?: { status: KeyStatus; secretId: string };
+  key?: { status: KeyStatus; secretId: string; /** Lets the object report when the key was last used. */ keyId?: string };
 }
 
 export interface PolicyState {
@@ -25,15 +26,26 @@ export interface PolicyState {
   reset: number;
 }
 
-export type CheckOutcome = "allowed" | "rate_limited" | KeyRefusal;
+export type CheckOutcome = "allowed" | "rate_limited" | "quota_exceeded" | KeyRefusal;
 
 export interface LimitDecision {
   outcome: CheckOutcome;
   policies: PolicyState[];
   /** Index in `policies` of the one to report in `RateLimit` (denied, or nearest exhaustion). */
   nearest: number;
-  /** Whole seconds, on `rate_limited`. */
+  /** Whole seconds, on `rate_limited` (and `quota_exceeded` when the period has an end). */
   retryAfter?: number;
+  /** The key's quota after this request, when it has one. */
+  quota?: QuotaState;
+}
+
+/** What `GET /_gateway/me` learns from the key's object without consuming anything. */
+export interface KeyInspection {
+  outcome: "allowed" | KeyRefusal;
+  policies: PolicyState[];
+  quota: QuotaState | null;
+  /** When this secret stops working (the key's or the secret's expiry, whichever is first). */
+  expiresAt: number | null;
 }
 
 /** `"minute";q=100;w=60, "day";q=10000;w=86400` (draft-ietf-httpapi-ratelimit-headers-11). */

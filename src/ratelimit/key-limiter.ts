@@ -1,8 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { database } from "../db/client";
+import type { QuotaSpec } from "../db/schema";
+import { recordLastUse } from "../keys/store";
 import { refusal, type KeyStatus } from "../keys/record";
+import { HourlyUsage, type UsageBucket } from "../usage/hourly";
+import { QuotaCounter } from "./quota";
 import { decide, SlidingWindow, type LimitState } from "./sliding-window";
-import { nearestExhaustion, type CheckInput, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
+import { nearestExhaustion, type CheckInput, type KeyInspection, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS limit_windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL, log BLOB NOT NULL);
@@ -10,6 +15,10 @@ CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), st
 `;
 
 const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+/** How long a key's last use may wait before it is copied to D1 (by alarm, off the request path). */
+export const LAST_USED_FLUSH_MS = 60_000;
+const LAST_USED_SCHEMA = `CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`;
 
 /**
  * One per key (or per client IP on anonymous routes). It decides every limit of a request in
@@ -22,6 +31,9 @@ export class KeyLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly windows = new Map<string, SlidingWindow>();
   private status: KeyStatus | undefined;
+  private readonly quota: QuotaCounter;
+  private readonly usage: HourlyUsage;
+  private flushScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -32,11 +44,15 @@ export class KeyLimiter extends DurableObject<Env> {
     }
     const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
+    this.quota = new QuotaCounter(this.sql);
+    this.usage = new HourlyUsage(this.sql);
+    this.sql.exec(LAST_USED_SCHEMA);
   }
 
   /** Decides one request: key validity, then all its limits at once. */
   check(input: CheckInput): LimitDecision {
     const now = Date.now();
+    let quota: QuotaSpec | null = null;
     if (input.key) {
       const status = this.reconcile(input.key.status);
       const { secretId } = input.key;
@@ -45,12 +61,23 @@ export class KeyLimiter extends DurableObject<Env> {
       const secretExpiresAt = known[secretId] ?? null;
       const refused = refusal(status, secretExpiresAt, now);
       if (refused) return { outcome: refused, policies: [], nearest: -1 };
+      quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);
+    }
+    // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
+    if (quota && !this.quota.fits(quota, input.cost, now)) {
+      if (input.key) this.usage.record(now, "quota_exceeded");
+      const policies = this.peek(input.limits);
+      const state = this.quota.state(quota, now);
+      return { outcome: "quota_exceeded", policies, nearest: nearestExhaustion(policies), quota: state, ...(state.reset !== null && { retryAfter: state.reset }) };
     }
     const states = input.limits.map((limit) => this.stateFor(limit));
     const decision = decide(states, now, input.cost);
     if (decision.allowed) {
       input.limits.forEach((limit, i) => this.persist(limit.id, states[i]!.window));
+      if (quota) this.quota.consume(quota, input.cost, now);
+      if (input.key?.keyId) this.noteUse(input.key.keyId, now);
     }
+    if (input.key) this.usage.record(now, decision.allowed ? "allowed" : "rate_limited");
     const policies: PolicyState[] = input.limits.map((limit, i) => ({
       name: limit.name,
       limit: limit.limit,
@@ -61,7 +88,46 @@ export class KeyLimiter extends DurableObject<Env> {
     if (!decision.allowed) {
       return { outcome: "rate_limited", policies, nearest: decision.deniedBy, retryAfter: Math.max(1, toSeconds(decision.retryAfterMs)) };
     }
-    return { outcome: "allowed", policies, nearest: nearestExhaustion(policies) };
+    return { outcome: "allowed", policies, nearest: nearestExhaustion(policies), ...(quota && { quota: this.quota.state(quota, now) }) };
+  }
+
+  /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
+  inspect(input: { limits: LimitRequest[]; key: NonNullable<CheckInput["key"]> }): KeyInspection {
+    const now = Date.now();
+    const status = this.reconcile(input.key.status);
+    const { secretId } = input.key;
+    // A status pushed by an admin write knows every secret; a cached one only the presented secret.
+    const known = Object.hasOwn(status.secretExpiry, secretId) ? status.secretExpiry : input.key.status.secretExpiry;
+    const secretExpiresAt = known[secretId] ?? null;
+    const refused = refusal(status, secretExpiresAt, now);
+    if (refused) return { outcome: refused, policies: [], quota: null, expiresAt: null };
+    const quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);
+    const ends = [status.expiresAt, secretExpiresAt].filter((t): t is number => t !== null);
+    return {
+      outcome: "allowed",
+      policies: this.peek(input.limits),
+      quota: quota ? this.quota.state(quota, now) : null,
+      expiresAt: ends.length > 0 ? Math.min(...ends) : null,
+    };
+  }
+
+  /** Copies the key's last use to D1; a failure throws, so the runtime retries the alarm. */
+  override async alarm(): Promise<void> {
+    this.flushScheduled = false;
+    const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
+    if (row) await recordLastUse(database(this.env.DB), row.key_id, row.at);
+  }
+
+  private noteUse(keyId: string, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO last_used (id, key_id, at) VALUES (1, ?, ?)", keyId, now);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void this.ctx.storage.setAlarm(now + LAST_USED_FLUSH_MS);
+  }
+
+  /** Hourly request counts by outcome in [from, to) (epoch ms). */
+  usageBetween(from: number, to: number): UsageBucket[] {
+    return this.usage.read(from, to);
   }
 
   /** Current remaining and reset for each limit, consuming nothing. */

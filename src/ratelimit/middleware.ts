@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { cachedKeyStatus } from "../keys/record";
 import { rateLimitHeaders, type CheckInput, type LimitRequest } from "./decision";
 
 /**
@@ -17,18 +18,7 @@ export function rateLimit() {
     if (!key && limits.length === 0) return next();
 
     const input: CheckInput = { limits, cost: route.cost };
-    if (key) {
-      input.key = {
-        secretId: key.secretId,
-        status: {
-          version: key.version,
-          enabled: key.enabled,
-          expiresAt: key.expiresAt,
-          revokedAt: key.revokedAt,
-          secretExpiry: { [key.secretId]: key.secretExpiresAt },
-        },
-      };
-    }
+    if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
     const objectName = key ? `key:${key.id}` : `ip:${c.var.clientIp}`;
 
     let decision;
@@ -51,6 +41,14 @@ export function rateLimit() {
         throw new GatewayError("rate_limited", `Rate limit "${denied?.name}" exceeded; retry in ${decision.retryAfter} s.`, {
           headers: rateLimitHeaders(decision),
         });
+      }
+      case "quota_exceeded": {
+        const { quota } = decision;
+        const headers = rateLimitHeaders(decision);
+        // A `total` quota never comes back, so there is no honest Retry-After to give.
+        if (decision.retryAfter !== undefined) headers["retry-after"] = String(decision.retryAfter);
+        const when = quota?.reset != null ? `; it resets in ${quota.reset} s` : "";
+        throw new GatewayError("quota_exceeded", `The key's ${quota?.period ?? ""} quota of ${quota?.limit ?? "?"} is used up${when}.`, { headers });
       }
       default:
         throw new GatewayError(decision.outcome);

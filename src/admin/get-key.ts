@@ -1,0 +1,30 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import { GatewayError } from "../errors";
+import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { getKeyRow, getSecrets } from "../keys/store";
+import { KeyObjectSchema, toKeyObject } from "./key-object";
+import { KeyIdParam } from "./params";
+
+export const getKeyRoute = createRoute({
+  method: "get",
+  path: "/admin/keys/{id}",
+  tags: ["Keys"],
+  summary: "Get a key",
+  security: adminSecurity,
+  request: { params: KeyIdParam },
+  responses: {
+    200: { description: "The key", content: { "application/json": { schema: KeyObjectSchema } } },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const getKey: RouteHandler<typeof getKeyRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const db = database(c.env.DB);
+  const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);
+  if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  return c.json(toKeyObject(key, secrets), 200);
+};

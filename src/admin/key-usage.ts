@@ -1,0 +1,72 @@
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import { GatewayError } from "../errors";
+import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { getKeyRow } from "../keys/store";
+import { DAY_MS, HOUR_MS, rollUp } from "../usage/hourly";
+import { KeyIdParam } from "./params";
+
+/** Bounds on one answer's size: 31 days of hours, 400 days of days. */
+const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
+const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
+
+const time = (name: string, description: string) =>
+  z.iso.datetime({ offset: true }).optional().openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
+
+export const UsageBucketSchema = z
+  .object({
+    start: z.string().openapi({ description: "The bucket's first instant (UTC).", example: "2027-01-01T00:00:00.000Z" }),
+    allowed: z.number().int(),
+    rateLimited: z.number().int(),
+    quotaExceeded: z.number().int(),
+  })
+  .openapi("UsageBucket");
+
+export const keyUsageRoute = createRoute({
+  method: "get",
+  path: "/admin/keys/{id}/usage",
+  tags: ["Keys"],
+  summary: "A key's usage over time",
+  description:
+    "Requests per UTC hour or day by outcome, counted by the key's Durable Object as it decides them. Every bucket in [from, to) is listed, empty ones as zeros. Spans up to 31 days by hour, 400 days by day.",
+  security: adminSecurity,
+  request: {
+    params: KeyIdParam,
+    query: z.object({
+      from: time("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
+      to: time("to", "End (exclusive); default now."),
+      granularity: z.enum(["hour", "day"]).default("hour").openapi({ param: { name: "granularity", in: "query" } }),
+    }),
+  },
+  responses: {
+    200: {
+      description: "Usage buckets, oldest first",
+      content: { "application/json": { schema: z.object({ buckets: z.array(UsageBucketSchema) }).openapi("KeyUsage") } },
+    },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const keyUsage: RouteHandler<typeof keyUsageRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const query = c.req.valid("query");
+  const granularity = query.granularity;
+  const to = query.to ? Date.parse(query.to) : Date.now() + 1;
+  const from = query.from ? Date.parse(query.from) : to - DEFAULT_SPAN_MS[granularity];
+  if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
+  if (to - from > MAX_SPAN_MS[granularity]) {
+    throw new GatewayError("invalid_request", `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`);
+  }
+  if (!(await getKeyRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No key with id ${id}.`);
+
+  let hours;
+  try {
+    hours = await c.env.KEY_LIMITER.getByName(`key:${id}`).usageBetween(from - (from % HOUR_MS), to);
+  } catch (error) {
+    throw new GatewayError("limiter_unavailable", "The key's usage could not be read; retry the call.", { cause: error });
+  }
+  const buckets = rollUp(hours, from, to, granularity).map((bucket) => ({ ...bucket, start: new Date(bucket.start).toISOString() }));
+  return c.json({ buckets }, 200);
+};

@@ -1,0 +1,47 @@
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { listKeyRows } from "../keys/store";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { KeyObjectSchema, toKeyObject } from "./key-object";
+import { nextCursor, pageCursor, pageLimit } from "./params";
+
+export const listKeysRoute = createRoute({
+  method: "get",
+  path: "/admin/keys",
+  tags: ["Keys"],
+  summary: "List keys",
+  description: "Keys in a stable order (by id), a page at a time, optionally of one owner. Revoked keys are included.",
+  security: adminSecurity,
+  request: {
+    query: z.object({
+      owner: z.string().min(1).max(200).optional().openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
+      limit: pageLimit,
+      cursor: pageCursor,
+    }),
+  },
+  responses: {
+    200: {
+      description: "A page of keys",
+      content: { "application/json": { schema: z.object({ items: z.array(KeyObjectSchema), nextCursor }).openapi("KeyPage") } },
+    },
+    ...adminErrors,
+  },
+});
+
+export const listKeys: RouteHandler<typeof listKeysRoute, AppEnv> = async (c) => {
+  const { owner, limit, cursor } = c.req.valid("query");
+  const page = await listKeyRows(database(c.env.DB), {
+    limit,
+    ...(owner !== undefined && { owner }),
+    ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
+  });
+  return c.json(
+    {
+      items: page.keys.map((key) => toKeyObject(key, page.secrets.get(key.id) ?? [])),
+      nextCursor: page.lastId === undefined ? null : encodeCursor(page.lastId),
+    },
+    200,
+  );
+};

@@ -1,0 +1,22 @@
+import { z } from "@hono/zod-openapi";
+
+export const KeyIdParam = z.object({
+  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
+});
+
+export const pageLimit = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(100)
+  .default(50)
+  .openapi({ param: { name: "limit", in: "query" }, type: "integer", description: "Page size, 1–100 (default 50).", example: 50 });
+
+export const pageCursor = z
+  .string()
+  .min(1)
+  .max(200)
+  .optional()
+  .openapi({ param: { name: "cursor", in: "query" }, description: "`nextCursor` of the previous page." });
+
+export const nextCursor = z.string().nullable().openapi({ description: "Pass as `cursor` for the next page; null on the last page." });

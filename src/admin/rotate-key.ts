@@ -1,0 +1,69 @@
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { database } from "../db/client";
+import type { KeySecretRow } from "../db/schema";
+import { GatewayError } from "../errors";
+import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { generateKey, hashKey, newId, parseKey } from "../keys/format";
+import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
+import { auditEntry } from "./audit";
+import { CreatedKeySchema, toKeyObject } from "./key-object";
+import { KeyIdParam } from "./params";
+import { publishKeyStatus } from "./publish";
+
+const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+
+export const RotateKeyBody = z
+  .object({
+    gracePeriodSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_GRACE_SECONDS)
+      .optional()
+      .openapi({ description: "How long the old secret keeps working: 0 ends it now (default), at most 30 days.", example: 3600 }),
+  })
+  .strict()
+  .openapi("RotateKey");
+
+export const rotateKeyRoute = createRoute({
+  method: "post",
+  path: "/admin/keys/{id}/rotate",
+  tags: ["Keys"],
+  summary: "Rotate a key's secret",
+  description:
+    "Issues a new secret for the same key id (limits, quota and usage carry over) and lets the old secrets expire after the grace period. The new plaintext is in this response only.",
+  security: adminSecurity,
+  request: { params: KeyIdParam, body: { required: false, content: { "application/json": { schema: RotateKeyBody } } } },
+  responses: {
+    201: { description: "The key with its new secret", content: { "application/json": { schema: CreatedKeySchema } } },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const grace = c.req.valid("json")?.gracePeriodSeconds ?? 0;
+  const db = database(c.env.DB);
+  const current = await getKeyRow(db, id);
+  if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
+  if (current.revokedAt !== null) throw new GatewayError("invalid_request", `id: key ${id} is revoked; create a new key instead.`);
+
+  const now = Date.now();
+  const plaintext = generateKey(current.prefix);
+  const parsed = parseKey(plaintext)!;
+  const secret: KeySecretRow = { id: newId("sec"), keyId: id, hash: await hashKey(plaintext), start: parsed.start, createdAt: now, expiresAt: null };
+  const oldExpiresAt = now + grace * 1000;
+  const audit = auditEntry(
+    "key.rotate",
+    id,
+    { start: secret.start, gracePeriodSeconds: grace, previousSecretsExpireAt: new Date(oldExpiresAt).toISOString() },
+    now,
+  );
+  const key = await rotateKeySecret(db, id, secret, oldExpiresAt, now, audit);
+  if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const secrets = await getSecrets(db, id);
+  await publishKeyStatus(c, key, secrets);
+  return c.json({ key: plaintext, ...toKeyObject(key, secrets) }, 201);
+};

@@ -1,0 +1,87 @@
+import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { clientIp } from "../http/client-ip";
+import { ipAllowed, presentedKey } from "../keys/authenticate";
+import { cachedKeyStatus } from "../keys/record";
+import type { KeyInspection } from "../ratelimit/decision";
+import { clientSecurity, ProblemSchema } from "./schemas";
+
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+
+export const MeSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    owner: z.string().nullable(),
+    scopes: z.array(z.string()),
+    expiresAt: z.string().nullable().openapi({ description: "When this key (or, after a rotation, this secret) stops working." }),
+    rateLimits: z.array(
+      z
+        .object({
+          name: z.string(),
+          limit: z.number().int(),
+          window: z.number().int().openapi({ description: "Seconds." }),
+          remaining: z.number().int(),
+          reset: z.number().int().openapi({ description: "Seconds until one more request is allowed back." }),
+        })
+        .openapi("RateLimitState"),
+    ),
+    quota: z
+      .object({
+        limit: z.number().int(),
+        period: z.enum(["day", "month", "total"]),
+        used: z.number().int(),
+        remaining: z.number().int(),
+        reset: z.number().int().nullable().openapi({ description: "Seconds until the UTC period ends; null for `total`." }),
+      })
+      .nullable()
+      .openapi("QuotaState"),
+  })
+  .openapi("Me");
+
+export const meRoute = createRoute({
+  method: "get",
+  path: "/me",
+  tags: ["Gateway"],
+  summary: "The calling key",
+  description: "The key presented with the request, its rate limits and quota as they stand. Costs no rate limit or quota.",
+  security: clientSecurity,
+  responses: {
+    200: { description: "The calling key", content: { "application/json": { schema: MeSchema } } },
+    401: problem("Missing, malformed, unknown, expired, revoked or disabled key."),
+    403: problem("The client IP is not in the key's allowlist."),
+    503: problem("The key's Durable Object could not be reached."),
+  },
+});
+
+export const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
+  const presented = await presentedKey(c);
+  if (!presented) throw new GatewayError("missing_key", "No API key was presented.");
+  const { record } = presented;
+  if (!ipAllowed(record, clientIp(c.req.raw))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
+
+  let inspection: KeyInspection;
+  try {
+    inspection = await c.env.KEY_LIMITER.getByName(`key:${record.id}`).inspect({
+      limits: record.rateLimits.map((limit) => ({ id: `key:${limit.name}`, ...limit })),
+      key: { secretId: record.secretId, status: cachedKeyStatus(record) },
+    });
+  } catch (error) {
+    throw new GatewayError("limiter_unavailable", "The key's Durable Object could not be reached.", { cause: error });
+  }
+  if (inspection.outcome !== "allowed") throw new GatewayError(inspection.outcome);
+
+  return c.json(
+    {
+      id: record.id,
+      name: record.name,
+      owner: record.owner,
+      scopes: record.scopes,
+      expiresAt: inspection.expiresAt === null ? null : new Date(inspection.expiresAt).toISOString(),
+      rateLimits: inspection.policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
+      quota: inspection.quota,
+    },
+    200,
+  );
+};

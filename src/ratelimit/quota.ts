@@ -1,0 +1,85 @@
+import type { QuotaSpec } from "../db/schema";
+
+/** Start of the UTC calendar period holding `now` (epoch ms); `total` never resets. */
+export function periodStart(period: QuotaSpec["period"], now: number): number {
+  const date = new Date(now);
+  switch (period) {
+    case "day":
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+    case "month":
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    case "total":
+      return 0;
+  }
+}
+
+/** End of the UTC calendar period holding `now`; null for `total`, which has none. */
+export function periodEnd(period: QuotaSpec["period"], now: number): number | null {
+  const date = new Date(now);
+  switch (period) {
+    case "day":
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1);
+    case "month":
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    case "total":
+      return null;
+  }
+}
+
+export interface QuotaState {
+  limit: number;
+  period: QuotaSpec["period"];
+  used: number;
+  remaining: number;
+  /** Whole seconds until the period ends; null for `total`. */
+  reset: number | null;
+}
+
+const QUOTA_SCHEMA = `CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);`;
+
+/**
+ * The key's quota count, in its Durable Object's SQLite. Only the object's single thread touches
+ * it, so the count is exact; a new period (or a changed period kind) starts again from zero.
+ */
+export class QuotaCounter {
+  private period: string | undefined;
+  private start = 0;
+  private used = 0;
+
+  constructor(private readonly sql: SqlStorage) {
+    sql.exec(QUOTA_SCHEMA);
+    const row = sql.exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage").toArray()[0];
+    if (row) {
+      this.period = row.period;
+      this.start = row.period_start;
+      this.used = row.used;
+    }
+  }
+
+  private usedIn(quota: QuotaSpec, now: number): number {
+    return this.period === quota.period && this.start === periodStart(quota.period, now) ? this.used : 0;
+  }
+
+  fits(quota: QuotaSpec, cost: number, now: number): boolean {
+    return this.usedIn(quota, now) + cost <= quota.limit;
+  }
+
+  consume(quota: QuotaSpec, cost: number, now: number): void {
+    this.used = this.usedIn(quota, now) + cost;
+    this.period = quota.period;
+    this.start = periodStart(quota.period, now);
+    this.sql.exec("INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)", this.period, this.start, this.used);
+  }
+
+  state(quota: QuotaSpec, now: number): QuotaState {
+    const used = this.usedIn(quota, now);
+    const end = periodEnd(quota.period, now);
+    return {
+      limit: quota.limit,
+      period: quota.period,
+      used,
+      remaining: Math.max(0, quota.limit - used),
+      reset: end === null ? null : Math.max(1, Math.ceil((end - now) / 1000)),
+    };
+  }
+}

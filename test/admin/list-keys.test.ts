@@ -1,0 +1,39 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { admin, createKey, expectProblem, json, scenarioEnv, type KeyJson } from "../support/admin";
+
+const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+
+describe("GET /_gateway/admin/keys", () => {
+  it("pages through one owner's keys with a cursor, each key once", async () => {
+    const owner = `owner-${crypto.randomUUID()}`;
+    const ids = new Set<string>();
+    for (let i = 0; i < 5; i++) ids.add((await createKey(gateway, { owner, name: `k${i}` })).id);
+    await createKey(gateway, { owner: "someone-else" });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `?owner=${owner}&limit=2${cursor ? `&cursor=${cursor}` : ""}`;
+      const page: { items: KeyJson[]; nextCursor: string | null } = await json(await admin(gateway, "GET", `/keys${query}`), 200);
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      for (const item of page.items) {
+        expect(item.owner).toBe(owner);
+        expect(item).not.toHaveProperty("key");
+        seen.push(item.id);
+      }
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(new Set(seen)).toEqual(ids);
+    expect(seen).toHaveLength(5);
+  });
+
+  it("refuses a bad limit and a forged cursor with 400", async () => {
+    expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=0"), 400, "invalid_request")).detail).toContain("limit");
+    expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=1000"), 400, "invalid_request")).detail).toContain("limit");
+    expect((await expectProblem(await admin(gateway, "GET", "/keys?cursor=!!!"), 400, "invalid_request")).detail).toContain("cursor");
+  });
+});

@@ -1,0 +1,94 @@
+// The operators' CLI (scripts/keys.ts) against the built gateway on a real socket.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
+import { ROOT } from "../../scripts/build.ts";
+import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
+
+const run = promisify(execFile);
+const TOKEN = "cli-test-admin-token";
+
+let upstream: EchoUpstream;
+let gateway: LocalGateway;
+
+beforeAll(async () => {
+  upstream = await startEchoUpstream();
+  gateway = await startLocalGateway({
+    bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
+  });
+});
+
+afterAll(async () => {
+  await gateway?.dispose();
+  await upstream?.close();
+});
+
+async function keys(args: string[], token = TOKEN): Promise<{ stdout: string; stderr: string; code: number }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_ADMIN_TOKEN: token },
+    });
+    return { stdout, stderr, code: 0 };
+  } catch (error) {
+    const failed = error as { stdout: string; stderr: string; code: number };
+    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
+  }
+}
+
+const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { "x-api-key": key } });
+
+describe("npm run keys", () => {
+  it("creates, lists, updates, rotates, shows usage and revokes a key", async () => {
+    const owner = `cli-${Date.now()}`;
+    const created = await keys(["create", "--name", "CLI key", "--owner", owner, "--scope", "read", "--rate-limit", "minute=100/60", "--quota", "1000/month", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = JSON.parse(created.stdout) as { id: string; key: string };
+    expect(key.key).toMatch(/^gk_live_/);
+    expect((await callApi(key.key)).status).toBe(200);
+
+    const list = await keys(["list", "--owner", owner]);
+    expect(list.stdout).toContain(key.id);
+    expect(list.stdout).toMatch(/id\s+name\s+owner/);
+
+    const updated = await keys(["update", key.id, "--disable", "--metadata", '{"team":"ops"}']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect(updated.stdout).toMatch(/status\s+disabled/);
+    expect((await callApi(key.key)).status).toBe(401);
+    await keys(["update", key.id, "--enable"]);
+
+    const rotated = await keys(["rotate", key.id, "--grace", "60", "--json"]);
+    const newKey = (JSON.parse(rotated.stdout) as { key: string }).key;
+    expect((await callApi(newKey)).status).toBe(200);
+    expect((await callApi(key.key)).status).toBe(200);
+
+    const usage = await keys(["usage", key.id]);
+    expect(usage.stdout).toMatch(/total\s+3\s+0\s+0/);
+
+    expect((await keys(["revoke", key.id])).stdout).toContain(`revoked ${key.id}`);
+    expect((await callApi(newKey)).status).toBe(401);
+    expect((await keys(["get", key.id])).stdout).toMatch(/status\s+revoked/);
+
+    const audit = await keys(["audit", "--key", key.id, "--json"]);
+    expect((JSON.parse(audit.stdout) as { items: { action: string }[] }).items.map((e) => e.action)).toEqual([
+      "key.revoke",
+      "key.rotate",
+      "key.update",
+      "key.update",
+      "key.create",
+    ]);
+  });
+
+  it("reports API errors and usage mistakes with a non-zero exit", async () => {
+    const wrongToken = await keys(["list"], "wrong");
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toContain("invalid_key");
+    const unknown = await keys(["get", "key_nope"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("not_found");
+    const bad = await keys(["create", "--name", "x", "--quota", "lots"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--quota");
+  });
+});

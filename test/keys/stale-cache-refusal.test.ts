@@ -1,0 +1,68 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { isolateKeyCache, KeyCache } from "../../src/keys/cache";
+import { hashKey } from "../../src/keys/format";
+import { admin, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+
+const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+
+/** This isolate's cached record for a key, if any (the cache is shared by every env in the isolate). */
+async function cachedRecord(key: string) {
+  return isolateKeyCache(10_000, 60_000).get(await hashKey(key), Date.now())?.record;
+}
+
+/**
+ * The admin write happens "in another isolate": this isolate's cache is not told, so the key's
+ * record stays cached here and only the key's Durable Object knows of the change.
+ */
+describe("a changed key is refused on the next request even where it is still cached", () => {
+  beforeEach(() => {
+    vi.spyOn(KeyCache.prototype, "forgetKey").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("refuses a revoked key", async () => {
+    const created = await createKey(gateway);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    expect((await admin(gateway, "DELETE", `/keys/${created.id}`)).status).toBe(204);
+    expect((await cachedRecord(created.key))?.revokedAt).toBeNull();
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "revoked_key");
+  });
+
+  it("refuses a disabled key, and admits it again once re-enabled", async () => {
+    const created = await createKey(gateway);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { enabled: false }), 200);
+    expect((await cachedRecord(created.key))?.enabled).toBe(true);
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "disabled_key");
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { enabled: true }), 200);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+  });
+
+  it("refuses a rotated-out secret", async () => {
+    const created = await createKey(gateway);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 0 }), 201);
+    expect((await cachedRecord(created.key))?.secretExpiresAt).toBeNull();
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "expired_key");
+  });
+
+  it("refuses a key whose expiry was moved into the past", async () => {
+    const created = await createKey(gateway);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { expiresAt: new Date(Date.now() - 1000).toISOString() }), 200);
+    expect((await cachedRecord(created.key))?.expiresAt).toBeNull();
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "expired_key");
+  });
+
+  it("applies a quota set after the key was cached", async () => {
+    const created = await createKey(gateway);
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { quota: { limit: 1, period: "total" } }), 200);
+    expect((await cachedRecord(created.key))?.quota).toBeNull();
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "quota_exceeded");
+  });
+});
