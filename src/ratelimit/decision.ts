@@ -35,6 +35,8 @@ export interface LimitDecision {
   nearest: number;
   /** Whole seconds, on `rate_limited` (and `quota_exceeded` when the period has an end). */
   retryAfter?: number;
+  /** Epoch ms from which the request could fit, on `rate_limited`: what the isolate's denial memo keeps. */
+  deniedUntil?: number;
   /** The key's quota after this request, when it has one. */
   quota?: QuotaState;
 }

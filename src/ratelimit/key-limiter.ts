@@ -34,6 +34,7 @@ export class KeyLimiter extends DurableObject<Env> {
   private readonly quota: QuotaCounter;
   private readonly usage: HourlyUsage;
   private flushScheduled = false;
+  private lastUseWritten = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,7 +87,13 @@ export class KeyLimiter extends DurableObject<Env> {
       reset: toSeconds(decision.outcomes[i]!.resetMs),
     }));
     if (!decision.allowed) {
-      return { outcome: "rate_limited", policies, nearest: decision.deniedBy, retryAfter: Math.max(1, toSeconds(decision.retryAfterMs)) };
+      return {
+        outcome: "rate_limited",
+        policies,
+        nearest: decision.deniedBy,
+        retryAfter: Math.max(1, toSeconds(decision.retryAfterMs)),
+        deniedUntil: now + decision.retryAfterMs,
+      };
     }
     return { outcome: "allowed", policies, nearest: nearestExhaustion(policies), ...(quota && { quota: this.quota.state(quota, now) }) };
   }
@@ -119,6 +126,9 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   private noteUse(keyId: string, now: number): void {
+    // A second's precision is all lastUsedAt needs; a write per request is not.
+    if (now - this.lastUseWritten < 1000) return;
+    this.lastUseWritten = now;
     this.sql.exec("INSERT OR REPLACE INTO last_used (id, key_id, at) VALUES (1, ?, ?)", keyId, now);
     if (this.flushScheduled) return;
     this.flushScheduled = true;

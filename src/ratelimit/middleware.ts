@@ -2,13 +2,22 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { cachedKeyStatus } from "../keys/record";
-import { rateLimitHeaders, type CheckInput, type LimitRequest } from "./decision";
+import { rateLimitHeaders, type CheckInput, type LimitDecision, type LimitRequest } from "./decision";
+import { DenialMemo } from "./denial-memo";
+
+function rateLimited(decision: LimitDecision): GatewayError {
+  const denied = decision.policies[decision.nearest];
+  return new GatewayError("rate_limited", `Rate limit "${denied?.name}" exceeded; retry in ${decision.retryAfter} s.`, {
+    headers: rateLimitHeaders(decision),
+  });
+}
 
 /**
  * One RPC to the key's Durable Object (the client IP's on anonymous routes): it re-judges the
  * key's validity against the newest status it was told, and decides every limit at once.
  */
 export function rateLimit() {
+  const denials = new DenialMemo();
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const { key, route: match } = c.var;
     const route = match.route;
@@ -20,6 +29,12 @@ export function rateLimit() {
     const input: CheckInput = { limits, cost: route.cost };
     if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
     const objectName = key ? `key:${key.id}` : `ip:${c.var.clientIp}`;
+    const memoKey = `${objectName}\n${route.path}`;
+    const remembered = denials.get(memoKey, Date.now());
+    if (remembered) {
+      c.set("limits", remembered);
+      throw rateLimited(remembered);
+    }
 
     let decision;
     try {
@@ -36,12 +51,9 @@ export function rateLimit() {
     switch (decision.outcome) {
       case "allowed":
         return next();
-      case "rate_limited": {
-        const denied = decision.policies[decision.nearest];
-        throw new GatewayError("rate_limited", `Rate limit "${denied?.name}" exceeded; retry in ${decision.retryAfter} s.`, {
-          headers: rateLimitHeaders(decision),
-        });
-      }
+      case "rate_limited":
+        denials.remember(memoKey, decision, Date.now());
+        throw rateLimited(decision);
       case "quota_exceeded": {
         const { quota } = decision;
         const headers = rateLimitHeaders(decision);

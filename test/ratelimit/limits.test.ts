@@ -20,6 +20,13 @@ describe("rate limiting", () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(30);
   });
 
+  it("admits exactly the limit out of 300 parallel requests across two limits", async () => {
+    const { key } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 120, window: 60 }, { name: "hour", limit: 500, window: 3600 }] });
+    const responses = await Promise.all(Array.from({ length: 300 }, () => call(gateway, "/api/x", withKey(key))));
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(120);
+    expect(responses.filter((r) => r.status === 429)).toHaveLength(180);
+  });
+
   it("answers 429 rate_limited with Retry-After and draft-11 headers", async () => {
     const { key } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 2, window: 60 }, { name: "day", limit: 1000, window: 86400 }] });
     const first = await call(gateway, "/api/x", withKey(key));
