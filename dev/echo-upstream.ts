@@ -122,6 +122,10 @@ async function special(req: IncomingMessage, res: ServerResponse, url: URL): Pro
     case "__reset":
       req.socket.destroy();
       return true;
+    case "__garbage":
+      // Not HTTP at all: what a misbehaving upstream or a wrong port answers.
+      req.socket.end("\u0000\u0001SSH-2.0-not-http\r\n\r\n");
+      return true;
     case "__sink": {
       // Reads the whole request body without keeping it and answers with its size.
       let bytes = 0;

@@ -117,6 +117,7 @@ export const settingsSchema = z.object({
   CREDENTIAL_SOURCES: jsonOrValue(z.array(credentialSourceSchema).min(1)).default(DEFAULT_CREDENTIAL_SOURCES),
   KEY_CACHE_TTL_SECONDS: positiveInt(60, 3600),
   KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
+  LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

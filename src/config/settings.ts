@@ -12,6 +12,8 @@ export interface GatewayConfig {
   realm: string;
   credentialSources: CredentialSource[];
   keyCache: { ttlMs: number; maxEntries: number };
+  /** How long a Durable Object decision may take before the route's onLimiterError applies. */
+  limiterTimeoutMs: number;
   routes: Route[];
   router: Router;
 }
@@ -88,6 +90,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       realm: settings.GATEWAY_REALM,
       credentialSources: settings.CREDENTIAL_SOURCES.map(parseCredentialSource),
       keyCache: { ttlMs: settings.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: settings.KEY_CACHE_MAX_ENTRIES },
+      limiterTimeoutMs: settings.LIMITER_TIMEOUT_MS,
       routes,
       router: new Router(routes),
     },

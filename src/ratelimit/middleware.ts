@@ -5,6 +5,21 @@ import { cachedKeyStatus } from "../keys/record";
 import { rateLimitHeaders, type CheckInput, type LimitDecision, type LimitRequest } from "./decision";
 import { DenialMemo } from "./denial-memo";
 
+class LimiterTimeout extends Error {}
+
+/** A slow Durable Object is treated like an unreachable one: the route's onLimiterError decides. */
+async function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LimiterTimeout(`no decision within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function rateLimited(decision: LimitDecision): GatewayError {
   const denied = decision.policies[decision.nearest];
   return new GatewayError("rate_limited", `Rate limit "${denied?.name}" exceeded; retry in ${decision.retryAfter} s.`, {
@@ -38,7 +53,7 @@ export function rateLimit() {
 
     let decision;
     try {
-      decision = await c.env.KEY_LIMITER.getByName(objectName).check(input);
+      decision = await withTimeout(c.env.KEY_LIMITER.getByName(objectName).check(input), c.var.config.limiterTimeoutMs);
     } catch (error) {
       if (route.onLimiterError === "open") {
         console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error)}`);

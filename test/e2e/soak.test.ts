@@ -77,5 +77,13 @@ describe("soak", () => {
       if (k.limit < 1_000_000) expect(tally.admittedByKey.get(k.id) ?? 0).toBeLessThanOrEqual(k.limit);
     }
     expect(tally.byStatus.get(429) ?? 0).toBeGreaterThan(0);
+
+    // The keys' own usage rollups agree with what the clients saw admitted.
+    for (const k of keys) {
+      const response = await fetch(`${gateway.url}/_gateway/admin/keys/${k.id}/usage?granularity=day`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const { buckets } = (await response.json()) as { buckets: { allowed: number; rateLimited: number }[] };
+      const allowed = buckets.reduce((sum, b) => sum + b.allowed, 0);
+      expect(allowed, k.id).toBe(tally.admittedByKey.get(k.id) ?? 0);
+    }
   });
 });

@@ -34,3 +34,28 @@ describe("when the limiter fails", () => {
     expect(response.headers.get("ratelimit")).toBeNull();
   });
 });
+
+/** A namespace whose objects answer only after a long while, as an overloaded object does. */
+const slowLimiter = {
+  getByName: () => ({
+    check: () => new Promise((resolve) => setTimeout(() => resolve({ outcome: "allowed", policies: [], nearest: -1 }), 2_000)),
+  }),
+} as unknown as Env["KEY_LIMITER"];
+const slow = gatewayEnv(routes, { KEY_LIMITER: slowLimiter, LIMITER_TIMEOUT_MS: "150" });
+
+describe("when the limiter is slow", () => {
+  it("gives up after LIMITER_TIMEOUT_MS and fails closed", async () => {
+    const { key } = await createKey(healthy);
+    const started = Date.now();
+    const response = await call(slow, "/closed/x", { headers: { "x-api-key": key } });
+    expect(response.status).toBe(503);
+    expect((await problem(response)).code).toBe("limiter_unavailable");
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it("gives up after LIMITER_TIMEOUT_MS and passes on a fail-open route", async () => {
+    const { key } = await createKey(healthy);
+    const response = await call(slow, "/open/x", { headers: { "x-api-key": key } });
+    expect(response.status).toBe(200);
+  });
+});
