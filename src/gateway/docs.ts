@@ -42,7 +42,7 @@ export interface ApiDocument {
 }
 
 /** What each error means to a caller: the problem `type` URIs link here. A code without an entry shows its title. */
-const ERROR_HELP: Partial<Record<ErrorCode, string>> = {
+const ERROR_HELP: Record<ErrorCode, string> = {
   invalid_request: "The request is malformed; `detail` names each bad field (or the unsafe path).",
   missing_key: "No API key (or admin token) was presented where one is required.",
   invalid_key: "The key is malformed, fails its checksum or is not known; or the admin token is wrong.",
@@ -55,12 +55,13 @@ const ERROR_HELP: Partial<Record<ErrorCode, string>> = {
   no_route: "No configured route matches the path.",
   method_not_allowed: "The route does not allow this method; `Allow` lists those it does.",
   payload_too_large: "The request body exceeds the route's `maxBodyBytes`.",
-  rate_limited: "A rate limit is exhausted; retry after `Retry-After` seconds. `RateLimit` names the policy.",
+  rate_limited: "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
   quota_exceeded: "The key's quota for the UTC day or month (or in total) is used up; `Retry-After` gives the seconds to the period's end.",
   internal_error: "The gateway failed unexpectedly; quote `requestId` when reporting it.",
   upstream_unreachable: "The upstream could not be connected to.",
   limiter_unavailable: "The key's Durable Object could not be reached and the route fails closed; or an admin change was stored but not yet enforced (retry it).",
   gateway_misconfigured: "The gateway's configuration is invalid (`detail` names the field) or ADMIN_TOKEN is unset.",
+  key_store_unavailable: "D1 could not be reached to verify a key this location has not seen recently; retry shortly.",
   upstream_timeout: "The upstream did not answer within the route's `timeoutMs`.",
 };
 
@@ -182,7 +183,7 @@ export function renderDocsPage(document: ApiDocument): string {
     .map(([name, schema]) => `<section id="${schemaAnchor(name)}"><h3>${escape(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`)
     .join("\n");
   const errors = (Object.keys(ERRORS) as ErrorCode[])
-    .map((code) => `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code] ?? ERRORS[code].title)}</td></tr>`)
+    .map((code) => `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`)
     .join("");
 
   return `<!doctype html>
