@@ -30,7 +30,7 @@ export interface PresentedKey {
  */
 export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
   const { config } = c.var;
-  const credential = findCredential(c.req.raw, new URL(c.req.url), config.credentialSources);
+  const credential = findCredential(c.req.raw, config.credentialSources);
   if (!credential) return undefined;
   if (!parseKey(credential.value)) throw new GatewayError("invalid_key", "The API key is malformed.");
 

@@ -7,8 +7,9 @@ export interface PresentedCredential {
 }
 
 /** The first credential found, trying the configured sources in order. */
-export function findCredential(request: Request, url: URL, sources: CredentialSource[]): PresentedCredential | undefined {
+export function findCredential(request: Request, sources: CredentialSource[]): PresentedCredential | undefined {
   const authorization = request.headers.get("authorization");
+  let query: URLSearchParams | undefined; // parsed only if a query source is configured
   for (const source of sources) {
     switch (source.kind) {
       case "authorization": {
@@ -25,7 +26,8 @@ export function findCredential(request: Request, url: URL, sources: CredentialSo
         break;
       }
       case "query": {
-        const value = url.searchParams.get(source.name);
+        query ??= new URL(request.url).searchParams;
+        const value = query.get(source.name);
         if (value !== null) return { value, location: { kind: "query", name: source.name } };
         break;
       }

@@ -107,3 +107,23 @@ describe("authentication", () => {
     await expectRefused(await call(gateway, `/api/x?api_key=${valid}`), "missing_key");
   });
 });
+
+describe("configured credential sources", () => {
+  const withQuery = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL, stripPrefix: true }], {
+    CREDENTIAL_SOURCES: JSON.stringify(["query:api_key", "header:x-api-key"]),
+  });
+
+  it("accepts a key in a query parameter when configured, and removes it before proxying", async () => {
+    const { key } = await createKey(withQuery);
+    const response = await call(withQuery, `/api/thing?api_key=${key}&page=2`);
+    expect(response.status).toBe(200);
+    const seen = (await response.json()) as Echo;
+    expect(seen.query).toEqual({ page: "2" });
+  });
+
+  it("ignores sources that are not configured", async () => {
+    const { key } = await createKey(withQuery);
+    const response = await call(withQuery, "/api/thing", { headers: { authorization: `Bearer ${key}` } });
+    expect(response.status).toBe(401);
+  });
+});
