@@ -53,6 +53,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: options.port ?? 0,
+      ...(process.env.GATEWAY_INSPECTOR_PORT && { inspectorPort: Number(process.env.GATEWAY_INSPECTOR_PORT) }),
       workers: [gateway, ...(options.extraWorkers ?? [])],
     }),
   );

@@ -25,7 +25,7 @@ export const createKeyRoute = createRoute({
 export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
   const body = c.req.valid("json");
   const now = Date.now();
-  const plaintext = generateKey(body.prefix ?? c.var.config.keyPrefix);
+  const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
   const key: KeyRow = {
     id: newId("key"),
     name: body.name,

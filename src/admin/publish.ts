@@ -10,7 +10,7 @@ import { keyStatus } from "../keys/record";
  * applies everywhere at once) and drops this isolate's cached copy. Retrying the write is safe.
  */
 export async function publishKeyStatus(c: Context<AppEnv>, key: KeyRow, secrets: KeySecretRow[]): Promise<void> {
-  const { keyCache } = c.var.config;
+  const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetKey(key.id);
   try {
     await c.env.KEY_LIMITER.getByName(`key:${key.id}`).updateStatus(keyStatus(key, secrets));

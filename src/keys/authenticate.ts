@@ -29,7 +29,7 @@ export interface PresentedKey {
  * refused before any lookup, then the isolate cache, else D1. Undefined if no key was presented.
  */
 export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
-  const { config } = c.var;
+  const config = c.get("config");
   const credential = findCredential(c.req.raw, config.credentialSources);
   if (!credential) return undefined;
   if (!parseKey(credential.value)) throw new GatewayError("invalid_key", "The API key is malformed.");
@@ -46,7 +46,7 @@ export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | u
 /** Resolves the request's API key per the route's `auth` mode, and checks the route's scopes and the key's IP allowlist. */
 export function keyAuth() {
   return createMiddleware<AppEnv>(async function keyAuth(c, next) {
-    const { route } = c.var;
+    const route = c.get("route");
     if (route.route.auth === "none") return next();
 
     const presented = await presentedKey(c);
@@ -59,7 +59,7 @@ export function keyAuth() {
     const missing = route.route.scopes.filter((scope) => !record.scopes.includes(scope));
     if (missing.length > 0) throw new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`);
 
-    if (!ipAllowed(record, c.var.clientIp)) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
+    if (!ipAllowed(record, c.get("clientIp"))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
 
     c.set("key", record);
     c.set("credentialSource", presented.location);

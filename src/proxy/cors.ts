@@ -44,7 +44,7 @@ function allowedOrigin(policy: CorsPolicy, origin: string | undefined): string |
  */
 export function routeCors() {
   return createMiddleware<AppEnv>(async function routeCors(c, next) {
-    const policy = c.var.route.route.corsPolicy;
+    const policy = c.get("route").route.corsPolicy;
     if (!policy) return next();
     const origin = c.req.header("origin");
     const allowed = allowedOrigin(policy, origin);
@@ -61,7 +61,7 @@ export function routeCors() {
         headers.set("access-control-max-age", policy.maxAge);
         if (policy.credentials) headers.set("access-control-allow-credentials", "true");
       }
-      headers.set("x-request-id", c.var.requestId);
+      headers.set("x-request-id", c.get("requestId"));
       return c.body(null, 204, Object.fromEntries(headers));
     }
 

@@ -50,10 +50,10 @@ function upstreamUrl(route: Route, forwardPath: string, url: URL, credentialQuer
  * the gateway cannot know whether a POST that lost its connection was already acted on.
  */
 export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
-  const { route, forwardPath } = c.var.route;
+  const { route, forwardPath } = c.get("route");
   const request = c.req.raw;
   const url = new URL(request.url);
-  const credential = c.var.credentialSource;
+  const credential = c.get("credentialSource");
   const abort = new AbortController();
   let bodyTooLarge = false;
   const payloadTooLarge = () => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
@@ -72,10 +72,10 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   }
 
   const headers = upstreamRequestHeaders(request.headers, {
-    requestId: c.var.requestId,
-    clientIp: c.var.clientIp,
+    requestId: c.get("requestId"),
+    clientIp: c.get("clientIp"),
     url,
-    key: c.var.key,
+    key: c.get("key"),
     credential,
     routeHeaders: route.upstreamHeaders,
   });
@@ -107,8 +107,9 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
 
   if (upstream.status === 101) return upstream; // a WebSocket: the runtime joins the two sockets
 
-  const extra: Record<string, string> = { "x-request-id": c.var.requestId };
-  if (c.var.limits) Object.assign(extra, rateLimitHeaders(c.var.limits));
+  const extra: Record<string, string> = { "x-request-id": c.get("requestId") };
+  const limits = c.get("limits");
+  if (limits) Object.assign(extra, rateLimitHeaders(limits));
   return new Response(upstream.body, {
     status: upstream.status,
     statusText: upstream.statusText,

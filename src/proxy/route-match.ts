@@ -9,8 +9,8 @@ const RESERVED = /^\/_gateway(?:$|\/|%2F)/i;
 /** Finds the route for the checked path (404), never one under `/_gateway/`. */
 export function routeMatch() {
   return createMiddleware<AppEnv>(async function routeMatch(c, next) {
-    const path = c.var.path;
-    const match = RESERVED.test(path) ? undefined : c.var.config.router.match(path);
+    const path = c.get("path");
+    const match = RESERVED.test(path) ? undefined : c.get("config").router.match(path);
     if (!match) throw new GatewayError("no_route", `No route matches ${c.req.method} ${path}.`);
     c.set("route", match);
     c.set("clientIp", clientIp(c.req.raw));
@@ -21,7 +21,7 @@ export function routeMatch() {
 /** 405 with Allow for a method the route does not list; after CORS, whose preflights it answers. */
 export function allowedMethod() {
   return createMiddleware<AppEnv>(async function allowedMethod(c, next) {
-    const { route } = c.var.route;
+    const { route } = c.get("route");
     if (route.methodSet && !route.methodSet.has(c.req.method)) {
       throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${route.path}.`, {
         headers: { allow: route.allowHeader! },

@@ -34,7 +34,8 @@ function rateLimited(decision: LimitDecision): GatewayError {
 export function rateLimit() {
   const denials = new DenialMemo();
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
-    const { key, route: match } = c.var;
+    const key = c.get("key");
+    const match = c.get("route");
     const route = match.route;
     const limits: LimitRequest[] = [];
     for (const l of key?.rateLimits ?? []) limits.push({ id: `key:${l.name}`, ...l });
@@ -43,7 +44,7 @@ export function rateLimit() {
 
     const input: CheckInput = { limits, cost: route.cost };
     if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
-    const objectName = key ? `key:${key.id}` : `ip:${c.var.clientIp}`;
+    const objectName = key ? `key:${key.id}` : `ip:${c.get("clientIp")}`;
     const memoKey = `${objectName}\n${route.path}`;
     const remembered = denials.get(memoKey, Date.now());
     if (remembered) {
@@ -53,7 +54,7 @@ export function rateLimit() {
 
     let decision;
     try {
-      decision = await withTimeout(c.env.KEY_LIMITER.getByName(objectName).check(input), c.var.config.limiterTimeoutMs);
+      decision = await withTimeout(c.env.KEY_LIMITER.getByName(objectName).check(input), c.get("config").limiterTimeoutMs);
     } catch (error) {
       if (route.onLimiterError === "open") {
         console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error)}`);

@@ -16,9 +16,9 @@ export function usageRecorder() {
     try {
       dataset.writeDataPoint(
         toDataPoint({
-          keyId: c.var.key?.id,
-          owner: c.var.key?.owner,
-          route: c.var.route?.route.path,
+          keyId: c.get("key")?.id,
+          owner: c.get("key")?.owner,
+          route: c.get("route")?.route.path,
           method: c.req.method,
           outcome: error instanceof GatewayError ? error.code : error ? "internal_error" : "allowed",
           status: c.res.status,
