@@ -15,6 +15,8 @@ export interface CheckInput {
   cost: number;
   /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
   key?: { status: KeyStatus; secretId: string; /** Lets the object report when the key was last used. */ keyId?: string };
+  /** Requests this isolate refused from its denial memo since the last check: counted as rate-limited usage. */
+  refusedLocally?: number;
 }
 
 export interface PolicyState {

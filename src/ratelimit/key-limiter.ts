@@ -64,6 +64,7 @@ export class KeyLimiter extends DurableObject<Env> {
       if (refused) return { outcome: refused, policies: [], nearest: -1 };
       quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);
     }
+    if (input.key && input.refusedLocally) this.usage.record(now, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
     if (quota && !this.quota.fits(quota, input.cost, now)) {
       if (input.key) this.usage.record(now, "quota_exceeded");

@@ -46,11 +46,15 @@ export function rateLimit() {
     if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
     const objectName = key ? `key:${key.id}` : `ip:${c.get("clientIp")}`;
     const memoKey = `${objectName}\n${route.path}`;
-    const remembered = denials.get(memoKey, Date.now());
+    const version = key?.version ?? 0;
+    const remembered = denials.get(memoKey, version, Date.now());
     if (remembered) {
       c.set("limits", remembered);
       throw rateLimited(remembered);
     }
+
+    const refusedHere = denials.takeRefused(memoKey);
+    if (refusedHere > 0) input.refusedLocally = refusedHere;
 
     let decision;
     try {
@@ -68,7 +72,7 @@ export function rateLimit() {
       case "allowed":
         return next();
       case "rate_limited":
-        denials.remember(memoKey, decision, Date.now());
+        denials.remember(memoKey, version, decision, Date.now());
         throw rateLimited(decision);
       case "quota_exceeded": {
         const { quota } = decision;

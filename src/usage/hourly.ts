@@ -25,12 +25,13 @@ export class HourlyUsage {
     sql.exec(USAGE_SCHEMA);
   }
 
-  record(now: number, outcome: UsageOutcome): void {
+  record(now: number, outcome: UsageOutcome, count = 1): void {
     const hour = now - (now % HOUR_MS);
     const column = COLUMN[outcome];
     this.sql.exec(
-      `INSERT INTO usage_hours (hour, ${column}) VALUES (?, 1) ON CONFLICT(hour) DO UPDATE SET ${column} = ${column} + 1`,
+      `INSERT INTO usage_hours (hour, ${column}) VALUES (?, ?) ON CONFLICT(hour) DO UPDATE SET ${column} = ${column} + excluded.${column}`,
       hour,
+      count,
     );
     if (hour !== this.lastHour) {
       this.lastHour = hour;
