@@ -10,7 +10,8 @@ import { decide, SlidingWindow, type LimitState } from "./sliding-window";
 import { nearestExhaustion, type CheckInput, type KeyInspection, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS limit_windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL, log BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS window_entries (id TEXT NOT NULL, end_ms REAL NOT NULL, start_ms REAL NOT NULL, count REAL NOT NULL, PRIMARY KEY (id, end_ms)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);
 `;
 
@@ -40,9 +41,7 @@ export class KeyLimiter extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
-    for (const row of this.sql.exec<{ id: string; window_ms: number; log: ArrayBuffer }>("SELECT id, window_ms, log FROM limit_windows")) {
-      this.windows.set(row.id, SlidingWindow.deserialize(row.window_ms, new Float64Array(row.log)));
-    }
+    this.loadWindows();
     const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(this.sql);
@@ -176,11 +175,42 @@ export class KeyLimiter extends DurableObject<Env> {
     if (!window || window.windowMs !== windowMs) {
       window = new SlidingWindow(windowMs);
       this.windows.set(limit.id, window);
+      this.sql.exec("DELETE FROM window_entries WHERE id = ?", limit.id);
+      this.sql.exec("INSERT OR REPLACE INTO windows (id, window_ms) VALUES (?, ?)", limit.id, windowMs);
     }
     return { limit: limit.limit, window };
   }
 
+  private loadWindows(): void {
+    const entries = new Map<string, { starts: number[]; ends: number[]; counts: number[] }>();
+    for (const row of this.sql.exec<{ id: string; end_ms: number; start_ms: number; count: number }>(
+      "SELECT id, end_ms, start_ms, count FROM window_entries ORDER BY id, end_ms",
+    )) {
+      let log = entries.get(row.id);
+      if (!log) entries.set(row.id, (log = { starts: [], ends: [], counts: [] }));
+      log.starts.push(row.start_ms);
+      log.ends.push(row.end_ms);
+      log.counts.push(row.count);
+    }
+    for (const row of this.sql.exec<{ id: string; window_ms: number }>("SELECT id, window_ms FROM windows")) {
+      const log = entries.get(row.id);
+      this.windows.set(row.id, new SlidingWindow(row.window_ms, log?.ends, log?.counts, log?.starts));
+    }
+  }
+
+  /** Writes only what the decision changed: typically one entry row, whatever the window holds. */
   private persist(id: string, window: SlidingWindow): void {
-    this.sql.exec("INSERT OR REPLACE INTO limit_windows (id, window_ms, log) VALUES (?, ?, ?)", id, window.windowMs, window.serialize().buffer);
+    const { prunedThrough, deletes, upserts } = window.takeChanges();
+    if (prunedThrough !== undefined) this.sql.exec("DELETE FROM window_entries WHERE id = ? AND end_ms <= ?", id, prunedThrough);
+    for (const end of deletes) this.sql.exec("DELETE FROM window_entries WHERE id = ? AND end_ms = ?", id, end);
+    for (const [end, { start, count }] of upserts) {
+      this.sql.exec(
+        "INSERT INTO window_entries (id, end_ms, start_ms, count) VALUES (?, ?, ?, ?) ON CONFLICT (id, end_ms) DO UPDATE SET start_ms = excluded.start_ms, count = excluded.count",
+        id,
+        end,
+        start,
+        count,
+      );
+    }
   }
 }

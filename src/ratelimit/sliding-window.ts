@@ -11,6 +11,16 @@
  */
 export const MAX_ENTRIES = 1024;
 
+/** Entry-level edits since the last `takeChanges`; entries are identified by their end time. */
+export interface WindowChanges {
+  /** Every entry ending at or before this has left the window. */
+  prunedThrough: number | undefined;
+  deletes: number[];
+  upserts: Map<number, { start: number; count: number }>;
+}
+
+const emptyChanges = (): WindowChanges => ({ prunedThrough: undefined, deletes: [], upserts: new Map() });
+
 /** Fractions below this are rounding noise, not a unit still in the window. */
 const EPSILON = 1e-9;
 
@@ -22,6 +32,7 @@ export class SlidingWindow {
   private total: number;
   private headAlive = 0;
   private horizon = -Infinity;
+  private changes: WindowChanges = emptyChanges();
 
   // A plain field, not a parameter property: Node's type stripping (bench/) rejects those.
   constructor(windowMs: number, ends: number[] = [], counts: number[] = [], starts: number[] = [...ends]) {
@@ -48,6 +59,8 @@ export class SlidingWindow {
     let drop = 0;
     while (drop < this.ends.length && this.ends[drop]! <= horizon) this.total -= this.counts[drop++]!;
     if (drop > 0) {
+      this.changes.prunedThrough = this.ends[drop - 1]!;
+      for (let i = 0; i < drop; i++) this.changes.upserts.delete(this.ends[i]!);
       this.starts.splice(0, drop);
       this.ends.splice(0, drop);
       this.counts.splice(0, drop);
@@ -106,11 +119,13 @@ export class SlidingWindow {
     if (last >= 0 && this.ends[last]! >= now) {
       this.counts[last]! += cost;
       if (last === 0) this.headAlive += cost;
+      this.noteChanged(last);
       return;
     }
     this.starts.push(now);
     this.ends.push(now);
     this.counts.push(cost);
+    this.noteChanged(last + 1);
     if (last === -1) this.headAlive = cost;
     if (this.ends.length > maxEntries) this.mergeCheapest();
   }
@@ -132,13 +147,27 @@ export class SlidingWindow {
     }
     this.counts[at + 1]! += this.counts[at]!;
     this.starts[at + 1] = this.starts[at]!;
+    this.changes.upserts.delete(this.ends[at]!);
+    this.changes.deletes.push(this.ends[at]!);
+    this.noteChanged(at + 1);
     this.starts.splice(at, 1);
     this.ends.splice(at, 1);
     this.counts.splice(at, 1);
     if (at === 0) this.headAlive = this.aliveAt(0, this.horizon);
   }
 
-  /** Flat [start, end, count, …] for storage. */
+  private noteChanged(i: number): void {
+    this.changes.upserts.set(this.ends[i]!, { start: this.starts[i]!, count: this.counts[i]! });
+  }
+
+  /** What changed since the last call, for storage that writes only that (one row per entry). */
+  takeChanges(): WindowChanges {
+    const changes = this.changes;
+    this.changes = emptyChanges();
+    return changes;
+  }
+
+  /** Flat [start, end, count, …]. */
   serialize(): Float64Array {
     const out = new Float64Array(this.ends.length * 3);
     for (let i = 0; i < this.ends.length; i++) {
