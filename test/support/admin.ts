@@ -1,21 +1,10 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import worker from "../../src/index";
 import type { Env } from "../../src/env";
+import type { KeyObject } from "../../src/admin/key-object";
+import { call } from "./gateway";
 
-/** An env for one scenario (config is memoised per env object): its own routes over the test bindings. */
-export function scenarioEnv(routes: Record<string, unknown>[] = [], overrides: Partial<Env> = {}): Env {
-  return { ...env, GATEWAY_ROUTES: JSON.stringify(routes), ...overrides } as Env;
-}
-
-/** One request into the worker, as the runtime would dispatch it. */
-export async function call(target: Env, path: string, init: RequestInit = {}): Promise<Response> {
-  const ctx = createExecutionContext();
-  const response = await worker.fetch(new Request(`https://gw.test${path}`, init), target, ctx);
-  await waitOnExecutionContext(ctx);
-  return response;
-}
+export { call, gatewayEnv as scenarioEnv } from "./gateway";
 
 /** An admin call with the right token; `body` is sent as JSON. */
 export function admin(target: Env, method: string, path: string, body?: unknown): Promise<Response> {
@@ -24,23 +13,7 @@ export function admin(target: Env, method: string, path: string, body?: unknown)
   return call(target, `/_gateway/admin${path}`, { method, headers, ...(body !== undefined && { body: JSON.stringify(body) }) });
 }
 
-export interface KeyJson {
-  id: string;
-  name: string;
-  owner: string | null;
-  start: string;
-  scopes: string[];
-  rateLimits: { name: string; limit: number; window: number }[];
-  quota: { limit: number; period: string } | null;
-  ipAllowlist: string[];
-  metadata: Record<string, unknown>;
-  enabled: boolean;
-  expiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  revokedAt: string | null;
-  lastUsedAt: string | null;
-}
+export type KeyJson = KeyObject;
 
 export type CreatedKeyJson = KeyJson & { key: string };
 
