@@ -1,3 +1,5 @@
+import type { Context } from "hono";
+import { notFound } from "../http/problem";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
 import type { z as zod } from "zod";
 import type { AppEnv } from "../env";
@@ -84,5 +86,27 @@ export function gatewayApi() {
     docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
     return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
+
+  api.all("*", methodNotAllowed(api.routes));
   return api;
+}
+
+/** A known /_gateway path asked with another method: 405 with the methods it does answer. */
+function methodNotAllowed(routes: ReadonlyArray<{ method: string; path: string }>) {
+  const byPath = new Map<RegExp, Set<string>>();
+  for (const { method, path } of routes) {
+    if (method === "ALL" || path.includes("*")) continue;
+    const pattern = new RegExp(`^/_gateway${path.replace(/:[^/]+/g, "[^/]+")}/?$`);
+    const known = [...byPath.keys()].find((p) => p.source === pattern.source) ?? pattern;
+    const methods = (byPath.get(known) ?? new Set<string>()).add(method);
+    if (method === "GET") methods.add("HEAD");
+    byPath.set(known, methods);
+  }
+  return (c: Context<AppEnv>) => {
+    for (const [pattern, methods] of byPath) {
+      if (!pattern.test(c.req.path)) continue;
+      throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, { headers: { allow: [...methods].join(", ") } });
+    }
+    return notFound(c);
+  };
 }
