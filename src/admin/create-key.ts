@@ -47,7 +47,7 @@ export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) 
   const secret: KeySecretRow = {
     id: newId("sec"),
     keyId: key.id,
-    hash: await hashKey(plaintext),
+    hash: hashKey(plaintext),
     start: parseKey(plaintext)!.start,
     createdAt: now,
     expiresAt: null,

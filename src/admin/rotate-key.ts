@@ -53,7 +53,7 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
   const now = Date.now();
   const plaintext = generateKey(current.prefix);
   const parsed = parseKey(plaintext)!;
-  const secret: KeySecretRow = { id: newId("sec"), keyId: id, hash: await hashKey(plaintext), start: parsed.start, createdAt: now, expiresAt: null };
+  const secret: KeySecretRow = { id: newId("sec"), keyId: id, hash: hashKey(plaintext), start: parsed.start, createdAt: now, expiresAt: null };
   const oldExpiresAt = now + grace * 1000;
   const audit = auditEntry(
     "key.rotate",

@@ -1,3 +1,4 @@
+import { sha256Hex } from "./sha256";
 import { KEY_PREFIX_PATTERN } from "../config/schema";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -75,14 +76,9 @@ export function parseKey(key: string): ParsedKey | undefined {
 }
 
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
 /** SHA-256 of the whole key string, lowercase hex: what D1 stores and looks up. */
-export async function hashKey(key: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key)));
-  let hex = "";
-  for (const byte of digest) hex += HEX[byte];
-  return hex;
+export function hashKey(key: string): string {
+  return sha256Hex(key);
 }
 
 /** Opaque record ids (`key_…`, `sec_…`): 22 base62 characters, ~131 bits. */

@@ -7,7 +7,7 @@ import { findKeyBySecretHash } from "./store";
 
 /** The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown. */
 export async function verifyKey(key: string, db: Database, cache: KeyCache, now = Date.now()): Promise<KeyRecord | undefined> {
-  const hash = await hashKey(key);
+  const hash = hashKey(key);
   const cached = cache.get(hash, now);
   if (cached) return cached.record ?? undefined;
   let record: KeyRecord | undefined;

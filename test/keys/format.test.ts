@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checksum, crc32, generateKey, hashKey, parseKey } from "../../src/keys/format";
+import { sha256Hex } from "../../src/keys/sha256";
 
 describe("key format", () => {
   it("generates <prefix>_<38 base62> with a valid checksum", () => {
@@ -41,5 +42,23 @@ describe("key format", () => {
 
   it("hashes the whole key string with SHA-256", async () => {
     expect(await hashKey("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  });
+});
+
+describe("sha256Hex", () => {
+  it("agrees with WebCrypto's SHA-256 on any string, across block boundaries", async () => {
+    const { default: fc } = await import("fast-check");
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "binary", maxLength: 130 })), async (text) => {
+        const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+        expect(sha256Hex(text)).toBe([...digest].map((b) => b.toString(16).padStart(2, "0")).join(""));
+      }),
+      { numRuns: 500 },
+    );
+    for (const length of [0, 55, 56, 63, 64, 65, 119, 120, 1000]) {
+      const text = "k".repeat(length);
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+      expect(sha256Hex(text), String(length)).toBe([...digest].map((b) => b.toString(16).padStart(2, "0")).join(""));
+    }
   });
 });
