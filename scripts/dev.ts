@@ -1,6 +1,8 @@
 // `npm run dev`: local D1 migrated, a local echo upstream, and `wrangler dev` with a demo route
 // and a dev admin token. Any `--var NAME:value` you pass wins over these defaults.
 import { execFileSync, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { startEchoUpstream } from "../dev/echo-upstream.ts";
 import { ROOT } from "./build.ts";
 
@@ -11,6 +13,14 @@ const userArgs = process.argv.slice(2);
 const userVars = new Set(
   userArgs.flatMap((arg, i) => (userArgs[i - 1] === "--var" ? [arg.split(":")[0]] : arg.startsWith("--var=") ? [arg.slice(6).split(":")[0]] : [])),
 );
+// Names the operator set in .dev.vars are theirs too: a --var default would shadow them.
+const devVars = join(ROOT, ".dev.vars");
+if (existsSync(devVars)) {
+  for (const line of readFileSync(devVars, "utf8").split("\n")) {
+    const name = line.match(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/)?.[1];
+    if (name) userVars.add(name);
+  }
+}
 
 // Offline: skip fetching the `Request.cf` sample, and send no telemetry.
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
