@@ -55,10 +55,12 @@ export class KeyCache {
   }
 }
 
-let shared: KeyCache | undefined;
+const shared = new Map<string, KeyCache>();
 
-/** The isolate's cache, created on first use with the configured bounds. */
+/** The isolate's cache for these bounds (one in production, where the config is fixed per isolate). */
 export function isolateKeyCache(maxEntries: number, ttlMs: number): KeyCache {
-  shared ??= new KeyCache(maxEntries, ttlMs);
-  return shared;
+  const bounds = `${maxEntries}/${ttlMs}`;
+  let cache = shared.get(bounds);
+  if (!cache) shared.set(bounds, (cache = new KeyCache(maxEntries, ttlMs)));
+  return cache;
 }

@@ -127,3 +127,18 @@ describe("configured credential sources", () => {
     expect(response.status).toBe(401);
   });
 });
+
+describe("key cache settings", () => {
+  it("honours KEY_CACHE_TTL_SECONDS: a record older than the TTL is looked up again", async () => {
+    const counted = countingD1(env.DB);
+    const shortLived = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { DB: counted.db, KEY_CACHE_TTL_SECONDS: "1" });
+    const { key } = await createKey(shortLived);
+    await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
+    const afterFirst = counted.queries();
+    await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
+    expect(counted.queries()).toBe(afterFirst);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
+    expect(counted.queries()).toBe(afterFirst + 1);
+  });
+});
