@@ -24,7 +24,7 @@ export const listAuditRoute = createRoute({
   tags: ["Audit"],
   summary: "The audit log",
   description: "Every admin write, newest first. Each entry is stored in the same transaction as the write it records.",
-  security: [{ adminToken: [] }],
+  security: adminSecurity,
   request: {
     query: z.object({
       keyId: z.string().min(1).max(64).optional().openapi({ param: { name: "keyId", in: "query" }, description: "Only this key's entries." }),

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import { describeIssues } from "./describe-issues";
 import { settingsSchema, type Settings } from "./schema";
 import { compileRoute, Router, type Route } from "./routes";
 
@@ -19,25 +19,6 @@ export interface GatewayConfig {
 }
 
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; detail: string };
-
-/** `GATEWAY_ROUTES[2].headers.Authorization` from a zod issue path. */
-function fieldName(path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (name, part) => (typeof part === "number" ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
-    "",
-  );
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = fieldName(issue.path);
-      const message =
-        issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}` : issue.message;
-      return field ? `${field}: ${message}` : message;
-    })
-    .join("; ");
-}
 
 const SECRET_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 

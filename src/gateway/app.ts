@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { notFound } from "../http/problem";
 import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { z as zod } from "zod";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { describeIssues } from "../config/describe-issues";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { getKey, getKeyRoute } from "../admin/get-key";
@@ -15,20 +15,6 @@ import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { renderDocsPage, type ApiDocument } from "./docs";
 import { me, meRoute } from "./me";
-
-/** `name: too short; rateLimits[0].window: …` from a zod error. */
-export function describeFields(error: zod.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const field = issue.path.reduce<string>(
-        (name, part) => (typeof part === "number" ? `${name}[${part}]` : name ? `${name}.${String(part)}` : String(part)),
-        "",
-      );
-      const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}` : issue.message;
-      return field ? `${field}: ${message}` : message;
-    })
-    .join("; ");
-}
 
 const healthRoute = createRoute({
   method: "get",
@@ -50,7 +36,7 @@ const DOCUMENT_CONFIG = {
 export function gatewayApi() {
   const api = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
-      if (!result.success) throw new GatewayError("invalid_request", describeFields(result.error));
+      if (!result.success) throw new GatewayError("invalid_request", describeIssues(result.error));
     },
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
