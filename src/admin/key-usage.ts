@@ -1,3 +1,4 @@
+import { keyObjectName } from "../ratelimit/decision";
 import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { database } from "../db/client";
@@ -63,7 +64,7 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, AppEnv> = async (c) =>
 
   let hours;
   try {
-    hours = await c.env.KEY_LIMITER.getByName(`key:${id}`).usageBetween(from - (from % HOUR_MS), to);
+    hours = await c.env.KEY_LIMITER.getByName(keyObjectName(id)).usageBetween(from - (from % HOUR_MS), to);
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The key's usage could not be read; retry the call.", { cause: error });
   }

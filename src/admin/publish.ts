@@ -1,3 +1,4 @@
+import { keyObjectName } from "../ratelimit/decision";
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
 import type { KeyRow, KeySecretRow } from "../db/schema";
@@ -13,7 +14,7 @@ export async function publishKeyStatus(c: Context<AppEnv>, key: KeyRow, secrets:
   const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetKey(key.id);
   try {
-    await c.env.KEY_LIMITER.getByName(`key:${key.id}`).updateStatus(keyStatus(key, secrets));
+    await c.env.KEY_LIMITER.getByName(keyObjectName(key.id)).updateStatus(keyStatus(key, secrets));
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The change is stored but not yet enforced everywhere; retry the call.", {
       cause: error,

@@ -4,7 +4,7 @@ import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
 import { cachedKeyStatus } from "../keys/record";
-import type { KeyInspection } from "../ratelimit/decision";
+import { keyLimitRequests, keyObjectName, type KeyInspection } from "../ratelimit/decision";
 import { clientSecurity, ProblemSchema } from "./schemas";
 
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
@@ -63,8 +63,8 @@ export const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
 
   let inspection: KeyInspection;
   try {
-    inspection = await c.env.KEY_LIMITER.getByName(`key:${record.id}`).inspect({
-      limits: record.rateLimits.map((limit) => ({ id: `key:${limit.name}`, ...limit })),
+    inspection = await c.env.KEY_LIMITER.getByName(keyObjectName(record.id)).inspect({
+      limits: keyLimitRequests(record.rateLimits),
       key: { secretId: record.secretId, status: cachedKeyStatus(record) },
     });
   } catch (error) {

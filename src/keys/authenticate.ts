@@ -6,17 +6,14 @@ import { database } from "../db/client";
 import { isolateKeyCache } from "./cache";
 import { findCredential } from "./credentials";
 import { parseKey } from "./format";
-import { ipInRange, parseIp, parseIpRange } from "./ip";
+import { ipInRange, parseIp } from "./ip";
 import { refusal, type KeyRecord } from "./record";
 import { verifyKey } from "./verify";
 
 export function ipAllowed(record: KeyRecord, clientIp: string): boolean {
-  if (record.ipAllowlist.length === 0) return true;
+  if (record.ipRanges === null) return true;
   const ip = parseIp(clientIp);
-  return ip !== undefined && record.ipAllowlist.some((entry) => {
-    const range = parseIpRange(entry);
-    return range !== undefined && ipInRange(ip, range);
-  });
+  return ip !== undefined && record.ipRanges.some((range) => ipInRange(ip, range));
 }
 
 export interface PresentedKey {

@@ -1,3 +1,4 @@
+import { parseIpRange, type IpRange } from "./ip";
 import type { RateLimitSpec } from "../config/schema";
 import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
 
@@ -9,7 +10,8 @@ export interface KeyRecord {
   scopes: string[];
   rateLimits: RateLimitSpec[];
   quota: QuotaSpec | null;
-  ipAllowlist: string[];
+  /** The key's IP allowlist, parsed once when the record is loaded; null when it has none. */
+  ipRanges: IpRange[] | null;
   enabled: boolean;
   expiresAt: number | null;
   revokedAt: number | null;
@@ -38,7 +40,7 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
     scopes: key.scopes,
     rateLimits: key.rateLimits,
     quota: key.quota ?? null,
-    ipAllowlist: key.ipAllowlist,
+    ipRanges: key.ipAllowlist.length === 0 ? null : key.ipAllowlist.map(parseIpRange).filter((range): range is IpRange => range !== undefined),
     enabled: key.enabled,
     expiresAt: key.expiresAt,
     revokedAt: key.revokedAt,

@@ -1,3 +1,4 @@
+import type { RateLimitSpec } from "../config/schema";
 import type { KeyRefusal, KeyStatus } from "../keys/record";
 import type { QuotaState } from "./quota";
 
@@ -9,6 +10,12 @@ export interface LimitRequest {
   /** Seconds. */
   window: number;
 }
+
+/** The Durable Object that holds a key's status, limits, quota and usage. */
+export const keyObjectName = (keyId: string) => `key:${keyId}`;
+
+/** A key's own limits, counted key-wide (route limits are counted per route). */
+export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] => limits.map((l) => ({ id: `key:${l.name}`, ...l }));
 
 export interface CheckInput {
   limits: LimitRequest[];

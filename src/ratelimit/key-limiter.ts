@@ -3,7 +3,7 @@ import type { Env } from "../env";
 import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
 import { recordLastUse } from "../keys/store";
-import { refusal, type KeyStatus } from "../keys/record";
+import { refusal, type KeyRefusal, type KeyStatus } from "../keys/record";
 import { HourlyUsage, type UsageBucket } from "../usage/hourly";
 import { QuotaCounter } from "./quota";
 import { decide, SlidingWindow, type LimitState } from "./sliding-window";
@@ -14,6 +14,13 @@ CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT N
 CREATE TABLE IF NOT EXISTS window_entries (id TEXT NOT NULL, end_ms REAL NOT NULL, start_ms REAL NOT NULL, count REAL NOT NULL, PRIMARY KEY (id, end_ms)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);
 `;
+
+interface KeyVerdict {
+  refused: KeyRefusal | undefined;
+  quota: QuotaSpec | null;
+  expiresAt: number | null;
+  secretExpiresAt: number | null;
+}
 
 const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
 
@@ -54,14 +61,9 @@ export class KeyLimiter extends DurableObject<Env> {
     const now = Date.now();
     let quota: QuotaSpec | null = null;
     if (input.key) {
-      const status = this.reconcile(input.key.status);
-      const { secretId } = input.key;
-      // A status pushed by an admin write knows every secret; a cached one only the presented secret.
-      const known = Object.hasOwn(status.secretExpiry, secretId) ? status.secretExpiry : input.key.status.secretExpiry;
-      const secretExpiresAt = known[secretId] ?? null;
-      const refused = refusal(status, secretExpiresAt, now);
-      if (refused) return { outcome: refused, policies: [], nearest: -1 };
-      quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);
+      const verdict = this.judge(input.key, now);
+      if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
+      quota = verdict.quota;
     }
     if (input.key && input.refusedLocally) this.usage.record(now, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
@@ -101,15 +103,10 @@ export class KeyLimiter extends DurableObject<Env> {
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
   inspect(input: { limits: LimitRequest[]; key: NonNullable<CheckInput["key"]> }): KeyInspection {
     const now = Date.now();
-    const status = this.reconcile(input.key.status);
-    const { secretId } = input.key;
-    // A status pushed by an admin write knows every secret; a cached one only the presented secret.
-    const known = Object.hasOwn(status.secretExpiry, secretId) ? status.secretExpiry : input.key.status.secretExpiry;
-    const secretExpiresAt = known[secretId] ?? null;
-    const refused = refusal(status, secretExpiresAt, now);
-    if (refused) return { outcome: refused, policies: [], quota: null, expiresAt: null };
-    const quota = status.quota !== undefined ? status.quota : (input.key.status.quota ?? null);
-    const ends = [status.expiresAt, secretExpiresAt].filter((t): t is number => t !== null);
+    const verdict = this.judge(input.key, now);
+    if (verdict.refused) return { outcome: verdict.refused, policies: [], quota: null, expiresAt: null };
+    const { quota } = verdict;
+    const ends = [verdict.expiresAt, verdict.secretExpiresAt].filter((t): t is number => t !== null);
     return {
       outcome: "allowed",
       policies: this.peek(input.limits),
@@ -159,6 +156,20 @@ export class KeyLimiter extends DurableObject<Env> {
   /** An admin write tells the object the key's new status; older versions never override newer. */
   updateStatus(status: KeyStatus): void {
     this.reconcile(status);
+  }
+
+  /** The key's validity judged on the newest status known, and the quota that status carries. */
+  private judge(key: NonNullable<CheckInput["key"]>, now: number): KeyVerdict {
+    const status = this.reconcile(key.status);
+    // A status pushed by an admin write knows every secret; a cached one only the presented secret.
+    const known = Object.hasOwn(status.secretExpiry, key.secretId) ? status.secretExpiry : key.status.secretExpiry;
+    const secretExpiresAt = known[key.secretId] ?? null;
+    return {
+      refused: refusal(status, secretExpiresAt, now),
+      quota: status.quota !== undefined ? status.quota : (key.status.quota ?? null),
+      expiresAt: status.expiresAt,
+      secretExpiresAt,
+    };
   }
 
   private reconcile(candidate: KeyStatus): KeyStatus {

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { cachedKeyStatus } from "../keys/record";
-import { rateLimitHeaders, type CheckInput, type LimitDecision, type LimitRequest } from "./decision";
+import { keyLimitRequests, keyObjectName, rateLimitHeaders, type CheckInput, type LimitDecision, type LimitRequest } from "./decision";
 import { DenialMemo } from "./denial-memo";
 
 class LimiterTimeout extends Error {}
@@ -37,14 +37,13 @@ export function rateLimit() {
     const key = c.get("key");
     const match = c.get("route");
     const route = match.route;
-    const limits: LimitRequest[] = [];
-    for (const l of key?.rateLimits ?? []) limits.push({ id: `key:${l.name}`, ...l });
+    const limits: LimitRequest[] = key ? keyLimitRequests(key.rateLimits) : [];
     for (const l of route.rateLimits) limits.push({ id: `route:${route.path}:${l.name}`, ...l });
     if (!key && limits.length === 0) return next();
 
     const input: CheckInput = { limits, cost: route.cost };
     if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
-    const objectName = key ? `key:${key.id}` : `ip:${c.get("clientIp")}`;
+    const objectName = key ? keyObjectName(key.id) : `ip:${c.get("clientIp")}`;
     const memoKey = `${objectName}\n${route.path}`;
     const version = key?.version ?? 0;
     const remembered = denials.get(memoKey, version, Date.now());
