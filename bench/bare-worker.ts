@@ -3,7 +3,7 @@
 // gateway's compatibility settings, so its CPU is measured apart and its requests take the same
 // path through miniflare's entry worker as the gateway's.
 import { join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare, type LegacyWorkerOptions } from "miniflare";
+import { convertV4MiniflareOptions, type LegacyWorkerOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT } from "../scripts/build.ts";
 

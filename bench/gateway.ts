@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { startLocalGateway, type LocalGateway } from "../dev/local-gateway.ts";
+import { type LocalGateway, startLocalGateway } from "../dev/local-gateway.ts";
 import { ROOT } from "../scripts/build.ts";
 
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";

@@ -6,7 +6,7 @@
  * Run: node bench/limiter-accuracy.ts (Node 22 strips the types).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { decide, MAX_ENTRIES, SlidingWindow, type LimitState } from "../src/ratelimit/sliding-window.ts";
+import { decide, type LimitState, MAX_ENTRIES, SlidingWindow } from "../src/ratelimit/sliding-window.ts";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -230,7 +230,16 @@ function runCase({ limits, arrivals }: Case): Tally {
   // The exact log of our own admissions: what a perfect limiter would decide given the same history.
   const shadow = limits.map((l) => new ExactLog(l.windowMs));
   const admitted = { ours: { times: [] as number[], costs: [] as number[] }, exact: { times: [] as number[], costs: [] as number[] } };
-  const tally: Tally = { decisions: 0, wrongGivenHistory: 0, wrongAdmits: 0, wrongDenials: 0, maxOvershoot: -1, exactMaxOvershoot: -1, admittedOurs: 0, admittedExact: 0 };
+  const tally: Tally = {
+    decisions: 0,
+    wrongGivenHistory: 0,
+    wrongAdmits: 0,
+    wrongDenials: 0,
+    maxOvershoot: -1,
+    exactMaxOvershoot: -1,
+    admittedOurs: 0,
+    admittedExact: 0,
+  };
   const { times, costs } = arrivals;
   for (let i = 0; i < times.length; i++) {
     const now = times[i]!;
@@ -272,7 +281,16 @@ function combine(tallies: Tally[]): Tally {
       admittedOurs: sum.admittedOurs + t.admittedOurs,
       admittedExact: sum.admittedExact + t.admittedExact,
     }),
-    { decisions: 0, wrongGivenHistory: 0, wrongAdmits: 0, wrongDenials: 0, maxOvershoot: -1, exactMaxOvershoot: -1, admittedOurs: 0, admittedExact: 0 },
+    {
+      decisions: 0,
+      wrongGivenHistory: 0,
+      wrongAdmits: 0,
+      wrongDenials: 0,
+      maxOvershoot: -1,
+      exactMaxOvershoot: -1,
+      admittedOurs: 0,
+      admittedExact: 0,
+    },
   );
 }
 
@@ -288,11 +306,13 @@ const PER_DAY_100K = limit("100,000/day", 100_000, DAY);
 const SINGLE_LIMITS = [PER_SECOND_10, PER_MINUTE_100, PER_MINUTE_1K, PER_MINUTE_10K, PER_DAY_100K];
 
 /** Enough requests for `windows` full windows at `load`, and never fewer than `floor`. */
-const decisionsFor = (spec: LimitSpec, load: number, windows: number, floor: number) => Math.max(floor, Math.round(spec.limit * load * windows));
+const decisionsFor = (spec: LimitSpec, load: number, windows: number, floor: number) =>
+  Math.max(floor, Math.round(spec.limit * load * windows));
 
 function buildCases(rng: Rng): Case[] {
   const cases: Case[] = [];
-  const add = (scenario: string, label: string, limits: LimitSpec[], arrivals: Arrivals) => cases.push({ scenario, label, limits, arrivals });
+  const add = (scenario: string, label: string, limits: LimitSpec[], arrivals: Arrivals) =>
+    cases.push({ scenario, label, limits, arrivals });
 
   for (const spec of SINGLE_LIMITS) {
     for (const load of [0.9, 1.0, 1.1, 1.5]) {
@@ -300,8 +320,16 @@ function buildCases(rng: Rng): Case[] {
     }
   }
   for (const spec of SINGLE_LIMITS) {
-    for (const [load, peak] of [[0.8, 5], [1.2, 20]] as const) {
-      add("bursty", `${spec.label}, ${peak}× peaks, ${load}× mean`, [spec], bursty(rng, spec, load, peak, decisionsFor(spec, load, 3, 20_000)));
+    for (const [load, peak] of [
+      [0.8, 5],
+      [1.2, 20],
+    ] as const) {
+      add(
+        "bursty",
+        `${spec.label}, ${peak}× peaks, ${load}× mean`,
+        [spec],
+        bursty(rng, spec, load, peak, decisionsFor(spec, load, 3, 20_000)),
+      );
     }
   }
   for (const spec of SINGLE_LIMITS) {

@@ -1,6 +1,6 @@
 // The key Durable Object's decisions per second for one hot key with a huge limit, on the
 // counting build's `/__bench/*` endpoints (they call the DO with the raw binding).
-import { runLoad, type LoadResult } from "./load.ts";
+import { type LoadResult, runLoad } from "./load.ts";
 
 export interface InWorkerLimiterResult {
   callers: number;

@@ -1,7 +1,7 @@
 // The load generator: N closed loops over keep-alive connections, each sending its next request
 // as soon as the previous answer's body has been read, for a fixed time after a warm-up.
 import { Agent, request } from "node:http";
-import { summarize, type LatencySummary } from "./stats.ts";
+import { type LatencySummary, summarize } from "./stats.ts";
 
 export interface LoadTarget {
   url: string;

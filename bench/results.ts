@@ -2,8 +2,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../scripts/build.ts";
-import type { CpuUse } from "./cpu-meter.ts";
 import type { PerRequestCounts } from "./counts.ts";
+import type { CpuUse } from "./cpu-meter.ts";
 import type { InWorkerLimiterResult } from "./limiter.ts";
 import type { LoadResult } from "./load.ts";
 import type { Machine, Runtimes } from "./machine.ts";

@@ -2,12 +2,12 @@
 import { startBareWorker } from "./bare-worker.ts";
 import { cpuMeter } from "./cpu-meter.ts";
 import { BENCH_PATH, createBenchKey, startBenchGateway } from "./gateway.ts";
-import { runLoad, type LoadTarget } from "./load.ts";
+import { type LoadTarget, runLoad } from "./load.ts";
 import { progress } from "./log.ts";
 import type { BenchOptions } from "./options.ts";
 import { withNewChild } from "./proc-cpu.ts";
-import { throughputRow, type TargetName, type ThroughputRow } from "./results.ts";
-import { withTmpdir, type StorageDir } from "./storage.ts";
+import { type TargetName, type ThroughputRow, throughputRow } from "./results.ts";
+import { type StorageDir, withTmpdir } from "./storage.ts";
 import type { UpstreamProcess } from "./upstream.ts";
 
 interface Target extends LoadTarget {
@@ -38,7 +38,9 @@ export async function measureThroughput(
         const meter = cpuMeter(target.workerdPid, upstream.pid);
         const load = await runLoad(target, concurrency, options.durationMs, options.warmupMs, meter);
         rows.push(throughputRow(target.name, load, meter.used()));
-        progress(`${target.name} c=${concurrency}: ${Math.round(load.rps)} req/s, p50 ${load.p50Ms.toFixed(2)} ms, p99 ${load.p99Ms.toFixed(2)} ms`);
+        progress(
+          `${target.name} c=${concurrency}: ${Math.round(load.rps)} req/s, p50 ${load.p50Ms.toFixed(2)} ms, p99 ${load.p99Ms.toFixed(2)} ms`,
+        );
       }
     }
     return rows;

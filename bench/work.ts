@@ -5,7 +5,7 @@ import { limiterInWorker, limiterOverHttp } from "./limiter.ts";
 import { progress } from "./log.ts";
 import type { BenchOptions } from "./options.ts";
 import type { LimiterResults } from "./results.ts";
-import { storageDir, withTmpdir, type StorageDir } from "./storage.ts";
+import { type StorageDir, storageDir, withTmpdir } from "./storage.ts";
 import type { UpstreamProcess } from "./upstream.ts";
 
 const WARM_REQUESTS = 200;
@@ -32,7 +32,9 @@ export async function measureWork(
     const inWorker = [];
     for (const callers of LIMITER_CALLERS) inWorker.push(await limiterInWorker(gateway.url, callers, options.limiterMs));
     const overHttp = await limiterOverHttp(gateway.url, HTTP_CLIENTS, options.limiterMs, options.warmupMs);
-    progress(`hot key: ${inWorker.map((r) => `${Math.round(r.decisionsPerSecond)}/s @${r.callers}`).join(", ")}; over HTTP ${Math.round(overHttp.rps)}/s`);
+    progress(
+      `hot key: ${inWorker.map((r) => `${Math.round(r.decisionsPerSecond)}/s @${r.callers}`).join(", ")}; over HTTP ${Math.round(overHttp.rps)}/s`,
+    );
     const limiter: LimiterResults = { inWorker, overHttp };
     if (options.limiterOnDisk) limiter.inWorkerOnDisk = await limiterOnDisk(upstream, countingScript, options);
     return { counts: { warm, cold }, limiter };

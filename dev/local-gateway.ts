@@ -2,7 +2,7 @@
 // end-to-end tests and the benchmark (never `wrangler dev`, whose dev proxy is much slower).
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { convertV4MiniflareOptions, Miniflare, type LegacyWorkerOptions } from "miniflare";
+import { convertV4MiniflareOptions, type LegacyWorkerOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { buildWorker, ROOT } from "../scripts/build.ts";
 
@@ -30,7 +30,9 @@ export interface LocalGatewayOptions {
 export async function applyMigrations(miniflare: Miniflare): Promise<void> {
   const db = await miniflare.getD1Database("DB");
   const dir = join(ROOT, "migrations");
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()) {
     const sql = readFileSync(join(dir, file), "utf8").replaceAll("--> statement-breakpoint", "");
     for (const statement of unstable_splitSqlQuery(sql)) await db.prepare(statement).run();
   }

@@ -11,7 +11,9 @@ const ECHO_PORT = Number(process.env.ECHO_PORT ?? 8788);
 
 const userArgs = process.argv.slice(2);
 const userVars = new Set(
-  userArgs.flatMap((arg, i) => (userArgs[i - 1] === "--var" ? [arg.split(":")[0]] : arg.startsWith("--var=") ? [arg.slice(6).split(":")[0]] : [])),
+  userArgs.flatMap((arg, i) =>
+    userArgs[i - 1] === "--var" ? [arg.split(":")[0]] : arg.startsWith("--var=") ? [arg.slice(6).split(":")[0]] : [],
+  ),
 );
 // Names the operator set in .dev.vars are theirs too: a --var default would shadow them.
 const devVars = join(ROOT, ".dev.vars");

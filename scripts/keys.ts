@@ -87,7 +87,9 @@ function client(baseUrl: string, token: string) {
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new Error(`cannot reach the gateway at ${baseUrl} (${(error as Error).cause ?? (error as Error).message}); is it running? (--url)`);
+      throw new Error(
+        `cannot reach the gateway at ${baseUrl} (${(error as Error).cause ?? (error as Error).message}); is it running? (--url)`,
+      );
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
@@ -165,7 +167,11 @@ function status(key: Key): string {
 
 function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -227,7 +233,10 @@ async function run(command: string, positionals: string[], flags: Flags, request
       let cursor = flags.cursor;
       let next: string | null = null;
       do {
-        const page: { items: Key[]; nextCursor: string | null } = await request("GET", `/keys${query({ owner: flags.owner, limit: flags.limit, cursor })}`);
+        const page: { items: Key[]; nextCursor: string | null } = await request(
+          "GET",
+          `/keys${query({ owner: flags.owner, limit: flags.limit, cursor })}`,
+        );
         items.push(...page.items);
         next = page.nextCursor;
         cursor = next ?? undefined;
@@ -273,10 +282,8 @@ async function run(command: string, positionals: string[], flags: Flags, request
       return { json: usage, text: table(["start", "allowed", "rate_limited", "quota_exceeded"], rows) };
     }
     case "audit": {
-      const page: { items: { at: string; action: string; keyId: string; changes: Record<string, unknown> }[]; nextCursor: string | null } = await request(
-        "GET",
-        `/audit${query({ keyId: flags.key, limit: flags.limit, cursor: flags.cursor })}`,
-      );
+      const page: { items: { at: string; action: string; keyId: string; changes: Record<string, unknown> }[]; nextCursor: string | null } =
+        await request("GET", `/audit${query({ keyId: flags.key, limit: flags.limit, cursor: flags.cursor })}`);
       const rows = page.items.map((e) => [e.at, e.action, e.keyId, JSON.stringify(e.changes)]);
       const more = page.nextCursor ? `\n\nmore: --cursor ${page.nextCursor}` : "";
       return { json: page, text: table(["at", "action", "key", "changes"], rows) + more };

@@ -1,8 +1,8 @@
-import type { KeyLimiter } from "./ratelimit/key-limiter";
-import type { GatewayConfig } from "./config/settings";
 import type { RouteMatch } from "./config/routes";
+import type { GatewayConfig } from "./config/settings";
 import type { KeyRecord } from "./keys/record";
 import type { LimitDecision } from "./ratelimit/decision";
+import type { KeyLimiter } from "./ratelimit/key-limiter";
 
 /** Bindings, vars and secrets as wrangler.toml and `wrangler secret put` provide them. */
 export interface Env {

@@ -54,12 +54,7 @@ export function problemType(code: ErrorCode): string {
   return `/_gateway/docs#error-${code}`;
 }
 
-export function problemResponse(
-  code: ErrorCode,
-  detail: string,
-  requestId: string,
-  headers: Record<string, string> = {},
-): Response {
+export function problemResponse(code: ErrorCode, detail: string, requestId: string, headers: Record<string, string> = {}): Response {
   const { status, title } = ERRORS[code];
   const body = JSON.stringify({ type: problemType(code), title, status, detail, code, requestId });
   return new Response(body, {

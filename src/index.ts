@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import type { AppEnv } from "./env";
 import { gatewayConfig } from "./config/middleware";
+import type { AppEnv } from "./env";
 import { gatewayApi } from "./gateway/app";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";

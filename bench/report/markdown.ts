@@ -14,7 +14,9 @@ function loadNote(results: BenchResults): string[] {
   const figures = `1-minute load average ${start.toFixed(2)} before the run, ${end.toFixed(2)} at its end (the bench itself included)`;
   // Only the load before the run is someone else's; at the end it is mostly the bench's own.
   if (start <= BUSY_LOAD) return [`${figures}.`];
-  return [`**The machine was not idle** (${figures}, on ${results.machine.cores} cores): other processes competed for the CPU, so absolute figures and tails are pessimistic and noisy.`];
+  return [
+    `**The machine was not idle** (${figures}, on ${results.machine.cores} cores): other processes competed for the CPU, so absolute figures and tails are pessimistic and noisy.`,
+  ];
 }
 
 /** Where and how the figures were taken: a reader needs this to compare them with their own. */

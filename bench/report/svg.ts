@@ -1,6 +1,6 @@
 // The chart, written by hand: requests/s (linear) and p50 with p99 whiskers (log scale) per
 // concurrency for the three targets.
-import { TARGET_LABELS, type BenchResults, type TargetName, type ThroughputRow } from "../results.ts";
+import { type BenchResults, TARGET_LABELS, type TargetName, type ThroughputRow } from "../results.ts";
 
 const TARGETS: TargetName[] = ["direct", "bare", "gateway"];
 const COLORS: Record<TargetName, string> = { direct: "#9aa5b1", bare: "#4e79a7", gateway: "#f28e2b" };
@@ -55,7 +55,9 @@ function throughputPanel(results: BenchResults, left: number): string[] {
     parts.push(text(left - 6, y(value) + 4, Math.round(value).toLocaleString("en-US"), 'text-anchor="end"'));
   }
   for (const s of slots(results, left)) {
-    parts.push(`<rect x="${s.x.toFixed(1)}" y="${y(s.row.rps).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.rps)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: ${Math.round(s.row.rps)} req/s`)}</title></rect>`);
+    parts.push(
+      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.rps).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.rps)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: ${Math.round(s.row.rps)} req/s`)}</title></rect>`,
+    );
   }
   return [...parts, ...groupLabels(results, left)];
 }
@@ -72,7 +74,9 @@ function latencyPanel(results: BenchResults, left: number): string[] {
   }
   for (const s of slots(results, left)) {
     const mid = s.x + s.width / 2;
-    parts.push(`<rect x="${s.x.toFixed(1)}" y="${y(s.row.p50Ms).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.p50Ms)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: p50 ${s.row.p50Ms.toFixed(2)} ms, p99 ${s.row.p99Ms.toFixed(2)} ms`)}</title></rect>`);
+    parts.push(
+      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.p50Ms).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.p50Ms)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: p50 ${s.row.p50Ms.toFixed(2)} ms, p99 ${s.row.p99Ms.toFixed(2)} ms`)}</title></rect>`,
+    );
     parts.push(line(mid, y(s.row.p50Ms), mid, y(s.row.p99Ms), 'stroke="#111827"'));
     parts.push(line(s.x + s.width * 0.2, y(s.row.p99Ms), s.x + s.width * 0.8, y(s.row.p99Ms), 'stroke="#111827"'));
   }

@@ -1,5 +1,5 @@
 // Each section of the report as a plain table, rendered to the terminal or to markdown.
-import { GOAL, TARGET_LABELS, type BenchResults } from "../results.ts";
+import { type BenchResults, GOAL, TARGET_LABELS } from "../results.ts";
 
 export interface Table {
   title: string;
@@ -9,7 +9,8 @@ export interface Table {
   numeric: number[];
 }
 
-const fixed = (n: number | null | undefined, digits: number) => (n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits));
+const fixed = (n: number | null | undefined, digits: number) =>
+  n === null || n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
 const whole = (n: number) => Math.round(n).toLocaleString("en-US");
 const signed = (n: number, digits: number) => `${n >= 0 ? "+" : ""}${n.toFixed(digits)}`;
 
@@ -60,17 +61,35 @@ export function countsTable(results: BenchResults): Table {
     title: "Work per request, counted",
     headers: ["path", "D1 queries", "DO calls", "fetch subrequests", "upstream saw", "requests", "contract"],
     numeric: [1, 2, 3, 4, 5],
-    rows: [row("warm (key cached)", results.counts.warm, "0 D1, 1 DO, 1 upstream"), row("cold (new key)", results.counts.cold, "1 D1, 1 DO, 1 upstream")],
+    rows: [
+      row("warm (key cached)", results.counts.warm, "0 D1, 1 DO, 1 upstream"),
+      row("cold (new key)", results.counts.cold, "1 D1, 1 DO, 1 upstream"),
+    ],
   };
 }
 
 export function limiterTable(results: BenchResults): Table {
   const { inWorker, overHttp, inWorkerOnDisk } = results.limiter;
   const storage = results.settings.storage;
-  const rows = inWorker.map((r) => [`check() loops in one worker request, state on ${storage}`, String(r.callers), whole(r.decisionsPerSecond), "–"]);
-  rows.push([`HTTP clients, one decision per request, no upstream, state on ${storage}`, String(overHttp.concurrency), whole(overHttp.rps), fixed(overHttp.p50Ms, 2)]);
+  const rows = inWorker.map((r) => [
+    `check() loops in one worker request, state on ${storage}`,
+    String(r.callers),
+    whole(r.decisionsPerSecond),
+    "–",
+  ]);
+  rows.push([
+    `HTTP clients, one decision per request, no upstream, state on ${storage}`,
+    String(overHttp.concurrency),
+    whole(overHttp.rps),
+    fixed(overHttp.p50Ms, 2),
+  ]);
   if (inWorkerOnDisk) {
-    rows.push(["check() loops in one worker request, state on the temp disk", String(inWorkerOnDisk.callers), whole(inWorkerOnDisk.decisionsPerSecond), "–"]);
+    rows.push([
+      "check() loops in one worker request, state on the temp disk",
+      String(inWorkerOnDisk.callers),
+      whole(inWorkerOnDisk.decisionsPerSecond),
+      "–",
+    ]);
   }
   return {
     title: "One hot key: the Durable Object's decisions per second",

@@ -1,6 +1,6 @@
 import type { BenchResults } from "../results.ts";
-import { allTables, type Table } from "./tables.ts";
 import { describeRun } from "./markdown.ts";
+import { allTables, type Table } from "./tables.ts";
 
 function aligned(table: Table): string {
   const widths = table.headers.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? "").length)));

@@ -3,9 +3,10 @@
  * fetches, plus `/__bench/*` endpoints to read the counts and load the limiter directly.
  * Throughput is never measured on this build (the proxies cost time); only counts are.
  */
-import app, { KeyLimiter } from "../../src/index.ts";
+
 import type { Env } from "../../src/env";
-import { counts, countedD1, countedNamespace, countGlobalFetch, resetCounts } from "./counters.ts";
+import app, { KeyLimiter } from "../../src/index.ts";
+import { countedD1, countedNamespace, countGlobalFetch, counts, resetCounts } from "./counters.ts";
 import { HOT_KEY_INPUT, limiterLoad } from "./limiter-load.ts";
 
 export { KeyLimiter };

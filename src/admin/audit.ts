@@ -2,12 +2,29 @@ import type { AuditAction, NewAuditRow } from "../db/schema";
 import type { KeyObject } from "./key-object";
 
 /** Key object fields an audit entry may show: everything but timestamps it records itself. */
-const AUDITED_FIELDS = ["name", "owner", "start", "scopes", "rateLimits", "quota", "ipAllowlist", "metadata", "enabled", "expiresAt", "revokedAt"] as const;
+const AUDITED_FIELDS = [
+  "name",
+  "owner",
+  "start",
+  "scopes",
+  "rateLimits",
+  "quota",
+  "ipAllowlist",
+  "metadata",
+  "enabled",
+  "expiresAt",
+  "revokedAt",
+] as const;
 
 export type AuditedField = (typeof AUDITED_FIELDS)[number];
 
 /** An audit row: `changes` only ever holds values that are safe to show (never a key or hash). */
-export function auditEntry(action: AuditAction, keyId: string, changes: Partial<Record<AuditedField, unknown>> & Record<string, unknown>, at: number): NewAuditRow {
+export function auditEntry(
+  action: AuditAction,
+  keyId: string,
+  changes: Partial<Record<AuditedField, unknown>> & Record<string, unknown>,
+  at: number,
+): NewAuditRow {
   return { at, action, keyId, changes };
 }
 

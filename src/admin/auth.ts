@@ -1,8 +1,8 @@
-import { createMiddleware } from "hono/factory";
 import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { rateLimitHeaders, type LimitRequest } from "../ratelimit/decision";
+import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
 const encoder = new TextEncoder();
 

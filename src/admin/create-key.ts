@@ -1,12 +1,12 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
+import type { AppEnv } from "../env";
+import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
-import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { auditEntry, createdFields } from "./audit";
-import { CreateKeyBody, CreatedKeySchema, toKeyObject } from "./key-object";
+import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
   method: "post",

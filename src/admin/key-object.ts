@@ -27,7 +27,10 @@ export const QuotaSchema = z
 export const keyFields = {
   name: z.string().min(1).max(200).openapi({ example: "Acme production" }),
   owner: z.string().min(1).max(200).openapi({ description: "A user id for personal keys, an app id for service keys.", example: "acme" }),
-  scopes: z.array(z.string().min(1).max(100)).max(100).openapi({ example: ["read", "write"] }),
+  scopes: z
+    .array(z.string().min(1).max(100))
+    .max(100)
+    .openapi({ example: ["read", "write"] }),
   expiresAt: isoTime,
   rateLimits: rateLimitsSchema.openapi({ type: "array", items: { $ref: "#/components/schemas/RateLimit" } }),
   quota: QuotaSchema,
@@ -92,7 +95,10 @@ export const KeyObjectSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable().openapi({ description: "The last admitted request, copied from the key's Durable Object within about a minute." }),
+    lastUsedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "The last admitted request, copied from the key's Durable Object within about a minute." }),
   })
   .openapi("Key");
 

@@ -1,10 +1,10 @@
-import { keyObjectName } from "../ratelimit/decision";
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
+import { keyObjectName } from "../ratelimit/decision";
 import { DAY_MS, HOUR_MS, rollUp } from "../usage/hourly";
 import { KeyIdParam } from "./params";
 
@@ -13,7 +13,10 @@ const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
 const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
 
 const time = (name: string, description: string) =>
-  z.iso.datetime({ offset: true }).optional().openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
 
 export const UsageBucketSchema = z
   .object({
@@ -37,7 +40,10 @@ export const keyUsageRoute = createRoute({
     query: z.object({
       from: time("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
       to: time("to", "End (exclusive); default now."),
-      granularity: z.enum(["hour", "day"]).default("hour").openapi({ param: { name: "granularity", in: "query" } }),
+      granularity: z
+        .enum(["hour", "day"])
+        .default("hour")
+        .openapi({ param: { name: "granularity", in: "query" } }),
     }),
   },
   responses: {
@@ -58,7 +64,10 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, AppEnv> = async (c) =>
   const from = query.from ? Date.parse(query.from) : to - DEFAULT_SPAN_MS[granularity];
   if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
   if (to - from > MAX_SPAN_MS[granularity]) {
-    throw new GatewayError("invalid_request", `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`);
+    throw new GatewayError(
+      "invalid_request",
+      `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`,
+    );
   }
   if (!(await getKeyRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No key with id ${id}.`);
 

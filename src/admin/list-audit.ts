@@ -1,6 +1,6 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import type { AppEnv } from "../env";
 import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { listAuditRows } from "../keys/store";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -27,7 +27,12 @@ export const listAuditRoute = createRoute({
   security: adminSecurity,
   request: {
     query: z.object({
-      keyId: z.string().min(1).max(64).optional().openapi({ param: { name: "keyId", in: "query" }, description: "Only this key's entries." }),
+      keyId: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .openapi({ param: { name: "keyId", in: "query" }, description: "Only this key's entries." }),
       limit: pageLimit,
       cursor: pageCursor,
     }),

@@ -1,6 +1,6 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
+import type { AppEnv } from "../env";
 import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { listKeyRows } from "../keys/store";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -16,7 +16,12 @@ export const listKeysRoute = createRoute({
   security: adminSecurity,
   request: {
     query: z.object({
-      owner: z.string().min(1).max(200).optional().openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
+      owner: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
       limit: pageLimit,
       cursor: pageCursor,
     }),

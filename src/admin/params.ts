@@ -1,7 +1,11 @@
 import { z } from "@hono/zod-openapi";
 
 export const KeyIdParam = z.object({
-  id: z.string().min(1).max(64).openapi({ param: { name: "id", in: "path" }, example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, example: "key_3ZbV8kq1t4NfW2xYpQ7mHs" }),
 });
 
 export const pageLimit = z.coerce

@@ -1,10 +1,10 @@
-import { keyObjectName } from "../ratelimit/decision";
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
 import type { KeyRow, KeySecretRow } from "../db/schema";
+import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { isolateKeyCache } from "../keys/cache";
 import { keyStatus } from "../keys/record";
+import { keyObjectName } from "../ratelimit/decision";
 
 /**
  * Tells the key's Durable Object its new status (it is on every request's path, so the change

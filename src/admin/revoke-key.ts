@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
 import { database } from "../db/client";
+import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";

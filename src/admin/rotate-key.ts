@@ -1,7 +1,7 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
+import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
@@ -53,7 +53,14 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
   const now = Date.now();
   const plaintext = generateKey(current.prefix);
   const parsed = parseKey(plaintext)!;
-  const secret: KeySecretRow = { id: newId("sec"), keyId: id, hash: hashKey(plaintext), start: parsed.start, createdAt: now, expiresAt: null };
+  const secret: KeySecretRow = {
+    id: newId("sec"),
+    keyId: id,
+    hash: hashKey(plaintext),
+    start: parsed.start,
+    createdAt: now,
+    expiresAt: null,
+  };
   const oldExpiresAt = now + grace * 1000;
   const audit = auditEntry(
     "key.rotate",

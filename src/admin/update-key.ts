@@ -1,10 +1,10 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
 import { database } from "../db/client";
 import type { KeyRow } from "../db/schema";
+import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
-import { getKeyRow, getSecrets, updateKeyRow, type KeyChanges } from "../keys/store";
+import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
 import { auditEntry } from "./audit";
 import { KeyObjectSchema, toKeyObject, UpdateKeyBody, type UpdateKeyInput } from "./key-object";
 import { KeyIdParam } from "./params";

@@ -1,9 +1,7 @@
-import { compileCors, type CorsPolicy } from "../proxy/cors";
+import { type CorsPolicy, compileCors } from "../proxy/cors";
 import type { RouteConfig } from "./schema";
 
-export type UpstreamTarget =
-  | { kind: "url"; origin: string; basePath: string }
-  | { kind: "service"; binding: string };
+export type UpstreamTarget = { kind: "url"; origin: string; basePath: string } | { kind: "service"; binding: string };
 
 export interface Route extends RouteConfig {
   /** The path without its trailing `*`, and without a trailing slash for prefixes. */

@@ -46,7 +46,12 @@ export const corsSchema = z
   .object({
     origins: z.union([z.literal("*"), z.array(originSchema).min(1)], 'must be "*" or a list of origins'),
     methods: z
-      .array(z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)))
+      .array(
+        z
+          .string()
+          .transform((m) => m.toUpperCase())
+          .pipe(z.enum(HTTP_METHODS)),
+      )
       .min(1)
       .optional(),
     headers: z.array(z.string().regex(HEADER_NAME, "not a header name")).optional(),
@@ -64,15 +69,18 @@ export type CorsConfig = z.infer<typeof corsSchema>;
 
 export const routeSchema = z
   .object({
-    path: z
-      .string()
-      .regex(/^\/[^*?#]*\*?$/, 'must start with "/" and may end with "*" (prefix match)'),
+    path: z.string().regex(/^\/[^*?#]*\*?$/, 'must start with "/" and may end with "*" (prefix match)'),
     upstream: upstreamSchema,
     stripPrefix: z.boolean().default(false),
     auth: z.enum(["required", "optional", "none"]).default("required"),
     scopes: z.array(z.string().min(1).max(100)).default([]),
     methods: z
-      .array(z.string().transform((m) => m.toUpperCase()).pipe(z.enum(HTTP_METHODS)))
+      .array(
+        z
+          .string()
+          .transform((m) => m.toUpperCase())
+          .pipe(z.enum(HTTP_METHODS)),
+      )
       .min(1)
       .optional(),
     rateLimits: rateLimitsSchema.default([]),
@@ -91,13 +99,19 @@ export type RouteInput = z.input<typeof routeSchema>;
 
 export const credentialSourceSchema = z
   .string()
-  .regex(/^(authorization:[A-Za-z][A-Za-z0-9-]*|header:[A-Za-z0-9-]+|query:[A-Za-z0-9_.-]+)$/, 'use "authorization:<scheme>", "header:<name>" or "query:<name>"');
+  .regex(
+    /^(authorization:[A-Za-z][A-Za-z0-9-]*|header:[A-Za-z0-9-]+|query:[A-Za-z0-9_.-]+)$/,
+    'use "authorization:<scheme>", "header:<name>" or "query:<name>"',
+  );
 
 export const DEFAULT_CREDENTIAL_SOURCES = ["authorization:api-key", "authorization:bearer", "header:x-api-key"];
 
 /** A positive integer from a TOML number or a `--var` string. */
 const positiveInt = (fallback: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]).pipe(z.number().int().min(1).max(max)).default(fallback);
+  z
+    .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
 
 /** A JSON value that may arrive parsed (TOML table) or as a JSON string (`--var`, dashboard). */
 const jsonOrValue = <T extends z.ZodType>(schema: T) =>
@@ -112,7 +126,11 @@ const jsonOrValue = <T extends z.ZodType>(schema: T) =>
 
 export const settingsSchema = z.object({
   KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
-  GATEWAY_REALM: z.string().regex(/^[\x20-\x7e]{1,100}$/).refine((s) => !s.includes('"'), "no quotes").default("gateway"),
+  GATEWAY_REALM: z
+    .string()
+    .regex(/^[\x20-\x7e]{1,100}$/)
+    .refine((s) => !s.includes('"'), "no quotes")
+    .default("gateway"),
   GATEWAY_ROUTES: jsonOrValue(z.array(routeSchema, "must be an array of route tables (or its JSON)")),
   CREDENTIAL_SOURCES: jsonOrValue(z.array(credentialSourceSchema).min(1)).default(DEFAULT_CREDENTIAL_SOURCES),
   KEY_CACHE_TTL_SECONDS: positiveInt(60, 3600),

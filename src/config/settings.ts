@@ -1,6 +1,6 @@
 import { describeIssues } from "./describe-issues";
-import { settingsSchema, type Settings } from "./schema";
-import { compileRoute, Router, type Route } from "./routes";
+import { compileRoute, type Route, Router } from "./routes";
+import { type Settings, settingsSchema } from "./schema";
 
 export type CredentialSource =
   | { kind: "authorization"; scheme: string }

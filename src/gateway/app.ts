@@ -1,9 +1,5 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { notFound } from "../http/problem";
-import { OpenAPIHono, createRoute, z } from "@hono/zod-openapi";
-import type { AppEnv } from "../env";
-import { GatewayError } from "../errors";
-import { describeIssues } from "../config/describe-issues";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { getKey, getKeyRoute } from "../admin/get-key";
@@ -13,7 +9,11 @@ import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
-import { renderDocsPage, type ApiDocument } from "./docs";
+import { describeIssues } from "../config/describe-issues";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { notFound } from "../http/problem";
+import { type ApiDocument, renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
 
 const healthRoute = createRoute({
@@ -91,7 +91,9 @@ function methodNotAllowed(routes: ReadonlyArray<{ method: string; path: string }
   return (c: Context<AppEnv>) => {
     for (const [pattern, methods] of byPath) {
       if (!pattern.test(c.req.path)) continue;
-      throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, { headers: { allow: [...methods].join(", ") } });
+      throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
+        headers: { allow: [...methods].join(", ") },
+      });
     }
     return notFound(c);
   };

@@ -38,7 +38,10 @@ export interface ApiDocument {
   info: { title: string; version: string; description?: string };
   servers?: { url: string }[];
   paths?: Record<string, Record<string, Operation>>;
-  components?: { schemas?: Record<string, Schema>; securitySchemes?: Record<string, { type: string; scheme?: string; in?: string; name?: string; description?: string }> };
+  components?: {
+    schemas?: Record<string, Schema>;
+    securitySchemes?: Record<string, { type: string; scheme?: string; in?: string; name?: string; description?: string }>;
+  };
 }
 
 /** What each error means to a caller: the problem `type` URIs link here. A code without an entry shows its title. */
@@ -55,11 +58,13 @@ const ERROR_HELP: Record<ErrorCode, string> = {
   no_route: "No configured route matches the path.",
   method_not_allowed: "The route does not allow this method; `Allow` lists those it does.",
   payload_too_large: "The request body exceeds the route's `maxBodyBytes`.",
-  rate_limited: "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
+  rate_limited:
+    "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
   quota_exceeded: "The key's quota for the UTC day or month (or in total) is used up; `Retry-After` gives the seconds to the period's end.",
   internal_error: "The gateway failed unexpectedly; quote `requestId` when reporting it.",
   upstream_unreachable: "The upstream could not be connected to.",
-  limiter_unavailable: "The key's Durable Object could not be reached and the route fails closed; or an admin change was stored but not yet enforced (retry it).",
+  limiter_unavailable:
+    "The key's Durable Object could not be reached and the route fails closed; or an admin change was stored but not yet enforced (retry it).",
   gateway_misconfigured: "The gateway's configuration is invalid (`detail` names the field) or ADMIN_TOKEN is unset.",
   key_store_unavailable: "D1 could not be reached to verify a key this location has not seen recently; retry shortly.",
   upstream_timeout: "The upstream did not answer within the route's `timeoutMs`.",
@@ -75,7 +80,8 @@ const prose = (text: string | undefined) => (text ? escape(text).replace(/`([^`]
 
 const refName = (ref: string) => ref.split("/").pop() ?? ref;
 const schemaAnchor = (name: string) => `schema-${name}`;
-export const operationAnchor = (method: string, path: string) => `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
+export const operationAnchor = (method: string, path: string) =>
+  `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "")}`;
 
 function typeLabel(schema: Schema | undefined): string {
   if (!schema) return "any";
@@ -100,8 +106,10 @@ function typeLabel(schema: Schema | undefined): string {
 
 function constraints(schema: Schema): string {
   const parts: string[] = [];
-  if (schema.minLength !== undefined || schema.maxLength !== undefined) parts.push(`length ${schema.minLength ?? 0}–${schema.maxLength ?? "∞"}`);
-  if (schema.minimum !== undefined || schema.maximum !== undefined) parts.push(`${schema.minimum ?? "−∞"} ≤ value ≤ ${schema.maximum ?? "∞"}`);
+  if (schema.minLength !== undefined || schema.maxLength !== undefined)
+    parts.push(`length ${schema.minLength ?? 0}–${schema.maxLength ?? "∞"}`);
+  if (schema.minimum !== undefined || schema.maximum !== undefined)
+    parts.push(`${schema.minimum ?? "−∞"} ≤ value ≤ ${schema.maximum ?? "∞"}`);
   if (schema.pattern) parts.push(`pattern <code>${escape(schema.pattern)}</code>`);
   if (schema.default !== undefined) parts.push(`default <code>${escape(JSON.stringify(schema.default))}</code>`);
   return parts.join("; ");
@@ -136,7 +144,9 @@ function renderOperation(method: string, path: string, operation: Operation, bas
           `<tr><td><code>${escape(p.name)}</code>${p.required ? "" : " <small>optional</small>"}</td><td>${escape(p.in)}</td><td>${typeLabel(p.schema)}</td><td>${[prose(p.description ?? p.schema?.description), p.schema ? constraints(p.schema) : ""].filter(Boolean).join(" ")}</td></tr>`,
       )
       .join("");
-    parts.push(`<h4>Parameters</h4><table><thead><tr><th>name</th><th>in</th><th>type</th><th>notes</th></tr></thead><tbody>${rows}</tbody></table>`);
+    parts.push(
+      `<h4>Parameters</h4><table><thead><tr><th>name</th><th>in</th><th>type</th><th>notes</th></tr></thead><tbody>${rows}</tbody></table>`,
+    );
   }
   for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) {
     parts.push(`<h4>Request body <small>${escape(type)}${operation.requestBody?.required ? "" : ", optional"}</small></h4>`);
@@ -144,11 +154,15 @@ function renderOperation(method: string, path: string, operation: Operation, bas
   }
   const responses = Object.entries(operation.responses ?? {})
     .map(([status, response]) => {
-      const bodies = Object.entries(response.content ?? {}).map(([type, media]) => `${typeLabel(media.schema)} <small>${escape(type)}</small>`);
+      const bodies = Object.entries(response.content ?? {}).map(
+        ([type, media]) => `${typeLabel(media.schema)} <small>${escape(type)}</small>`,
+      );
       return `<tr><td>${escape(status)}</td><td>${prose(response.description)}</td><td>${bodies.join("<br>")}</td></tr>`;
     })
     .join("");
-  parts.push(`<h4>Responses</h4><table><thead><tr><th>status</th><th>meaning</th><th>body</th></tr></thead><tbody>${responses}</tbody></table>`);
+  parts.push(
+    `<h4>Responses</h4><table><thead><tr><th>status</th><th>meaning</th><th>body</th></tr></thead><tbody>${responses}</tbody></table>`,
+  );
   parts.push("</section>");
   return parts.join("\n");
 }
@@ -173,17 +187,28 @@ export function renderDocsPage(document: ApiDocument): string {
       if (!operation) continue;
       const tag = operation.tags?.[0] ?? "Other";
       byTag.set(tag, [...(byTag.get(tag) ?? []), renderOperation(method, path, operation, base)]);
-      toc.push(`<li><a href="#${operationAnchor(method, path)}">${method.toUpperCase()} ${escape(base + path)}</a> ${prose(operation.summary)}</li>`);
+      toc.push(
+        `<li><a href="#${operationAnchor(method, path)}">${method.toUpperCase()} ${escape(base + path)}</a> ${prose(operation.summary)}</li>`,
+      );
     }
   }
   const schemes = Object.entries(document.components?.securitySchemes ?? {})
-    .map(([name, scheme]) => `<li><code>${escape(name)}</code>: ${escape(scheme.type)}${scheme.scheme ? ` ${escape(scheme.scheme)}` : ""}${scheme.name ? ` in ${escape(scheme.in)} <code>${escape(scheme.name)}</code>` : ""}${scheme.description ? ` — ${prose(scheme.description)}` : ""}</li>`)
+    .map(
+      ([name, scheme]) =>
+        `<li><code>${escape(name)}</code>: ${escape(scheme.type)}${scheme.scheme ? ` ${escape(scheme.scheme)}` : ""}${scheme.name ? ` in ${escape(scheme.in)} <code>${escape(scheme.name)}</code>` : ""}${scheme.description ? ` — ${prose(scheme.description)}` : ""}</li>`,
+    )
     .join("");
   const schemas = Object.entries(document.components?.schemas ?? {})
-    .map(([name, schema]) => `<section id="${schemaAnchor(name)}"><h3>${escape(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`)
+    .map(
+      ([name, schema]) =>
+        `<section id="${schemaAnchor(name)}"><h3>${escape(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`,
+    )
     .join("\n");
   const errors = (Object.keys(ERRORS) as ErrorCode[])
-    .map((code) => `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`)
+    .map(
+      (code) =>
+        `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`,
+    )
     .join("");
 
   return `<!doctype html>

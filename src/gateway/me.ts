@@ -1,10 +1,10 @@
-import { createRoute, z, type RouteHandler } from "@hono/zod-openapi";
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
 import { cachedKeyStatus } from "../keys/record";
-import { keyLimitRequests, keyObjectName, type KeyInspection } from "../ratelimit/decision";
+import { type KeyInspection, keyLimitRequests, keyObjectName } from "../ratelimit/decision";
 import { clientSecurity, ProblemSchema } from "./schemas";
 
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });

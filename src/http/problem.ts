@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../env";
-import { GatewayError, problemResponse, type ErrorCode } from "../errors";
+import { type ErrorCode, GatewayError, problemResponse } from "../errors";
 import { rateLimitHeaders } from "../ratelimit/decision";
 
 const STATUS_CODES: Partial<Record<number, ErrorCode>> = {

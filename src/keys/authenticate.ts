@@ -1,13 +1,13 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import { database } from "../db/client";
 import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
-import { database } from "../db/client";
 import { isolateKeyCache } from "./cache";
 import { findCredential } from "./credentials";
 import { parseKey } from "./format";
 import { ipInRange, parseIp } from "./ip";
-import { refusal, type KeyRecord } from "./record";
+import { type KeyRecord, refusal } from "./record";
 import { verifyKey } from "./verify";
 
 export function ipAllowed(record: KeyRecord, clientIp: string): boolean {

@@ -1,5 +1,5 @@
-import { sha256Hex } from "./sha256";
 import { KEY_PREFIX_PATTERN } from "../config/schema";
+import { sha256Hex } from "./sha256";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LENGTH = 32;
@@ -74,7 +74,6 @@ export function parseKey(key: string): ParsedKey | undefined {
   if (checksum(head) !== body.slice(RANDOM_LENGTH)) return undefined;
   return { prefix, body, start: `${prefix}_${body.slice(0, 4)}` };
 }
-
 
 /** SHA-256 of the whole key string, lowercase hex: what D1 stores and looks up. */
 export function hashKey(key: string): string {

@@ -1,6 +1,6 @@
-import { parseIpRange, type IpRange } from "./ip";
 import type { RateLimitSpec } from "../config/schema";
 import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+import { type IpRange, parseIpRange } from "./ip";
 
 /** What the request path knows of a key after finding its secret: cached per isolate. */
 export interface KeyRecord {
@@ -40,7 +40,8 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
     scopes: key.scopes,
     rateLimits: key.rateLimits,
     quota: key.quota ?? null,
-    ipRanges: key.ipAllowlist.length === 0 ? null : key.ipAllowlist.map(parseIpRange).filter((range): range is IpRange => range !== undefined),
+    ipRanges:
+      key.ipAllowlist.length === 0 ? null : key.ipAllowlist.map(parseIpRange).filter((range): range is IpRange => range !== undefined),
     enabled: key.enabled,
     expiresAt: key.expiresAt,
     revokedAt: key.revokedAt,
@@ -50,7 +51,10 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
   };
 }
 
-export function keyStatus(key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota">, secrets: Pick<KeySecretRow, "id" | "expiresAt">[]): KeyStatus {
+export function keyStatus(
+  key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota">,
+  secrets: Pick<KeySecretRow, "id" | "expiresAt">[],
+): KeyStatus {
   return {
     version: key.version,
     enabled: key.enabled,

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { auditLog, keys, keySecrets, type AuditRow, type KeyRow, type KeySecretRow, type NewAuditRow } from "../db/schema";
-import { toKeyRecord, type KeyRecord } from "./record";
+import { type AuditRow, auditLog, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";
+import { type KeyRecord, toKeyRecord } from "./record";
 
 /** One D1 query: the key that owns the secret with this hash. */
 export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
@@ -37,7 +37,10 @@ export interface KeyPage {
 
 /** Keys in id order after `afterId`, optionally of one owner (served by the (owner, id) index). */
 export async function listKeyRows(db: Database, query: { owner?: string; limit: number; afterId?: string }): Promise<KeyPage> {
-  const conditions = [query.owner !== undefined ? eq(keys.owner, query.owner) : undefined, query.afterId ? gt(keys.id, query.afterId) : undefined];
+  const conditions = [
+    query.owner !== undefined ? eq(keys.owner, query.owner) : undefined,
+    query.afterId ? gt(keys.id, query.afterId) : undefined,
+  ];
   // One extra row says whether another page exists.
   const rows = await db
     .select()
@@ -48,16 +51,32 @@ export async function listKeyRows(db: Database, query: { owner?: string; limit: 
   const page = rows.slice(0, query.limit);
   const secrets = new Map<string, KeySecretRow[]>();
   if (page.length > 0) {
-    const secretRows = await db.select().from(keySecrets).where(inArray(keySecrets.keyId, page.map((k) => k.id)));
+    const secretRows = await db
+      .select()
+      .from(keySecrets)
+      .where(
+        inArray(
+          keySecrets.keyId,
+          page.map((k) => k.id),
+        ),
+      );
     for (const secret of secretRows) secrets.set(secret.keyId, [...(secrets.get(secret.keyId) ?? []), secret]);
   }
   return { keys: page, secrets, lastId: rows.length > query.limit ? page.at(-1)?.id : undefined };
 }
 
-export type KeyChanges = Partial<Pick<KeyRow, "name" | "owner" | "scopes" | "rateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt">>;
+export type KeyChanges = Partial<
+  Pick<KeyRow, "name" | "owner" | "scopes" | "rateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt">
+>;
 
 /** Applies the changes and bumps the version, with its audit entry in the same batch. */
-export async function updateKeyRow(db: Database, id: string, changes: KeyChanges, now: number, audit: NewAuditRow): Promise<KeyRow | undefined> {
+export async function updateKeyRow(
+  db: Database,
+  id: string,
+  changes: KeyChanges,
+  now: number,
+  audit: NewAuditRow,
+): Promise<KeyRow | undefined> {
   const [updated] = await db.batch([
     db
       .update(keys)
@@ -120,8 +139,14 @@ export async function recordLastUse(db: Database, keyId: string, at: number): Pr
 }
 
 /** Audit entries newest first, before `beforeSeq`. */
-export async function listAuditRows(db: Database, query: { limit: number; beforeSeq?: number; keyId?: string }): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
-  const conditions = [query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined, query.keyId ? eq(auditLog.keyId, query.keyId) : undefined];
+export async function listAuditRows(
+  db: Database,
+  query: { limit: number; beforeSeq?: number; keyId?: string },
+): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
+  const conditions = [
+    query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined,
+    query.keyId ? eq(auditLog.keyId, query.keyId) : undefined,
+  ];
   const rows = await db
     .select()
     .from(auditLog)

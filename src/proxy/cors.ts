@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import type { CorsConfig } from "../config/schema";
+import type { AppEnv } from "../env";
 
 /** A route's CORS settings turned into header values once, at config time. */
 export interface CorsPolicy {

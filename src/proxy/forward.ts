@@ -1,8 +1,8 @@
 import type { Context } from "hono";
+import type { Route } from "../config/routes";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { rateLimitHeaders } from "../ratelimit/decision";
-import type { Route } from "../config/routes";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
@@ -67,8 +67,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         bodyTooLarge = true;
         abort.abort();
       });
-    }
-    else if (Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
+    } else if (Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
   }
 
   const headers = upstreamRequestHeaders(request.headers, {

@@ -15,13 +15,14 @@ export interface LimitRequest {
 export const keyObjectName = (keyId: string) => `key:${keyId}`;
 
 /** A key's own limits, counted key-wide (route limits are counted per route). */
-export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] => limits.map((l) => ({ id: `key:${l.name}`, ...l }));
+export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] =>
+  limits.map((l) => ({ id: `key:${l.name}`, ...l }));
 
 export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
   /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
-  key?: { status: KeyStatus; secretId: string; /** Lets the object report when the key was last used. */ keyId?: string };
+  key?: { status: KeyStatus; secretId: string /** Lets the object report when the key was last used. */; keyId?: string };
   /** Requests this isolate refused from its denial memo since the last check: counted as rate-limited usage. */
   refusedLocally?: number;
 }

@@ -26,7 +26,9 @@ export class DenialMemo {
     if (!denial || denial.until <= now || denial.version !== version) return undefined;
     denial.refused++;
     const retryAfter = Math.max(1, Math.ceil((denial.until - now) / 1000));
-    const policies = denial.decision.policies.map((p, i) => (i === denial.decision.nearest ? { ...p, remaining: 0, reset: retryAfter } : p));
+    const policies = denial.decision.policies.map((p, i) =>
+      i === denial.decision.nearest ? { ...p, remaining: 0, reset: retryAfter } : p,
+    );
     return { ...denial.decision, policies, retryAfter };
   }
 

@@ -1,13 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../env";
 import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
+import type { Env } from "../env";
+import { type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
 import { recordLastUse } from "../keys/store";
-import { refusal, type KeyRefusal, type KeyStatus } from "../keys/record";
 import { HourlyUsage, type UsageBucket } from "../usage/hourly";
+import {
+  type CheckInput,
+  type KeyInspection,
+  type LimitDecision,
+  type LimitRequest,
+  nearestExhaustion,
+  type PolicyState,
+} from "./decision";
 import { QuotaCounter } from "./quota";
-import { decide, SlidingWindow, type LimitState } from "./sliding-window";
-import { nearestExhaustion, type CheckInput, type KeyInspection, type LimitDecision, type LimitRequest, type PolicyState } from "./decision";
+import { decide, type LimitState, SlidingWindow } from "./sliding-window";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
@@ -71,7 +78,13 @@ export class KeyLimiter extends DurableObject<Env> {
       if (input.key) this.usage.record(now, "quota_exceeded");
       const policies = this.peek(input.limits);
       const state = this.quota.state(quota, now);
-      return { outcome: "quota_exceeded", policies, nearest: nearestExhaustion(policies), quota: state, ...(state.reset !== null && { retryAfter: state.reset }) };
+      return {
+        outcome: "quota_exceeded",
+        policies,
+        nearest: nearestExhaustion(policies),
+        quota: state,
+        ...(state.reset !== null && { retryAfter: state.reset }),
+      };
     }
     const states = input.limits.map((limit) => this.stateFor(limit));
     const decision = decide(states, now, input.cost);

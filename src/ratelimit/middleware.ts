@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { cachedKeyStatus } from "../keys/record";
-import { keyLimitRequests, keyObjectName, rateLimitHeaders, type CheckInput, type LimitDecision, type LimitRequest } from "./decision";
+import { type CheckInput, keyLimitRequests, keyObjectName, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
 import { DenialMemo } from "./denial-memo";
 
 class LimiterTimeout extends Error {}
@@ -79,7 +79,9 @@ export function rateLimit() {
         // A `total` quota never comes back, so there is no honest Retry-After to give.
         if (decision.retryAfter !== undefined) headers["retry-after"] = String(decision.retryAfter);
         const when = quota?.reset != null ? `; it resets in ${quota.reset} s` : "";
-        throw new GatewayError("quota_exceeded", `The key's ${quota?.period ?? ""} quota of ${quota?.limit ?? "?"} is used up${when}.`, { headers });
+        throw new GatewayError("quota_exceeded", `The key's ${quota?.period ?? ""} quota of ${quota?.limit ?? "?"} is used up${when}.`, {
+          headers,
+        });
       }
       default:
         throw new GatewayError(decision.outcome);

@@ -48,7 +48,9 @@ export class QuotaCounter {
 
   constructor(private readonly sql: SqlStorage) {
     sql.exec(QUOTA_SCHEMA);
-    const row = sql.exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage").toArray()[0];
+    const row = sql
+      .exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage")
+      .toArray()[0];
     if (row) {
       this.period = row.period;
       this.start = row.period_start;
@@ -68,7 +70,12 @@ export class QuotaCounter {
     this.used = this.usedIn(quota, now) + cost;
     this.period = quota.period;
     this.start = periodStart(quota.period, now);
-    this.sql.exec("INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)", this.period, this.start, this.used);
+    this.sql.exec(
+      "INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)",
+      this.period,
+      this.start,
+      this.used,
+    );
   }
 
   state(quota: QuotaSpec, now: number): QuotaState {

@@ -7,7 +7,9 @@ async function adminOperations(): Promise<[string, string][]> {
   const document = (await (await exports.default.fetch("http://gw.test/_gateway/openapi.json")).json()) as Document;
   const operations = Object.entries(document.paths)
     .filter(([path]) => path.startsWith("/admin/"))
-    .flatMap(([path, item]) => Object.keys(item).map((method) => [method.toUpperCase(), `/_gateway${path.replaceAll(/\{[^}]+\}/g, "key_x")}`] as [string, string]));
+    .flatMap(([path, item]) =>
+      Object.keys(item).map((method) => [method.toUpperCase(), `/_gateway${path.replaceAll(/\{[^}]+\}/g, "key_x")}`] as [string, string]),
+    );
   expect(operations.length).toBeGreaterThanOrEqual(8);
   return operations;
 }
@@ -23,7 +25,11 @@ describe("admin authentication", () => {
       // A client address per call: failed admin logins may be limited per address.
       const headers: Record<string, string> = { "content-type": "application/json", "cf-connecting-ip": `192.0.2.${++client}` };
       if (authorization) headers.authorization = authorization;
-      const response = await exports.default.fetch(`http://gw.test${path}`, { method, headers, ...(method !== "GET" && method !== "DELETE" && { body: "{}" }) });
+      const response = await exports.default.fetch(`http://gw.test${path}`, {
+        method,
+        headers,
+        ...(method !== "GET" && method !== "DELETE" && { body: "{}" }),
+      });
       expect(response.status, `${method} ${path}`).toBe(401);
       expect(response.headers.get("www-authenticate"), `${method} ${path}`).toMatch(/^Bearer realm=/);
       expect(((await response.json()) as { code: string }).code).toBe(code);

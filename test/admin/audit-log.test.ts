@@ -17,7 +17,10 @@ describe("GET /_gateway/admin/audit", () => {
   it("records every write of a key, newest first, with changed fields and no secret", async () => {
     const created = await createKey(gateway, { name: "audited", owner: "acme", metadata: { team: "x" } });
     await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { enabled: false, name: "audited" }), 200);
-    const rotated = await json<{ key: string }>(await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 60 }), 201);
+    const rotated = await json<{ key: string }>(
+      await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 60 }),
+      201,
+    );
     expect((await admin(gateway, "DELETE", `/keys/${created.id}`)).status).toBe(204);
 
     const page = await json<Page>(await admin(gateway, "GET", `/audit?keyId=${created.id}`), 200);

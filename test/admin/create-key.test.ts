@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey, type CreatedKeyJson } from "../support/admin";
+import { admin, type CreatedKeyJson, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
@@ -55,7 +55,11 @@ describe("POST /_gateway/admin/keys", () => {
   });
 
   it("refuses metadata over 4 KiB", async () => {
-    const problem = await expectProblem(await admin(gateway, "POST", "/keys", { name: "big", metadata: { blob: "x".repeat(4100) } }), 400, "invalid_request");
+    const problem = await expectProblem(
+      await admin(gateway, "POST", "/keys", { name: "big", metadata: { blob: "x".repeat(4100) } }),
+      400,
+      "invalid_request",
+    );
     expect(problem.detail).toContain("metadata");
     expect((await admin(gateway, "POST", "/keys", { name: "fits", metadata: { blob: "x".repeat(4000) } })).status).toBe(201);
   });

@@ -15,7 +15,10 @@ const HOUR = 3_600_000;
 
 describe("GET /_gateway/admin/keys/:id/usage", () => {
   it("counts allowed, rate-limited and quota-exceeded requests in the current hour", async () => {
-    const created = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 3, window: 60 }], quota: { limit: 4, period: "day" } });
+    const created = await createKey(gateway, {
+      rateLimits: [{ name: "minute", limit: 3, window: 60 }],
+      quota: { limit: 4, period: "day" },
+    });
     const statuses = [];
     for (let i = 0; i < 5; i++) statuses.push((await withKey(gateway, "/api/x", created.key)).status);
     expect(statuses).toEqual([200, 200, 200, 429, 429]);
@@ -37,7 +40,10 @@ describe("GET /_gateway/admin/keys/:id/usage", () => {
     const today = new Date(Date.now() - (Date.now() % (24 * HOUR)));
     const from = new Date(today.getTime() - 6 * 24 * HOUR).toISOString();
     const to = new Date(today.getTime() + 24 * HOUR).toISOString();
-    const { buckets } = await json<{ buckets: Bucket[] }>(await admin(gateway, "GET", `/keys/${created.id}/usage?granularity=day&from=${from}&to=${to}`), 200);
+    const { buckets } = await json<{ buckets: Bucket[] }>(
+      await admin(gateway, "GET", `/keys/${created.id}/usage?granularity=day&from=${from}&to=${to}`),
+      200,
+    );
     expect(buckets).toHaveLength(7);
     expect(buckets[0]!.start).toBe(from);
     expect(buckets.at(-1)).toEqual({ start: today.toISOString(), allowed: 2, rateLimited: 0, quotaExceeded: 0 });
@@ -55,13 +61,27 @@ describe("GET /_gateway/admin/keys/:id/usage", () => {
   it("refuses bad ranges and granularities, naming the field", async () => {
     const created = await createKey(gateway);
     const base = `/keys/${created.id}/usage`;
-    expect((await expectProblem(await admin(gateway, "GET", `${base}?granularity=minute`), 400, "invalid_request")).detail).toContain("granularity");
+    expect((await expectProblem(await admin(gateway, "GET", `${base}?granularity=minute`), 400, "invalid_request")).detail).toContain(
+      "granularity",
+    );
     expect((await expectProblem(await admin(gateway, "GET", `${base}?from=yesterday`), 400, "invalid_request")).detail).toContain("from");
     expect(
-      (await expectProblem(await admin(gateway, "GET", `${base}?from=2027-01-02T00:00:00Z&to=2027-01-01T00:00:00Z`), 400, "invalid_request")).detail,
+      (
+        await expectProblem(
+          await admin(gateway, "GET", `${base}?from=2027-01-02T00:00:00Z&to=2027-01-01T00:00:00Z`),
+          400,
+          "invalid_request",
+        )
+      ).detail,
     ).toContain("from");
     expect(
-      (await expectProblem(await admin(gateway, "GET", `${base}?from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z`), 400, "invalid_request")).detail,
+      (
+        await expectProblem(
+          await admin(gateway, "GET", `${base}?from=2027-01-01T00:00:00Z&to=2027-03-01T00:00:00Z`),
+          400,
+          "invalid_request",
+        )
+      ).detail,
     ).toContain("to");
   });
 

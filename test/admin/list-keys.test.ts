@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, scenarioEnv, type KeyJson } from "../support/admin";
+import { admin, createKey, expectProblem, json, type KeyJson, scenarioEnv } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey, type CreatedKeyJson } from "../support/admin";
+import { admin, type CreatedKeyJson, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
@@ -18,7 +18,10 @@ describe("POST /_gateway/admin/keys/:id/rotate", () => {
 
   it("keeps the old secret working through the grace period", async () => {
     const created = await createKey(gateway);
-    const rotated = await json<CreatedKeyJson>(await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 3600 }), 201);
+    const rotated = await json<CreatedKeyJson>(
+      await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 3600 }),
+      201,
+    );
     expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     expect((await withKey(gateway, "/api/x", rotated.key)).status).toBe(200);
   });
@@ -33,7 +36,11 @@ describe("POST /_gateway/admin/keys/:id/rotate", () => {
 
   it("refuses a grace period over 30 days, a revoked key and an unknown id", async () => {
     const created = await createKey(gateway);
-    const tooLong = await expectProblem(await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 30 * 86400 + 1 }), 400, "invalid_request");
+    const tooLong = await expectProblem(
+      await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 30 * 86400 + 1 }),
+      400,
+      "invalid_request",
+    );
     expect(tooLong.detail).toContain("gracePeriodSeconds");
     await admin(gateway, "DELETE", `/keys/${created.id}`);
     await expectProblem(await admin(gateway, "POST", `/keys/${created.id}/rotate`), 400, "invalid_request");

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey, type KeyJson } from "../support/admin";
+import { admin, createKey, expectProblem, json, type KeyJson, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
@@ -36,14 +36,21 @@ describe("PATCH /_gateway/admin/keys/:id", () => {
 
   it("clears owner, expiry and quota with null", async () => {
     const created = await createKey(gateway, { owner: "o", expiresAt: "2099-01-01T00:00:00Z", quota: { limit: 1, period: "total" } });
-    const updated = await json<KeyJson>(await admin(gateway, "PATCH", `/keys/${created.id}`, { owner: null, expiresAt: null, quota: null }), 200);
+    const updated = await json<KeyJson>(
+      await admin(gateway, "PATCH", `/keys/${created.id}`, { owner: null, expiresAt: null, quota: null }),
+      200,
+    );
     expect(updated).toMatchObject({ owner: null, expiresAt: null, quota: null });
   });
 
   it("refuses a prefix change, an empty body and bad values, naming each field", async () => {
     const created = await createKey(gateway);
-    expect((await expectProblem(await admin(gateway, "PATCH", `/keys/${created.id}`, { prefix: "other" }), 400, "invalid_request")).detail).toContain("prefix");
-    expect((await expectProblem(await admin(gateway, "PATCH", `/keys/${created.id}`, {}), 400, "invalid_request")).detail).toContain("at least one field");
+    expect(
+      (await expectProblem(await admin(gateway, "PATCH", `/keys/${created.id}`, { prefix: "other" }), 400, "invalid_request")).detail,
+    ).toContain("prefix");
+    expect((await expectProblem(await admin(gateway, "PATCH", `/keys/${created.id}`, {}), 400, "invalid_request")).detail).toContain(
+      "at least one field",
+    );
     const problem = await expectProblem(
       await admin(gateway, "PATCH", `/keys/${created.id}`, { enabled: "no", scopes: "read", metadata: { x: "y".repeat(5000) } }),
       400,

@@ -13,7 +13,12 @@ describe("configuration", () => {
   });
 
   it("names the bad field of an invalid route", () => {
-    const result = buildConfig({ GATEWAY_ROUTES: [{ path: "/ok/*", upstream: "https://a.example" }, { path: "v2", upstream: "ftp://x" }] });
+    const result = buildConfig({
+      GATEWAY_ROUTES: [
+        { path: "/ok/*", upstream: "https://a.example" },
+        { path: "v2", upstream: "ftp://x" },
+      ],
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.detail).toContain("GATEWAY_ROUTES[1].path");
@@ -22,10 +27,14 @@ describe("configuration", () => {
   });
 
   it("names an unknown route field and a missing upstream secret", () => {
-    const result = buildConfig({ GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", stripprefix: true, headers: { authorization: "Bearer ${NOPE}" } }] });
+    const result = buildConfig({
+      GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", stripprefix: true, headers: { authorization: "Bearer ${NOPE}" } }],
+    });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.detail).toContain('GATEWAY_ROUTES[0]: unknown field(s) "stripprefix"');
-    const secret = buildConfig({ GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", headers: { authorization: "Bearer ${NOPE}" } }] });
+    const secret = buildConfig({
+      GATEWAY_ROUTES: [{ path: "/a", upstream: "https://a.example", headers: { authorization: "Bearer ${NOPE}" } }],
+    });
     expect(secret.ok === false && secret.detail).toBe("GATEWAY_ROUTES[0].headers.authorization: secret NOPE is not set");
   });
 
@@ -101,7 +110,14 @@ describe("configuration", () => {
     const [full, minimal] = result.config.routes;
     expect(full).toMatchObject({ methods: ["GET", "POST"], upstreamHeaders: [["authorization", "Bearer t0ken"]] });
     expect(full!.corsPolicy).toMatchObject({ allowMethods: "GET, POST", maxAge: "600", credentials: true });
-    expect(minimal).toMatchObject({ stripPrefix: false, auth: "required", scopes: [], rateLimits: [], timeoutMs: 30_000, onLimiterError: "closed" });
+    expect(minimal).toMatchObject({
+      stripPrefix: false,
+      auth: "required",
+      scopes: [],
+      rateLimits: [],
+      timeoutMs: 30_000,
+      onLimiterError: "closed",
+    });
     expect(minimal!.methods).toBeUndefined();
     expect(minimal!.maxBodyBytes).toBeUndefined();
     expect(minimal!.corsPolicy).toBeUndefined();

@@ -1,8 +1,8 @@
 // The built gateway on workerd, on a real socket, in front of a real upstream on loopback,
 // driven by an ordinary HTTP client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
-import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token";
 let upstream: EchoUpstream;
@@ -48,13 +48,18 @@ describe("gateway on a real socket", () => {
     expect(seen.headers["x-gateway-key-id"]).toBe(id);
 
     const rest = await Promise.all(
-      Array.from({ length: 20 }, () => fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } }).then(async (r) => (await r.arrayBuffer(), r.status))),
+      Array.from({ length: 20 }, () =>
+        fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } }).then(async (r) => (await r.arrayBuffer(), r.status)),
+      ),
     );
     expect(rest.filter((s) => s === 200)).toHaveLength(4);
     expect(rest.filter((s) => s === 429)).toHaveLength(16);
     expect(upstream.received()).toBe(5); // the upstream saw exactly what was admitted
 
-    const revoked = await fetch(`${gateway.url}/_gateway/admin/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const revoked = await fetch(`${gateway.url}/_gateway/admin/keys/${id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
     expect(revoked.status).toBe(204);
     const refused = await fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } });
     expect(refused.status).toBe(401);

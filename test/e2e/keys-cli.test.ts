@@ -2,9 +2,9 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
-import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
 
 const run = promisify(execFile);
 const TOKEN = "cli-test-admin-token";
@@ -42,7 +42,20 @@ const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { "x-a
 describe("npm run keys", () => {
   it("creates, lists, updates, rotates, shows usage and revokes a key", async () => {
     const owner = `cli-${Date.now()}`;
-    const created = await keys(["create", "--name", "CLI key", "--owner", owner, "--scope", "read", "--rate-limit", "minute=100/60", "--quota", "1000/month", "--json"]);
+    const created = await keys([
+      "create",
+      "--name",
+      "CLI key",
+      "--owner",
+      owner,
+      "--scope",
+      "read",
+      "--rate-limit",
+      "minute=100/60",
+      "--quota",
+      "1000/month",
+      "--json",
+    ]);
     expect(created.code, created.stderr).toBe(0);
     const key = JSON.parse(created.stdout) as { id: string; key: string };
     expect(key.key).toMatch(/^gk_live_/);

@@ -2,8 +2,8 @@
 // and `%2e%2e` before the gateway saw them, so these are sent with node:http as written.
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
-import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 

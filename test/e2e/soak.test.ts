@@ -1,10 +1,11 @@
 // A bounded soak on loopback: many keys, hundreds of concurrent connections. It must end with no
 // gateway-made 5xx and exact accounting: the upstream received exactly what the gateway admitted.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { existsSync, mkdtempSync } from "node:fs";
 import { Agent, request } from "undici";
-import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
-import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 20);
 const CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 200);
@@ -36,7 +37,9 @@ interface Tally {
 }
 
 describe("soak", () => {
-  it(`serves ${CONNECTIONS} connections for ${SECONDS} s with exact accounting and no 5xx`, { timeout: (SECONDS + 120) * 1000 }, async () => {
+  it(`serves ${CONNECTIONS} connections for ${SECONDS} s with exact accounting and no 5xx`, {
+    timeout: (SECONDS + 120) * 1000,
+  }, async () => {
     const keys: { key: string; id: string; limit: number }[] = [];
     for (let i = 0; i < KEYS; i++) {
       // Some keys run into their limit during the soak, some never do.
@@ -69,7 +72,9 @@ describe("soak", () => {
 
     const admitted = tally.byStatus.get(200) ?? 0;
     const total = [...tally.byStatus.values()].reduce((a, b) => a + b, 0);
-    console.log(`soak: ${total} requests in ${SECONDS} s (${Math.round(total / SECONDS)}/s), statuses ${JSON.stringify(Object.fromEntries(tally.byStatus))}`);
+    console.log(
+      `soak: ${total} requests in ${SECONDS} s (${Math.round(total / SECONDS)}/s), statuses ${JSON.stringify(Object.fromEntries(tally.byStatus))}`,
+    );
     expect(tally.gatewayErrors).toEqual([]);
     expect([...tally.byStatus.keys()].sort()).toEqual(tally.byStatus.has(429) ? [200, 429] : [200]);
     expect(upstream.received()).toBe(admitted);
@@ -80,7 +85,9 @@ describe("soak", () => {
 
     // The keys' own usage rollups agree with what the clients saw admitted.
     for (const k of keys) {
-      const response = await fetch(`${gateway.url}/_gateway/admin/keys/${k.id}/usage?granularity=day`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const response = await fetch(`${gateway.url}/_gateway/admin/keys/${k.id}/usage?granularity=day`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       const { buckets } = (await response.json()) as { buckets: { allowed: number; rateLimited: number }[] };
       const allowed = buckets.reduce((sum, b) => sum + b.allowed, 0);
       expect(allowed, k.id).toBe(tally.admittedByKey.get(k.id) ?? 0);

@@ -2,8 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startEchoUpstream, type EchoUpstream } from "../../dev/echo-upstream.ts";
-import { startLocalGateway, type LocalGateway } from "../../dev/local-gateway.ts";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 
 const MiB = 1024 * 1024;
 const TRANSFER = 100 * MiB;
@@ -86,7 +86,11 @@ describe("transfers", () => {
   it("streams a 100 MiB chunked upload with workerd's memory flat", async () => {
     let answer: unknown;
     const { growth } = await rssGrowth(async () => {
-      const response = await fetch(`${gateway.url}/open/__sink`, { method: "POST", body: generated(TRANSFER), duplex: "half" } as RequestInit);
+      const response = await fetch(`${gateway.url}/open/__sink`, {
+        method: "POST",
+        body: generated(TRANSFER),
+        duplex: "half",
+      } as RequestInit);
       answer = await response.json();
     });
     expect(answer).toEqual({ bytes: TRANSFER });

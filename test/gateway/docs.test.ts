@@ -1,7 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { operationAnchor } from "../../src/gateway/docs";
 import { ERRORS } from "../../src/errors";
+import { operationAnchor } from "../../src/gateway/docs";
 
 async function page(): Promise<{ response: Response; html: string }> {
   const response = await exports.default.fetch("http://gw.test/_gateway/docs");
@@ -20,7 +20,9 @@ describe("GET /_gateway/docs", () => {
   });
 
   it("has a section per operation of the OpenAPI document", async () => {
-    const document = (await (await exports.default.fetch("http://gw.test/_gateway/openapi.json")).json()) as { paths: Record<string, Record<string, unknown>> };
+    const document = (await (await exports.default.fetch("http://gw.test/_gateway/openapi.json")).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     const { html } = await page();
     for (const [path, item] of Object.entries(document.paths)) {
       for (const method of Object.keys(item)) {

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { admin, call, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
-const me = (key: string, headers: Record<string, string> = {}) => call(gateway, "/_gateway/me", { headers: { "x-api-key": key, ...headers } });
+const me = (key: string, headers: Record<string, string> = {}) =>
+  call(gateway, "/_gateway/me", { headers: { "x-api-key": key, ...headers } });
 
 describe("GET /_gateway/me", () => {
   it("describes the calling key with its limits and quota as they stand", async () => {
@@ -38,7 +39,10 @@ describe("GET /_gateway/me", () => {
   });
 
   it("costs no rate limit or quota", async () => {
-    const created = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 2, window: 60 }], quota: { limit: 2, period: "day" } });
+    const created = await createKey(gateway, {
+      rateLimits: [{ name: "minute", limit: 2, window: 60 }],
+      quota: { limit: 2, period: "day" },
+    });
     for (let i = 0; i < 5; i++) expect((await me(created.key)).status).toBe(200);
     const body = await json(await me(created.key), 200);
     expect(body.rateLimits[0].remaining).toBe(2);
@@ -48,7 +52,11 @@ describe("GET /_gateway/me", () => {
 
   it("accepts every configured credential form", async () => {
     const created = await createKey(gateway);
-    for (const headers of [{ authorization: `api-key ${created.key}` }, { authorization: `Bearer ${created.key}` }, { "x-api-key": created.key }] as Record<string, string>[]) {
+    for (const headers of [
+      { authorization: `api-key ${created.key}` },
+      { authorization: `Bearer ${created.key}` },
+      { "x-api-key": created.key },
+    ] as Record<string, string>[]) {
       expect((await call(gateway, "/_gateway/me", { headers })).status).toBe(200);
     }
   });

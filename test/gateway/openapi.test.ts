@@ -14,7 +14,9 @@ async function openApiDocument(): Promise<Json> {
 function refs(node: unknown, at = "#"): [string, string][] {
   if (Array.isArray(node)) return node.flatMap((item, i) => refs(item, `${at}/${i}`));
   if (node && typeof node === "object") {
-    return Object.entries(node).flatMap(([k, v]) => (k === "$ref" && typeof v === "string" ? [[at, v] as [string, string]] : refs(v, `${at}/${k}`)));
+    return Object.entries(node).flatMap(([k, v]) =>
+      k === "$ref" && typeof v === "string" ? [[at, v] as [string, string]] : refs(v, `${at}/${k}`),
+    );
   }
   return [];
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { call, countingD1, createKey, gatewayEnv, problem, revokeKey, type Echo } from "../support/gateway";
+import { call, countingD1, createKey, type Echo, gatewayEnv, problem, revokeKey } from "../support/gateway";
 
 const counted = countingD1(env.DB);
 const gateway = gatewayEnv(
@@ -27,7 +27,10 @@ async function expectRefused(response: Response, code: string) {
 
 describe("authentication", () => {
   it("admits a valid key in each accepted header", async () => {
-    for (const headers of [{ authorization: `api-key ${valid}` }, { authorization: `Bearer ${valid}` }, { "x-api-key": valid }] as Record<string, string>[]) {
+    for (const headers of [{ authorization: `api-key ${valid}` }, { authorization: `Bearer ${valid}` }, { "x-api-key": valid }] as Record<
+      string,
+      string
+    >[]) {
       const response = await call(gateway, "/api/thing", { headers });
       expect(response.status).toBe(200);
       expect(((await response.json()) as Echo).path).toBe("/thing");

@@ -35,7 +35,16 @@ describe("key format", () => {
 
   it("rejects wrong shapes", () => {
     const key = generateKey("gk_live");
-    for (const bad of ["", "gk_live_", key + "x", key.slice(1 + 8), key.replace("_", "-"), key.slice(0, -1) + "!", "GK_LIVE" + key.slice(7), " " + key]) {
+    for (const bad of [
+      "",
+      "gk_live_",
+      key + "x",
+      key.slice(1 + 8),
+      key.replace("_", "-"),
+      key.slice(0, -1) + "!",
+      "GK_LIVE" + key.slice(7),
+      " " + key,
+    ]) {
       expect(parseKey(bad)).toBeUndefined();
     }
   });

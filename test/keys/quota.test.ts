@@ -57,14 +57,20 @@ describe("quota", () => {
   });
 
   it("spends no quota on a request a rate limit refused", async () => {
-    const created = await createKey(gateway, { quota: { limit: 10, period: "day" }, rateLimits: [{ name: "minute", limit: 2, window: 60 }] });
+    const created = await createKey(gateway, {
+      quota: { limit: 10, period: "day" },
+      rateLimits: [{ name: "minute", limit: 2, window: 60 }],
+    });
     for (let i = 0; i < 2; i++) expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     for (let i = 0; i < 3; i++) await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "rate_limited");
     expect((await me(created.key)).quota).toMatchObject({ used: 2, remaining: 8 });
   });
 
   it("spends no rate limit on a request the quota refused", async () => {
-    const created = await createKey(gateway, { quota: { limit: 1, period: "day" }, rateLimits: [{ name: "minute", limit: 5, window: 60 }] });
+    const created = await createKey(gateway, {
+      quota: { limit: 1, period: "day" },
+      rateLimits: [{ name: "minute", limit: 5, window: 60 }],
+    });
     expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     for (let i = 0; i < 3; i++) await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "quota_exceeded");
     expect((await me(created.key)).rateLimits[0]).toMatchObject({ name: "minute", remaining: 4 });

@@ -8,7 +8,13 @@ const gateway = gatewayEnv([
     path: "/api/*",
     upstream: env.UPSTREAM_URL,
     methods: ["GET", "POST"],
-    cors: { origins: [APP], headers: ["authorization", "content-type"], exposeHeaders: ["x-request-id", "ratelimit"], maxAge: 3600, credentials: true },
+    cors: {
+      origins: [APP],
+      headers: ["authorization", "content-type"],
+      exposeHeaders: ["x-request-id", "ratelimit"],
+      maxAge: 3600,
+      credentials: true,
+    },
   },
   { path: "/public/*", upstream: env.UPSTREAM_URL, auth: "none", cors: { origins: "*" } },
   { path: "/plain/*", upstream: env.UPSTREAM_URL, auth: "none" },
@@ -37,7 +43,10 @@ describe("CORS", () => {
   });
 
   it("gives no allow headers to a preflight from another origin or for a method the route refuses", async () => {
-    for (const response of [await call(gateway, "/api/chat", preflight("https://evil.example")), await call(gateway, "/api/chat", preflight(APP, "DELETE"))]) {
+    for (const response of [
+      await call(gateway, "/api/chat", preflight("https://evil.example")),
+      await call(gateway, "/api/chat", preflight(APP, "DELETE")),
+    ]) {
       expect(response.status).toBe(204);
       expect(response.headers.get("access-control-allow-origin")).toBeNull();
     }
@@ -62,7 +71,9 @@ describe("CORS", () => {
   });
 
   it("leaves a disallowed origin's answer without allow headers", async () => {
-    const response = await call(gateway, "/api/__respond?h=access-control-allow-origin:*", { headers: { origin: "https://evil.example", "x-api-key": key } });
+    const response = await call(gateway, "/api/__respond?h=access-control-allow-origin:*", {
+      headers: { origin: "https://evil.example", "x-api-key": key },
+    });
     expect(response.headers.get("access-control-allow-origin")).toBeNull();
   });
 

@@ -1,9 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv, problem, type Echo } from "../support/gateway";
+import { call, createKey, type Echo, gatewayEnv, problem } from "../support/gateway";
 
 const gateway = gatewayEnv([
-  { path: "/api/*", upstream: env.UPSTREAM_URL, stripPrefix: true, headers: { authorization: "Bearer ${UPSTREAM_TOKEN}", "x-tenant": "acme" } },
+  {
+    path: "/api/*",
+    upstream: env.UPSTREAM_URL,
+    stripPrefix: true,
+    headers: { authorization: "Bearer ${UPSTREAM_TOKEN}", "x-tenant": "acme" },
+  },
   { path: "/based/*", upstream: `${env.UPSTREAM_URL}/base/path`, stripPrefix: true },
   { path: "/keep/*", upstream: env.UPSTREAM_URL },
   { path: "/slow/*", upstream: env.UPSTREAM_URL, timeoutMs: 300 },
@@ -26,7 +31,11 @@ async function echo(path: string, init: RequestInit = {}): Promise<Echo> {
 
 describe("proxying", () => {
   it("forwards method, stripped path, query and body", async () => {
-    const seen = await echo("/api/users/7?expand=a&expand=b", { method: "POST", body: '{"hello":"world"}', headers: { "content-type": "application/json" } });
+    const seen = await echo("/api/users/7?expand=a&expand=b", {
+      method: "POST",
+      body: '{"hello":"world"}',
+      headers: { "content-type": "application/json" },
+    });
     expect(seen).toMatchObject({ method: "POST", path: "/users/7", query: { expand: ["a", "b"] }, body: '{"hello":"world"}' });
   });
 

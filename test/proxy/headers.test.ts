@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, gatewayEnv, type Echo } from "../support/gateway";
+import { call, type Echo, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none", headers: { "x-route": "r1" } }]);
 const upstreamHost = new URL(env.UPSTREAM_URL).host;
@@ -31,7 +31,15 @@ describe("headers", () => {
   });
 
   it("removes hop-by-hop fields from the upstream's response, including those its Connection names", async () => {
-    const fields = ["connection:x-upstream-hop", "x-upstream-hop:1", "keep-alive:timeout=5", "proxy-connection:keep-alive", "x-end-to-end:kept", "set-cookie:a=1", "set-cookie:b=2"];
+    const fields = [
+      "connection:x-upstream-hop",
+      "x-upstream-hop:1",
+      "keep-alive:timeout=5",
+      "proxy-connection:keep-alive",
+      "x-end-to-end:kept",
+      "set-cookie:a=1",
+      "set-cookie:b=2",
+    ];
     const query = fields.map((field) => `h=${encodeURIComponent(field)}`).join("&");
     const response = await call(gateway, `/open/__respond?${query}`);
     expect(response.status).toBe(200);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, gatewayEnv, problem, type Echo } from "../support/gateway";
+import { call, type Echo, gatewayEnv, problem } from "../support/gateway";
 
 const gateway = gatewayEnv([
   { path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none" },

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkPath } from "../../src/proxy/path-safety";
-import { call, createKey, gatewayEnv, problem, type Echo } from "../support/gateway";
+import { call, createKey, type Echo, gatewayEnv, problem } from "../support/gateway";
 
 // Raw spellings that `new Request()` would resolve before the worker sees them (`..`, `%2e%2e`)
 // are covered through a real socket in test/e2e/raw-paths.test.ts.
@@ -58,16 +58,19 @@ describe("path safety through the gateway", () => {
   });
 
   // Spellings that survive `new Request()`: it leaves `%2f`, `//`, `;` and `\` escapes alone.
-  it.each(["/public/a%2f..%2fprivate/x", "/public//private/x", "/public/..;/private/x", "/public/%2e%2e;/private/x", "/public/a%5c..%5cprivate"])(
-    "refuses %s with 400 invalid_request before any auth decision",
-    async (path) => {
-      const response = await call(gateway, path);
-      expect(response.status).toBe(400);
-      const body = await problem(response);
-      expect(body.code).toBe("invalid_request");
-      expect(response.headers.get("www-authenticate")).toBeNull();
-    },
-  );
+  it.each([
+    "/public/a%2f..%2fprivate/x",
+    "/public//private/x",
+    "/public/..;/private/x",
+    "/public/%2e%2e;/private/x",
+    "/public/a%5c..%5cprivate",
+  ])("refuses %s with 400 invalid_request before any auth decision", async (path) => {
+    const response = await call(gateway, path);
+    expect(response.status).toBe(400);
+    const body = await problem(response);
+    expect(body.code).toBe("invalid_request");
+    expect(response.headers.get("www-authenticate")).toBeNull();
+  });
 
   it("refuses an unsafe path on a route that requires a key with 400, not 401", async () => {
     const response = await call(gateway, "/private/a%2f..%2fb");

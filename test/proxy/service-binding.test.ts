@@ -11,12 +11,22 @@ interface ServiceEcho {
 }
 
 const gateway = gatewayEnv([
-  { path: "/svc/*", upstream: "service:SERVICE_UPSTREAM", auth: "none", stripPrefix: true, headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" } },
+  {
+    path: "/svc/*",
+    upstream: "service:SERVICE_UPSTREAM",
+    auth: "none",
+    stripPrefix: true,
+    headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" },
+  },
 ]);
 
 describe("service binding upstreams", () => {
   it("sends the request to the bound worker with path, query, body and route headers", async () => {
-    const response = await call(gateway, "/svc/users/7?x=1", { method: "POST", body: "hi", headers: { "cf-connecting-ip": "198.51.100.4" } });
+    const response = await call(gateway, "/svc/users/7?x=1", {
+      method: "POST",
+      body: "hi",
+      headers: { "cf-connecting-ip": "198.51.100.4" },
+    });
     expect(response.status).toBe(200);
     const seen = (await response.json()) as ServiceEcho;
     expect(seen).toMatchObject({ via: "service", method: "POST", path: "/users/7", body: "hi" });
@@ -30,6 +40,9 @@ describe("service binding upstreams", () => {
     const broken = gatewayEnv([{ path: "/svc/*", upstream: "service:NO_SUCH_BINDING", auth: "none" }]);
     const response = await call(broken, "/svc/x");
     expect(response.status).toBe(503);
-    expect(await response.json()).toMatchObject({ code: "gateway_misconfigured", detail: "GATEWAY_ROUTES[0].upstream: no service binding named NO_SUCH_BINDING" });
+    expect(await response.json()).toMatchObject({
+      code: "gateway_misconfigured",
+      detail: "GATEWAY_ROUTES[0].upstream: no service binding named NO_SUCH_BINDING",
+    });
   });
 });

@@ -15,7 +15,9 @@ function nextMessage(socket: WebSocket): Promise<string> {
 
 describe("WebSocket", () => {
   it("proxies an upgrade to the upstream and relays messages both ways", async () => {
-    const response = await call(gateway, "/ws/chat", { headers: { upgrade: "websocket", "x-api-key": key, origin: "https://app.example" } });
+    const response = await call(gateway, "/ws/chat", {
+      headers: { upgrade: "websocket", "x-api-key": key, origin: "https://app.example" },
+    });
     expect(response.status).toBe(101);
     const socket = response.webSocket!;
     socket.accept();

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { nearestExhaustion, rateLimitHeaders, rateLimitHeader, rateLimitPolicyHeader, type LimitDecision, type PolicyState } from "../../src/ratelimit/decision";
+import {
+  type LimitDecision,
+  nearestExhaustion,
+  type PolicyState,
+  rateLimitHeader,
+  rateLimitHeaders,
+  rateLimitPolicyHeader,
+} from "../../src/ratelimit/decision";
 
 // ------------------------------------------------------------------ RFC 8941 List, just enough for these fields
 
@@ -127,7 +134,13 @@ function nonNegativeInteger(member: Member, key: string): number {
 
 // ------------------------------------------------------------------ fixtures
 
-const policy = (name: string, limit: number, window: number, remaining: number, reset: number): PolicyState => ({ name, limit, window, remaining, reset });
+const policy = (name: string, limit: number, window: number, remaining: number, reset: number): PolicyState => ({
+  name,
+  limit,
+  window,
+  remaining,
+  reset,
+});
 const MINUTE = policy("minute", 100, 60, 42, 17);
 const DAY = policy("day", 10_000, 86_400, 9_000, 3_600);
 
@@ -140,7 +153,14 @@ describe("the parser itself", () => {
 
   it("reads strings with escapes and parameters", () => {
     const [member] = parseList('"a\\"b";q=1;x');
-    expect(member).toEqual({ value: 'a"b', isString: true, params: new Map<string, BareItem>([["q", 1], ["x", true]]) });
+    expect(member).toEqual({
+      value: 'a"b',
+      isString: true,
+      params: new Map<string, BareItem>([
+        ["q", 1],
+        ["x", true],
+      ]),
+    });
   });
 });
 

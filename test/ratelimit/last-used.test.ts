@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, json, scenarioEnv, withKey, type KeyJson } from "../support/admin";
+import { admin, createKey, json, type KeyJson, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 

@@ -21,14 +21,24 @@ describe("rate limiting", () => {
   });
 
   it("admits exactly the limit out of 300 parallel requests across two limits", async () => {
-    const { key } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 120, window: 60 }, { name: "hour", limit: 500, window: 3600 }] });
+    const { key } = await createKey(gateway, {
+      rateLimits: [
+        { name: "minute", limit: 120, window: 60 },
+        { name: "hour", limit: 500, window: 3600 },
+      ],
+    });
     const responses = await Promise.all(Array.from({ length: 300 }, () => call(gateway, "/api/x", withKey(key))));
     expect(responses.filter((r) => r.status === 200)).toHaveLength(120);
     expect(responses.filter((r) => r.status === 429)).toHaveLength(180);
   });
 
   it("answers 429 rate_limited with Retry-After and draft-11 headers", async () => {
-    const { key } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 2, window: 60 }, { name: "day", limit: 1000, window: 86400 }] });
+    const { key } = await createKey(gateway, {
+      rateLimits: [
+        { name: "minute", limit: 2, window: 60 },
+        { name: "day", limit: 1000, window: 86400 },
+      ],
+    });
     const first = await call(gateway, "/api/x", withKey(key));
     expect(first.headers.get("ratelimit-policy")).toBe('"minute";q=2;w=60, "day";q=1000;w=86400');
     expect(first.headers.get("ratelimit")).toMatch(/^"minute";r=1;t=(59|60)$/);
@@ -43,7 +53,12 @@ describe("rate limiting", () => {
   });
 
   it("consumes nothing from any limit when one of them denies", async () => {
-    const { key, id } = await createKey(gateway, { rateLimits: [{ name: "burst", limit: 1, window: 60 }, { name: "hour", limit: 100, window: 3600 }] });
+    const { key, id } = await createKey(gateway, {
+      rateLimits: [
+        { name: "burst", limit: 1, window: 60 },
+        { name: "hour", limit: 100, window: 3600 },
+      ],
+    });
     await call(gateway, "/api/x", withKey(key));
     for (let i = 0; i < 5; i++) expect((await call(gateway, "/api/x", withKey(key))).status).toBe(429);
     const denied = await call(gateway, "/api/x", withKey(key));

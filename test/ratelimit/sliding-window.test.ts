@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, MAX_ENTRIES, SlidingWindow, type LimitState } from "../../src/ratelimit/sliding-window";
+import { decide, type LimitState, MAX_ENTRIES, SlidingWindow } from "../../src/ratelimit/sliding-window";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -183,7 +183,10 @@ describe("bounded memory", () => {
 
   it("releases a merged range gradually, as if its requests were spread across it", () => {
     const minute = limitOf(MAX_ENTRIES + 1, MINUTE);
-    admitAll([minute], Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i * 2));
+    admitAll(
+      [minute],
+      Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i * 2),
+    );
     expect(minute.window.entries).toBe(MAX_ENTRIES);
     // Full at the limit: nothing fits until the window edge passes the first admissions.
     expect(decide([minute], 2 * MAX_ENTRIES + 1, 1).allowed).toBe(false);
@@ -248,7 +251,12 @@ function busiestWindow(log: FullLog): number {
   return busiest;
 }
 
-function replay(limits: LimitState[], traffic: Arrival[], onDecision: (now: number, cost: number, allowed: boolean) => void, start = 0): void {
+function replay(
+  limits: LimitState[],
+  traffic: Arrival[],
+  onDecision: (now: number, cost: number, allowed: boolean) => void,
+  start = 0,
+): void {
   let now = start;
   for (const { gap, cost } of traffic) {
     now += gap;
@@ -260,44 +268,59 @@ describe("properties under random traffic", () => {
   it("keeps every true sliding window within 1% of its limit once ranges are merged", () => {
     fc.assert(
       // Limits above MAX_ENTRIES and dense traffic, so that saturated windows get merged.
-      fc.property(fc.integer({ min: MAX_ENTRIES, max: 4 * MAX_ENTRIES }), fc.integer({ min: 100, max: 3000 }), arrivals(8, 4, 2500), (limit, windowMs, traffic) => {
-        const state = limitOf(limit, windowMs);
-        const log = new FullLog(windowMs);
-        replay([state], traffic, (time, cost, allowed) => {
-          if (allowed) log.add(time, cost);
-          expect(state.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
-        });
-        expect(busiestWindow(log)).toBeLessThanOrEqual(limit * 1.01);
-      }),
+      fc.property(
+        fc.integer({ min: MAX_ENTRIES, max: 4 * MAX_ENTRIES }),
+        fc.integer({ min: 100, max: 3000 }),
+        arrivals(8, 4, 2500),
+        (limit, windowMs, traffic) => {
+          const state = limitOf(limit, windowMs);
+          const log = new FullLog(windowMs);
+          replay([state], traffic, (time, cost, allowed) => {
+            if (allowed) log.add(time, cost);
+            expect(state.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+          });
+          expect(busiestWindow(log)).toBeLessThanOrEqual(limit * 1.01);
+        },
+      ),
       { numRuns: 60, endOnFailure: true },
     );
   });
 
   it("estimates its own admissions to within 1% of the limit", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 * MAX_ENTRIES }), fc.integer({ min: 1, max: 2000 }), arrivals(10, 3, 1500), (limit, windowMs, traffic) => {
-        const state = limitOf(limit, windowMs);
-        const log = new FullLog(windowMs);
-        replay([state], traffic, (time, cost, allowed) => {
-          if (allowed) log.add(time, cost);
-          expect(Math.abs(state.window.used - log.countAt(time))).toBeLessThanOrEqual(Math.max(1, limit * 0.01));
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 4 * MAX_ENTRIES }),
+        fc.integer({ min: 1, max: 2000 }),
+        arrivals(10, 3, 1500),
+        (limit, windowMs, traffic) => {
+          const state = limitOf(limit, windowMs);
+          const log = new FullLog(windowMs);
+          replay([state], traffic, (time, cost, allowed) => {
+            if (allowed) log.add(time, cost);
+            expect(Math.abs(state.window.used - log.countAt(time))).toBeLessThanOrEqual(Math.max(1, limit * 0.01));
+          });
+        },
+      ),
       { numRuns: 40, endOnFailure: true },
     );
   });
 
   it("decides exactly like a full log while the limit fits in MAX_ENTRIES", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: MAX_ENTRIES }), fc.integer({ min: 1, max: 2000 }), arrivals(40, 3, 1500), (limit, windowMs, traffic) => {
-        const state = limitOf(limit, windowMs);
-        const log = new FullLog(windowMs);
-        replay([state], traffic, (time, cost, allowed) => {
-          const exactAllows = log.countAt(time) + cost <= limit;
-          expect(allowed).toBe(exactAllows);
-          if (exactAllows) log.add(time, cost);
-        });
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: MAX_ENTRIES }),
+        fc.integer({ min: 1, max: 2000 }),
+        arrivals(40, 3, 1500),
+        (limit, windowMs, traffic) => {
+          const state = limitOf(limit, windowMs);
+          const log = new FullLog(windowMs);
+          replay([state], traffic, (time, cost, allowed) => {
+            const exactAllows = log.countAt(time) + cost <= limit;
+            expect(allowed).toBe(exactAllows);
+            if (exactAllows) log.add(time, cost);
+          });
+        },
+      ),
       { numRuns: 60, endOnFailure: true },
     );
   });
@@ -326,17 +349,23 @@ describe("properties under random traffic", () => {
 describe("storage", () => {
   it("restores a window that decides exactly as the original", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 500 }), fc.integer({ min: 1, max: 2000 }), arrivals(20, 3, 800), arrivals(20, 3, 300), (limit, windowMs, before, after) => {
-        const original = limitOf(limit, windowMs);
-        replay([original], before, () => {});
-        const restored: LimitState = { limit, window: SlidingWindow.deserialize(windowMs, original.window.serialize()) };
-        expect(restored.window.serialize()).toEqual(original.window.serialize());
-        expect(restored.window.used).toBe(original.window.used);
-        const start = before.reduce((t, a) => t + a.gap, 0);
-        const decisions: boolean[][] = [[], []];
-        [original, restored].forEach((state, i) => replay([state], after, (_, __, allowed) => decisions[i]!.push(allowed), start));
-        expect(decisions[1]).toEqual(decisions[0]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 1, max: 2000 }),
+        arrivals(20, 3, 800),
+        arrivals(20, 3, 300),
+        (limit, windowMs, before, after) => {
+          const original = limitOf(limit, windowMs);
+          replay([original], before, () => {});
+          const restored: LimitState = { limit, window: SlidingWindow.deserialize(windowMs, original.window.serialize()) };
+          expect(restored.window.serialize()).toEqual(original.window.serialize());
+          expect(restored.window.used).toBe(original.window.used);
+          const start = before.reduce((t, a) => t + a.gap, 0);
+          const decisions: boolean[][] = [[], []];
+          [original, restored].forEach((state, i) => replay([state], after, (_, __, allowed) => decisions[i]!.push(allowed), start));
+          expect(decisions[1]).toEqual(decisions[0]);
+        },
+      ),
       { numRuns: 60, endOnFailure: true },
     );
   });
@@ -360,20 +389,30 @@ describe("change journal", () => {
 
   function rebuild(windowMs: number, rows: Map<number, { start: number; count: number }>): SlidingWindow {
     const ends = [...rows.keys()].sort((a, b) => a - b);
-    return new SlidingWindow(windowMs, ends, ends.map((e) => rows.get(e)!.count), ends.map((e) => rows.get(e)!.start));
+    return new SlidingWindow(
+      windowMs,
+      ends,
+      ends.map((e) => rows.get(e)!.count),
+      ends.map((e) => rows.get(e)!.start),
+    );
   }
 
   it("rebuilds exactly the same window from the rows it wrote, merges and pruning included", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 * MAX_ENTRIES }), fc.integer({ min: 50, max: 3000 }), arrivals(6, 3, 3000), (limit, windowMs, traffic) => {
-        const state = limitOf(limit, windowMs);
-        const rows = new Map<number, { start: number; count: number }>();
-        replay([state], traffic, (_, __, allowed) => {
-          if (allowed) applyChanges(rows, state.window);
-        });
-        applyChanges(rows, state.window);
-        expect([...rebuild(windowMs, rows).serialize()]).toEqual([...state.window.serialize()]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 3 * MAX_ENTRIES }),
+        fc.integer({ min: 50, max: 3000 }),
+        arrivals(6, 3, 3000),
+        (limit, windowMs, traffic) => {
+          const state = limitOf(limit, windowMs);
+          const rows = new Map<number, { start: number; count: number }>();
+          replay([state], traffic, (_, __, allowed) => {
+            if (allowed) applyChanges(rows, state.window);
+          });
+          applyChanges(rows, state.window);
+          expect([...rebuild(windowMs, rows).serialize()]).toEqual([...state.window.serialize()]);
+        },
+      ),
       { numRuns: 60, endOnFailure: true },
     );
   });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, countingD1, createKey, gatewayEnv, type Echo } from "../support/gateway";
+import { call, countingD1, createKey, type Echo, gatewayEnv } from "../support/gateway";
 
 const counted = countingD1(env.DB);
 const gateway = gatewayEnv(
@@ -20,7 +20,25 @@ beforeAll(async () => {
 /** Header-safe text: visible ASCII and space (the runtime re-encodes anything else as UTF-8). */
 const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 });
 const pathSegment = fc.oneof(
-  fc.constantFrom("..", ".", "%2e%2e", ".%2e", "%2E.", "%2f", "%2F..%2F", "%00", "%ff", "%", "%zz", "_gateway", "admin", "~", "a b", "%5c", "\\"),
+  fc.constantFrom(
+    "..",
+    ".",
+    "%2e%2e",
+    ".%2e",
+    "%2E.",
+    "%2f",
+    "%2F..%2F",
+    "%00",
+    "%ff",
+    "%",
+    "%zz",
+    "_gateway",
+    "admin",
+    "~",
+    "a b",
+    "%5c",
+    "\\",
+  ),
   fc.string({ unit: "grapheme-ascii", maxLength: 12 }).map(encodeURIComponent),
   fc.string({ maxLength: 8 }),
 );
@@ -55,21 +73,25 @@ describe("hostile input", () => {
 
   it("answers any path with a contract answer and never forwards a climbing path", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(pathSegment, { minLength: 1, maxLength: 6 }), fc.constantFrom("/api/", "/open/", "/"), async (segments, base) => {
-        let response: Response;
-        try {
-          response = await call(gateway, base + segments.join("/"), { headers: { "x-api-key": key } });
-        } catch {
-          return; // not a URL a client could send
-        }
-        if (response.status === 200) {
-          const echo = (await response.json()) as Echo;
-          expect(echo.path.split(/\/|%2f/i)).not.toContain("..");
-          expect(echo.path).not.toMatch(/%2e%2e/i);
-          return;
-        }
-        await expectContractAnswer(response);
-      }),
+      fc.asyncProperty(
+        fc.array(pathSegment, { minLength: 1, maxLength: 6 }),
+        fc.constantFrom("/api/", "/open/", "/"),
+        async (segments, base) => {
+          let response: Response;
+          try {
+            response = await call(gateway, base + segments.join("/"), { headers: { "x-api-key": key } });
+          } catch {
+            return; // not a URL a client could send
+          }
+          if (response.status === 200) {
+            const echo = (await response.json()) as Echo;
+            expect(echo.path.split(/\/|%2f/i)).not.toContain("..");
+            expect(echo.path).not.toMatch(/%2e%2e/i);
+            return;
+          }
+          await expectContractAnswer(response);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -86,15 +108,19 @@ describe("hostile input", () => {
 
   it("passes any header value through without a 500", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom("x-custom", "connection", "x-forwarded-for", "te", "x-gateway-key-id", "content-type", "cookie"), headerValue, async (name, value) => {
-        let response: Response;
-        try {
-          response = await call(gateway, "/api/h", { headers: { "x-api-key": key, [name]: value } });
-        } catch {
-          return; // a value the runtime itself refuses to build a request with
-        }
-        await expectContractAnswer(response);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom("x-custom", "connection", "x-forwarded-for", "te", "x-gateway-key-id", "content-type", "cookie"),
+        headerValue,
+        async (name, value) => {
+          let response: Response;
+          try {
+            response = await call(gateway, "/api/h", { headers: { "x-api-key": key, [name]: value } });
+          } catch {
+            return; // a value the runtime itself refuses to build a request with
+          }
+          await expectContractAnswer(response);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -103,10 +129,24 @@ describe("hostile input", () => {
     const body = fc.oneof(
       fc.json({ maxDepth: 3 }),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ name: "x", metadata: v })),
-      fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)), rateLimits: fc.anything({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
+      fc
+        .record({
+          name: fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.constant(null)),
+          rateLimits: fc.anything({ maxDepth: 2 }),
+        })
+        .map((v) => JSON.stringify(v)),
       fc.string({ maxLength: 200 }).map((s) => `{"name": "${s}"`),
       fc.uint8Array({ maxLength: 200 }),
-      fc.constantFrom("", "null", "[]", '{"name":"x","prefix":"UPPER"}', '{"name":"x","expiresAt":"yesterday"}', `{"name":"${"x".repeat(100_000)}"}`, '{"name":"x","name":"y"}', "{\"name\":\"'; DROP TABLE keys; --\"}"),
+      fc.constantFrom(
+        "",
+        "null",
+        "[]",
+        '{"name":"x","prefix":"UPPER"}',
+        '{"name":"x","expiresAt":"yesterday"}',
+        `{"name":"${"x".repeat(100_000)}"}`,
+        '{"name":"x","name":"y"}',
+        '{"name":"\'; DROP TABLE keys; --"}',
+      ),
     );
     await fc.assert(
       fc.asyncProperty(body, async (payload) => {

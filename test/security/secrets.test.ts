@@ -7,7 +7,12 @@ const usage = recordingDataset();
 const UPSTREAM_SECRET = "upstream-secret-token"; // the UPSTREAM_TOKEN test binding
 const gateway = gatewayEnv(
   [
-    { path: "/api/*", upstream: env.UPSTREAM_URL, headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" }, rateLimits: [{ name: "r", limit: 2, window: 60 }] },
+    {
+      path: "/api/*",
+      upstream: env.UPSTREAM_URL,
+      headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" },
+      rateLimits: [{ name: "r", limit: 2, window: 60 }],
+    },
     { path: "/down/*", upstream: "http://127.0.0.1:1", headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" } },
     { path: "/slow/*", upstream: env.UPSTREAM_URL, timeoutMs: 100, headers: { authorization: "Bearer ${UPSTREAM_TOKEN}" } },
   ],
@@ -40,8 +45,20 @@ describe("secrets", () => {
     seen.push(await transcript(await call(gateway, "/down/x", asKey)));
     seen.push(await transcript(await call(gateway, "/slow/__hang", asKey)));
     seen.push(await transcript(await call(gateway, "/api/x", { headers: { "x-api-key": created.key.slice(0, -1) + "0" } })));
-    seen.push(await transcript(await call(gateway, "/_gateway/admin/keys", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}x` } })));
-    seen.push(await transcript(await call(gateway, "/_gateway/admin/keys", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" }, body: "{bad" })));
+    seen.push(
+      await transcript(
+        await call(gateway, "/_gateway/admin/keys", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}x` } }),
+      ),
+    );
+    seen.push(
+      await transcript(
+        await call(gateway, "/_gateway/admin/keys", {
+          method: "POST",
+          headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: "{bad",
+        }),
+      ),
+    );
     seen.push(await transcript(await revokeKey(gateway, created.id)));
     seen.push(await transcript(await call(gateway, "/api/x", asKey)));
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { Env } from "../../src/env";
 import type { KeyObject } from "../../src/admin/key-object";
+import type { Env } from "../../src/env";
 import { call } from "./gateway";
 
 export { call, gatewayEnv as scenarioEnv } from "./gateway";

@@ -1,9 +1,9 @@
-import { expect } from "vitest";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import worker from "../../src/index";
-import type { Env } from "../../src/env";
+import { expect } from "vitest";
 import type { RouteInput } from "../../src/config/schema";
+import type { Env } from "../../src/env";
+import worker from "../../src/index";
 
 /** An env for one scenario: its own routes and bindings over the test bindings. Config is memoised per env object. */
 export function gatewayEnv(routes: RouteInput[], overrides: Partial<Env> = {}): Env {
@@ -70,7 +70,9 @@ export interface Echo {
   body: string;
 }
 
-export async function problem(response: Response): Promise<{ code: string; status: number; detail: string; requestId: string; type: string; title: string }> {
+export async function problem(
+  response: Response,
+): Promise<{ code: string; status: number; detail: string; requestId: string; type: string; title: string }> {
   expect(response.headers.get("content-type")).toBe("application/problem+json");
   return response.json();
 }
