@@ -153,7 +153,7 @@ function boundaryStraddling(rng: Rng, spec: LimitSpec, decisions: number): Arriv
 
 function mergeArrivals(...parts: Arrivals[]): Arrivals {
   const stream = new StreamBuilder();
-  for (const { times, costs } of parts) times.forEach((t, i) => stream.push(t, costs[i]!));
+  for (const { times, costs } of parts) for (const [i, t] of times.entries()) stream.push(t, costs[i]!);
   return stream.finish();
 }
 
@@ -409,7 +409,7 @@ function main(): void {
     scenarios: perScenario.map((s) => ({ scenario: s.scenario, ...summary(s.tally) })),
     cases: results.map((r) => ({ scenario: r.scenario, label: r.label, ...summary(r.tally) })),
   };
-  writeFileSync(new URL("./results/limiter-accuracy.json", import.meta.url), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(new URL("./results/limiter-accuracy.json", import.meta.url), `${JSON.stringify(report, null, 2)}\n`);
 }
 
 main();

@@ -9,9 +9,9 @@ const HEIGHT = 380;
 const PANEL = { top: 70, bottom: 320, width: 400 };
 const PANEL_LEFT = [70, 540];
 
-const escape = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const escapeXml = (text: string) => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 const text = (x: number, y: number, content: string, attrs = "") =>
-  `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${escape(content)}</text>`;
+  `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${attrs}>${escapeXml(content)}</text>`;
 const line = (x1: number, y1: number, x2: number, y2: number, attrs: string) =>
   `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" ${attrs}/>`;
 
@@ -56,7 +56,7 @@ function throughputPanel(results: BenchResults, left: number): string[] {
   }
   for (const s of slots(results, left)) {
     parts.push(
-      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.rps).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.rps)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: ${Math.round(s.row.rps)} req/s`)}</title></rect>`,
+      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.rps).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.rps)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escapeXml(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: ${Math.round(s.row.rps)} req/s`)}</title></rect>`,
     );
   }
   return [...parts, ...groupLabels(results, left)];
@@ -75,7 +75,7 @@ function latencyPanel(results: BenchResults, left: number): string[] {
   for (const s of slots(results, left)) {
     const mid = s.x + s.width / 2;
     parts.push(
-      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.p50Ms).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.p50Ms)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escape(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: p50 ${s.row.p50Ms.toFixed(2)} ms, p99 ${s.row.p99Ms.toFixed(2)} ms`)}</title></rect>`,
+      `<rect x="${s.x.toFixed(1)}" y="${y(s.row.p50Ms).toFixed(1)}" width="${s.width.toFixed(1)}" height="${(PANEL.bottom - y(s.row.p50Ms)).toFixed(1)}" fill="${COLORS[s.row.target]}"><title>${escapeXml(`${TARGET_LABELS[s.row.target]}, c=${s.row.concurrency}: p50 ${s.row.p50Ms.toFixed(2)} ms, p99 ${s.row.p99Ms.toFixed(2)} ms`)}</title></rect>`,
     );
     parts.push(line(mid, y(s.row.p50Ms), mid, y(s.row.p99Ms), 'stroke="#111827"'));
     parts.push(line(s.x + s.width * 0.2, y(s.row.p99Ms), s.x + s.width * 0.8, y(s.row.p99Ms), 'stroke="#111827"'));

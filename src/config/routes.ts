@@ -59,9 +59,9 @@ export class Router {
     for (const route of this.prefixes) {
       const { prefix } = route;
       // "/v1/*" matches "/v1" and "/v1/…", never "/v10".
-      if (pathname === prefix || pathname.startsWith(prefix + "/") || prefix === "") {
+      if (pathname === prefix || pathname.startsWith(`${prefix}/`) || prefix === "") {
         const rest = pathname.slice(prefix.length);
-        const forwardPath = route.stripPrefix ? (rest.startsWith("/") ? rest : "/" + rest) : pathname;
+        const forwardPath = route.stripPrefix ? (rest.startsWith("/") ? rest : `/${rest}`) : pathname;
         return { route, forwardPath };
       }
     }

@@ -72,11 +72,11 @@ const ERROR_HELP: Record<ErrorCode, string> = {
 
 const METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
 
-const escape = (text: unknown) =>
+const escapeHtml = (text: unknown) =>
   String(text).replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;").replaceAll("'", "&#39;");
 
 /** Inline `code` spans in descriptions, nothing more: the text is otherwise escaped. */
-const prose = (text: string | undefined) => (text ? escape(text).replace(/`([^`]+)`/g, "<code>$1</code>") : "");
+const prose = (text: string | undefined) => (text ? escapeHtml(text).replace(/`([^`]+)`/g, "<code>$1</code>") : "");
 
 const refName = (ref: string) => ref.split("/").pop() ?? ref;
 const schemaAnchor = (name: string) => `schema-${name}`;
@@ -87,9 +87,9 @@ function typeLabel(schema: Schema | undefined): string {
   if (!schema) return "any";
   if (schema.$ref) {
     const name = refName(schema.$ref);
-    return `<a href="#${schemaAnchor(name)}">${escape(name)}</a>`;
+    return `<a href="#${schemaAnchor(name)}">${escapeHtml(name)}</a>`;
   }
-  if (schema.enum) return schema.enum.map((v) => `<code>${escape(JSON.stringify(v))}</code>`).join(" | ");
+  if (schema.enum) return schema.enum.map((v) => `<code>${escapeHtml(JSON.stringify(v))}</code>`).join(" | ");
   const union = schema.anyOf ?? schema.oneOf;
   if (union) return union.map(typeLabel).join(" | ");
   if (schema.allOf) return schema.allOf.map(typeLabel).join(" &amp; ");
@@ -98,7 +98,7 @@ function typeLabel(schema: Schema | undefined): string {
     .map((type) => {
       if (type === "array") return `array of ${typeLabel(schema.items)}`;
       if (type === "object" && !schema.properties && schema.additionalProperties) return "object (free-form)";
-      return escape(type) + (schema.format ? ` (${escape(schema.format)})` : "");
+      return escapeHtml(type) + (schema.format ? ` (${escapeHtml(schema.format)})` : "");
     })
     .join(" | ");
   return label || "any";
@@ -110,8 +110,8 @@ function constraints(schema: Schema): string {
     parts.push(`length ${schema.minLength ?? 0}–${schema.maxLength ?? "∞"}`);
   if (schema.minimum !== undefined || schema.maximum !== undefined)
     parts.push(`${schema.minimum ?? "−∞"} ≤ value ≤ ${schema.maximum ?? "∞"}`);
-  if (schema.pattern) parts.push(`pattern <code>${escape(schema.pattern)}</code>`);
-  if (schema.default !== undefined) parts.push(`default <code>${escape(JSON.stringify(schema.default))}</code>`);
+  if (schema.pattern) parts.push(`pattern <code>${escapeHtml(schema.pattern)}</code>`);
+  if (schema.default !== undefined) parts.push(`default <code>${escapeHtml(JSON.stringify(schema.default))}</code>`);
   return parts.join("; ");
 }
 
@@ -122,7 +122,7 @@ function propertiesTable(schema: Schema): string {
   const rows = properties
     .map(([name, property]) => {
       const notes = [prose(property.description), constraints(property)].filter(Boolean).join(" ");
-      return `<tr><td><code>${escape(name)}</code>${required.has(name) ? "" : " <small>optional</small>"}</td><td>${typeLabel(property)}</td><td>${notes}</td></tr>`;
+      return `<tr><td><code>${escapeHtml(name)}</code>${required.has(name) ? "" : " <small>optional</small>"}</td><td>${typeLabel(property)}</td><td>${notes}</td></tr>`;
     })
     .join("");
   return `<table><thead><tr><th>field</th><th>type</th><th>notes</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -131,17 +131,19 @@ function propertiesTable(schema: Schema): string {
 function renderOperation(method: string, path: string, operation: Operation, base: string): string {
   const parts = [
     `<section class="operation" id="${operationAnchor(method, path)}">`,
-    `<h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${escape(base + path)}</code></h3>`,
+    `<h3><span class="method ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(base + path)}</code></h3>`,
   ];
   if (operation.summary) parts.push(`<p class="summary">${prose(operation.summary)}</p>`);
   if (operation.description) parts.push(`<p>${prose(operation.description)}</p>`);
   const security = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
-  parts.push(`<p><strong>Auth:</strong> ${security.length ? security.map((s) => `<code>${escape(s)}</code>`).join(" or ") : "none"}</p>`);
+  parts.push(
+    `<p><strong>Auth:</strong> ${security.length ? security.map((s) => `<code>${escapeHtml(s)}</code>`).join(" or ") : "none"}</p>`,
+  );
   if (operation.parameters?.length) {
     const rows = operation.parameters
       .map(
         (p) =>
-          `<tr><td><code>${escape(p.name)}</code>${p.required ? "" : " <small>optional</small>"}</td><td>${escape(p.in)}</td><td>${typeLabel(p.schema)}</td><td>${[prose(p.description ?? p.schema?.description), p.schema ? constraints(p.schema) : ""].filter(Boolean).join(" ")}</td></tr>`,
+          `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? "" : " <small>optional</small>"}</td><td>${escapeHtml(p.in)}</td><td>${typeLabel(p.schema)}</td><td>${[prose(p.description ?? p.schema?.description), p.schema ? constraints(p.schema) : ""].filter(Boolean).join(" ")}</td></tr>`,
       )
       .join("");
     parts.push(
@@ -149,15 +151,15 @@ function renderOperation(method: string, path: string, operation: Operation, bas
     );
   }
   for (const [type, media] of Object.entries(operation.requestBody?.content ?? {})) {
-    parts.push(`<h4>Request body <small>${escape(type)}${operation.requestBody?.required ? "" : ", optional"}</small></h4>`);
+    parts.push(`<h4>Request body <small>${escapeHtml(type)}${operation.requestBody?.required ? "" : ", optional"}</small></h4>`);
     parts.push(media.schema?.$ref ? `<p>${typeLabel(media.schema)}</p>` : propertiesTable(media.schema ?? {}));
   }
   const responses = Object.entries(operation.responses ?? {})
     .map(([status, response]) => {
       const bodies = Object.entries(response.content ?? {}).map(
-        ([type, media]) => `${typeLabel(media.schema)} <small>${escape(type)}</small>`,
+        ([type, media]) => `${typeLabel(media.schema)} <small>${escapeHtml(type)}</small>`,
       );
-      return `<tr><td>${escape(status)}</td><td>${prose(response.description)}</td><td>${bodies.join("<br>")}</td></tr>`;
+      return `<tr><td>${escapeHtml(status)}</td><td>${prose(response.description)}</td><td>${bodies.join("<br>")}</td></tr>`;
     })
     .join("");
   parts.push(
@@ -188,39 +190,39 @@ export function renderDocsPage(document: ApiDocument): string {
       const tag = operation.tags?.[0] ?? "Other";
       byTag.set(tag, [...(byTag.get(tag) ?? []), renderOperation(method, path, operation, base)]);
       toc.push(
-        `<li><a href="#${operationAnchor(method, path)}">${method.toUpperCase()} ${escape(base + path)}</a> ${prose(operation.summary)}</li>`,
+        `<li><a href="#${operationAnchor(method, path)}">${method.toUpperCase()} ${escapeHtml(base + path)}</a> ${prose(operation.summary)}</li>`,
       );
     }
   }
   const schemes = Object.entries(document.components?.securitySchemes ?? {})
     .map(
       ([name, scheme]) =>
-        `<li><code>${escape(name)}</code>: ${escape(scheme.type)}${scheme.scheme ? ` ${escape(scheme.scheme)}` : ""}${scheme.name ? ` in ${escape(scheme.in)} <code>${escape(scheme.name)}</code>` : ""}${scheme.description ? ` — ${prose(scheme.description)}` : ""}</li>`,
+        `<li><code>${escapeHtml(name)}</code>: ${escapeHtml(scheme.type)}${scheme.scheme ? ` ${escapeHtml(scheme.scheme)}` : ""}${scheme.name ? ` in ${escapeHtml(scheme.in)} <code>${escapeHtml(scheme.name)}</code>` : ""}${scheme.description ? ` — ${prose(scheme.description)}` : ""}</li>`,
     )
     .join("");
   const schemas = Object.entries(document.components?.schemas ?? {})
     .map(
       ([name, schema]) =>
-        `<section id="${schemaAnchor(name)}"><h3>${escape(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`,
+        `<section id="${schemaAnchor(name)}"><h3>${escapeHtml(name)}</h3>${schema.description ? `<p>${prose(schema.description)}</p>` : ""}${propertiesTable(schema)}</section>`,
     )
     .join("\n");
   const errors = (Object.keys(ERRORS) as ErrorCode[])
     .map(
       (code) =>
-        `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escape(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`,
+        `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escapeHtml(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`,
     )
     .join("");
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escape(document.info.title)} — API reference</title><style>${STYLE}</style></head>
+<title>${escapeHtml(document.info.title)} — API reference</title><style>${STYLE}</style></head>
 <body>
-<h1>${escape(document.info.title)} <small>${escape(document.info.version)}</small></h1>
+<h1>${escapeHtml(document.info.title)} <small>${escapeHtml(document.info.version)}</small></h1>
 ${document.info.description ? `<p>${prose(document.info.description)}</p>` : ""}
-<p>Machine-readable: <a href="${escape(base)}/openapi.json">openapi.json</a> (OpenAPI ${escape(document.openapi)}).</p>
+<p>Machine-readable: <a href="${escapeHtml(base)}/openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(document.openapi)}).</p>
 <nav><h2>Endpoints</h2><ul>${toc.join("")}</ul><p><a href="#schemas">Schemas</a> · <a href="#errors">Errors</a></p></nav>
 <h2 id="authentication">Authentication</h2><ul>${schemes}</ul>
-${[...byTag].map(([tag, operations]) => `<h2 id="tag-${escape(tag)}">${escape(tag)}</h2>\n${operations.join("\n")}`).join("\n")}
+${[...byTag].map(([tag, operations]) => `<h2 id="tag-${escapeHtml(tag)}">${escapeHtml(tag)}</h2>\n${operations.join("\n")}`).join("\n")}
 <h2 id="schemas">Schemas</h2>
 ${schemas}
 <h2 id="errors">Errors</h2>

@@ -39,7 +39,7 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
     headers["www-authenticate"] = `api-key realm="${c.get("config")?.realm ?? "gateway"}"`;
   }
   const limits = c.get("limits");
-  if (limits && !headers["ratelimit"]) Object.assign(headers, rateLimitHeaders(limits));
+  if (limits && !headers.ratelimit) Object.assign(headers, rateLimitHeaders(limits));
   return problemResponse(code, detail || "The gateway could not complete the request.", requestId, headers);
 }
 

@@ -61,6 +61,9 @@ const shared = new Map<string, KeyCache>();
 export function isolateKeyCache(maxEntries: number, ttlMs: number): KeyCache {
   const bounds = `${maxEntries}/${ttlMs}`;
   let cache = shared.get(bounds);
-  if (!cache) shared.set(bounds, (cache = new KeyCache(maxEntries, ttlMs)));
+  if (!cache) {
+    cache = new KeyCache(maxEntries, ttlMs);
+    shared.set(bounds, cache);
+  }
   return cache;
 }

@@ -18,7 +18,7 @@ function parseIPv6(text: string): bigint | undefined {
   if (text.includes(".")) {
     tailV4 = parseIPv4(text.slice(lastColon + 1));
     if (tailV4 === undefined) return undefined;
-    head = text.slice(0, lastColon + 1) + "0:0";
+    head = `${text.slice(0, lastColon + 1)}0:0`;
   }
   const halves = head.split("::");
   if (halves.length > 2) return undefined;

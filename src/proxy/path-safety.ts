@@ -12,9 +12,9 @@ const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
  */
 function normaliseEscapes(rawPath: string): string {
   if (!rawPath.includes("%")) return rawPath;
-  return rawPath.replace(ESCAPE, (escape, hex: string) => {
+  return rawPath.replace(ESCAPE, (match, hex: string) => {
     const char = String.fromCharCode(parseInt(hex, 16));
-    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+    return UNRESERVED.test(char) ? char : match.toUpperCase();
   });
 }
 

@@ -89,7 +89,7 @@ export class KeyLimiter extends DurableObject<Env> {
     const states = input.limits.map((limit) => this.stateFor(limit));
     const decision = decide(states, now, input.cost);
     if (decision.allowed) {
-      input.limits.forEach((limit, i) => this.persist(limit.id, states[i]!.window));
+      for (const [i, limit] of input.limits.entries()) this.persist(limit.id, states[i]!.window);
       if (quota) this.quota.consume(quota, input.cost, now);
       if (input.key?.keyId) this.noteUse(input.key.keyId, now);
     }
@@ -211,7 +211,10 @@ export class KeyLimiter extends DurableObject<Env> {
       "SELECT id, end_ms, start_ms, count FROM window_entries ORDER BY id, end_ms",
     )) {
       let log = entries.get(row.id);
-      if (!log) entries.set(row.id, (log = { starts: [], ends: [], counts: [] }));
+      if (!log) {
+        log = { starts: [], ends: [], counts: [] };
+        entries.set(row.id, log);
+      }
       log.starts.push(row.start_ms);
       log.ends.push(row.end_ms);
       log.counts.push(row.count);

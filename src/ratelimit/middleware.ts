@@ -55,7 +55,7 @@ export function rateLimit() {
     const refusedHere = denials.takeRefused(memoKey);
     if (refusedHere > 0) input.refusedLocally = refusedHere;
 
-    let decision;
+    let decision: LimitDecision;
     try {
       decision = await withTimeout(c.env.KEY_LIMITER.getByName(objectName).check(input), c.get("config").limiterTimeoutMs);
     } catch (error) {

@@ -49,7 +49,10 @@ describe("gateway on a real socket", () => {
 
     const rest = await Promise.all(
       Array.from({ length: 20 }, () =>
-        fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } }).then(async (r) => (await r.arrayBuffer(), r.status)),
+        fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } }).then(async (r) => {
+          await r.arrayBuffer();
+          return r.status;
+        }),
       ),
     );
     expect(rest.filter((s) => s === 200)).toHaveLength(4);

@@ -44,7 +44,7 @@ describe("authentication", () => {
   it("refuses a malformed key without any D1 query", async () => {
     const before = counted.queries();
     const wrongChecksum = valid.slice(0, -1) + (valid.endsWith("A") ? "B" : "A");
-    for (const key of ["nope", wrongChecksum, valid + "x", "' OR 1=1 --"]) {
+    for (const key of ["nope", wrongChecksum, `${valid}x`, "' OR 1=1 --"]) {
       await expectRefused(await call(gateway, "/api/thing", { headers: { "x-api-key": key } }), "invalid_key");
     }
     expect(counted.queries()).toBe(before);

@@ -38,12 +38,12 @@ describe("key format", () => {
     for (const bad of [
       "",
       "gk_live_",
-      key + "x",
+      `${key}x`,
       key.slice(1 + 8),
       key.replace("_", "-"),
-      key.slice(0, -1) + "!",
-      "GK_LIVE" + key.slice(7),
-      " " + key,
+      `${key.slice(0, -1)}!`,
+      `GK_LIVE${key.slice(7)}`,
+      ` ${key}`,
     ]) {
       expect(parseKey(bad)).toBeUndefined();
     }

@@ -81,7 +81,7 @@ describe("proxying", () => {
     expect(seen.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
     expect(seen.headers["x-gateway-key-id"]).toBe(keyId);
     expect(seen.headers["x-gateway-key-owner"]).toBe("acme-app");
-    expect(seen.headers["authorization"]).toBe("Bearer upstream-secret-token");
+    expect(seen.headers.authorization).toBe("Bearer upstream-secret-token");
     expect(seen.headers["x-tenant"]).toBe("acme");
   });
 

@@ -8,7 +8,11 @@ const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 describe("a Durable Object reset mid-traffic", () => {
   it("loses no admission it acknowledged: the limit still holds exactly across the reset", async () => {
     const { key } = await createKey(gateway, { rateLimits: [{ name: "hour", limit: 40, window: 3600 }] });
-    const send = () => call(gateway, "/api/x", { headers: { "x-api-key": key } }).then(async (r) => (await r.arrayBuffer(), r.status));
+    const send = () =>
+      call(gateway, "/api/x", { headers: { "x-api-key": key } }).then(async (r) => {
+        await r.arrayBuffer();
+        return r.status;
+      });
 
     const first = Promise.all(Array.from({ length: 30 }, send));
     await new Promise((resolve) => setTimeout(resolve, 5));

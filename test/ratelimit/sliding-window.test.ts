@@ -362,7 +362,8 @@ describe("storage", () => {
           expect(restored.window.used).toBe(original.window.used);
           const start = before.reduce((t, a) => t + a.gap, 0);
           const decisions: boolean[][] = [[], []];
-          [original, restored].forEach((state, i) => replay([state], after, (_, __, allowed) => decisions[i]!.push(allowed), start));
+          for (const [i, state] of [original, restored].entries())
+            replay([state], after, (_, __, allowed) => decisions[i]!.push(allowed), start);
           expect(decisions[1]).toEqual(decisions[0]);
         },
       ),

@@ -44,7 +44,7 @@ describe("secrets", () => {
     seen.push(await transcript(await call(gateway, "/api/__status", asKey))); // 429: over the route limit
     seen.push(await transcript(await call(gateway, "/down/x", asKey)));
     seen.push(await transcript(await call(gateway, "/slow/__hang", asKey)));
-    seen.push(await transcript(await call(gateway, "/api/x", { headers: { "x-api-key": created.key.slice(0, -1) + "0" } })));
+    seen.push(await transcript(await call(gateway, "/api/x", { headers: { "x-api-key": `${created.key.slice(0, -1)}0` } })));
     seen.push(
       await transcript(
         await call(gateway, "/_gateway/admin/keys", { method: "POST", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}x` } }),
