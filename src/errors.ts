@@ -1,29 +1,75 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every error the gateway answers with: code → HTTP status and problem title (CONTRACT §5). */
+/** Every error the gateway answers with: code → HTTP status, problem title, and what it means to a caller (the docs page's error table, where each problem `type` points). */
 export const ERRORS = {
-  invalid_request: { status: 400, title: "Invalid request" },
-  missing_key: { status: 401, title: "Missing API key" },
-  invalid_key: { status: 401, title: "Invalid API key" },
-  expired_key: { status: 401, title: "Expired API key" },
-  revoked_key: { status: 401, title: "Revoked API key" },
-  disabled_key: { status: 401, title: "Disabled API key" },
-  insufficient_scope: { status: 403, title: "Insufficient scope" },
-  ip_not_allowed: { status: 403, title: "IP address not allowed" },
-  not_found: { status: 404, title: "Not found" },
-  no_route: { status: 404, title: "No route" },
-  method_not_allowed: { status: 405, title: "Method not allowed" },
-  payload_too_large: { status: 413, title: "Payload too large" },
-  rate_limited: { status: 429, title: "Rate limit exceeded" },
-  quota_exceeded: { status: 429, title: "Quota exceeded" },
-  internal_error: { status: 500, title: "Internal error" },
-  upstream_unreachable: { status: 502, title: "Upstream unreachable" },
-  limiter_unavailable: { status: 503, title: "Rate limiter unavailable" },
-  gateway_misconfigured: { status: 503, title: "Gateway misconfigured" },
-  key_store_unavailable: { status: 503, title: "Key store unavailable" },
-  upstream_timeout: { status: 504, title: "Upstream timeout" },
-} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+  invalid_request: {
+    status: 400,
+    title: "Invalid request",
+    help: "The request is malformed; `detail` names each bad field (or the unsafe path).",
+  },
+  missing_key: { status: 401, title: "Missing API key", help: "No API key (or admin token) was presented where one is required." },
+  invalid_key: {
+    status: 401,
+    title: "Invalid API key",
+    help: "The key is malformed, fails its checksum or is not known; or the admin token is wrong.",
+  },
+  expired_key: { status: 401, title: "Expired API key", help: "The key, or this secret of a rotated key, has passed its expiry." },
+  revoked_key: { status: 401, title: "Revoked API key", help: "The key was revoked. Revocation is permanent: create a new key." },
+  disabled_key: { status: 401, title: "Disabled API key", help: "The key is disabled; an operator can enable it again." },
+  insufficient_scope: { status: 403, title: "Insufficient scope", help: "The key lacks a scope the route requires; `detail` names them." },
+  ip_not_allowed: { status: 403, title: "IP address not allowed", help: "The client IP is not in the key's IP allowlist." },
+  not_found: { status: 404, title: "Not found", help: "No key (or other admin resource) has that id." },
+  no_route: { status: 404, title: "No route", help: "No configured route matches the path." },
+  method_not_allowed: {
+    status: 405,
+    title: "Method not allowed",
+    help: "The route does not allow this method; `Allow` lists those it does.",
+  },
+  request_timeout: {
+    status: 408,
+    title: "Request timeout",
+    help: "The client stopped sending its request body: no bytes for `CLIENT_BODY_TIMEOUT_MS`. Nothing is blamed on the upstream.",
+  },
+  conflict: {
+    status: 409,
+    title: "Conflict",
+    help: "The call conflicts with the resource's state, e.g. rotating a revoked key; `detail` says how.",
+  },
+  payload_too_large: { status: 413, title: "Payload too large", help: "The request body exceeds the route's `maxBodyBytes`." },
+  rate_limited: {
+    status: 429,
+    title: "Rate limit exceeded",
+    help: "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
+  },
+  quota_exceeded: {
+    status: 429,
+    title: "Quota exceeded",
+    help: "The key's quota for the UTC day or month (or in total) is used up; `Retry-After` gives the seconds to the period's end.",
+  },
+  internal_error: { status: 500, title: "Internal error", help: "The gateway failed unexpectedly; quote `requestId` when reporting it." },
+  upstream_unreachable: { status: 502, title: "Upstream unreachable", help: "The upstream could not be connected to." },
+  limiter_unavailable: {
+    status: 503,
+    title: "Rate limiter unavailable",
+    help: "The key's Durable Object could not be reached and the route fails closed; or an admin change was stored but not yet enforced (retry it).",
+  },
+  gateway_misconfigured: {
+    status: 503,
+    title: "Gateway misconfigured",
+    help: "The gateway's configuration is invalid (`detail` names the field) or ADMIN_TOKEN is unset.",
+  },
+  key_store_unavailable: {
+    status: 503,
+    title: "Key store unavailable",
+    help: "D1 could not be reached to verify a key this location has not seen recently; retry shortly.",
+  },
+  upstream_timeout: {
+    status: 504,
+    title: "Upstream timeout",
+    help: "The upstream did not answer within the route's `timeoutMs`, counted from the end of the request body.",
+  },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string; help: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;
 

@@ -138,6 +138,7 @@ export const settingsSchema = z.object({
   KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
   LEASE_TTL_MS: integerSetting(1_000, 0, 60_000),
+  CLIENT_BODY_TIMEOUT_MS: positiveInt(30_000, 300_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -16,6 +16,8 @@ export interface GatewayConfig {
   limiterTimeoutMs: number;
   /** How long an isolate may act on what a key's object told it (denial memo, leases); 0 = ask every time. */
   leaseTtlMs: number;
+  /** How long a request body may send no bytes before the client gets 408 request_timeout. */
+  clientBodyTimeoutMs: number;
   routes: Route[];
   router: Router;
 }
@@ -75,6 +77,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       keyCache: { ttlMs: settings.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: settings.KEY_CACHE_MAX_ENTRIES },
       limiterTimeoutMs: settings.LIMITER_TIMEOUT_MS,
       leaseTtlMs: settings.LEASE_TTL_MS,
+      clientBodyTimeoutMs: settings.CLIENT_BODY_TIMEOUT_MS,
       routes,
       router: new Router(routes),
     },

@@ -44,32 +44,6 @@ export interface ApiDocument {
   };
 }
 
-/** What each error means to a caller: the problem `type` URIs link here. A code without an entry shows its title. */
-const ERROR_HELP: Record<ErrorCode, string> = {
-  invalid_request: "The request is malformed; `detail` names each bad field (or the unsafe path).",
-  missing_key: "No API key (or admin token) was presented where one is required.",
-  invalid_key: "The key is malformed, fails its checksum or is not known; or the admin token is wrong.",
-  expired_key: "The key, or this secret of a rotated key, has passed its expiry.",
-  revoked_key: "The key was revoked. Revocation is permanent: create a new key.",
-  disabled_key: "The key is disabled; an operator can enable it again.",
-  insufficient_scope: "The key lacks a scope the route requires; `detail` names them.",
-  ip_not_allowed: "The client IP is not in the key's IP allowlist.",
-  not_found: "No key (or other admin resource) has that id.",
-  no_route: "No configured route matches the path.",
-  method_not_allowed: "The route does not allow this method; `Allow` lists those it does.",
-  payload_too_large: "The request body exceeds the route's `maxBodyBytes`.",
-  rate_limited:
-    "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
-  quota_exceeded: "The key's quota for the UTC day or month (or in total) is used up; `Retry-After` gives the seconds to the period's end.",
-  internal_error: "The gateway failed unexpectedly; quote `requestId` when reporting it.",
-  upstream_unreachable: "The upstream could not be connected to.",
-  limiter_unavailable:
-    "The key's Durable Object could not be reached and the route fails closed; or an admin change was stored but not yet enforced (retry it).",
-  gateway_misconfigured: "The gateway's configuration is invalid (`detail` names the field) or ADMIN_TOKEN is unset.",
-  key_store_unavailable: "D1 could not be reached to verify a key this location has not seen recently; retry shortly.",
-  upstream_timeout: "The upstream did not answer within the route's `timeoutMs`.",
-};
-
 const METHODS = ["get", "post", "put", "patch", "delete", "head", "options"];
 
 const escapeHtml = (text: unknown) =>
@@ -209,7 +183,7 @@ export function renderDocsPage(document: ApiDocument): string {
   const errors = (Object.keys(ERRORS) as ErrorCode[])
     .map(
       (code) =>
-        `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escapeHtml(ERRORS[code].title)}</td><td>${prose(ERROR_HELP[code])}</td></tr>`,
+        `<tr id="error-${code}"><td><code>${code}</code></td><td>${ERRORS[code].status}</td><td>${escapeHtml(ERRORS[code].title)}</td><td>${prose(ERRORS[code].help)}</td></tr>`,
     )
     .join("");
 

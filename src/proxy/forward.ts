@@ -1,44 +1,45 @@
 import type { Context } from "hono";
 import type { Route } from "../config/routes";
-import type { AppEnv } from "../env";
+import type { CredentialSource } from "../config/settings";
+import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
+import { holdsGatewayKey } from "../keys/credentials";
 import { rateLimitHeaders } from "../ratelimit/decision";
+import { ExchangeTimer, timedBody } from "./exchange-timer";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
 
+const decodeQueryPart = (part: string) => {
+  try {
+    return decodeURIComponent(part.replaceAll("+", " "));
+  } catch {
+    return part;
+  }
+};
+
 /**
- * Passes a body of unknown length (chunked) through untouched. Past `max` bytes it aborts the
- * upstream request rather than erroring or closing the stream: an errored stream is reported by
- * workerd as an uncaught rejection, and a closed one would send the upstream a truncated body.
+ * The query minus every configured credential parameter that holds a gateway key in any of its
+ * values (and the one that authenticated); other pairs pass byte for byte, in the client's encoding.
  */
-function capBody(body: ReadableStream<Uint8Array>, max: number, onExceeded: () => void): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
-  let seen = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) return controller.close();
-      seen += value.byteLength;
-      if (seen > max) {
-        onExceeded();
-        await reader.cancel();
-        return;
-      }
-      controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
+function upstreamSearch(search: string, sources: CredentialSource[], credential: CredentialLocation | undefined): string {
+  const names = new Set(sources.flatMap((source) => (source.kind === "query" ? [source.name] : [])));
+  if (names.size === 0 || search.length <= 1) return search;
+  const pairs = search
+    .slice(1)
+    .split("&")
+    .map((pair) => {
+      const equals = pair.indexOf("=");
+      if (equals === -1) return { pair, name: decodeQueryPart(pair), value: "" };
+      return { pair, name: decodeQueryPart(pair.slice(0, equals)), value: decodeQueryPart(pair.slice(equals + 1)) };
+    });
+  const dropped = new Set(pairs.filter(({ name, value }) => names.has(name) && holdsGatewayKey(value)).map(({ name }) => name));
+  if (credential?.kind === "query") dropped.add(credential.name);
+  const kept = pairs.filter(({ name }) => !dropped.has(name)).map(({ pair }) => pair);
+  return kept.length > 0 ? `?${kept.join("&")}` : "";
 }
 
-function upstreamUrl(route: Route, forwardPath: string, url: URL, credentialQuery: string | undefined): string {
-  let search = url.search;
-  if (credentialQuery !== undefined) {
-    const params = new URLSearchParams(url.search);
-    params.delete(credentialQuery);
-    const rest = params.toString();
-    search = rest ? `?${rest}` : "";
-  }
+function upstreamUrl(route: Route, forwardPath: string, search: string): string {
   const origin = route.target.kind === "url" ? route.target.origin : "https://service.internal";
   const basePath = route.target.kind === "url" ? route.target.basePath : "";
   return origin + basePath + forwardPath + search;
@@ -54,20 +55,19 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
   const url = new URL(request.url);
   const credential = c.get("credentialSource");
-  const abort = new AbortController();
-  let bodyTooLarge = false;
+  const config = c.get("config");
+  const timer = new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs);
   const payloadTooLarge = () => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
 
   let body: ReadableStream<Uint8Array> | null = BODYLESS.has(request.method) ? null : request.body;
-  if (route.maxBodyBytes !== undefined && body) {
+  if (body) {
     const declared = request.headers.get("content-length");
+    if (declared !== null && route.maxBodyBytes !== undefined && Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
     // The runtime delivers exactly Content-Length bytes, so only a chunked body needs counting.
-    if (declared === null) {
-      body = capBody(body, route.maxBodyBytes, () => {
-        bodyTooLarge = true;
-        abort.abort();
-      });
-    } else if (Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
+    body =
+      declared === null
+        ? timedBody(body, timer, { length: undefined, maxBytes: route.maxBodyBytes })
+        : timedBody(body, timer, { length: Number(declared), maxBytes: undefined });
   }
 
   const headers = upstreamRequestHeaders(request.headers, {
@@ -76,29 +76,35 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     url,
     key: c.get("key"),
     credential,
+    credentialSources: config.credentialSources,
     routeHeaders: route.upstreamHeaders,
   });
-  const target = upstreamUrl(route, forwardPath, url, credential?.kind === "query" ? credential.name : undefined);
+  const target = upstreamUrl(route, forwardPath, upstreamSearch(url.search, config.credentialSources, credential));
 
-  const timer = setTimeout(() => abort.abort(), route.timeoutMs);
+  timer.waitOnUpstream();
   let upstream: Response;
   try {
-    const init: RequestInit = { method: request.method, headers, body, redirect: "manual", signal: abort.signal };
+    const init: RequestInit = { method: request.method, headers, body, redirect: "manual", signal: timer.abort.signal };
     if (route.target.kind === "service") {
       upstream = await (c.env[route.target.binding] as Fetcher).fetch(target, init);
     } else {
       upstream = await fetch(target, init);
     }
   } catch (error) {
-    if (bodyTooLarge) throw payloadTooLarge();
-    if (abort.signal.aborted) {
-      throw new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
+    switch (timer.cut) {
+      case "payload_too_large":
+        throw payloadTooLarge();
+      case "request_timeout":
+        throw new GatewayError("request_timeout", `The request body sent no bytes for ${config.clientBodyTimeoutMs} ms.`);
+      case "upstream_timeout":
+        throw new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
+      default:
+        throw new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
     }
-    throw new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
   } finally {
-    clearTimeout(timer);
+    timer.settle();
   }
-  if (bodyTooLarge) {
+  if (timer.cut === "payload_too_large") {
     // The upstream answered before the cap cut its body short: the client still gets the 413.
     await upstream.body?.cancel();
     throw payloadTooLarge();

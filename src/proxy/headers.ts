@@ -1,4 +1,6 @@
+import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
+import { credentialHeaderNames, holdsGatewayKey } from "../keys/credentials";
 import type { KeyRecord } from "../keys/record";
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never forwarded in either direction. */
@@ -26,6 +28,7 @@ export interface UpstreamHeaderContext {
   url: URL;
   key: KeyRecord | undefined;
   credential: CredentialLocation | undefined;
+  credentialSources: CredentialSource[];
   routeHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -36,10 +39,16 @@ export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderCon
   const out = new Headers();
   for (const [name, value] of incoming) {
     if (drop.has(name) && !(keepUpgrade && (name === "upgrade" || name === "connection"))) continue;
-    if (name === "host" || name.startsWith("x-gateway-")) continue;
+    if (name === "host" || name === "proxy-authorization" || name.startsWith("x-gateway-")) continue;
     out.append(name, value);
   }
+  // The authenticating field always goes (an imported key may not have the gateway's shape); any
+  // other credential field goes when it holds a gateway key, so an upstream's own token still passes.
   if (ctx.credential?.kind === "header") out.delete(ctx.credential.name);
+  for (const name of credentialHeaderNames(ctx.credentialSources)) {
+    const value = out.get(name);
+    if (value !== null && holdsGatewayKey(value)) out.delete(name);
+  }
 
   const forwardedFor = incoming.get("x-forwarded-for");
   out.set("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${ctx.clientIp}` : ctx.clientIp);

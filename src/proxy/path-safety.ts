@@ -44,13 +44,24 @@ export function rawPathOf(requestUrl: string): string {
   return end === -1 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, pathStart + end);
 }
 
+/** Overlong UTF-8 (a longer encoding of a character that has a shorter one, e.g. `%C0%AE` for `.`): escapes already upper-cased. */
+const OVERLONG_UTF8 = /%C[01]|%E0%[89]|%F0%8/;
+
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
-/** The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7). */
+/**
+ * The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7).
+ * Each further decoding of `%25` is checked too, as an upstream that decodes twice would read it.
+ */
 export function checkPath(rawPath: string): PathCheck {
   const path = normaliseEscapes(rawPath);
-  const reason = unsafeReason(path);
-  return reason ? { ok: false, reason } : { ok: true, path };
+  let decoded = path;
+  for (let level = 0; ; level++) {
+    const reason = OVERLONG_UTF8.test(decoded) ? "overlong UTF-8 sequence" : unsafeReason(decoded);
+    if (reason) return { ok: false, reason: level === 0 ? reason : `${reason} after decoding twice` };
+    if (!decoded.includes("%25")) return { ok: true, path };
+    decoded = normaliseEscapes(decoded.replaceAll("%25", "%"));
+  }
 }
 
 /**

@@ -62,6 +62,11 @@ const CLIMBING = [
   "/public/%2e%2e/%2e%2e/_gateway/admin/keys",
   "/_gateway/health/../admin/keys",
   "/_gateway/%2e%2e/_gateway/admin/keys",
+  "/public/%252e%252e/private/x",
+  "/public/%252E./private/x",
+  "/public/a%252f..%252fprivate",
+  "/public/%C0%AE%C0%AE/private/x",
+  "/public/%E0%80%AE%E0%80%AE/private/x",
 ];
 
 describe("raw paths on the gateway's own socket (workerd passes the target through unparsed)", () => {

@@ -24,6 +24,19 @@ const REFUSED: Array<[string, string]> = [
   ["/a%2F%2Fb", "empty path segment"],
   ["/a\\..\\b", "backslash in path"],
   ["/a%5c..%5cb", "backslash in path"],
+  ["/a/%252e%252e/b", "dot segment after decoding twice"],
+  ["/a/%252E./b", "dot segment after decoding twice"],
+  ["/a/.%252e/b", "dot segment after decoding twice"],
+  ["/a%252f..%252fb", "dot segment after decoding twice"],
+  ["/a%252F%252e%252e%252Fb", "dot segment after decoding twice"],
+  ["/a/%25252e%25252e/b", "dot segment after decoding twice"],
+  ["/a/%255c..%255cb", "backslash in path after decoding twice"],
+  ["/a/%C0%AE%C0%AE/b", "overlong UTF-8 sequence"],
+  ["/a/%c0%ae./b", "overlong UTF-8 sequence"],
+  ["/a/%C1%9C", "overlong UTF-8 sequence"],
+  ["/a/%E0%80%AE/b", "overlong UTF-8 sequence"],
+  ["/a/%F0%80%80%AE/b", "overlong UTF-8 sequence"],
+  ["/a/%25C0%25AE%25C0%25AE/b", "overlong UTF-8 sequence after decoding twice"],
 ];
 
 const PASSED: Array<[string, string]> = [
@@ -34,6 +47,11 @@ const PASSED: Array<[string, string]> = [
   ["/a/...", "/a/..."],
   ["/a/..b/.c", "/a/..b/.c"],
   ["/caf%C3%A9", "/caf%C3%A9"],
+  ["/caf%25C3%25A9", "/caf%25C3%25A9"],
+  ["/%E0%A4%85/%F0%9F%98%80", "/%E0%A4%85/%F0%9F%98%80"],
+  ["/repos/group%252Fproject", "/repos/group%252Fproject"],
+  ["/discount/100%25", "/discount/100%25"],
+  ["/a/%252e%252e.txt", "/a/%252e%252e.txt"],
 ];
 
 describe("path safety", () => {
@@ -64,6 +82,10 @@ describe("path safety through the gateway", () => {
     "/public/..;/private/x",
     "/public/%2e%2e;/private/x",
     "/public/a%5c..%5cprivate",
+    "/public/%252e%252e/private/x",
+    "/public/a%252f..%252fprivate",
+    "/public/%C0%AE%C0%AE/private/x",
+    "/private/%E0%80%AE%E0%80%AE/x",
   ])("refuses %s with 400 invalid_request before any auth decision", async (path) => {
     const response = await call(gateway, path);
     expect(response.status).toBe(400);
