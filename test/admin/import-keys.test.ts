@@ -53,6 +53,17 @@ describe("the shape check before any lookup", () => {
     expect(await hasImportedShape(key, db, now + 1)).toBe(false);
     expect(await hasImportedShape(key, db, now + IMPORT_PREFIXES_REFRESH_MS + 1)).toBe(true);
   });
+
+  it("keeps judging shapes from its last copy of the registry while D1 is unreachable", async () => {
+    const unreachable = database({
+      prepare: () => {
+        throw new Error("D1_ERROR: Network connection lost.");
+      },
+    } as unknown as D1Database);
+    const later = Date.now() + 10 * IMPORT_PREFIXES_REFRESH_MS;
+    expect(await hasImportedShape(foreignKey("pk_elsewhere"), unreachable, later)).toBe(true);
+    expect(await hasImportedShape(foreignKey("pk_nowhere"), unreachable, later)).toBe(false);
+  });
 });
 
 describe("POST /_gateway/admin/keys/import", () => {
@@ -139,6 +150,16 @@ describe("POST /_gateway/admin/keys/import", () => {
     expect(detail(6)).toMatch(/name: .*quota\.period: .*unknown field\(s\) "extra"/);
     expect(JSON.stringify(report)).not.toContain("pk_mixed_short");
     expect((await withKey(gateway, "/api/x", good)).status).toBe(200);
+  });
+
+  it("imports entries whose rows take several statements (large metadata)", async () => {
+    const keys = Array.from({ length: 200 }, () => foreignKey("pk_big"));
+    const metadata = { notes: "n".repeat(4000) };
+    const report = await importKeys({ prefix: "pk_big", keys: keys.map((key, i) => ({ key, name: `big ${i}`, metadata })) });
+    expect(report.imported).toHaveLength(200);
+    const last = await json<{ metadata: unknown }>(await admin(gateway, "GET", `/keys/${report.imported[199]!.id}`), 200);
+    expect(last.metadata).toEqual(metadata);
+    expect((await withKey(gateway, "/api/x", keys[199]!)).status).toBe(200);
   });
 
   it("refuses the whole call for a bad prefix, no keys, or more than 1,000 keys", async () => {
