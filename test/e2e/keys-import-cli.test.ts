@@ -73,4 +73,16 @@ describe("npm run keys -- import", () => {
     });
     expect(stdout).toMatch(/imported\s+0\nduplicates\s+10\ninvalid\s+0\n10 lines in/);
   });
+
+  it("stops at a failed call, naming the lines of its batch, with a non-zero exit", async () => {
+    const file = join(dir, "refused.jsonl");
+    await writeImportFile(file, 3, "sk_refused");
+    const failed = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--prefix", "sk_refused"], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_ADMIN_TOKEN: "wrong-token" },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect("code" in failed && failed.code).toBe(1);
+    expect(failed.stderr).toContain("invalid_key");
+    expect(failed.stderr).toContain("stopped at lines 1–3");
+  });
 });
