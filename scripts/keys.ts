@@ -2,6 +2,7 @@
 // Runs on Node 22 directly (type stripping); talks HTTP only, so it works against `npm run dev`
 // and a deployed gateway alike.
 import { parseArgs } from "node:util";
+import { describeImport, importKeysFile } from "./keys-import.ts";
 
 const USAGE = `Usage: npm run keys -- <command> [options]
 
@@ -14,6 +15,8 @@ Commands:
   rotate <id> [--grace <seconds>]                      new secret; old one lives <seconds> more (default 0)
   usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
   audit [--key <id>] [--limit <n>] [--cursor <c>]
+  import <file.jsonl> [--prefix <p>]                  import existing keys, one {key|hash, name, …} per line;
+                                                       --prefix: the shape they share (none: no prefix)
 
 Key options:
   --name <name>  --owner <owner>  --scope <s> (repeat)  --expires <iso-8601>
@@ -287,6 +290,12 @@ async function run(command: string, positionals: string[], flags: Flags, request
       const rows = page.items.map((e) => [e.at, e.action, e.keyId, JSON.stringify(e.changes)]);
       const more = page.nextCursor ? `\n\nmore: --cursor ${page.nextCursor}` : "";
       return { json: page, text: table(["at", "action", "key", "changes"], rows) + more };
+    }
+    case "import": {
+      const file = positionals[0];
+      if (!file) throw new UsageError("import needs a JSONL file");
+      const summary = await importKeysFile(file, flags.prefix, (body) => request("POST", "/keys/import", body), process.stderr);
+      return { json: summary, text: describeImport(summary) };
     }
     default:
       throw new UsageError(`unknown command ${command}`);

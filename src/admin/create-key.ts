@@ -1,4 +1,4 @@
-import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -22,28 +22,35 @@ export const createKeyRoute = createRoute({
   },
 });
 
-export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
-  const body = c.req.valid("json");
-  const now = Date.now();
-  const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
-  const key: KeyRow = {
+export type NewKeyFields = Omit<z.infer<typeof CreateKeyBody>, "prefix">;
+
+/** A new key's row from the fields a create (or an import) gives. */
+export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): KeyRow {
+  return {
     id: newId("key"),
-    name: body.name,
-    owner: body.owner ?? null,
-    prefix: parseKey(plaintext)!.prefix,
-    scopes: body.scopes ?? [],
-    rateLimits: body.rateLimits ?? [],
-    quota: body.quota ?? null,
-    ipAllowlist: body.ipAllowlist ?? [],
-    metadata: body.metadata ?? {},
-    enabled: body.enabled ?? true,
-    expiresAt: body.expiresAt ? Date.parse(body.expiresAt) : null,
+    name: fields.name,
+    owner: fields.owner ?? null,
+    prefix,
+    scopes: fields.scopes ?? [],
+    rateLimits: fields.rateLimits ?? [],
+    quota: fields.quota ?? null,
+    ipAllowlist: fields.ipAllowlist ?? [],
+    metadata: fields.metadata ?? {},
+    enabled: fields.enabled ?? true,
+    expiresAt: fields.expiresAt ? Date.parse(fields.expiresAt) : null,
     createdAt: now,
     updatedAt: now,
     revokedAt: null,
     lastUsedAt: null,
     version: 1,
   };
+}
+
+export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const now = Date.now();
+  const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
+  const key = newKeyRow(body, parseKey(plaintext)!.prefix, now);
   const secret: KeySecretRow = {
     id: newId("sec"),
     keyId: key.id,

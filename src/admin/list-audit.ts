@@ -9,7 +9,7 @@ import { nextCursor, pageCursor, pageLimit } from "./params";
 export const AuditEntrySchema = z
   .object({
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
-    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate"]),
+    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate", "key.import"]),
     keyId: z.string(),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",

@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { KEY_PREFIX_PATTERN } from "../config/schema";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
@@ -51,7 +52,8 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
   if (current.revokedAt !== null) throw new GatewayError("invalid_request", `id: key ${id} is revoked; create a new key instead.`);
 
   const now = Date.now();
-  const plaintext = generateKey(current.prefix);
+  // An imported key's prefix may not fit the gateway's format: its new secret then takes the default one.
+  const plaintext = generateKey(KEY_PREFIX_PATTERN.test(current.prefix) ? current.prefix : c.get("config").keyPrefix);
   const parsed = parseKey(plaintext)!;
   const secret: KeySecretRow = {
     id: newId("sec"),

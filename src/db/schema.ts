@@ -50,7 +50,16 @@ export const keySecrets = sqliteTable(
 export type KeyRow = typeof keys.$inferSelect;
 export type KeySecretRow = typeof keySecrets.$inferSelect;
 
-export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate";
+/**
+ * Key shapes registered by imports (docs/keys.md § Import): a presented key of neither the
+ * gateway's format nor one of these is refused without a lookup. "" stands for keys without a prefix.
+ */
+export const importPrefixes = sqliteTable("import_prefixes", {
+  prefix: text("prefix").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate" | "key.import";
 
 /**
  * Every admin write, inserted in the same D1 batch as the write itself so neither exists

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { getKey, getKeyRoute } from "../admin/get-key";
+import { ImportKeyEntry, importKeys, importKeysRoute } from "../admin/import-keys";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
@@ -56,6 +57,8 @@ export function gatewayApi() {
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);
+  api.openAPIRegistry.register("ImportKey", ImportKeyEntry); // entries are checked one by one, so only referenced
+  api.openapi(importKeysRoute, importKeys);
   api.openapi(listKeysRoute, listKeys);
   api.openapi(getKeyRoute, getKey);
   api.openapi(updateKeyRoute, updateKey);

@@ -6,6 +6,7 @@ import { GatewayError } from "../errors";
 import { isolateKeyCache } from "./cache";
 import { findCredential } from "./credentials";
 import { parseKey } from "./format";
+import { hasImportedShape } from "./import-prefixes";
 import { ipInRange, parseIp } from "./ip";
 import { type KeyRecord, refusal } from "./record";
 import { verifyKey } from "./verify";
@@ -22,18 +23,22 @@ export interface PresentedKey {
 }
 
 /**
- * The presented key's record under the credential rules (CONTRACT §3): malformed keys are
- * refused before any lookup, then the isolate cache, else D1. Undefined if no key was presented.
+ * The presented key's record (docs/keys.md): a key of neither the gateway's format nor a registered
+ * import shape is refused before any lookup; then the isolate cache, else D1. Undefined if no key was presented.
  */
 export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
   const config = c.get("config");
   const credential = findCredential(c.req.raw, config.credentialSources);
   if (!credential) return undefined;
-  if (!parseKey(credential.value)) throw new GatewayError("invalid_key", "The API key is malformed.");
+  const db = database(c.env.DB);
+  const now = Date.now();
+  // Own-format keys are judged by their checksum alone; other shapes only if an import registered them.
+  if (!parseKey(credential.value) && !(await hasImportedShape(credential.value, db, now))) {
+    throw new GatewayError("invalid_key", "The API key is malformed.");
+  }
 
   const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
-  const now = Date.now();
-  const record = await verifyKey(credential.value, database(c.env.DB), cache, now);
+  const record = await verifyKey(credential.value, db, cache, now);
   if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
   const refused = refusal(record, record.secretExpiresAt, now);
   if (refused) throw new GatewayError(refused);

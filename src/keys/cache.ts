@@ -41,6 +41,11 @@ export class KeyCache {
     }
   }
 
+  /** Drops what is cached for one secret hash (a key imported in this isolate may have been looked up as unknown). */
+  forget(hash: string): void {
+    this.entries.delete(hash);
+  }
+
   /** Drops every cached secret of a key (an admin write in this isolate). */
   forgetKey(keyId: string): void {
     for (const [hash, entry] of this.entries) if (entry.record?.id === keyId) this.entries.delete(hash);

@@ -46,6 +46,7 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /health",
         "GET /me",
         "POST /admin/keys",
+        "POST /admin/keys/import",
         "GET /admin/keys",
         "GET /admin/keys/{id}",
         "PATCH /admin/keys/{id}",

@@ -1,0 +1,41 @@
+// The shape of keys imported from another system (docs/keys.md § Import). Pure: no storage.
+
+/** An import prefix: what precedes the "_" of a foreign key (`sk_live` in `sk_live_…`); "" stands for keys without one. */
+export const IMPORT_PREFIX_PATTERN = /^(?:[A-Za-z][A-Za-z0-9_-]{0,31})?$/;
+export const FOREIGN_BODY_MIN_LENGTH = 16;
+export const FOREIGN_BODY_MAX_LENGTH = 256;
+/** RFC 6750's b64token: the characters a bearer credential may hold, `=` only as trailing padding. */
+const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+/** Longest possible imported key: 32-character prefix, "_", longest body. */
+const MAX_FOREIGN_KEY_LENGTH = 32 + 1 + FOREIGN_BODY_MAX_LENGTH;
+
+export interface ForeignKey {
+  prefix: string;
+  /** The prefix with its "_" and the first 4 body characters (a bare key's first 4): safe to display. */
+  start: string;
+}
+
+/** The key's parts if it is `<prefix>_<body>` (a bare body for prefix ""), the body 16–256 b64token characters. */
+export function parseForeignKey(key: string, prefix: string): ForeignKey | undefined {
+  const head = prefix === "" ? "" : `${prefix}_`;
+  if (!key.startsWith(head)) return undefined;
+  const body = key.slice(head.length);
+  if (body.length < FOREIGN_BODY_MIN_LENGTH || body.length > FOREIGN_BODY_MAX_LENGTH || !B64TOKEN.test(body)) return undefined;
+  return { prefix, start: head + body.slice(0, 4) };
+}
+
+/** Whether the key could be an imported key under some prefix: junk that cannot is refused before the registry is consulted. */
+export function couldBeForeignKey(key: string): boolean {
+  return key.length >= FOREIGN_BODY_MIN_LENGTH && key.length <= MAX_FOREIGN_KEY_LENGTH && B64TOKEN.test(key);
+}
+
+/** Whether the key has the shape of one of these registered prefixes. */
+export function matchesImportPrefix(key: string, prefixes: Iterable<string>): boolean {
+  for (const prefix of prefixes) if (parseForeignKey(key, prefix)) return true;
+  return false;
+}
+
+/** What an imported-by-hash key shows as its start: only the prefix and "_", since no character of the key is known. */
+export function hashOnlyStart(prefix: string): string {
+  return prefix === "" ? "" : `${prefix}_`;
+}

@@ -1,0 +1,241 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
+import { hashKey } from "../../src/keys/format";
+import { hasImportedShape, IMPORT_PREFIXES_REFRESH_MS } from "../../src/keys/import-prefixes";
+import { admin, call, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import { countingD1 } from "../support/gateway";
+
+const counted = countingD1(env.DB);
+const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { DB: counted.db });
+
+interface Report {
+  imported: { index: number; id: string }[];
+  duplicates: { index: number; id: string }[];
+  invalid: { index: number; detail: string }[];
+}
+
+let serial = 0;
+/** A foreign key nobody has used yet: `<prefix>_` and 32 characters. */
+function foreignKey(prefix: string): string {
+  serial++;
+  const body = `${crypto.randomUUID().replaceAll("-", "")}`.slice(0, 28) + String(serial).padStart(4, "0");
+  return prefix ? `${prefix}_${body}` : body;
+}
+
+async function importKeys(body: unknown): Promise<Report> {
+  return json<Report>(await admin(gateway, "POST", "/keys/import", body), 200);
+}
+
+describe("the shape check before any lookup", () => {
+  it("refuses a key of an unregistered shape without a D1 query once the registry is loaded", async () => {
+    await importKeys({ prefix: "pk_shape", keys: [{ key: foreignKey("pk_shape"), name: "shape" }] });
+    expect((await withKey(gateway, "/api/x", foreignKey("pk_shape"))).status).toBe(401); // loads the registry if needed
+    const before = counted.queries();
+    const response = await withKey(gateway, "/api/x", foreignKey("never_registered"));
+    expect(response.status).toBe(401);
+    expect(counted.queries()).toBe(before);
+  });
+
+  it("costs a key of the gateway's own format nothing new: one D1 query on a cold cache, as before", async () => {
+    const created = await json<{ key: string }>(await admin(gateway, "POST", "/keys", { name: "own" }), 201);
+    const before = counted.queries();
+    expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
+    expect(counted.queries() - before).toBe(1);
+  });
+
+  it("learns a prefix registered by another isolate within the refresh interval", async () => {
+    const db = database(counted.db);
+    const key = foreignKey("pk_elsewhere");
+    const now = Date.now();
+    expect(await hasImportedShape(key, db, now)).toBe(false);
+    await env.DB.prepare("insert into import_prefixes (prefix, created_at) values ('pk_elsewhere', 0)").run();
+    expect(await hasImportedShape(key, db, now + 1)).toBe(false);
+    expect(await hasImportedShape(key, db, now + IMPORT_PREFIXES_REFRESH_MS + 1)).toBe(true);
+  });
+
+  it("keeps judging shapes from its last copy of the registry while D1 is unreachable", async () => {
+    const unreachable = database({
+      prepare: () => {
+        throw new Error("D1_ERROR: Network connection lost.");
+      },
+    } as unknown as D1Database);
+    const later = Date.now() + 10 * IMPORT_PREFIXES_REFRESH_MS;
+    expect(await hasImportedShape(foreignKey("pk_elsewhere"), unreachable, later)).toBe(true);
+    expect(await hasImportedShape(foreignKey("pk_nowhere"), unreachable, later)).toBe(false);
+  });
+});
+
+describe("POST /_gateway/admin/keys/import", () => {
+  it("imports plaintext keys with every create field, and they authenticate through the proxy", async () => {
+    const key = foreignKey("sk_live");
+    const fields = {
+      name: "Legacy Acme",
+      owner: "acme",
+      scopes: ["read"],
+      expiresAt: "2099-01-01T00:00:00Z",
+      rateLimits: [{ name: "minute", limit: 100, window: 60 }],
+      quota: { limit: 1000, period: "month" },
+      ipAllowlist: ["203.0.113.0/24"],
+      metadata: { plan: "legacy" },
+      enabled: true,
+    };
+    const report = await importKeys({ prefix: "sk_live", keys: [{ key, ...fields }] });
+    expect(report).toEqual({ imported: [{ index: 0, id: expect.stringMatching(/^key_/) }], duplicates: [], invalid: [] });
+
+    const stored = await json(await admin(gateway, "GET", `/keys/${report.imported[0]!.id}`), 200);
+    expect(stored).toMatchObject({ ...fields, expiresAt: "2099-01-01T00:00:00.000Z", start: key.slice(0, "sk_live_".length + 4) });
+    expect(JSON.stringify(stored)).not.toContain(key);
+
+    const response = await withKey(gateway, "/api/x", key, { "cf-connecting-ip": "203.0.113.9" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("ratelimit-policy")).toContain('"minute";q=100;w=60');
+  });
+
+  it("imports a key given only as its SHA-256, which shows its prefix as its start", async () => {
+    const key = foreignKey("sk_live");
+    const report = await importKeys({ prefix: "sk_live", keys: [{ hash: hashKey(key).toUpperCase(), name: "by hash" }] });
+    const stored = await json<{ start: string }>(await admin(gateway, "GET", `/keys/${report.imported[0]!.id}`), 200);
+    expect(stored.start).toBe("sk_live_");
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(200);
+  });
+
+  it("reports a re-run's entries as duplicates of the keys it made, and changes nothing", async () => {
+    const keys = [foreignKey("pk_dup"), foreignKey("pk_dup")];
+    const body = { prefix: "pk_dup", keys: keys.map((key, i) => ({ key, name: `dup ${i}` })) };
+    const first = await importKeys(body);
+    const auditBefore = await json<{ items: unknown[] }>(await admin(gateway, "GET", "/audit?limit=100"), 200);
+
+    const again = await importKeys({ ...body, keys: body.keys.map((entry) => ({ ...entry, name: "renamed" })) });
+    expect(again).toEqual({ imported: [], duplicates: first.imported, invalid: [] });
+    const stored = await json<{ name: string }>(await admin(gateway, "GET", `/keys/${first.imported[0]!.id}`), 200);
+    expect(stored.name).toBe("dup 0");
+    const auditAfter = await json<{ items: unknown[] }>(await admin(gateway, "GET", "/audit?limit=100"), 200);
+    expect(auditAfter.items).toEqual(auditBefore.items);
+  });
+
+  it("reports a key given twice in one call (as plaintext and as hash) as a duplicate of the first", async () => {
+    const key = foreignKey("pk_twice");
+    const report = await importKeys({
+      prefix: "pk_twice",
+      keys: [
+        { key, name: "a" },
+        { hash: hashKey(key), name: "b" },
+      ],
+    });
+    expect(report.duplicates).toEqual([{ index: 1, id: report.imported[0]!.id }]);
+  });
+
+  it("reports every invalid entry by index, naming the field, while the valid ones land", async () => {
+    const good = foreignKey("pk_mixed");
+    const report = await importKeys({
+      prefix: "pk_mixed",
+      keys: [
+        { key: foreignKey("other"), name: "wrong prefix" },
+        { key: good, name: "good" },
+        { name: "neither key nor hash" },
+        { key: foreignKey("pk_mixed"), hash: "ab".repeat(32), name: "both" },
+        { hash: "not-hex", name: "bad hash" },
+        { key: "pk_mixed_short", name: "too short" },
+        { key: foreignKey("pk_mixed"), name: "", quota: { limit: 1, period: "week" }, extra: true },
+        "not an object",
+      ],
+    });
+    expect(report.imported.map((entry) => entry.index)).toEqual([1]);
+    expect(report.invalid.map((entry) => entry.index)).toEqual([0, 2, 3, 4, 5, 6, 7]);
+    const detail = (index: number) => report.invalid.find((entry) => entry.index === index)!.detail;
+    expect(detail(0)).toContain('key: must be "pk_mixed_"');
+    expect(detail(2)).toContain("exactly one of key or hash");
+    expect(detail(4)).toContain("hash:");
+    expect(detail(6)).toMatch(/name: .*quota\.period: .*unknown field\(s\) "extra"/);
+    expect(JSON.stringify(report)).not.toContain("pk_mixed_short");
+    expect((await withKey(gateway, "/api/x", good)).status).toBe(200);
+  });
+
+  it("imports entries whose rows take several statements (large metadata)", async () => {
+    const keys = Array.from({ length: 200 }, () => foreignKey("pk_big"));
+    const metadata = { notes: "n".repeat(4000) };
+    const report = await importKeys({ prefix: "pk_big", keys: keys.map((key, i) => ({ key, name: `big ${i}`, metadata })) });
+    expect(report.imported).toHaveLength(200);
+    const last = await json<{ metadata: unknown }>(await admin(gateway, "GET", `/keys/${report.imported[199]!.id}`), 200);
+    expect(last.metadata).toEqual(metadata);
+    expect((await withKey(gateway, "/api/x", keys[199]!)).status).toBe(200);
+  });
+
+  it("refuses the whole call for a bad prefix, no keys, or more than 1,000 keys", async () => {
+    const one = [{ key: foreignKey("x"), name: "x" }];
+    expect(
+      (await expectProblem(await admin(gateway, "POST", "/keys/import", { prefix: "sk live", keys: one }), 400, "invalid_request")).detail,
+    ).toContain("prefix");
+    await expectProblem(await admin(gateway, "POST", "/keys/import", { keys: [] }), 400, "invalid_request");
+    const many = Array.from({ length: 1001 }, (_, i) => ({ hash: i.toString(16).padStart(64, "0"), name: "n" }));
+    expect((await expectProblem(await admin(gateway, "POST", "/keys/import", { keys: many }), 400, "invalid_request")).detail).toContain(
+      "keys",
+    );
+    expect((await expectProblem(await admin(gateway, "POST", "/keys/import", "[]"), 400, "invalid_request")).code).toBe("invalid_request");
+  });
+
+  it("records one audit entry with the count and prefix, never a key or hash", async () => {
+    const keys = [foreignKey("pk_audit"), foreignKey("pk_audit"), foreignKey("pk_audit")];
+    await importKeys({
+      prefix: "pk_audit",
+      keys: [{ key: keys[0], name: "a" }, { hash: hashKey(keys[1]!), name: "b" }, { key: keys[2], name: "c" }, { name: "bad" }],
+    });
+    const audit = await json<{ items: { action: string; keyId: string; changes: Record<string, unknown> }[] }>(
+      await admin(gateway, "GET", "/audit?limit=1"),
+      200,
+    );
+    expect(audit.items[0]).toMatchObject({
+      action: "key.import",
+      keyId: "",
+      changes: { count: 3, prefix: "pk_audit", duplicates: 0, invalid: 1 },
+    });
+    const text = JSON.stringify(audit);
+    for (const key of keys) {
+      expect(text).not.toContain(key);
+      expect(text).not.toContain(hashKey(key));
+    }
+  });
+
+  it("admits an imported key that this isolate had looked up as unknown just before", async () => {
+    const key = foreignKey("pk_late");
+    await importKeys({ prefix: "pk_late", keys: [{ hash: hashKey(foreignKey("pk_late")), name: "registers the shape" }] });
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(401);
+    await importKeys({ prefix: "pk_late", keys: [{ key, name: "late" }] });
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(200);
+  });
+
+  it("rotates an imported key whose prefix the gateway's format cannot take to a key of the default prefix", async () => {
+    const key = foreignKey("SK-Live");
+    const { imported } = await importKeys({ prefix: "SK-Live", keys: [{ key, name: "upper" }] });
+    const rotated = await json<{ key: string }>(await admin(gateway, "POST", `/keys/${imported[0]!.id}/rotate`, {}), 201);
+    expect(rotated.key).toMatch(/^gk_live_/);
+    expect((await withKey(gateway, "/api/x", rotated.key)).status).toBe(200);
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(401);
+  });
+});
+
+// Last: once keys without a prefix are registered, every b64token-shaped string is worth a lookup.
+describe("keys without a prefix", () => {
+  it("imports keys without a prefix when none is given", async () => {
+    const key = foreignKey("");
+    const report = await importKeys({ keys: [{ key, name: "bare" }] });
+    expect(report.imported).toHaveLength(1);
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(200);
+  });
+});
+
+describe("the import in the OpenAPI document", () => {
+  it("documents the route with its operationId and each entry's constraints", async () => {
+    const doc = await json<any>(await call(gateway, "/_gateway/openapi.json"), 200);
+    const operation = doc.paths["/admin/keys/import"].post;
+    expect(operation.operationId).toBe("importKeys");
+    const body = doc.components.schemas.ImportKeys;
+    expect(body.properties.keys).toMatchObject({ minItems: 1, maxItems: 1000, items: { $ref: "#/components/schemas/ImportKey" } });
+    const entry = doc.components.schemas.ImportKey;
+    expect(entry.required).toEqual(["name"]);
+    expect(entry.properties.hash.pattern).toBe("^[0-9a-fA-F]{64}$");
+    expect(Object.keys(entry.properties)).toEqual(expect.arrayContaining(["key", "hash", "name", "owner", "scopes", "quota", "metadata"]));
+    expect(entry.properties).not.toHaveProperty("prefix");
+  });
+});

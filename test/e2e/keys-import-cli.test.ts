@@ -1,0 +1,88 @@
+// `npm run keys -- import` against the built gateway on a real socket: a 2,000-key file through the CLI.
+import { execFile } from "node:child_process";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { foreignKey, writeImportFile } from "../../dev/import-file.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import { ROOT } from "../../scripts/build.ts";
+import type { ImportSummary } from "../../scripts/keys-import.ts";
+
+const run = promisify(execFile);
+const TOKEN = "import-cli-test-admin-token";
+const KEYS = 2000;
+
+let upstream: EchoUpstream;
+let gateway: LocalGateway;
+let dir: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "keys-import-"));
+  upstream = await startEchoUpstream();
+  gateway = await startLocalGateway({
+    bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
+  });
+});
+
+afterAll(async () => {
+  await gateway?.dispose();
+  await upstream?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function importFile(file: string, args: string[] = []): Promise<{ summary: ImportSummary; stderr: string }> {
+  const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--json", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
+  });
+  return { summary: JSON.parse(stdout) as ImportSummary, stderr };
+}
+
+const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { authorization: `Bearer ${key}` } });
+
+describe("npm run keys -- import", () => {
+  it("imports a 2,000-key file in batches, and a sample of its keys authenticates through the proxy", async () => {
+    const file = join(dir, "keys.jsonl");
+    const keys = await writeImportFile(file, KEYS, "sk_test");
+    // Line 2,001 is blank, 2,002 not JSON, 2,003 lacks a name.
+    appendFileSync(file, `\n{not json\n${JSON.stringify({ key: foreignKey("sk_test") })}\n`);
+
+    const { summary, stderr } = await importFile(file, ["--prefix", "sk_test"]);
+    expect(summary).toMatchObject({ lines: KEYS + 3, imported: KEYS, duplicates: 0 });
+    expect(summary.invalid).toEqual([
+      { line: KEYS + 2, detail: "not a JSON value" },
+      { line: KEYS + 3, detail: expect.stringContaining("name") },
+    ]);
+    expect(stderr).toContain("100%");
+
+    // Every 4th key went in by hash only (index 3, 7, …): the sample holds both kinds.
+    for (const index of [0, 3, 999, 1000, 1001, 1503, KEYS - 1]) expect((await callApi(keys[index]!)).status, `key ${index}`).toBe(200);
+    expect((await callApi(foreignKey("sk_test"))).status).toBe(401);
+  });
+
+  it("reports a re-run's keys as duplicates and summarises in text", async () => {
+    const file = join(dir, "again.jsonl");
+    await writeImportFile(file, 10, "sk_again");
+    await importFile(file, ["--prefix", "sk_again"]);
+    const { stdout } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--prefix", "sk_again"], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
+    });
+    expect(stdout).toMatch(/imported\s+0\nduplicates\s+10\ninvalid\s+0\n10 lines in/);
+  });
+
+  it("stops at a failed call, naming the lines of its batch, with a non-zero exit", async () => {
+    const file = join(dir, "refused.jsonl");
+    await writeImportFile(file, 3, "sk_refused");
+    const failed = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--prefix", "sk_refused"], {
+      cwd: ROOT,
+      env: { ...process.env, GATEWAY_ADMIN_TOKEN: "wrong-token" },
+    }).catch((error: { code: number; stderr: string }) => error);
+    expect("code" in failed && failed.code).toBe(1);
+    expect(failed.stderr).toContain("invalid_key");
+    expect(failed.stderr).toContain("stopped at lines 1–3");
+  });
+});
