@@ -96,7 +96,7 @@ describe("npm run keys", () => {
   it("reports API errors and usage mistakes with a non-zero exit", async () => {
     const wrongToken = await keys(["list"], "wrong");
     expect(wrongToken.code).toBe(1);
-    expect(wrongToken.stderr).toContain("invalid_key");
+    expect(wrongToken.stderr).toContain("invalid_token");
     const unknown = await keys(["get", "key_nope"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("not_found");
