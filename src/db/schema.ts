@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { RateLimitSpec } from "../config/schema";
 import type { OperatorScope } from "../operators/scopes";
 
@@ -95,3 +95,24 @@ export const operators = sqliteTable(
 );
 
 export type OperatorRow = typeof operators.$inferSelect;
+
+/**
+ * Hourly request counts per key, route and outcome, copied from each key's Durable Object by its
+ * alarm (never on the request path). A copy overwrites the row with the object's running totals,
+ * so a repeated copy is harmless. `hour` is the epoch ms of the hour's start (UTC).
+ */
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    keyId: text("key_id").notNull(),
+    /** The route's configured `path`; `unknown` for counts made before routes were recorded. */
+    route: text("route").notNull(),
+    hour: integer("hour").notNull(),
+    allowed: integer("allowed").notNull(),
+    rateLimited: integer("rate_limited").notNull(),
+    quotaExceeded: integer("quota_exceeded").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.route, table.hour] }), index("usage_rollups_hour_idx").on(table.hour)],
+);
+
+export type UsageRollupRow = typeof usageRollups.$inferSelect;

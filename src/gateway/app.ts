@@ -12,6 +12,7 @@ import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
@@ -70,6 +71,7 @@ export function gatewayApi() {
   api.openapi(createOperatorRoute, createOperator);
   api.openapi(listOperatorsRoute, listOperators);
   api.openapi(revokeOperatorRoute, revokeOperator);
+  api.openapi(usageReportRoute, usageReport);
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 

@@ -56,6 +56,7 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /admin/operators",
         "GET /admin/operators",
         "DELETE /admin/operators/{id}",
+        "GET /admin/usage",
       ].sort(),
     );
   });
