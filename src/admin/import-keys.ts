@@ -3,7 +3,7 @@ import { describeIssues } from "../config/describe-issues";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
-import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { adminErrors } from "../gateway/schemas";
 import { isolateKeyCache } from "../keys/cache";
 import {
   FOREIGN_BODY_MAX_LENGTH,
@@ -16,6 +16,7 @@ import { hashKey, newId } from "../keys/format";
 import { rememberImportPrefix } from "../keys/import-prefixes";
 import { type ImportedKey, insertImportedKeys, keysHoldingHashes } from "../keys/import-store";
 import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { newKeyRow } from "./create-key";
 import { CreateKeyBody } from "./key-object";
 
@@ -80,7 +81,7 @@ export const importKeysRoute = createRoute({
   summary: "Import existing keys",
   description:
     "Moves up to 1,000 keys an API already has behind the gateway, each as plaintext or SHA-256. Idempotent per hash: a re-run reports duplicates and changes nothing. An invalid entry is reported by index and the others land.",
-  security: adminSecurity,
+  ...requireScope("keys:write"),
   request: { body: { required: true, content: { "application/json": { schema: ImportKeysBody } } } },
   responses: {
     200: { description: "What became of each entry", content: { "application/json": { schema: ImportReportSchema } } },
@@ -134,9 +135,10 @@ export const importKeys: RouteHandler<typeof importKeysRoute, AppEnv> = async (c
   if (fresh.length > 0) {
     const audit = auditEntry(
       "key.import",
-      "",
+      null,
       { count: fresh.length, prefix: prefix || null, duplicates: candidates.size - fresh.length + repeats.length, invalid: invalid.length },
       now,
+      auditActor(c),
     );
     inserted = await insertImportedKeys(
       db,

@@ -10,7 +10,7 @@ export type ExchangeCut = "payload_too_large" | "request_timeout" | "upstream_ti
 export class ExchangeTimer {
   readonly abort = new AbortController();
   cut: ExchangeCut | undefined;
-  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #answered = false;
 
   constructor(
