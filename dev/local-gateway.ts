@@ -25,6 +25,8 @@ export interface LocalGatewayOptions {
   scriptPath?: string;
   /** Extra workers (e.g. a bare pass-through worker for comparison) to run beside it. */
   extraWorkers?: LegacyWorkerOptions[];
+  /** Keep D1 and Durable Object state in this folder, so a second start resumes it (a restart). */
+  persistDir?: string;
 }
 
 export async function applyMigrations(miniflare: Miniflare): Promise<void> {
@@ -51,16 +53,19 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     scriptPath,
     bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.bindings },
   } as LegacyWorkerOptions;
+  // State kept from an earlier start already has its tables.
+  const resumed = options.persistDir !== undefined && readdirSync(options.persistDir).length > 0;
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: options.port ?? 0,
       ...(process.env.GATEWAY_INSPECTOR_PORT && { inspectorPort: Number(process.env.GATEWAY_INSPECTOR_PORT) }),
       workers: [gateway, ...(options.extraWorkers ?? [])],
+      ...(options.persistDir && { resourcePersistencePath: options.persistDir }),
     }),
   );
   const url = (await miniflare.ready).origin;
   const directUrl = (await miniflare.unsafeGetDirectURL("gateway")).origin;
-  await applyMigrations(miniflare);
+  if (!resumed) await applyMigrations(miniflare);
   return { url, directUrl, miniflare, dispose: () => miniflare.dispose() };
 }

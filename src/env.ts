@@ -3,11 +3,13 @@ import type { GatewayConfig } from "./config/settings";
 import type { KeyRecord } from "./keys/record";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
+import type { WebhookOutbox } from "./webhooks/outbox";
 
 /** Bindings, vars and secrets as wrangler.toml and `wrangler secret put` provide them. */
 export interface Env {
   DB: D1Database;
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
+  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
   USAGE?: AnalyticsEngineDataset;
   ADMIN_TOKEN?: string;
   KEY_PREFIX?: string;

@@ -4,6 +4,8 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";
+import { webhookEvent } from "../webhooks/events";
+import { publishAfterWrite } from "../webhooks/publish";
 import { auditEntry } from "./audit";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
@@ -32,5 +34,9 @@ export const revokeKey: RouteHandler<typeof revokeKeyRoute, AppEnv> = async (c) 
   const key = await revokeKeyRow(db, current, now, auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now));
   // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
+  if (current.revokedAt === null) {
+    const data = { keyId: id, name: key.name, owner: key.owner, revokedAt: new Date(now).toISOString() };
+    await publishAfterWrite(c.env, webhookEvent("key.revoked", data, now));
+  }
   return c.body(null, 204);
 };

@@ -136,6 +136,8 @@ export const settingsSchema = z.object({
   KEY_CACHE_TTL_SECONDS: positiveInt(60, 3600),
   KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
+  /** The wait before a webhook delivery's first retry; later waits triple it (docs/webhooks.md). */
+  WEBHOOK_RETRY_BASE_MS: positiveInt(5_000, 10_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

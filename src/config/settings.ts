@@ -14,6 +14,7 @@ export interface GatewayConfig {
   keyCache: { ttlMs: number; maxEntries: number };
   /** How long a Durable Object decision may take before the route's onLimiterError applies. */
   limiterTimeoutMs: number;
+  webhookRetryBaseMs: number;
   routes: Route[];
   router: Router;
 }
@@ -72,6 +73,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       credentialSources: settings.CREDENTIAL_SOURCES.map(parseCredentialSource),
       keyCache: { ttlMs: settings.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: settings.KEY_CACHE_MAX_ENTRIES },
       limiterTimeoutMs: settings.LIMITER_TIMEOUT_MS,
+      webhookRetryBaseMs: settings.WEBHOOK_RETRY_BASE_MS,
       routes,
       router: new Router(routes),
     },

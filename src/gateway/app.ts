@@ -2,13 +2,20 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
+import { createWebhook, createWebhookRoute } from "../admin/create-webhook";
+import { deleteWebhook, deleteWebhookRoute } from "../admin/delete-webhook";
 import { getKey, getKeyRoute } from "../admin/get-key";
+import { getWebhook, getWebhookRoute } from "../admin/get-webhook";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
+import { listWebhookDeliveries, listWebhookDeliveriesRoute } from "../admin/list-webhook-deliveries";
+import { listWebhooks, listWebhooksRoute } from "../admin/list-webhooks";
+import { resendWebhookDelivery, resendWebhookDeliveryRoute } from "../admin/resend-webhook-delivery";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { updateWebhook, updateWebhookRoute } from "../admin/update-webhook";
 import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
@@ -63,6 +70,13 @@ export function gatewayApi() {
   api.openapi(rotateKeyRoute, rotateKey);
   api.openapi(keyUsageRoute, keyUsage);
   api.openapi(listAuditRoute, listAudit);
+  api.openapi(createWebhookRoute, createWebhook);
+  api.openapi(listWebhooksRoute, listWebhooks);
+  api.openapi(getWebhookRoute, getWebhook);
+  api.openapi(updateWebhookRoute, updateWebhook);
+  api.openapi(deleteWebhookRoute, deleteWebhook);
+  api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
+  api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
