@@ -1,4 +1,5 @@
 import { database } from "../db/client";
+import type { WebhookEventType, WebhookRow } from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../keys/format";
 import type { WebhookEvent } from "./events";
@@ -11,18 +12,23 @@ export function webhookOutbox(env: Env, webhookId: string) {
   return env.WEBHOOK_OUTBOX.getByName(webhookOutboxName(webhookId));
 }
 
+/** The messages one webhook gets (none, one, or one per threshold it watches). */
+export type MessagesFor = (hook: WebhookRow) => { id: string; event: WebhookEvent }[];
+
 /**
- * Queues the event in the outbox of every enabled webhook subscribed to it (for `quota.threshold`,
- * only those watching that threshold). Returns once each has stored it; sending happens later.
+ * Queues messages in the outbox of every enabled webhook subscribed to `type`. Returns once each
+ * has stored them (an outbox ignores a message id it already holds); sending happens later.
  */
-export async function publishEvent(env: Env, event: WebhookEvent): Promise<number> {
-  const subscribed = (await enabledWebhooks(database(env.DB))).filter(
-    (hook) =>
-      hook.events.includes(event.type) &&
-      (event.type !== "quota.threshold" || hook.thresholds.includes((event as WebhookEvent<"quota.threshold">).data.threshold)),
-  );
-  await Promise.all(subscribed.map((hook) => webhookOutbox(env, hook.id).enqueue(hook.id, newId("msg"), event)));
-  return subscribed.length;
+export async function publishMessages(env: Env, type: WebhookEventType, messagesFor: MessagesFor): Promise<number> {
+  const subscribed = (await enabledWebhooks(database(env.DB))).filter((hook) => hook.events.includes(type));
+  const queued = subscribed.flatMap((hook) => messagesFor(hook).map((message) => ({ hook, ...message })));
+  await Promise.all(queued.map(({ hook, id, event }) => webhookOutbox(env, hook.id).enqueue(hook.id, id, event)));
+  return queued.length;
+}
+
+/** One event, the same for every subscribed webhook, each copy with its own message id. */
+export function publishEvent(env: Env, event: WebhookEvent): Promise<number> {
+  return publishMessages(env, event.type, () => [{ id: newId("msg"), event }]);
 }
 
 /**
