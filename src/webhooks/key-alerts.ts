@@ -12,10 +12,11 @@ export const QUIET_SPELL_MS = 15 * 60_000;
 export const ALERT_DELAY_MS = 1_000;
 
 /** Schema step for the key object (appended to its versioned schema). */
-export const KEY_ALERTS_SCHEMA = `CREATE TABLE quota_alerts (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, limit_value INTEGER NOT NULL, used INTEGER NOT NULL, reached INTEGER NOT NULL, notified INTEGER NOT NULL);
-CREATE TABLE refusal_alerts (id INTEGER PRIMARY KEY CHECK (id = 1), last_refusal INTEGER NOT NULL, spell_start INTEGER NOT NULL, limit_name TEXT NOT NULL, retry_after INTEGER NOT NULL, notified INTEGER NOT NULL);`;
+export const KEY_ALERTS_SCHEMA = `CREATE TABLE quota_alerts (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, period TEXT NOT NULL, period_start INTEGER NOT NULL, limit_value INTEGER NOT NULL, used INTEGER NOT NULL, reached INTEGER NOT NULL, notified INTEGER NOT NULL);
+CREATE TABLE refusal_alerts (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, last_refusal INTEGER NOT NULL, spell_start INTEGER NOT NULL, limit_name TEXT NOT NULL, retry_after INTEGER NOT NULL, notified INTEGER NOT NULL);`;
 
 interface QuotaRow {
+  key_id: string;
   period: QuotaSpec["period"];
   period_start: number;
   limit_value: number;
@@ -28,6 +29,7 @@ interface QuotaRow {
 }
 
 interface RefusalRow {
+  key_id: string;
   last_refusal: number;
   spell_start: number;
   limit_name: string;
@@ -49,7 +51,7 @@ export class KeyAlerts {
   constructor(private readonly sql: SqlStorage) {}
 
   /** After quota was spent; true when an alert now waits for the alarm. */
-  quotaSpent(quota: QuotaSpec, periodStart: number, used: number): boolean {
+  quotaSpent(keyId: string, quota: QuotaSpec, periodStart: number, used: number): boolean {
     const reached = Math.min(100, Math.floor((used * 100) / quota.limit));
     const row = this.sql.exec<QuotaRow>("SELECT * FROM quota_alerts").toArray()[0];
     const samePeriod = row?.period === quota.period && row.period_start === periodStart && row.limit_value === quota.limit;
@@ -57,7 +59,8 @@ export class KeyAlerts {
     const highest = Math.max(reached, samePeriod ? row.reached : 0);
     if (samePeriod && highest === row.reached) return highest > notified;
     this.sql.exec(
-      "INSERT OR REPLACE INTO quota_alerts (id, period, period_start, limit_value, used, reached, notified) VALUES (1, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO quota_alerts (id, key_id, period, period_start, limit_value, used, reached, notified) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+      keyId,
       quota.period,
       periodStart,
       quota.limit,
@@ -69,7 +72,7 @@ export class KeyAlerts {
   }
 
   /** After a refusal (or `count` refused in an isolate); true when an alert now waits for the alarm. */
-  refused(now: number, limitName: string, retryAfter: number, count = 1): boolean {
+  refused(keyId: string, now: number, limitName: string, retryAfter: number, count = 1): boolean {
     if (count <= 0) return false;
     const row = this.sql.exec<RefusalRow>("SELECT * FROM refusal_alerts").toArray()[0];
     if (row && now - row.last_refusal < QUIET_SPELL_MS) {
@@ -77,7 +80,8 @@ export class KeyAlerts {
       return row.notified === 0;
     }
     this.sql.exec(
-      "INSERT OR REPLACE INTO refusal_alerts (id, last_refusal, spell_start, limit_name, retry_after, notified) VALUES (1, ?, ?, ?, ?, 0)",
+      "INSERT OR REPLACE INTO refusal_alerts (id, key_id, last_refusal, spell_start, limit_name, retry_after, notified) VALUES (1, ?, ?, ?, ?, ?, 0)",
+      keyId,
       now,
       now,
       limitName,
@@ -87,10 +91,11 @@ export class KeyAlerts {
   }
 
   /** From the alarm: queues what waits with every subscribed webhook. A failure throws, so the alarm is retried. */
-  async send(env: Env, keyId: string): Promise<void> {
+  async send(env: Env): Promise<void> {
     const quota = this.sql.exec<QuotaRow>("SELECT * FROM quota_alerts WHERE reached > notified").toArray()[0];
     const refusal = this.sql.exec<RefusalRow>("SELECT * FROM refusal_alerts WHERE notified = 0").toArray()[0];
-    if (!quota && !refusal) return;
+    const keyId = quota?.key_id ?? refusal?.key_id;
+    if (keyId === undefined) return;
     const key = await getKeyRow(database(env.DB), keyId);
     if (!key) return;
     const ref: KeyRef = { keyId, name: key.name, owner: key.owner };

@@ -38,18 +38,18 @@ describe("key alerts for webhooks", () => {
   it("announces each quota threshold once per period, however the count moves", async () => {
     const key = await createKey(env, { name: "metered", owner: "acme" });
     await withAlerts(async (alerts) => {
-      expect(alerts.quotaSpent(quota, periodStart, 4)).toBe(true); // a new percent: the alarm looks, finds no threshold
-      await alerts.send(env, key.id);
-      expect(alerts.quotaSpent(quota, periodStart, 4)).toBe(false);
-      expect(alerts.quotaSpent(quota, periodStart, 5)).toBe(true);
-      await alerts.send(env, key.id);
-      expect(alerts.quotaSpent(quota, periodStart, 4)).toBe(false); // a lease's unused units came back
-      expect(alerts.quotaSpent(quota, periodStart, 5)).toBe(false);
-      expect(alerts.quotaSpent(quota, periodStart, 10)).toBe(true);
-      await alerts.send(env, key.id);
-      await alerts.send(env, key.id);
-      expect(alerts.quotaSpent(quota, periodStart + 31 * 86_400_000, 8)).toBe(true); // a new month
-      await alerts.send(env, key.id);
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 4)).toBe(true); // a new percent: the alarm looks, finds no threshold
+      await alerts.send(env);
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 4)).toBe(false);
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 5)).toBe(true);
+      await alerts.send(env);
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 4)).toBe(false); // a lease's unused units came back
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 5)).toBe(false);
+      expect(alerts.quotaSpent(key.id, quota, periodStart, 10)).toBe(true);
+      await alerts.send(env);
+      await alerts.send(env);
+      expect(alerts.quotaSpent(key.id, quota, periodStart + 31 * 86_400_000, 8)).toBe(true); // a new month
+      await alerts.send(env);
     });
     const sent = await sentFor(key.id);
     const thresholds = sent.map((d) => [d.event.data.threshold, d.event.data.periodStart]);
@@ -68,12 +68,12 @@ describe("key alerts for webhooks", () => {
   it("queues the same message again, not a second one, when a send is retried", async () => {
     const key = await createKey(env);
     await withAlerts(async (alerts) => {
-      alerts.quotaSpent(quota, periodStart, 9);
-      await alerts.send(env, key.id);
+      alerts.quotaSpent(key.id, quota, periodStart, 9);
+      await alerts.send(env);
     });
     await withAlerts(async (alerts) => {
-      alerts.quotaSpent(quota, periodStart, 9); // an object that lost its mark replays the same alert
-      await alerts.send(env, key.id);
+      alerts.quotaSpent(key.id, quota, periodStart, 9); // an object that lost its mark replays the same alert
+      await alerts.send(env);
     });
     expect((await sentFor(key.id)).length).toBe(2); // 50 and 80, once each
   });
@@ -82,13 +82,13 @@ describe("key alerts for webhooks", () => {
     const key = await createKey(env);
     const t0 = Date.now();
     await withAlerts(async (alerts) => {
-      expect(alerts.refused(t0, "minute", 12)).toBe(true);
-      await alerts.send(env, key.id);
-      expect(alerts.refused(t0 + 1_000, "minute", 11, 40)).toBe(false);
-      expect(alerts.refused(t0 + QUIET_SPELL_MS / 2, "minute", 5)).toBe(false);
-      expect(alerts.refused(t0 + QUIET_SPELL_MS / 2 + QUIET_SPELL_MS - 1, "minute", 5)).toBe(false);
-      expect(alerts.refused(t0 + 3 * QUIET_SPELL_MS, "day", 3600)).toBe(true);
-      await alerts.send(env, key.id);
+      expect(alerts.refused(key.id, t0, "minute", 12)).toBe(true);
+      await alerts.send(env);
+      expect(alerts.refused(key.id, t0 + 1_000, "minute", 11, 40)).toBe(false);
+      expect(alerts.refused(key.id, t0 + QUIET_SPELL_MS / 2, "minute", 5)).toBe(false);
+      expect(alerts.refused(key.id, t0 + QUIET_SPELL_MS / 2 + QUIET_SPELL_MS - 1, "minute", 5)).toBe(false);
+      expect(alerts.refused(key.id, t0 + 3 * QUIET_SPELL_MS, "day", 3600)).toBe(true);
+      await alerts.send(env);
     });
     const sent = (await sentFor(key.id)).filter((d) => d.type === "key.rate_limited");
     expect(sent.map((d) => d.event.data.limit).sort()).toEqual(["day", "minute"]);
