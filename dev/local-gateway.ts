@@ -35,6 +35,8 @@ export interface LocalGatewayOptions {
   isolates?: number;
   /** `false` runs without the `USAGE` Analytics Engine binding, to measure what its local simulation costs. */
   usage?: boolean;
+  /** Keep D1 and Durable Object state in this folder, so a second start resumes it (a restart). */
+  persistDir?: string;
 }
 
 const workerName = (index: number) => (index === 0 ? "gateway" : `gateway-${index + 1}`);
@@ -76,12 +78,15 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     name: workerName(i + 1),
     durableObjects: sharedObjects,
   })) as LegacyWorkerOptions[];
+  // State kept from an earlier start already has its tables.
+  const resumed = options.persistDir !== undefined && readdirSync(options.persistDir).length > 0;
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: options.port ?? 0,
       ...(process.env.GATEWAY_INSPECTOR_PORT && { inspectorPort: Number(process.env.GATEWAY_INSPECTOR_PORT) }),
       workers: [gateway, ...others, ...(options.extraWorkers ?? [])],
+      ...(options.persistDir && { resourcePersistencePath: options.persistDir }),
     }),
   );
   const url = (await miniflare.ready).origin;
@@ -89,6 +94,6 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     [gateway, ...others].map(async (worker) => (await miniflare.unsafeGetDirectURL(worker.name)).origin),
   );
   const directUrl = directUrls[0]!;
-  await applyMigrations(miniflare);
+  if (!resumed) await applyMigrations(miniflare);
   return { url, directUrl, directUrls, miniflare, dispose: () => miniflare.dispose() };
 }

@@ -5,12 +5,14 @@ import type { AdminPrincipal } from "./operators/scopes";
 import type { ClientIpCounter } from "./ratelimit/client-ip-counter";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
+import type { WebhookOutbox } from "./webhooks/outbox";
 
 /** Bindings, vars and secrets as wrangler.toml and `wrangler secret put` provide them. */
 export interface Env {
   DB: D1Database;
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
   CLIENT_IP_COUNTER: DurableObjectNamespace<ClientIpCounter>;
+  WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
   USAGE?: AnalyticsEngineDataset;
   ADMIN_TOKEN?: string;
   KEY_PREFIX?: string;

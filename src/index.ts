@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { gatewayConfig } from "./config/middleware";
-import type { AppEnv } from "./env";
+import type { AppEnv, Env } from "./env";
 import { gatewayApi } from "./gateway/app";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
@@ -11,9 +11,11 @@ import { pathSafety } from "./proxy/path-safety";
 import { allowedMethod, routeMatch } from "./proxy/route-match";
 import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
+import { queueExpiryNotices } from "./webhooks/expiring";
 
 export { ClientIpCounter } from "./ratelimit/client-ip-counter";
 export { KeyLimiter } from "./ratelimit/key-limiter";
+export { WebhookOutbox } from "./webhooks/outbox";
 
 const app = new Hono<AppEnv>();
 
@@ -29,4 +31,8 @@ app.all("/_gateway/*", notFound);
 // The request path (CONTRACT §1): route → key → Durable Object → upstream, one usage point.
 app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
 
-export default app;
+export default {
+  fetch: app.fetch,
+  // Cron trigger: notices that come with time (webhooks for keys about to expire).
+  scheduled: (controller, env, ctx) => ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime)),
+} satisfies ExportedHandler<Env>;

@@ -4,6 +4,8 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";
+import { webhookEvent } from "../webhooks/events";
+import { publishAfterWrite } from "../webhooks/publish";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { KeyIdParam } from "./params";
@@ -38,5 +40,9 @@ export const revokeKey: RouteHandler<typeof revokeKeyRoute, AppEnv> = async (c) 
   );
   // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
+  if (current.revokedAt === null) {
+    const data = { keyId: id, name: key.name, owner: key.owner, revokedAt: new Date(now).toISOString() };
+    await publishAfterWrite(c.env, webhookEvent("key.revoked", data, now));
+  }
   return c.body(null, 204);
 };

@@ -7,6 +7,8 @@ import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
+import { webhookEvent } from "../webhooks/events";
+import { publishAfterWrite } from "../webhooks/publish";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { CreatedKeySchema, toKeyObject } from "./key-object";
@@ -76,5 +78,13 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets);
+  const data = {
+    keyId: id,
+    name: key.name,
+    owner: key.owner,
+    start: secret.start,
+    previousSecretsExpireAt: new Date(oldExpiresAt).toISOString(),
+  };
+  await publishAfterWrite(c.env, webhookEvent("key.rotated", data, now));
   return c.json({ key: plaintext, ...toKeyObject(key, secrets) }, 201);
 };

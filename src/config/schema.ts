@@ -139,6 +139,8 @@ export const settingsSchema = z.object({
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
   LEASE_TTL_MS: integerSetting(1_000, 0, 60_000),
   CLIENT_BODY_TIMEOUT_MS: positiveInt(30_000, 300_000),
+  /** The wait before a webhook delivery's first retry; later waits triple it (docs/webhooks.md). */
+  WEBHOOK_RETRY_BASE_MS: positiveInt(5_000, 10_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -18,6 +18,7 @@ export interface GatewayConfig {
   leaseTtlMs: number;
   /** How long a request body may send no bytes before the client gets 408 request_timeout. */
   clientBodyTimeoutMs: number;
+  webhookRetryBaseMs: number;
   routes: Route[];
   router: Router;
 }
@@ -78,6 +79,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       limiterTimeoutMs: settings.LIMITER_TIMEOUT_MS,
       leaseTtlMs: settings.LEASE_TTL_MS,
       clientBodyTimeoutMs: settings.CLIENT_BODY_TIMEOUT_MS,
+      webhookRetryBaseMs: settings.WEBHOOK_RETRY_BASE_MS,
       routes,
       router: new Router(routes),
     },

@@ -125,3 +125,26 @@ export const usageRollups = sqliteTable(
 );
 
 export type UsageRollupRow = typeof usageRollups.$inferSelect;
+export const WEBHOOK_EVENTS = ["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated"] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/** An operator's webhook endpoint. `secret` signs deliveries; it is shown once, at creation. */
+export const webhooks = sqliteTable("webhooks", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  events: text("events", { mode: "json" }).$type<WebhookEventType[]>().notNull(),
+  /** Quota percentages that fire `quota.threshold`. */
+  thresholds: text("thresholds", { mode: "json" }).$type<number[]>().notNull(),
+  secret: text("secret").notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull(),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+export type WebhookRow = typeof webhooks.$inferSelect;
+
+/** Scheduled notices already queued (e.g. "key X expires in 7 days"), so each is sent once. */
+export const webhookNotices = sqliteTable("webhook_notices", {
+  id: text("id").primaryKey(),
+  at: integer("at").notNull(),
+});

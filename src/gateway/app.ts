@@ -3,16 +3,23 @@ import type { Context } from "hono";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { createOperator, createOperatorRoute } from "../admin/create-operator";
+import { createWebhook, createWebhookRoute } from "../admin/create-webhook";
+import { deleteWebhook, deleteWebhookRoute } from "../admin/delete-webhook";
 import { getKey, getKeyRoute } from "../admin/get-key";
+import { getWebhook, getWebhookRoute } from "../admin/get-webhook";
 import { ImportKeyEntry, importKeys, importKeysRoute } from "../admin/import-keys";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { listOperators, listOperatorsRoute } from "../admin/list-operators";
+import { listWebhookDeliveries, listWebhookDeliveriesRoute } from "../admin/list-webhook-deliveries";
+import { listWebhooks, listWebhooksRoute } from "../admin/list-webhooks";
+import { resendWebhookDelivery, resendWebhookDeliveryRoute } from "../admin/resend-webhook-delivery";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { updateWebhook, updateWebhookRoute } from "../admin/update-webhook";
 import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
@@ -75,6 +82,13 @@ export function gatewayApi() {
   api.openapi(listOperatorsRoute, listOperators);
   api.openapi(revokeOperatorRoute, revokeOperator);
   api.openapi(usageReportRoute, usageReport);
+  api.openapi(createWebhookRoute, createWebhook);
+  api.openapi(listWebhooksRoute, listWebhooks);
+  api.openapi(getWebhookRoute, getWebhook);
+  api.openapi(updateWebhookRoute, updateWebhook);
+  api.openapi(deleteWebhookRoute, deleteWebhook);
+  api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
+  api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 

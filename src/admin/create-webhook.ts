@@ -1,0 +1,41 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { WebhookRow } from "../db/schema";
+import type { AppEnv } from "../env";
+import { adminErrors } from "../gateway/schemas";
+import { newId } from "../keys/format";
+import { newSigningSecret } from "../webhooks/signing";
+import { insertWebhook } from "../webhooks/store";
+import { requireScope } from "./auth";
+import { CreatedWebhookSchema, CreateWebhookBody, DEFAULT_THRESHOLDS, toWebhookObject } from "./webhook-object";
+
+export const createWebhookRoute = createRoute({
+  method: "post",
+  path: "/admin/webhooks",
+  tags: ["Webhooks"],
+  summary: "Create a webhook",
+  description: "Usage alerts and key events, signed per the Standard Webhooks spec. The signing secret is in this response only.",
+  ...requireScope("operators:write"),
+  request: { body: { required: true, content: { "application/json": { schema: CreateWebhookBody } } } },
+  responses: {
+    201: { description: "Created", content: { "application/json": { schema: CreatedWebhookSchema } } },
+    ...adminErrors,
+  },
+});
+
+export const createWebhook: RouteHandler<typeof createWebhookRoute, AppEnv> = async (c) => {
+  const body = c.req.valid("json");
+  const now = Date.now();
+  const row: WebhookRow = {
+    id: newId("whk"),
+    url: body.url,
+    events: body.events,
+    thresholds: [...(body.thresholds ?? DEFAULT_THRESHOLDS)].sort((a, b) => a - b),
+    secret: newSigningSecret(),
+    enabled: body.enabled ?? true,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await insertWebhook(database(c.env.DB), row);
+  return c.json({ ...toWebhookObject(row), secret: row.secret }, 201);
+};

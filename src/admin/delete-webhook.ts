@@ -1,0 +1,36 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { adminErrors, notFoundError } from "../gateway/schemas";
+import { webhookOutbox } from "../webhooks/publish";
+import { deleteWebhookRow } from "../webhooks/store";
+import { requireScope } from "./auth";
+import { WebhookIdParam } from "./webhook-object";
+
+export const deleteWebhookRoute = createRoute({
+  method: "delete",
+  path: "/admin/webhooks/{id}",
+  tags: ["Webhooks"],
+  summary: "Delete a webhook",
+  description: "Nothing more is sent to it, pending retries included; its delivery log is dropped.",
+  ...requireScope("operators:write"),
+  request: { params: WebhookIdParam },
+  responses: {
+    204: { description: "Deleted" },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const deleteWebhook: RouteHandler<typeof deleteWebhookRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  if (!(await deleteWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  // The row is gone first, so an alarm that runs before the purge finds no webhook and sends nothing.
+  try {
+    await webhookOutbox(c.env, id).purge();
+  } catch (error) {
+    console.warn(`webhook ${id}: outbox not purged now (its next alarm purges it): ${String(error)}`);
+  }
+  return c.body(null, 204);
+};

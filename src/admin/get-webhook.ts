@@ -1,0 +1,29 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { adminErrors, notFoundError } from "../gateway/schemas";
+import { getWebhookRow } from "../webhooks/store";
+import { requireScope } from "./auth";
+import { toWebhookObject, WebhookIdParam, WebhookSchema } from "./webhook-object";
+
+export const getWebhookRoute = createRoute({
+  method: "get",
+  path: "/admin/webhooks/{id}",
+  tags: ["Webhooks"],
+  summary: "Get a webhook",
+  ...requireScope("usage:read"),
+  request: { params: WebhookIdParam },
+  responses: {
+    200: { description: "The webhook", content: { "application/json": { schema: WebhookSchema } } },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const getWebhook: RouteHandler<typeof getWebhookRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const row = await getWebhookRow(database(c.env.DB), id);
+  if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  return c.json(toWebhookObject(row), 200);
+};

@@ -1,0 +1,34 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { adminErrors } from "../gateway/schemas";
+import { listWebhookRows } from "../webhooks/store";
+import { requireScope } from "./auth";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { nextCursor, pageCursor, pageLimit } from "./params";
+import { toWebhookObject, WebhookSchema } from "./webhook-object";
+
+export const listWebhooksRoute = createRoute({
+  method: "get",
+  path: "/admin/webhooks",
+  tags: ["Webhooks"],
+  summary: "List webhooks",
+  ...requireScope("usage:read"),
+  request: { query: z.object({ limit: pageLimit, cursor: pageCursor }) },
+  responses: {
+    200: {
+      description: "A page of webhooks",
+      content: { "application/json": { schema: z.object({ items: z.array(WebhookSchema), nextCursor }).openapi("WebhookPage") } },
+    },
+    ...adminErrors,
+  },
+});
+
+export const listWebhooks: RouteHandler<typeof listWebhooksRoute, AppEnv> = async (c) => {
+  const { limit, cursor } = c.req.valid("query");
+  const page = await listWebhookRows(database(c.env.DB), {
+    limit,
+    ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
+  });
+  return c.json({ items: page.rows.map(toWebhookObject), nextCursor: page.lastId === undefined ? null : encodeCursor(page.lastId) }, 200);
+};

@@ -1,0 +1,32 @@
+import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { adminErrors, notFoundError } from "../gateway/schemas";
+import { updateWebhookRow } from "../webhooks/store";
+import { requireScope } from "./auth";
+import { toWebhookObject, UpdateWebhookBody, WebhookIdParam, WebhookSchema } from "./webhook-object";
+
+export const updateWebhookRoute = createRoute({
+  method: "patch",
+  path: "/admin/webhooks/{id}",
+  tags: ["Webhooks"],
+  summary: "Update a webhook",
+  description: "A new URL or a re-enabled webhook applies to pending deliveries too; the signing secret never changes.",
+  ...requireScope("operators:write"),
+  request: { params: WebhookIdParam, body: { required: true, content: { "application/json": { schema: UpdateWebhookBody } } } },
+  responses: {
+    200: { description: "The updated webhook", content: { "application/json": { schema: WebhookSchema } } },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const updateWebhook: RouteHandler<typeof updateWebhookRoute, AppEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { thresholds, ...rest } = c.req.valid("json");
+  const changes = { ...rest, ...(thresholds && { thresholds: [...thresholds].sort((a, b) => a - b) }) };
+  const row = await updateWebhookRow(database(c.env.DB), id, changes, Date.now());
+  if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  return c.json(toWebhookObject(row), 200);
+};

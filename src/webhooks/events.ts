@@ -1,0 +1,29 @@
+import type { QuotaSpec, WebhookEventType } from "../db/schema";
+
+/** What a key event says about its key: never the key, a secret's hash or any secret. */
+export type KeyRef = {
+  keyId: string;
+  name: string;
+  owner: string | null;
+};
+
+/** Each event type's `data`; see docs/webhooks.md. */
+export interface EventData {
+  "key.revoked": KeyRef & { revokedAt: string };
+  "key.rotated": KeyRef & { start: string; previousSecretsExpireAt: string };
+  /** `subject` says what expires: the key itself, or a rotated-out secret at the end of its grace period. */
+  "key.expiring": KeyRef & { subject: "key" | "secret"; start: string | null; expiresAt: string; daysBefore: number };
+  "quota.threshold": KeyRef & { threshold: number; limit: number; used: number; period: QuotaSpec["period"]; periodStart: string };
+  "key.rate_limited": KeyRef & { limit: string; retryAfter: number };
+}
+
+export interface WebhookEvent<T extends WebhookEventType = WebhookEventType> {
+  type: T;
+  /** ISO-8601: when the gateway saw what the event reports. */
+  timestamp: string;
+  data: EventData[T];
+}
+
+export function webhookEvent<T extends WebhookEventType>(type: T, data: EventData[T], at: number): WebhookEvent<T> {
+  return { type, timestamp: new Date(at).toISOString(), data };
+}

@@ -1,0 +1,59 @@
+import { asc, eq, gt } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type WebhookRow, webhookNotices, webhooks } from "../db/schema";
+
+export async function getWebhookRow(db: Database, id: string): Promise<WebhookRow | undefined> {
+  const rows = await db.select().from(webhooks).where(eq(webhooks.id, id)).limit(1);
+  return rows[0];
+}
+
+export async function insertWebhook(db: Database, row: WebhookRow): Promise<void> {
+  await db.insert(webhooks).values(row);
+}
+
+export type WebhookChanges = Partial<Pick<WebhookRow, "url" | "events" | "thresholds" | "enabled">>;
+
+export async function updateWebhookRow(db: Database, id: string, changes: WebhookChanges, now: number): Promise<WebhookRow | undefined> {
+  const rows = await db
+    .update(webhooks)
+    .set({ ...changes, updatedAt: now })
+    .where(eq(webhooks.id, id))
+    .returning();
+  return rows[0];
+}
+
+export async function deleteWebhookRow(db: Database, id: string): Promise<boolean> {
+  const rows = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
+  return rows.length > 0;
+}
+
+/** Webhooks in id order after `afterId`; one extra row says whether another page exists. */
+export async function listWebhookRows(
+  db: Database,
+  query: { limit: number; afterId?: string },
+): Promise<{ rows: WebhookRow[]; lastId: string | undefined }> {
+  const rows = await db
+    .select()
+    .from(webhooks)
+    .where(query.afterId ? gt(webhooks.id, query.afterId) : undefined)
+    .orderBy(asc(webhooks.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return { rows: page, lastId: rows.length > query.limit ? page.at(-1)?.id : undefined };
+}
+
+/** Enabled webhooks: a handful per gateway, so events are matched to them in memory. */
+export async function enabledWebhooks(db: Database): Promise<WebhookRow[]> {
+  return db.select().from(webhooks).where(eq(webhooks.enabled, true));
+}
+
+/** Records a scheduled notice; false if it was recorded before (it has been sent). */
+export async function claimNotice(db: Database, id: string, at: number): Promise<boolean> {
+  const rows = await db.insert(webhookNotices).values({ id, at }).onConflictDoNothing().returning({ id: webhookNotices.id });
+  return rows.length > 0;
+}
+
+/** Forgets a notice whose event could not be queued, so the next run tries again. */
+export async function releaseNotice(db: Database, id: string): Promise<void> {
+  await db.delete(webhookNotices).where(eq(webhookNotices.id, id));
+}

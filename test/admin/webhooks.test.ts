@@ -1,0 +1,55 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { admin, expectProblem, json } from "../support/admin";
+
+const hook = (body: Record<string, unknown> = {}) =>
+  admin(env, "POST", "/webhooks", { url: `${env.UPSTREAM_URL}/hooks`, events: ["key.revoked"], ...body });
+
+describe("webhooks admin API", () => {
+  it("creates a webhook and shows its signing secret once", async () => {
+    const created = await json(await hook({ events: ["quota.threshold", "key.rotated"], thresholds: [100, 50] }), 201);
+    expect(created).toMatchObject({ events: ["quota.threshold", "key.rotated"], thresholds: [50, 100], enabled: true });
+    expect(created.id).toMatch(/^whk_/);
+    expect(created.secret).toMatch(/^whsec_/);
+
+    const fetched = await json(await admin(env, "GET", `/webhooks/${created.id}`), 200);
+    expect(fetched).toEqual({ ...created, secret: undefined });
+    expect(JSON.stringify(fetched)).not.toContain(created.secret);
+    const listed = await json(await admin(env, "GET", "/webhooks?limit=100"), 200);
+    expect(listed.items.map((w: { id: string }) => w.id)).toContain(created.id);
+    expect(JSON.stringify(listed)).not.toContain("whsec_");
+  });
+
+  it("defaults quota thresholds to 80 and 100 percent", async () => {
+    expect((await json(await hook(), 201)).thresholds).toEqual([80, 100]);
+  });
+
+  it("refuses plain http except to localhost, unknown events and bad thresholds, naming the field", async () => {
+    expect((await expectProblem(await hook({ url: "http://hooks.example.com/x" }), 400, "invalid_request")).detail).toContain("url");
+    expect((await expectProblem(await hook({ url: "https://user:pw@hooks.example.com/x" }), 400, "invalid_request")).detail).toContain(
+      "url",
+    );
+    expect((await expectProblem(await hook({ events: ["key.eaten"] }), 400, "invalid_request")).detail).toContain("events");
+    expect((await expectProblem(await hook({ events: [] }), 400, "invalid_request")).detail).toContain("events");
+    expect((await expectProblem(await hook({ thresholds: [0] }), 400, "invalid_request")).detail).toContain("thresholds");
+    expect((await expectProblem(await hook({ thresholds: [80, 80] }), 400, "invalid_request")).detail).toContain("thresholds");
+    await json(await hook({ url: "http://localhost:9/x" }), 201);
+    await json(await hook({ url: "https://hooks.example.com/gateway" }), 201);
+  });
+
+  it("updates and deletes a webhook; an unknown id is 404", async () => {
+    const { id } = await json(await hook(), 201);
+    const updated = await json(await admin(env, "PATCH", `/webhooks/${id}`, { enabled: false, events: ["key.expiring"] }), 200);
+    expect(updated).toMatchObject({ enabled: false, events: ["key.expiring"] });
+    await expectProblem(await admin(env, "PATCH", `/webhooks/${id}`, {}), 400, "invalid_request");
+    expect((await admin(env, "DELETE", `/webhooks/${id}`)).status).toBe(204);
+    await expectProblem(await admin(env, "GET", `/webhooks/${id}`), 404, "not_found");
+    await expectProblem(await admin(env, "DELETE", `/webhooks/${id}`), 404, "not_found");
+    await expectProblem(await admin(env, "GET", `/webhooks/${id}/deliveries`), 404, "not_found");
+  });
+
+  it("needs the admin token", async () => {
+    const response = await admin({ ...env, ADMIN_TOKEN: "another-token-entirely-0123456789" } as typeof env, "GET", "/webhooks");
+    expect(response.status).toBe(401);
+  });
+});
