@@ -181,13 +181,14 @@ describe("POST /_gateway/admin/keys/import", () => {
       prefix: "pk_audit",
       keys: [{ key: keys[0], name: "a" }, { hash: hashKey(keys[1]!), name: "b" }, { key: keys[2], name: "c" }, { name: "bad" }],
     });
-    const audit = await json<{ items: { action: string; keyId: string; changes: Record<string, unknown> }[] }>(
+    const audit = await json<{ items: { action: string; keyId: string | null; actor: string; changes: Record<string, unknown> }[] }>(
       await admin(gateway, "GET", "/audit?limit=1"),
       200,
     );
     expect(audit.items[0]).toMatchObject({
       action: "key.import",
-      keyId: "",
+      keyId: null,
+      actor: "admin",
       changes: { count: 3, prefix: "pk_audit", duplicates: 0, invalid: 1 },
     });
     const text = JSON.stringify(audit);
