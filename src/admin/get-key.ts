@@ -10,6 +10,7 @@ import { KeyIdParam } from "./params";
 export const getKeyRoute = createRoute({
   method: "get",
   path: "/admin/keys/{id}",
+  operationId: "getKey",
   tags: ["Keys"],
   summary: "Get a key",
   security: adminSecurity,

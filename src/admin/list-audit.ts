@@ -3,13 +3,14 @@ import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { listAuditRows } from "../keys/store";
+import { AuditActionSchema } from "./audit";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { nextCursor, pageCursor, pageLimit } from "./params";
 
 export const AuditEntrySchema = z
   .object({
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
-    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate"]),
+    action: AuditActionSchema,
     keyId: z.string(),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",
@@ -21,6 +22,7 @@ export const AuditEntrySchema = z
 export const listAuditRoute = createRoute({
   method: "get",
   path: "/admin/audit",
+  operationId: "listAudit",
   tags: ["Audit"],
   summary: "The audit log",
   description: "Every admin write, newest first. Each entry is stored in the same transaction as the write it records.",

@@ -1,10 +1,9 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AuditAction } from "../admin/audit";
 import type { RateLimitSpec } from "../config/schema";
+import type { QuotaSpec } from "../keys/quota";
 
-export interface QuotaSpec {
-  limit: number;
-  period: "day" | "month" | "total";
-}
+export type { QuotaSpec };
 
 /** One logical key: its identity, policy and lifecycle. Times are epoch milliseconds. */
 export const keys = sqliteTable(
@@ -49,8 +48,6 @@ export const keySecrets = sqliteTable(
 
 export type KeyRow = typeof keys.$inferSelect;
 export type KeySecretRow = typeof keySecrets.$inferSelect;
-
-export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate";
 
 /**
  * Every admin write, inserted in the same D1 batch as the write itself so neither exists
