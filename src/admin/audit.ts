@@ -1,5 +1,13 @@
-import type { AuditAction, NewAuditRow } from "../db/schema";
+import { z } from "@hono/zod-openapi";
+import type { NewAuditRow } from "../db/schema";
 import type { KeyObject } from "./key-object";
+
+/** What an audit entry records: one schema for the audit API, the OpenAPI document and the DB column's type. */
+export const AuditActionSchema = z
+  .enum(["key.create", "key.update", "key.revoke", "key.rotate", "key.import", "operator.create", "operator.revoke"])
+  .openapi("AuditAction");
+
+export type AuditAction = z.infer<typeof AuditActionSchema>;
 
 /** Key object fields an audit entry may show: everything but timestamps it records itself. */
 const AUDITED_FIELDS = [

@@ -12,6 +12,7 @@ import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
 export const createKeyRoute = createRoute({
   method: "post",
   path: "/admin/keys",
+  operationId: "createKey",
   tags: ["Keys"],
   summary: "Create a key",
   description: "The plaintext key is in this response only; the gateway stores its SHA-256.",

@@ -14,6 +14,7 @@ import { CreatedOperatorSchema, CreateOperatorBody, toOperatorObject } from "./o
 export const createOperatorRoute = createRoute({
   method: "post",
   path: "/admin/operators",
+  operationId: "createOperator",
   tags: ["Operators"],
   summary: "Create an operator token",
   description:

@@ -12,6 +12,7 @@ import { CreatedWebhookSchema, CreateWebhookBody, DEFAULT_THRESHOLDS, toWebhookO
 export const createWebhookRoute = createRoute({
   method: "post",
   path: "/admin/webhooks",
+  operationId: "createWebhook",
   tags: ["Webhooks"],
   summary: "Create a webhook",
   description: "Usage alerts and key events, signed per the Standard Webhooks spec. The signing secret is in this response only.",

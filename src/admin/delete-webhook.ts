@@ -11,6 +11,7 @@ import { WebhookIdParam } from "./webhook-object";
 export const deleteWebhookRoute = createRoute({
   method: "delete",
   path: "/admin/webhooks/{id}",
+  operationId: "deleteWebhook",
   tags: ["Webhooks"],
   summary: "Delete a webhook",
   description: "Nothing more is sent to it, pending retries included; its delivery log is dropped.",

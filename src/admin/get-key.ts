@@ -11,6 +11,7 @@ import { KeyIdParam } from "./params";
 export const getKeyRoute = createRoute({
   method: "get",
   path: "/admin/keys/{id}",
+  operationId: "getKey",
   tags: ["Keys"],
   summary: "Get a key",
   ...requireScope("keys:read"),

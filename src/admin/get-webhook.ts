@@ -10,6 +10,7 @@ import { toWebhookObject, WebhookIdParam, WebhookSchema } from "./webhook-object
 export const getWebhookRoute = createRoute({
   method: "get",
   path: "/admin/webhooks/{id}",
+  operationId: "getWebhook",
   tags: ["Webhooks"],
   summary: "Get a webhook",
   ...requireScope("usage:read"),

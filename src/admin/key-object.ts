@@ -1,27 +1,15 @@
 import { z } from "@hono/zod-openapi";
-import { KEY_PREFIX_PATTERN, rateLimitsSchema } from "../config/schema";
+import { KEY_PREFIX_PATTERN, rateLimitSchema, rateLimitsSchema } from "../config/schema";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import { parseIpRange } from "../keys/ip";
+import { QuotaSchema } from "../keys/quota";
 
 const MAX_METADATA_BYTES = 4096;
 
 const isoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 
-export const RateLimitSchema = z
-  .object({
-    name: z.string().openapi({ example: "minute" }),
-    limit: z.number().int().openapi({ example: 100 }),
-    window: z.number().int().openapi({ description: "Seconds.", example: 60 }),
-  })
-  .openapi("RateLimit");
-
-export const QuotaSchema = z
-  .object({
-    limit: z.number().int().min(1).max(1_000_000_000_000),
-    period: z.enum(["day", "month", "total"]),
-  })
-  .strict()
-  .openapi("Quota");
+/** A union, not `.nullable()`: the OpenAPI generator drops the null from a nullable named schema. */
+const nullableQuota = z.union([QuotaSchema, z.null()]);
 
 /** Fields a create or update may set. */
 export const keyFields = {
@@ -32,10 +20,18 @@ export const keyFields = {
     .max(100)
     .openapi({ example: ["read", "write"] }),
   expiresAt: isoTime,
-  rateLimits: rateLimitsSchema.openapi({ type: "array", items: { $ref: "#/components/schemas/RateLimit" } }),
+  rateLimits: rateLimitsSchema,
   quota: QuotaSchema,
   ipAllowlist: z
-    .array(z.string().refine((entry) => parseIpRange(entry) !== undefined, "must be an IPv4/IPv6 address or CIDR"))
+    .array(
+      // The formats are what the OpenAPI document shows; parseIpRange, which requests are matched with, must read each entry too.
+      z
+        .union(
+          [z.ipv4().openapi({ format: "ipv4" }), z.cidrv4(), z.ipv6().openapi({ format: "ipv6" }), z.cidrv6()],
+          "must be an IPv4/IPv6 address or CIDR",
+        )
+        .refine((entry) => parseIpRange(entry) !== undefined, "must be an IPv4/IPv6 address or CIDR"),
+    )
     .max(100)
     .openapi({ example: ["203.0.113.0/24", "2001:db8::/32"] }),
   metadata: z
@@ -68,7 +64,7 @@ export const UpdateKeyBody = z
     scopes: keyFields.scopes.optional(),
     expiresAt: keyFields.expiresAt.nullable().optional(),
     rateLimits: keyFields.rateLimits.optional(),
-    quota: keyFields.quota.nullable().optional(),
+    quota: nullableQuota.optional(),
     ipAllowlist: keyFields.ipAllowlist.optional(),
     metadata: keyFields.metadata.optional(),
     enabled: keyFields.enabled.optional(),
@@ -86,8 +82,8 @@ export const KeyObjectSchema = z
     owner: z.string().nullable(),
     start: z.string().openapi({ description: "Prefix and first 4 body characters of the current secret.", example: "gk_live_4Fz9" }),
     scopes: z.array(z.string()),
-    rateLimits: z.array(RateLimitSchema),
-    quota: QuotaSchema.nullable(),
+    rateLimits: z.array(rateLimitSchema),
+    quota: nullableQuota,
     ipAllowlist: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
     enabled: z.boolean(),

@@ -31,6 +31,7 @@ export const UsageBucketSchema = z
 export const keyUsageRoute = createRoute({
   method: "get",
   path: "/admin/keys/{id}/usage",
+  operationId: "getKeyUsage",
   tags: ["Keys"],
   summary: "A key's usage over time",
   description:
@@ -39,8 +40,8 @@ export const keyUsageRoute = createRoute({
   request: {
     params: KeyIdParam,
     query: z.object({
-      from: time("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
-      to: time("to", "End (exclusive); default now."),
+      from: time("from", "Start (inclusive); must be before `to`. Default: one day (hour) or 30 days (day) before `to`."),
+      to: time("to", "End (exclusive); must be after `from`. Default now."),
       granularity: z
         .enum(["hour", "day"])
         .default("hour")

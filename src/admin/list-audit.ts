@@ -3,6 +3,7 @@ import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { listAuditRows } from "../keys/store";
+import { AuditActionSchema } from "./audit";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { nextCursor, pageCursor, pageLimit } from "./params";
@@ -10,7 +11,7 @@ import { nextCursor, pageCursor, pageLimit } from "./params";
 export const AuditEntrySchema = z
   .object({
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
-    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate", "key.import", "operator.create", "operator.revoke"]),
+    action: AuditActionSchema,
     keyId: z.string().nullable().openapi({ description: "The key written; null for writes to operator tokens." }),
     actor: z
       .string()
@@ -25,6 +26,7 @@ export const AuditEntrySchema = z
 export const listAuditRoute = createRoute({
   method: "get",
   path: "/admin/audit",
+  operationId: "listAudit",
   tags: ["Audit"],
   summary: "The audit log",
   description:

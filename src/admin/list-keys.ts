@@ -11,6 +11,7 @@ import { nextCursor, pageCursor, pageLimit } from "./params";
 export const listKeysRoute = createRoute({
   method: "get",
   path: "/admin/keys",
+  operationId: "listKeys",
   tags: ["Keys"],
   summary: "List keys",
   description: "Keys in a stable order (by id), a page at a time, optionally of one owner. Revoked keys are included.",

@@ -11,6 +11,7 @@ import { nextCursor, pageCursor, pageLimit } from "./params";
 export const listOperatorsRoute = createRoute({
   method: "get",
   path: "/admin/operators",
+  operationId: "listOperators",
   tags: ["Operators"],
   summary: "List operator tokens",
   description: "Operator tokens in a stable order (by id), a page at a time. Revoked tokens are included; tokens and hashes never are.",

@@ -14,6 +14,7 @@ import { DeliverySchema, toDeliveryObject, WebhookIdParam } from "./webhook-obje
 export const listWebhookDeliveriesRoute = createRoute({
   method: "get",
   path: "/admin/webhooks/{id}/deliveries",
+  operationId: "listWebhookDeliveries",
   tags: ["Webhooks"],
   summary: "A webhook's deliveries",
   description: "Newest first, with every attempt's time, HTTP status and error. Kept for 30 days.",

@@ -11,6 +11,7 @@ import { toWebhookObject, WebhookSchema } from "./webhook-object";
 export const listWebhooksRoute = createRoute({
   method: "get",
   path: "/admin/webhooks",
+  operationId: "listWebhooks",
   tags: ["Webhooks"],
   summary: "List webhooks",
   ...requireScope("usage:read"),

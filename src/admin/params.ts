@@ -14,13 +14,19 @@ export const pageLimit = z.coerce
   .min(1)
   .max(100)
   .default(50)
-  .openapi({ param: { name: "limit", in: "query" }, type: "integer", description: "Page size, 1–100 (default 50).", example: 50 });
+  .openapi({ param: { name: "limit", in: "query" }, description: "Page size.", example: 50 });
 
 export const pageCursor = z
   .string()
   .min(1)
   .max(200)
   .optional()
-  .openapi({ param: { name: "cursor", in: "query" }, description: "`nextCursor` of the previous page." });
+  .openapi({
+    param: { name: "cursor", in: "query" },
+    description: "Opaque: the `nextCursor` of the previous page of the same list, passed back unchanged. Its format may change.",
+  });
 
-export const nextCursor = z.string().nullable().openapi({ description: "Pass as `cursor` for the next page; null on the last page." });
+export const nextCursor = z
+  .string()
+  .nullable()
+  .openapi({ description: "Opaque: pass it as `cursor` for the next page; null on the last page." });

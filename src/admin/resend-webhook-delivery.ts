@@ -12,6 +12,7 @@ import { DeliverySchema, toDeliveryObject, WebhookIdParam } from "./webhook-obje
 export const resendWebhookDeliveryRoute = createRoute({
   method: "post",
   path: "/admin/webhooks/{id}/deliveries/{deliveryId}/resend",
+  operationId: "resendWebhookDelivery",
   tags: ["Webhooks"],
   summary: "Send a delivery again",
   description: "Queues the same message (same `webhook-id`) again with a fresh 24-hour retry span, e.g. after it failed.",

@@ -14,6 +14,7 @@ import { publishKeyStatus } from "./publish";
 export const revokeKeyRoute = createRoute({
   method: "delete",
   path: "/admin/keys/{id}",
+  operationId: "revokeKey",
   tags: ["Keys"],
   summary: "Revoke a key",
   description: "The key is refused from the next request on, in every location; its row is kept. Revoking twice is harmless.",

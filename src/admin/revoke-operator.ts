@@ -12,6 +12,7 @@ import { OperatorIdParam } from "./operator-object";
 export const revokeOperatorRoute = createRoute({
   method: "delete",
   path: "/admin/operators/{id}",
+  operationId: "revokeOperator",
   tags: ["Operators"],
   summary: "Revoke an operator token",
   description:

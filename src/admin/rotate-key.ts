@@ -4,7 +4,7 @@ import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError, problem } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { webhookEvent } from "../webhooks/events";
@@ -33,6 +33,7 @@ export const RotateKeyBody = z
 export const rotateKeyRoute = createRoute({
   method: "post",
   path: "/admin/keys/{id}/rotate",
+  operationId: "rotateKey",
   tags: ["Keys"],
   summary: "Rotate a key's secret",
   description:
@@ -42,6 +43,7 @@ export const rotateKeyRoute = createRoute({
   responses: {
     201: { description: "The key with its new secret", content: { "application/json": { schema: CreatedKeySchema } } },
     ...notFoundError,
+    409: problem("The key is revoked: a revoked key cannot be rotated."),
     ...adminErrors,
   },
 });
@@ -52,7 +54,7 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
   const db = database(c.env.DB);
   const current = await getKeyRow(db, id);
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
-  if (current.revokedAt !== null) throw new GatewayError("invalid_request", `id: key ${id} is revoked; create a new key instead.`);
+  if (current.revokedAt !== null) throw new GatewayError("conflict", `Key ${id} is revoked; create a new key instead.`);
 
   const now = Date.now();
   // An imported key's prefix may not fit the gateway's format: its new secret then takes the default one.

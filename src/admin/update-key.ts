@@ -14,6 +14,7 @@ import { publishKeyStatus } from "./publish";
 export const updateKeyRoute = createRoute({
   method: "patch",
   path: "/admin/keys/{id}",
+  operationId: "updateKey",
   tags: ["Keys"],
   summary: "Update a key",
   description:

@@ -10,6 +10,7 @@ import { toWebhookObject, UpdateWebhookBody, WebhookIdParam, WebhookSchema } fro
 export const updateWebhookRoute = createRoute({
   method: "patch",
   path: "/admin/webhooks/{id}",
+  operationId: "updateWebhook",
   tags: ["Webhooks"],
   summary: "Update a webhook",
   description: "A new URL or a re-enabled webhook applies to pending deliveries too; the signing secret never changes.",

@@ -56,6 +56,7 @@ export type UsageReport = z.infer<typeof UsageReportSchema>;
 export const usageReportRoute = createRoute({
   method: "get",
   path: "/admin/usage",
+  operationId: "usageReport",
   tags: ["Usage"],
   summary: "Usage of all keys",
   description:

@@ -5,20 +5,23 @@ export const LIMIT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 /** One year: the longest sliding window a limit may have. */
 export const MAX_WINDOW_SECONDS = 31_536_000;
 
+/** A named sliding-window limit, as routes, keys, the admin API and the OpenAPI document all take it. */
 export const rateLimitSchema = z
   .object({
-    name: z.string().regex(LIMIT_NAME_PATTERN, "1-32 characters of A-Z a-z 0-9 _ . -"),
-    limit: z.number().int().min(1).max(1_000_000_000),
-    window: z.number().int().min(1).max(MAX_WINDOW_SECONDS),
+    name: z.string().regex(LIMIT_NAME_PATTERN, "1-32 characters of A-Z a-z 0-9 _ . -").openapi({ example: "minute" }),
+    limit: z.number().int().min(1).max(1_000_000_000).openapi({ example: 100 }),
+    window: z.number().int().min(1).max(MAX_WINDOW_SECONDS).openapi({ description: "Seconds.", example: 60 }),
   })
-  .strict();
+  .strict()
+  .openapi("RateLimit");
 
 export type RateLimitSpec = z.infer<typeof rateLimitSchema>;
 
 export const rateLimitsSchema = z
   .array(rateLimitSchema)
   .max(8)
-  .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique");
+  .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique")
+  .openapi({ description: "At most 8, names unique." });
 
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"] as const;
 

@@ -1,11 +1,10 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { AuditAction } from "../admin/audit";
 import type { RateLimitSpec } from "../config/schema";
+import type { QuotaSpec } from "../keys/quota";
 import type { OperatorScope } from "../operators/scopes";
 
-export interface QuotaSpec {
-  limit: number;
-  period: "day" | "month" | "total";
-}
+export type { QuotaSpec };
 
 /** One logical key: its identity, policy and lifecycle. Times are epoch milliseconds. */
 export const keys = sqliteTable(
@@ -59,8 +58,6 @@ export const importPrefixes = sqliteTable("import_prefixes", {
   prefix: text("prefix").primaryKey(),
   createdAt: integer("created_at").notNull(),
 });
-
-export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate" | "key.import" | "operator.create" | "operator.revoke";
 
 /** Who made an admin write: `admin` for ADMIN_TOKEN, else the operator token's id. */
 export const ADMIN_ACTOR = "admin";

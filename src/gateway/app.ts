@@ -31,16 +31,45 @@ import { me, meRoute } from "./me";
 const healthRoute = createRoute({
   method: "get",
   path: "/health",
+  operationId: "getHealth",
   tags: ["Gateway"],
   summary: "Liveness",
+  security: [],
   responses: {
     200: { description: "The gateway is up", content: { "application/json": { schema: z.object({ status: z.literal("ok") }) } } },
   },
 });
 
+/** Documented here, served by `doc31` and the docs page below: neither takes input or a credential. */
+const documentRoutes = [
+  createRoute({
+    method: "get",
+    path: "/openapi.json",
+    operationId: "getOpenApiDocument",
+    tags: ["Gateway"],
+    summary: "This OpenAPI document",
+    security: [],
+    responses: { 200: { description: "OpenAPI 3.1", content: { "application/json": { schema: z.record(z.string(), z.unknown()) } } } },
+  }),
+  createRoute({
+    method: "get",
+    path: "/docs",
+    operationId: "getDocsPage",
+    tags: ["Gateway"],
+    summary: "The API reference as HTML, rendered from this document",
+    security: [],
+    responses: { 200: { description: "A self-contained HTML page", content: { "text/html": { schema: z.string() } } } },
+  }),
+];
+
 const DOCUMENT_CONFIG = {
   openapi: "3.1.0",
-  info: { title: "Edge API gateway", version: "1.0.0", description: "The gateway's own endpoints under /_gateway." },
+  info: {
+    title: "Edge API gateway",
+    version: "1.0.0",
+    description: "The gateway's own endpoints under /_gateway.",
+    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+  },
   servers: [{ url: "/_gateway" }],
 };
 
@@ -90,6 +119,7 @@ export function gatewayApi() {
   api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
   api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
 
+  for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
   // The routes are fixed once this function returns, so the page is rendered once per isolate.

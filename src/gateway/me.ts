@@ -1,14 +1,14 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { rateLimitSchema } from "../config/schema";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
+import { QuotaSchema } from "../keys/quota";
 import { cachedKeyStatus } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests } from "../ratelimit/decision";
-import { clientSecurity, ProblemSchema } from "./schemas";
-
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
+import { clientSecurity, problem } from "./schemas";
 
 export const MeSchema = z
   .object({
@@ -17,12 +17,11 @@ export const MeSchema = z
     owner: z.string().nullable(),
     scopes: z.array(z.string()),
     expiresAt: z.string().nullable().openapi({ description: "When this key (or, after a rotation, this secret) stops working." }),
+    // The policy's own fields spread in, not extended: `allOf` with a closed RateLimit/Quota would admit nothing.
     rateLimits: z.array(
       z
         .object({
-          name: z.string(),
-          limit: z.number().int(),
-          window: z.number().int().openapi({ description: "Seconds." }),
+          ...rateLimitSchema.shape,
           remaining: z.number().int(),
           reset: z.number().int().openapi({ description: "Seconds until one more request is allowed back." }),
         })
@@ -30,8 +29,7 @@ export const MeSchema = z
     ),
     quota: z
       .object({
-        limit: z.number().int(),
-        period: z.enum(["day", "month", "total"]),
+        ...QuotaSchema.shape,
         used: z.number().int(),
         remaining: z.number().int(),
         reset: z.number().int().nullable().openapi({ description: "Seconds until the UTC period ends; null for `total`." }),
@@ -44,6 +42,7 @@ export const MeSchema = z
 export const meRoute = createRoute({
   method: "get",
   path: "/me",
+  operationId: "getMe",
   tags: ["Gateway"],
   summary: "The calling key",
   description: "The key presented with the request, its rate limits and quota as they stand. Costs no rate limit or quota.",

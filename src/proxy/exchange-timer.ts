@@ -101,6 +101,8 @@ function chunkSource(body: ReadableStream<Uint8Array>): ChunkSource {
 async function pump(body: ReadableStream<Uint8Array>, sink: WritableStream, timer: ExchangeTimer, maxBytes: number | undefined) {
   const writer = sink.getWriter();
   const source = chunkSource(body);
+  // However the exchange is cut, a read still waiting on the client is let go.
+  timer.abort.signal.addEventListener("abort", () => void source.cancel().catch(() => {}), { once: true });
   let seen = 0;
   try {
     for (;;) {

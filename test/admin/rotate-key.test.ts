@@ -34,7 +34,7 @@ describe("POST /_gateway/admin/keys/:id/rotate", () => {
     await expectProblem(await withKey(gateway, "/api/x", rotated.key), 429, "rate_limited");
   });
 
-  it("refuses a grace period over 30 days, a revoked key and an unknown id", async () => {
+  it("refuses a grace period over 30 days (400), a revoked key (409 conflict) and an unknown id (404)", async () => {
     const created = await createKey(gateway);
     const tooLong = await expectProblem(
       await admin(gateway, "POST", `/keys/${created.id}/rotate`, { gracePeriodSeconds: 30 * 86400 + 1 }),
@@ -43,7 +43,7 @@ describe("POST /_gateway/admin/keys/:id/rotate", () => {
     );
     expect(tooLong.detail).toContain("gracePeriodSeconds");
     await admin(gateway, "DELETE", `/keys/${created.id}`);
-    await expectProblem(await admin(gateway, "POST", `/keys/${created.id}/rotate`), 400, "invalid_request");
+    await expectProblem(await admin(gateway, "POST", `/keys/${created.id}/rotate`), 409, "conflict");
     await expectProblem(await admin(gateway, "POST", "/keys/key_nope/rotate"), 404, "not_found");
   });
 });

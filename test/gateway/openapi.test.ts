@@ -58,6 +58,15 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /admin/operators",
         "DELETE /admin/operators/{id}",
         "GET /admin/usage",
+        "POST /admin/webhooks",
+        "GET /admin/webhooks",
+        "GET /admin/webhooks/{id}",
+        "PATCH /admin/webhooks/{id}",
+        "DELETE /admin/webhooks/{id}",
+        "GET /admin/webhooks/{id}/deliveries",
+        "POST /admin/webhooks/{id}/deliveries/{deliveryId}/resend",
+        "GET /openapi.json",
+        "GET /docs",
       ].sort(),
     );
   });
@@ -98,5 +107,37 @@ describe("GET /_gateway/openapi.json", () => {
     for (const name of ["Key", "CreatedKey", "CreateKey", "UpdateKey", "Problem", "AuditEntry", "UsageBucket", "Me"]) {
       expect(document.components.schemas, name).toHaveProperty(name);
     }
+  });
+
+  it("names every operation with a unique operationId", async () => {
+    const document = await openApiDocument();
+    const ids = Object.values(document.paths as Json).flatMap((item) =>
+      METHODS.filter((m) => item[m]).map((m) => item[m].operationId as string | undefined),
+    );
+    expect(
+      ids.every((id) => typeof id === "string" && /^[a-z][A-Za-z]+$/.test(id)),
+      String(ids),
+    ).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("declares no credential on /health, /openapi.json and /docs, and a license", async () => {
+    const document = await openApiDocument();
+    for (const path of ["/health", "/openapi.json", "/docs"]) expect(document.paths[path].get.security, path).toEqual([]);
+    expect(document.info.license.name).toBeTruthy();
+  });
+
+  it("documents the constraints the admin API enforces", async () => {
+    const document = await openApiDocument();
+    const parameter = (path: string, name: string) => (document.paths[path].get.parameters as Json[]).find((p) => p.name === name) as Json;
+    for (const path of ["/admin/keys", "/admin/audit"]) {
+      expect(parameter(path, "limit").schema, path).toMatchObject({ type: "integer", minimum: 1, maximum: 100 });
+      expect(parameter(path, "cursor").description, path).toMatch(/opaque/i);
+    }
+    expect(parameter("/admin/keys/{id}/usage", "from").description).toMatch(/before `to`/);
+    const entry = document.components.schemas.CreateKey.properties.ipAllowlist.items as Json;
+    expect(entry.anyOf.map((s: Json) => s.format).sort()).toEqual(["ipv4", "ipv4-cidr", "ipv6", "ipv6-cidr"]);
+    expect(document.components.schemas.Key.properties.quota.anyOf).toContainEqual({ type: "null" });
+    for (const name of ["RateLimit", "Quota", "QuotaPeriod", "AuditAction"]) expect(document.components.schemas, name).toHaveProperty(name);
   });
 });
