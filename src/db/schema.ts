@@ -121,7 +121,6 @@ export const usageRollups = sqliteTable(
   (table) => [primaryKey({ columns: [table.keyId, table.route, table.hour] }), index("usage_rollups_hour_idx").on(table.hour)],
 );
 
-export type UsageRollupRow = typeof usageRollups.$inferSelect;
 export const WEBHOOK_EVENTS = ["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated"] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 

@@ -32,6 +32,8 @@ export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
   key: KeyCheck;
+  /** The matched route's configured `path`: usage is counted per route. */
+  route: string;
   /** Requests this isolate refused from its denial memo since the last check: counted as rate-limited usage. */
   refusedLocally?: number;
 }

@@ -4,7 +4,7 @@ import type { QuotaSpec } from "../db/schema";
 import type { Env } from "../env";
 import { type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
 import { recordLastUse } from "../keys/store";
-import { HourlyUsage, type UsageBucket } from "../usage/hourly";
+import { HourlyUsage, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import {
   type CheckInput,
   type InspectInput,
@@ -29,6 +29,8 @@ CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), st
 CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS usage_hours (hour INTEGER PRIMARY KEY, allowed INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0, quota_exceeded INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`,
+  // 2: usage counted per route too, and copied to D1 for the all-keys usage report.
+  USAGE_BY_ROUTE_STEP,
 ];
 
 interface KeyVerdict {
@@ -38,7 +40,7 @@ interface KeyVerdict {
   secretExpiresAt: number | null;
 }
 
-/** How long a key's last use may wait before it is copied to D1 (by alarm, off the request path). */
+/** How long a key's last use and usage counts may wait before they are copied to D1 (by alarm, off the request path). */
 export const LAST_USED_FLUSH_MS = 60_000;
 
 /**
@@ -78,10 +80,12 @@ export class KeyLimiter extends DurableObject<Env> {
     if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
     const { quota } = verdict;
     this.dropRemovedLimits(input);
-    if (input.refusedLocally) this.usage.record(now, "rate_limited", input.refusedLocally);
+    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
+    this.scheduleFlush(now);
+    if (input.refusedLocally) this.usage.record(now, input.route, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
     if (quota && !this.quota.fits(quota, input.cost, now)) {
-      this.usage.record(now, "quota_exceeded");
+      this.usage.record(now, input.route, "quota_exceeded");
       const policies = this.windows.peek(input.limits, now);
       const state = this.quota.state(quota, now);
       return {
@@ -93,7 +97,7 @@ export class KeyLimiter extends DurableObject<Env> {
       };
     }
     const decision = this.windows.decide(input.limits, input.cost, now);
-    this.usage.record(now, decision.outcome);
+    this.usage.record(now, input.route, decision.outcome);
     if (decision.outcome === "rate_limited") return decision;
     if (input.key.keyId) this.noteUse(input.key.keyId, now);
     if (!quota) return decision;
@@ -116,12 +120,24 @@ export class KeyLimiter extends DurableObject<Env> {
     };
   }
 
-  /** Copies the key's last use to D1 (a failure throws, so the runtime retries the alarm) and drops emptied windows. */
+  /**
+   * Copies the key's last use and changed usage counts to D1 (a failure throws, so the runtime
+   * retries the alarm) and drops emptied windows.
+   */
   override async alarm(): Promise<void> {
     this.flushScheduled = false;
     this.windows.sweep(Date.now());
+    const db = database(this.env.DB);
     const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
-    if (row) await recordLastUse(database(this.env.DB), row.key_id, row.at);
+    if (row) await recordLastUse(db, row.key_id, row.at);
+    await this.usage.copyToD1(db);
+  }
+
+  /** Counted usage and last use reach D1 by an alarm at most LAST_USED_FLUSH_MS later. */
+  private scheduleFlush(now: number): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void this.ctx.storage.setAlarm(now + LAST_USED_FLUSH_MS);
   }
 
   private noteUse(keyId: string, now: number): void {
@@ -129,9 +145,6 @@ export class KeyLimiter extends DurableObject<Env> {
     if (now - this.lastUseWritten < 1000) return;
     this.lastUseWritten = now;
     this.sql.exec("INSERT OR REPLACE INTO last_used (id, key_id, at) VALUES (1, ?, ?)", keyId, now);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    void this.ctx.storage.setAlarm(now + LAST_USED_FLUSH_MS);
   }
 
   /** Hourly request counts by outcome in [from, to) (epoch ms). */

@@ -27,6 +27,7 @@ function askObject(c: Context<AppEnv>, limits: LimitRequest[], refusedLocally: n
   return limiter.check(key.id, {
     limits,
     cost,
+    route: c.get("route").route.path,
     key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
     ...(refusedLocally > 0 && { refusedLocally }),
   });

@@ -52,8 +52,8 @@ describe("the key object's schema", () => {
       expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
       // An older cached status loses to the saved one, whose quota has one unit left.
       const key = { secretId: "sec_old", status: { ...status, version: 1, quota: null } };
-      const first = upgraded.check({ limits: [minute], cost: 1, key });
-      const second = upgraded.check({ limits: [minute], cost: 1, key });
+      const first = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
+      const second = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
       return [first, second];
     });
     expect(decisions[0]).toMatchObject({ outcome: "allowed", policies: [{ name: "minute", remaining: 0 }], quota: { used: 10 } });
@@ -63,7 +63,7 @@ describe("the key object's schema", () => {
   it("applies each step once: a restarted object keeps its version and data", async () => {
     const stub = env.KEY_LIMITER.getByName("key:restarted-twice");
     const remaining = await runInDurableObject(stub, (instance, state) => {
-      instance.check({ limits: [minute], cost: 1, key: { secretId: "sec", status } });
+      instance.check({ limits: [minute], cost: 1, route: "/api/*", key: { secretId: "sec", status } });
       const again = new KeyLimiter(state, env);
       expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
       return again.peek([minute])[0]!.remaining;
