@@ -9,6 +9,8 @@ export interface Env {
   DB: D1Database;
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
   USAGE?: AnalyticsEngineDataset;
+  /** The built dashboard (wrangler.toml [assets]). */
+  ASSETS: Fetcher;
   ADMIN_TOKEN?: string;
   KEY_PREFIX?: string;
   GATEWAY_REALM?: string;

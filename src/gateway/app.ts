@@ -13,6 +13,7 @@ import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { notFound } from "../http/problem";
+import { dashboardSecurity, serveDashboard } from "./dashboard";
 import { type ApiDocument, renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
 
@@ -72,6 +73,9 @@ export function gatewayApi() {
     docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
     return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
+
+  api.use("/dashboard/*", dashboardSecurity());
+  api.get("/dashboard/*", serveDashboard);
 
   api.all("*", methodNotAllowed(api.routes));
   return api;

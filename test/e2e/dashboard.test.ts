@@ -1,0 +1,154 @@
+// The operators' dashboard in a real Chromium, against the built gateway on a socket in front of
+// the echo upstream: every step goes through the page as an operator would click it.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import chromium from "@sparticuz/chromium";
+import { type Browser, type Page, chromium as playwright } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import { ROOT } from "../../scripts/build.ts";
+
+const ADMIN_TOKEN = "dashboard-e2e-admin-token";
+/** Screenshots of every view at both widths, to look at: git-ignored. */
+const SHOTS = join(ROOT, "test-artifacts/dashboard");
+const WIDTHS = [1440, 360];
+
+let upstream: EchoUpstream;
+let gateway: LocalGateway;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+const foreignRequests: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  upstream = await startEchoUpstream();
+  [gateway, browser] = await Promise.all([
+    startLocalGateway({
+      bindings: { ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url, stripPrefix: true }]) },
+    }),
+    playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
+  ]);
+  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  page.on("pageerror", (error) => consoleErrors.push(error.message));
+  page.on("request", (request) => {
+    if (new URL(request.url()).origin !== gateway.url) foreignRequests.push(request.url());
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.dispose();
+  await upstream?.close();
+});
+
+async function shoot(name: string): Promise<void> {
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
+}
+
+async function signIn(token: string): Promise<void> {
+  await page.getByLabel("Operator token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+const keysRow = (name: string) => page.locator("tbody tr", { has: page.getByRole("link", { name, exact: true }) });
+
+describe("operators' dashboard in a browser", () => {
+  it("refuses a wrong token and keeps the operator signed out", async () => {
+    await page.goto(`${gateway.url}/_gateway/dashboard`);
+    await shoot("sign-in");
+    await signIn("not-the-token");
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("That token was refused.");
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    // The refused call is the one error the browser may log.
+    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !text.includes("401")));
+  });
+
+  it("creates a key, shows its usage, rotates, disables and revokes it", async () => {
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    await shoot("overview");
+
+    await page.getByRole("link", { name: "Create key" }).first().click();
+    await page.getByLabel("Name").fill("browser key");
+    await page.getByLabel("Owner").fill("qa-team");
+    await page.getByLabel("Scopes").fill("read write");
+    await page.getByRole("button", { name: "Add rate limit" }).click();
+    await page.getByLabel("Name").nth(1).fill("minute");
+    await page.getByLabel("Requests").first().fill("100");
+    await page.getByLabel("Requests").nth(1).fill("1000");
+    await page.getByLabel("Metadata").fill('{"plan":"pro"}');
+    await shoot("create-key");
+    await page.getByRole("button", { name: "Create key" }).click();
+
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("will not be shown again");
+    const key = await dialog.getByLabel("Secret").inputValue();
+    expect(key).toMatch(/^gk_live_[A-Za-z0-9]{38}$/);
+    await shoot("reveal-once");
+    await dialog.getByRole("button", { name: "I have stored it" }).click();
+    await page.getByRole("heading", { name: /browser key/ }).waitFor();
+
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, () => fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": key } }).then((r) => r.status)),
+    );
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200]);
+
+    await page.reload();
+    await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("6 allowed");
+    expect(await page.getByText("Quota: 6 of 1000 used").count()).toBe(1);
+    await shoot("key-detail");
+
+    await page.getByLabel("Old secret keeps working for").fill("0");
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    const rotated = await page.getByRole("dialog").getByLabel("Secret").inputValue();
+    expect(rotated).not.toBe(key);
+    await page.getByRole("dialog").getByRole("button", { name: "I have stored it" }).click();
+    expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": key } })).status).toBe(401);
+    expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": rotated } })).status).toBe(200);
+
+    await page.getByRole("button", { name: "Disable key" }).click();
+    await page.getByRole("button", { name: "Enable key" }).waitFor();
+    expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": rotated } })).status).toBe(401);
+
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByLabel("Search name, owner or start").fill("qa-team");
+    await expect.poll(() => keysRow("browser key").locator(".status").textContent()).toBe("disabled");
+    await shoot("keys");
+
+    await keysRow("browser key").getByRole("link").click();
+    await page.getByRole("button", { name: "Enable key" }).waitFor();
+    const revoke = page.getByRole("button", { name: "Revoke key" });
+    expect(await revoke.isDisabled()).toBe(true);
+    await page.getByLabel("Type the key's name").fill("browser key");
+    await revoke.click();
+    await page.getByText(/This key was revoked/).waitFor();
+    expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": rotated } })).status).toBe(401);
+
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThanOrEqual(4);
+    const actions = await page.locator("tbody tr td:nth-child(2)").allTextContents();
+    expect(actions.slice(0, 4)).toEqual(["key.revoke", "key.update", "key.rotate", "key.create"]);
+    await shoot("audit");
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Operator token").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it("sent nothing to another origin and logged no errors", () => {
+    expect(foreignRequests).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+});
