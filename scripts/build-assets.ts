@@ -1,14 +1,16 @@
 // Builds the static files the worker serves under /_gateway/ (wrangler.toml [assets], run by
-// wrangler's [build], `npm run dev` and the test setup): the operators' dashboard, bundled by vite.
+// wrangler's [build] and the test setup): the operators' dashboard bundled by vite, and the API
+// reference (Scalar's standalone bundle and the script that mounts it).
 // Skipped when nothing that goes into it changed, so every caller may run it.
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ROOT } from "./build.ts";
 
 export const ASSETS_DIR = join(ROOT, "dist/assets");
 const FINGERPRINT = join(ROOT, "dist/assets.fingerprint");
 const DASHBOARD_SOURCE = join(ROOT, "dashboard");
+const SCALAR_BUNDLE = join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js");
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -43,6 +45,19 @@ export async function buildAssets(): Promise<void> {
       reportCompressedSize: false,
     },
   });
+  await build({
+    root: DASHBOARD_SOURCE,
+    configFile: false,
+    logLevel: "warn",
+    publicDir: false,
+    build: {
+      outDir: join(staging, "_gateway/docs"),
+      emptyOutDir: true,
+      reportCompressedSize: false,
+      lib: { entry: join(DASHBOARD_SOURCE, "reference.ts"), formats: ["es"], fileName: () => "reference.js", cssFileName: "reference" },
+    },
+  });
+  copyFileSync(SCALAR_BUNDLE, join(staging, "_gateway/docs/scalar.js"));
   rmSync(ASSETS_DIR, { recursive: true, force: true });
   renameSync(staging, ASSETS_DIR);
   writeFileSync(FINGERPRINT, current);

@@ -40,7 +40,7 @@ export function UsageChart({ title, times, series }: { title: string; times: num
       scales: { x: { time: true } },
       axes: [{}, { size: 48 }],
       series: [
-        { label: "time", value: (_plot: uPlot, value: number) => (value ? new Date(value * 1000).toLocaleString() : "") },
+        { label: "Time", value: (_plot: uPlot, value: number) => (value ? new Date(value * 1000).toLocaleString() : "") },
         ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}1a`, points: { show: false } })),
       ],
     }),

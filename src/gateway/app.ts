@@ -13,8 +13,8 @@ import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { notFound } from "../http/problem";
-import { dashboardSecurity, serveDashboard } from "./dashboard";
-import { type ApiDocument, renderDocsPage } from "./docs";
+import { pageSecurity, serveAsset } from "./assets";
+import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
 
 const healthRoute = createRoute({
@@ -67,15 +67,11 @@ export function gatewayApi() {
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
-  // The routes are fixed once this function returns, so the page is rendered once per isolate.
-  let docsPage: string | undefined;
-  api.get("/docs", (c) => {
-    docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
-    return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
-  });
-
-  api.use("/dashboard/*", dashboardSecurity());
-  api.get("/dashboard/*", serveDashboard);
+  api.use("/docs/*", pageSecurity({ inlineStyles: true }));
+  api.get("/docs", (c) => c.html(renderDocsPage(DOCUMENT_CONFIG.info.title)));
+  api.get("/docs/*", serveAsset);
+  api.use("/dashboard/*", pageSecurity());
+  api.get("/dashboard/*", serveAsset);
 
   api.all("*", methodNotAllowed(api.routes));
   return api;

@@ -107,7 +107,7 @@ describe("operators' dashboard in a browser", () => {
 
     await page.reload();
     await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("6 allowed");
-    expect(await page.getByText("Quota: 6 of 1000 used").count()).toBe(1);
+    await page.getByText("Quota: 6 of 1000 used").waitFor();
     await shoot("key-detail");
 
     await page.getByLabel("Old secret keeps working for").fill("0");
@@ -137,14 +137,30 @@ describe("operators' dashboard in a browser", () => {
     expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": rotated } })).status).toBe(401);
 
     await page.getByRole("link", { name: "Audit log" }).click();
-    await expect.poll(() => page.locator("tbody tr").count()).toBeGreaterThanOrEqual(4);
-    const actions = await page.locator("tbody tr td:nth-child(2)").allTextContents();
-    expect(actions.slice(0, 4)).toEqual(["key.revoke", "key.update", "key.rotate", "key.create"]);
+    await page.getByRole("heading", { name: "Audit log" }).waitFor();
+    await expect
+      .poll(async () => (await page.locator('td[data-label="Action"]').allTextContents()).slice(0, 4))
+      .toEqual(["key.revoke", "key.update", "key.rotate", "key.create"]);
     await shoot("audit");
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Operator token").waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+
+  it("renders the API reference offline, and a problem's type lands on its code's explanation", async () => {
+    await page.goto(`${gateway.url}/_gateway/docs`);
+    await page.getByRole("heading", { name: "Edge API gateway" }).waitFor();
+    await shoot("api-reference");
+
+    const problem = (await (await fetch(`${gateway.url}/_gateway/admin/keys`)).json()) as { type: string };
+    await page.goto(new URL(problem.type, gateway.url).href);
+    await page.getByRole("heading", { name: "Edge API gateway" }).waitFor();
+    const row = page.locator(`[id="${problem.type.split("#")[1]}"]`);
+    await expect.poll(() => row.evaluate((element) => element.getBoundingClientRect().top)).toBeLessThan(900);
+    expect(await row.evaluate((element) => element.getBoundingClientRect().bottom)).toBeGreaterThan(0);
+    expect(await row.textContent()).toContain("missing_key");
+    await shoot("api-reference-error");
   });
 
   it("sent nothing to another origin and logged no errors", () => {

@@ -10,18 +10,25 @@ const PAGE_SIZE = 50;
 export function AuditTable({ entries, showKey }: { entries: AuditEntry[]; showKey: boolean }) {
   if (entries.length === 0) return html`<p>No entries.</p>`;
   return html`<div class="table-scroll">
-    <table>
+    <table class="cards">
       <thead>
-        <tr><th scope="col">When</th><th scope="col">Action</th>${showKey && html`<th scope="col">Key</th>`}<th scope="col">Operator</th><th scope="col">Changes</th></tr>
+        <tr>
+          <th scope="col">When</th><th scope="col">Action</th>${showKey && html`<th scope="col">Key</th>`}<th scope="col">Operator</th>
+          <th scope="col">Changes</th>
+        </tr>
       </thead>
       <tbody>
         ${entries.map(
           (entry) => html`<tr>
-            <td>${formatTime(entry.at)}</td>
-            <td>${entry.action}</td>
-            ${showKey && html`<td><a href=${`#/keys/${encodeURIComponent(entry.keyId)}`}>${entry.keyId}</a></td>`}
-            <td>${entry.actor ?? "—"}</td>
-            <td><code class="changes">${JSON.stringify(entry.changes)}</code></td>
+            <td data-label="When" class="when">${formatTime(entry.at)}</td>
+            <td data-label="Action">${entry.action}</td>
+            ${showKey && html`<td data-label="Key"><a href=${`#/keys/${encodeURIComponent(entry.keyId)}`}>${entry.keyId}</a></td>`}
+            <td data-label="Operator">${entry.actor ?? "—"}</td>
+            <td data-label="Changes">
+              <ul class="changes">
+                ${Object.entries(entry.changes).map(([field, value]) => html`<li><code>${field}: ${JSON.stringify(value)}</code></li>`)}
+              </ul>
+            </td>
           </tr>`,
         )}
       </tbody>

@@ -131,7 +131,7 @@ export function KeyDetailView({ id }: { id: string }) {
       <dt>Expires</dt><dd>${formatTime(apiKey.expiresAt)}</dd>
       <dt>Created</dt><dd>${formatTime(apiKey.createdAt)}</dd>
       <dt>Last used</dt><dd>${formatRelative(apiKey.lastUsedAt)}</dd>
-      <dt>Metadata</dt><dd><code class="changes">${JSON.stringify(apiKey.metadata)}</code></dd>
+      <dt>Metadata</dt><dd><code>${JSON.stringify(apiKey.metadata)}</code></dd>
     </dl>
     <${Limits} apiKey=${apiKey} used=${used.data} />
     <section aria-labelledby="usage-title">

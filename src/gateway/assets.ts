@@ -3,16 +3,17 @@ import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
 import { notFound } from "../http/problem";
 
-const PAGE = "/_gateway/dashboard/index.html";
+const DASHBOARD_PAGE = "/_gateway/dashboard/index.html";
 
 /**
- * The dashboard may run only its own files: no inline script, nothing from another origin, no
- * framing. Inline styles stay out too (the page sets styles through the DOM, which CSP allows).
+ * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
+ * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's).
  */
-export const dashboardSecurity = () =>
+export const pageSecurity = ({ inlineStyles = false } = {}) =>
   secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
+      ...(inlineStyles && { styleSrc: ["'self'", "'unsafe-inline'"] }),
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
       formAction: ["'none'"],
@@ -21,9 +22,9 @@ export const dashboardSecurity = () =>
     xFrameOptions: "DENY",
   });
 
-/** The built page and its files from the static assets: hashed files are immutable, the page itself always revalidated. */
-export async function serveDashboard(c: Context<AppEnv>): Promise<Response> {
-  const path = c.req.path.replace(/\/$/, "") === "/_gateway/dashboard" ? PAGE : c.req.path;
+/** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */
+export async function serveAsset(c: Context<AppEnv>): Promise<Response> {
+  const path = c.req.path.replace(/\/$/, "") === "/_gateway/dashboard" ? DASHBOARD_PAGE : c.req.path;
   const asset = await c.env.ASSETS.fetch(new URL(path, c.req.url), { headers: c.req.raw.headers });
   if (asset.status === 404) return notFound(c);
   const response = new Response(asset.body, asset);
