@@ -13,7 +13,12 @@ Commands:
   revoke <id>
   rotate <id> [--grace <seconds>]                      new secret; old one lives <seconds> more (default 0)
   usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
-  audit [--key <id>] [--limit <n>] [--cursor <c>]
+  audit [--key <id>] [--actor <operator id|admin>] [--limit <n>] [--cursor <c>]
+  operators create --name <name> --scope <s> (repeat)   create an operator token (prints it once)
+  operators list [--limit <n>] [--cursor <c>] [--all]
+  operators revoke <id>
+
+Operator scopes: keys:read keys:write keys:verify usage:read operators:write
 
 Key options:
   --name <name>  --owner <owner>  --scope <s> (repeat)  --expires <iso-8601>
@@ -23,7 +28,7 @@ Key options:
 Global:
   --url <gateway>   default http://localhost:8787 (or GATEWAY_URL)
   --json            print the API's JSON instead of tables
-  Token: GATEWAY_ADMIN_TOKEN (default for local dev: dev-admin-token)`;
+  Token: GATEWAY_ADMIN_TOKEN, the admin token or an operator token (default for local dev: dev-admin-token)`;
 
 const OPTIONS = {
   url: { type: "string" },
@@ -51,6 +56,7 @@ const OPTIONS = {
   to: { type: "string" },
   granularity: { type: "string" },
   key: { type: "string" },
+  actor: { type: "string" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -282,14 +288,67 @@ async function run(command: string, positionals: string[], flags: Flags, request
       return { json: usage, text: table(["start", "allowed", "rate_limited", "quota_exceeded"], rows) };
     }
     case "audit": {
-      const page: { items: { at: string; action: string; keyId: string; changes: Record<string, unknown> }[]; nextCursor: string | null } =
-        await request("GET", `/audit${query({ keyId: flags.key, limit: flags.limit, cursor: flags.cursor })}`);
-      const rows = page.items.map((e) => [e.at, e.action, e.keyId, JSON.stringify(e.changes)]);
+      const page: {
+        items: { at: string; action: string; keyId: string | null; actor: string; changes: Record<string, unknown> }[];
+        nextCursor: string | null;
+      } = await request("GET", `/audit${query({ keyId: flags.key, actor: flags.actor, limit: flags.limit, cursor: flags.cursor })}`);
+      const rows = page.items.map((e) => [e.at, e.action, orDash(e.keyId), e.actor, JSON.stringify(e.changes)]);
       const more = page.nextCursor ? `\n\nmore: --cursor ${page.nextCursor}` : "";
-      return { json: page, text: table(["at", "action", "key", "changes"], rows) + more };
+      return { json: page, text: table(["at", "action", "key", "actor", "changes"], rows) + more };
     }
+    case "operators":
+      return runOperators(positionals, flags, request);
     default:
       throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+// ---- operator tokens ----------------------------------------------------------------------
+
+interface Operator {
+  id: string;
+  name: string;
+  scopes: string[];
+  start: string;
+  createdAt: string;
+  revokedAt: string | null;
+  token?: string;
+}
+
+async function runOperators(positionals: string[], flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+  const [subcommand, id] = positionals;
+  switch (subcommand) {
+    case "create": {
+      if (!flags.name) throw new UsageError("operators create needs --name");
+      if (!flags.scope) throw new UsageError("operators create needs at least one --scope");
+      const operator = await request<Operator>("POST", "/operators", { name: flags.name, scopes: flags.scope });
+      const text = `${operator.id}  ${operator.name}  ${operator.scopes.join(", ")}\n\ntoken: ${operator.token}\nStore it now: the gateway keeps only its hash and will not show it again.`;
+      return { json: operator, text };
+    }
+    case "list": {
+      const items: Operator[] = [];
+      let cursor = flags.cursor;
+      let next: string | null = null;
+      do {
+        const page: { items: Operator[]; nextCursor: string | null } = await request(
+          "GET",
+          `/operators${query({ limit: flags.limit, cursor })}`,
+        );
+        items.push(...page.items);
+        next = page.nextCursor;
+        cursor = next ?? undefined;
+      } while (flags.all && next);
+      const rows = items.map((o) => [o.id, o.name, `${o.start}…`, o.scopes.join(","), o.revokedAt ? "revoked" : "active", o.createdAt]);
+      const more = next ? `\n\nmore: --cursor ${next} (or --all)` : "";
+      return { json: { items, nextCursor: next }, text: table(["id", "name", "start", "scopes", "status", "created"], rows) + more };
+    }
+    case "revoke": {
+      if (!id) throw new UsageError("operators revoke needs an operator id");
+      await request("DELETE", `/operators/${encodeURIComponent(id)}`);
+      return { json: { id, revoked: true }, text: `revoked ${id}` };
+    }
+    default:
+      throw new UsageError(subcommand ? `unknown operators command ${subcommand}` : "operators needs create, list or revoke");
   }
 }
 

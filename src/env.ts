@@ -1,6 +1,7 @@
 import type { RouteMatch } from "./config/routes";
 import type { GatewayConfig } from "./config/settings";
 import type { KeyRecord } from "./keys/record";
+import type { AdminPrincipal } from "./operators/scopes";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
 
@@ -34,6 +35,8 @@ export interface Variables {
   /** The request header or query parameter that carried the credential, removed before proxying. */
   credentialSource: CredentialLocation | undefined;
   limits: LimitDecision | undefined;
+  /** Who made this admin call; set by adminAuth on /_gateway/admin paths only. */
+  adminPrincipal: AdminPrincipal | undefined;
 }
 
 export type CredentialLocation = { kind: "header"; name: string } | { kind: "query"; name: string };

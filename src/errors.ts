@@ -9,6 +9,7 @@ export const ERRORS = {
   expired_key: { status: 401, title: "Expired API key" },
   revoked_key: { status: 401, title: "Revoked API key" },
   disabled_key: { status: 401, title: "Disabled API key" },
+  invalid_token: { status: 401, title: "Invalid admin token" },
   insufficient_scope: { status: 403, title: "Insufficient scope" },
   ip_not_allowed: { status: 403, title: "IP address not allowed" },
   not_found: { status: 404, title: "Not found" },

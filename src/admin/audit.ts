@@ -18,14 +18,18 @@ const AUDITED_FIELDS = [
 
 export type AuditedField = (typeof AUDITED_FIELDS)[number];
 
-/** An audit row: `changes` only ever holds values that are safe to show (never a key or hash). */
+/**
+ * An audit row: `changes` only ever holds values that are safe to show (never a key, token or hash).
+ * `keyId` is null for writes to operator tokens; `actor` is `auditActor(c)`.
+ */
 export function auditEntry(
   action: AuditAction,
-  keyId: string,
+  keyId: string | null,
   changes: Partial<Record<AuditedField, unknown>> & Record<string, unknown>,
   at: number,
+  actor: string,
 ): NewAuditRow {
-  return { at, action, keyId, changes };
+  return { at, action, keyId, actor, changes };
 }
 
 /** A new key's audited fields, as the key object shows them. */

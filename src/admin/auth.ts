@@ -1,7 +1,13 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import { database } from "../db/client";
+import { ADMIN_ACTOR } from "../db/schema";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { operatorCache } from "../operators/cache";
+import { type AdminPrincipal, OPERATOR_SCOPES, type OperatorScope } from "../operators/scopes";
+import { findOperatorByHash } from "../operators/store";
+import { hashOperatorToken, parseOperatorToken } from "../operators/token";
 import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
 const encoder = new TextEncoder();
@@ -40,24 +46,86 @@ async function recordFailure(c: Context<AppEnv>): Promise<void> {
   }
 }
 
-/** `Authorization: Bearer <ADMIN_TOKEN>` on every admin path; failed attempts are limited per client IP. */
+const ADMIN_PRINCIPAL: AdminPrincipal = { id: ADMIN_ACTOR, scopes: OPERATOR_SCOPES };
+
+/** The principal a token stands for: ADMIN_TOKEN, or a live operator token (isolate cache, then D1). */
+async function principalFor(c: Context<AppEnv>, presented: string, adminToken: string): Promise<AdminPrincipal | undefined> {
+  if (await tokensEqual(presented, adminToken)) return ADMIN_PRINCIPAL;
+  // A string without the operator token's shape and checksum costs no lookup.
+  if (!parseOperatorToken(presented)) return undefined;
+  const hash = hashOperatorToken(presented);
+  const now = Date.now();
+  const cached = operatorCache.get(hash, now);
+  if (cached) return cached;
+  let row: Awaited<ReturnType<typeof findOperatorByHash>>;
+  try {
+    row = await findOperatorByHash(database(c.env.DB), hash);
+  } catch (error) {
+    throw new GatewayError("key_store_unavailable", "Operator tokens cannot be checked while D1 is unreachable; retry shortly.", {
+      cause: error,
+    });
+  }
+  if (!row || row.revokedAt !== null) return undefined;
+  const principal: AdminPrincipal = { id: row.id, scopes: row.scopes };
+  operatorCache.set(hash, principal, now);
+  return principal;
+}
+
+const realmOf = (c: Context<AppEnv>) => `Bearer realm="${c.get("config")?.realm ?? "gateway"}-admin"`;
+
+/**
+ * `Authorization: Bearer <ADMIN_TOKEN or operator token>` on every admin path; failed attempts are
+ * limited per client IP. Which scope a call needs is checked by the route's `requireScope`.
+ */
 export function adminAuth() {
   return createMiddleware<AppEnv>(async function adminAuth(c, next) {
-    const realm = { "www-authenticate": `Bearer realm="${c.get("config")?.realm ?? "gateway"}-admin"` };
+    const realm = realmOf(c);
     const expected = c.env.ADMIN_TOKEN;
     if (!expected) throw new GatewayError("gateway_misconfigured", "The ADMIN_TOKEN secret is not set.");
     const presented = c.req.header("authorization")?.match(BEARER)?.[1];
-    if (!presented) throw new GatewayError("missing_key", "Admin calls need Authorization: Bearer <ADMIN_TOKEN>.", { headers: realm });
+    if (!presented) {
+      throw new GatewayError("missing_key", "Admin calls need Authorization: Bearer <admin or operator token>.", {
+        headers: { "www-authenticate": realm },
+      });
+    }
+    let principal: AdminPrincipal | undefined;
     try {
       await refuseIfBlocked(c);
-      if (!(await tokensEqual(presented, expected))) {
+      principal = await principalFor(c, presented, expected);
+      if (!principal) {
         await recordFailure(c);
-        throw new GatewayError("invalid_key", "The admin token is not valid.", { headers: realm });
+        throw new GatewayError("invalid_token", "The admin or operator token is not valid.", {
+          headers: { "www-authenticate": `${realm}, error="invalid_token"` },
+        });
       }
     } catch (error) {
       if (error instanceof GatewayError) throw error;
       throw new GatewayError("limiter_unavailable", "Admin calls are refused while the limiter is unreachable.", { cause: error });
     }
+    c.set("adminPrincipal", principal);
     await next();
   });
+}
+
+function scopeGuard(scope: OperatorScope): MiddlewareHandler<AppEnv> {
+  return createMiddleware<AppEnv>(async function scopeGuard(c, next) {
+    if (!c.get("adminPrincipal")?.scopes.includes(scope)) {
+      throw new GatewayError("insufficient_scope", `The token lacks the scope ${scope}.`, {
+        headers: { "www-authenticate": `${realmOf(c)}, error="insufficient_scope", scope="${scope}"` },
+      });
+    }
+    await next();
+  });
+}
+
+/** Spread into an admin route: the scope it needs, declared in the OpenAPI document and enforced. */
+export function requireScope(scope: OperatorScope) {
+  return { security: [{ adminToken: [scope] }], middleware: [scopeGuard(scope)] };
+}
+
+/** The audit `actor` of this admin call: `admin` or the operator token's id. */
+export function auditActor(c: Context<AppEnv>): string {
+  const principal = c.get("adminPrincipal");
+  if (!principal) throw new Error("an admin handler ran without adminAuth");
+  return principal.id;
 }

@@ -2,10 +2,11 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
-import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { adminErrors } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
@@ -14,7 +15,7 @@ export const createKeyRoute = createRoute({
   tags: ["Keys"],
   summary: "Create a key",
   description: "The plaintext key is in this response only; the gateway stores its SHA-256.",
-  security: adminSecurity,
+  ...requireScope("keys:write"),
   request: { body: { required: true, content: { "application/json": { schema: CreateKeyBody } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedKeySchema } } },
@@ -53,6 +54,6 @@ export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) 
     expiresAt: null,
   };
   const keyObject = toKeyObject(key, [secret]);
-  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now));
+  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, auditActor(c)));
   return c.json({ key: plaintext, ...keyObject }, 201);
 };

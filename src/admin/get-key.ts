@@ -2,8 +2,9 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets } from "../keys/store";
+import { requireScope } from "./auth";
 import { KeyObjectSchema, toKeyObject } from "./key-object";
 import { KeyIdParam } from "./params";
 
@@ -12,7 +13,7 @@ export const getKeyRoute = createRoute({
   path: "/admin/keys/{id}",
   tags: ["Keys"],
   summary: "Get a key",
-  security: adminSecurity,
+  ...requireScope("keys:read"),
   request: { params: KeyIdParam },
   responses: {
     200: { description: "The key", content: { "application/json": { schema: KeyObjectSchema } } },

@@ -2,10 +2,11 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
 import { keyObjectName } from "../ratelimit/decision";
 import { DAY_MS, HOUR_MS, rollUp, type UsageBucket } from "../usage/hourly";
+import { requireScope } from "./auth";
 import { KeyIdParam } from "./params";
 
 /** Bounds on one answer's size: 31 days of hours, 400 days of days. */
@@ -34,7 +35,7 @@ export const keyUsageRoute = createRoute({
   summary: "A key's usage over time",
   description:
     "Requests per UTC hour or day by outcome, counted by the key's Durable Object as it decides them. Every bucket in [from, to) is listed, empty ones as zeros. Spans up to 31 days by hour, 400 days by day.",
-  security: adminSecurity,
+  ...requireScope("usage:read"),
   request: {
     params: KeyIdParam,
     query: z.object({

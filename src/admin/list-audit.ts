@@ -1,16 +1,20 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { adminErrors } from "../gateway/schemas";
 import { listAuditRows } from "../keys/store";
+import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { nextCursor, pageCursor, pageLimit } from "./params";
 
 export const AuditEntrySchema = z
   .object({
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
-    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate"]),
-    keyId: z.string(),
+    action: z.enum(["key.create", "key.update", "key.revoke", "key.rotate", "operator.create", "operator.revoke"]),
+    keyId: z.string().nullable().openapi({ description: "The key written; null for writes to operator tokens." }),
+    actor: z
+      .string()
+      .openapi({ description: "Who made the write: the operator token's id, or `admin` for ADMIN_TOKEN.", example: "admin" }),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",
       example: { enabled: false },
@@ -23,8 +27,9 @@ export const listAuditRoute = createRoute({
   path: "/admin/audit",
   tags: ["Audit"],
   summary: "The audit log",
-  description: "Every admin write, newest first. Each entry is stored in the same transaction as the write it records.",
-  security: adminSecurity,
+  description:
+    "Every admin write, newest first, with the operator who made it. Each entry is stored in the same transaction as the write it records.",
+  ...requireScope("keys:read"),
   request: {
     query: z.object({
       keyId: z
@@ -33,6 +38,12 @@ export const listAuditRoute = createRoute({
         .max(64)
         .optional()
         .openapi({ param: { name: "keyId", in: "query" }, description: "Only this key's entries." }),
+      actor: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .openapi({ param: { name: "actor", in: "query" }, description: "Only writes by this operator token id, or `admin`." }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -47,15 +58,22 @@ export const listAuditRoute = createRoute({
 });
 
 export const listAudit: RouteHandler<typeof listAuditRoute, AppEnv> = async (c) => {
-  const { keyId, limit, cursor } = c.req.valid("query");
+  const { keyId, actor, limit, cursor } = c.req.valid("query");
   const page = await listAuditRows(database(c.env.DB), {
     limit,
     ...(keyId !== undefined && { keyId }),
+    ...(actor !== undefined && { actor }),
     ...(cursor !== undefined && { beforeSeq: decodeCursor(cursor, "number") }),
   });
   return c.json(
     {
-      items: page.rows.map((row) => ({ at: new Date(row.at).toISOString(), action: row.action, keyId: row.keyId, changes: row.changes })),
+      items: page.rows.map((row) => ({
+        at: new Date(row.at).toISOString(),
+        action: row.action,
+        keyId: row.keyId,
+        actor: row.actor,
+        changes: row.changes,
+      })),
       nextCursor: page.lastSeq === undefined ? null : encodeCursor(page.lastSeq),
     },
     200,

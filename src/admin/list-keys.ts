@@ -1,8 +1,9 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
-import { adminErrors, adminSecurity } from "../gateway/schemas";
+import { adminErrors } from "../gateway/schemas";
 import { listKeyRows } from "../keys/store";
+import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { KeyObjectSchema, toKeyObject } from "./key-object";
 import { nextCursor, pageCursor, pageLimit } from "./params";
@@ -13,7 +14,7 @@ export const listKeysRoute = createRoute({
   tags: ["Keys"],
   summary: "List keys",
   description: "Keys in a stable order (by id), a page at a time, optionally of one owner. Revoked keys are included.",
-  security: adminSecurity,
+  ...requireScope("keys:read"),
   request: {
     query: z.object({
       owner: z

@@ -2,9 +2,10 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";
 import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
 
@@ -14,7 +15,7 @@ export const revokeKeyRoute = createRoute({
   tags: ["Keys"],
   summary: "Revoke a key",
   description: "The key is refused from the next request on, in every location; its row is kept. Revoking twice is harmless.",
-  security: adminSecurity,
+  ...requireScope("keys:write"),
   request: { params: KeyIdParam },
   responses: {
     204: { description: "Revoked" },
@@ -29,7 +30,12 @@ export const revokeKey: RouteHandler<typeof revokeKeyRoute, AppEnv> = async (c) 
   const current = await getKeyRow(db, id);
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
   const now = Date.now();
-  const key = await revokeKeyRow(db, current, now, auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now));
+  const key = await revokeKeyRow(
+    db,
+    current,
+    now,
+    auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now, auditActor(c)),
+  );
   // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
   return c.body(null, 204);

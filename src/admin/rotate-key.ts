@@ -3,10 +3,11 @@ import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { CreatedKeySchema, toKeyObject } from "./key-object";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
@@ -33,7 +34,7 @@ export const rotateKeyRoute = createRoute({
   summary: "Rotate a key's secret",
   description:
     "Issues a new secret for the same key id (limits, quota and usage carry over) and lets the old secrets expire after the grace period. The new plaintext is in this response only.",
-  security: adminSecurity,
+  ...requireScope("keys:write"),
   request: { params: KeyIdParam, body: { required: false, content: { "application/json": { schema: RotateKeyBody } } } },
   responses: {
     201: { description: "The key with its new secret", content: { "application/json": { schema: CreatedKeySchema } } },
@@ -67,6 +68,7 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) 
     id,
     { start: secret.start, gracePeriodSeconds: grace, previousSecretsExpireAt: new Date(oldExpiresAt).toISOString() },
     now,
+    auditActor(c),
   );
   const key = await rotateKeySecret(db, id, secret, oldExpiresAt, now, audit);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);

@@ -3,9 +3,10 @@ import { database } from "../db/client";
 import type { KeyRow } from "../db/schema";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
+import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
 import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { KeyObjectSchema, toKeyObject, UpdateKeyBody, type UpdateKeyInput } from "./key-object";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
@@ -17,7 +18,7 @@ export const updateKeyRoute = createRoute({
   summary: "Update a key",
   description:
     "Changes any field a create may set except `prefix`. Disabling, re-enabling and expiry changes apply from the next request, everywhere.",
-  security: adminSecurity,
+  ...requireScope("keys:write"),
   request: { params: KeyIdParam, body: { required: true, content: { "application/json": { schema: UpdateKeyBody } } } },
   responses: {
     200: { description: "The updated key", content: { "application/json": { schema: KeyObjectSchema } } },
@@ -59,7 +60,7 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, AppEnv> = async (c) 
   if (Object.keys(changes).length === 0) return c.json(toKeyObject(current, await getSecrets(db, id)), 200);
 
   const now = Date.now();
-  const key = await updateKeyRow(db, id, changes, now, auditEntry("key.update", id, auditedChanges(changes), now));
+  const key = await updateKeyRow(db, id, changes, now, auditEntry("key.update", id, auditedChanges(changes), now, auditActor(c)));
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets);

@@ -1,5 +1,6 @@
-import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { RateLimitSpec } from "../config/schema";
+import type { OperatorScope } from "../operators/scopes";
 
 export interface QuotaSpec {
   limit: number;
@@ -50,7 +51,10 @@ export const keySecrets = sqliteTable(
 export type KeyRow = typeof keys.$inferSelect;
 export type KeySecretRow = typeof keySecrets.$inferSelect;
 
-export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate";
+export type AuditAction = "key.create" | "key.update" | "key.revoke" | "key.rotate" | "operator.create" | "operator.revoke";
+
+/** Who made an admin write: `admin` for ADMIN_TOKEN, else the operator token's id. */
+export const ADMIN_ACTOR = "admin";
 
 /**
  * Every admin write, inserted in the same D1 batch as the write itself so neither exists
@@ -63,11 +67,52 @@ export const auditLog = sqliteTable(
     seq: integer("seq").primaryKey({ autoIncrement: true }),
     at: integer("at").notNull(),
     action: text("action").$type<AuditAction>().notNull(),
-    keyId: text("key_id").notNull(),
+    /** The key written; null for writes to operator tokens. */
+    keyId: text("key_id"),
+    actor: text("actor").notNull(),
     changes: text("changes", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   },
-  (table) => [index("audit_log_key_idx").on(table.keyId, table.seq)],
+  (table) => [index("audit_log_key_idx").on(table.keyId, table.seq), index("audit_log_actor_idx").on(table.actor, table.seq)],
 );
 
 export type AuditRow = typeof auditLog.$inferSelect;
 export type NewAuditRow = typeof auditLog.$inferInsert;
+
+/** Named admin tokens with scopes: only the SHA-256 of each token is stored. Revoked rows are kept. */
+export const operators = sqliteTable(
+  "operators",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    scopes: text("scopes", { mode: "json" }).$type<OperatorScope[]>().notNull(),
+    hash: text("hash").notNull(),
+    /** Prefix and first 4 body characters of the token: safe to display. */
+    start: text("start").notNull(),
+    createdAt: integer("created_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (table) => [uniqueIndex("operators_hash_idx").on(table.hash)],
+);
+
+export type OperatorRow = typeof operators.$inferSelect;
+
+/**
+ * Hourly request counts per key, route and outcome, copied from each key's Durable Object by its
+ * alarm (never on the request path). A copy overwrites the row with the object's running totals,
+ * so a repeated copy is harmless. `hour` is the epoch ms of the hour's start (UTC).
+ */
+export const usageRollups = sqliteTable(
+  "usage_rollups",
+  {
+    keyId: text("key_id").notNull(),
+    /** The route's configured `path`; `unknown` for counts made before routes were recorded. */
+    route: text("route").notNull(),
+    hour: integer("hour").notNull(),
+    allowed: integer("allowed").notNull(),
+    rateLimited: integer("rate_limited").notNull(),
+    quotaExceeded: integer("quota_exceeded").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.keyId, table.route, table.hour] }), index("usage_rollups_hour_idx").on(table.hour)],
+);
+
+export type UsageRollupRow = typeof usageRollups.$inferSelect;

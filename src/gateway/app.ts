@@ -2,13 +2,17 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
+import { createOperator, createOperatorRoute } from "../admin/create-operator";
 import { getKey, getKeyRoute } from "../admin/get-key";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
+import { listOperators, listOperatorsRoute } from "../admin/list-operators";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
+import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
+import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
@@ -43,7 +47,8 @@ export function gatewayApi() {
   api.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
     type: "http",
     scheme: "bearer",
-    description: "`Authorization: Bearer <ADMIN_TOKEN>` on every /admin path.",
+    description:
+      "`Authorization: Bearer <token>` on every /admin path: ADMIN_TOKEN (every scope) or an operator token; each operation lists the scope it needs.",
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "apiKeyHeader", { type: "apiKey", in: "header", name: "X-API-Key" });
   api.openAPIRegistry.registerComponent("securitySchemes", "apiKeyBearer", {
@@ -64,6 +69,10 @@ export function gatewayApi() {
   api.openapi(rotateKeyRoute, rotateKey);
   api.openapi(keyUsageRoute, keyUsage);
   api.openapi(listAuditRoute, listAudit);
+  api.openapi(createOperatorRoute, createOperator);
+  api.openapi(listOperatorsRoute, listOperators);
+  api.openapi(revokeOperatorRoute, revokeOperator);
+  api.openapi(usageReportRoute, usageReport);
 
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 

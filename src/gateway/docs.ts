@@ -5,11 +5,13 @@ import { ERRORS, type ErrorCode } from "../errors";
 const ERROR_HELP: Record<ErrorCode, string> = {
   invalid_request: "The request is malformed; `detail` names each bad field (or the unsafe path).",
   missing_key: "No API key (or admin token) was presented where one is required.",
-  invalid_key: "The key is malformed, fails its checksum or is not known; or the admin token is wrong.",
+  invalid_key: "The key is malformed, fails its checksum or is not known.",
+  invalid_token: "The admin or operator token is wrong, malformed or revoked.",
   expired_key: "The key, or this secret of a rotated key, has passed its expiry.",
   revoked_key: "The key was revoked. Revocation is permanent: create a new key.",
   disabled_key: "The key is disabled; an operator can enable it again.",
-  insufficient_scope: "The key lacks a scope the route requires; `detail` names them.",
+  insufficient_scope:
+    "The key lacks a scope the route requires, or the operator token a scope the admin call requires; `detail` names them.",
   ip_not_allowed: "The client IP is not in the key's IP allowlist.",
   not_found: "No key (or other admin resource) has that id.",
   no_route: "No configured route matches the path.",

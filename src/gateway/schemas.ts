@@ -20,13 +20,12 @@ const problem = (description: string) => ({
 /** Error responses every admin route can give. */
 export const adminErrors = {
   400: problem("Invalid request: `detail` names each bad field."),
-  401: problem("Missing or wrong admin token."),
+  401: problem("Missing or wrong admin or operator token (`invalid_token`)."),
+  403: problem("The operator token lacks the scope this call requires (`insufficient_scope`)."),
   503: problem("Gateway misconfigured (no ADMIN_TOKEN) or the key's Durable Object unreachable."),
 } as const;
 
 export const notFoundError = { 404: problem("No key with that id.") } as const;
-
-export const adminSecurity = [{ adminToken: [] }];
 
 /** Client keys in any accepted place (CONTRACT §3); OpenAPI has no scheme for `Authorization: api-key`. */
 export const clientSecurity: Record<string, string[]>[] = [{ apiKeyHeader: [] }, { apiKeyBearer: [] }];

@@ -80,7 +80,7 @@ export function hashKey(key: string): string {
   return sha256Hex(key);
 }
 
-/** Opaque record ids (`key_…`, `sec_…`): 22 base62 characters, ~131 bits. */
-export function newId(kind: "key" | "sec" | "aud"): string {
+/** Opaque record ids (`key_…`, `sec_…`, `op_…`): 22 base62 characters, ~131 bits. */
+export function newId(kind: "key" | "sec" | "aud" | "op"): string {
   return `${kind}_${randomBase62(22)}`;
 }

@@ -17,7 +17,7 @@ async function adminOperations(): Promise<[string, string][]> {
 describe("admin authentication", () => {
   it.each([
     ["no Authorization header", undefined, "missing_key"],
-    ["a wrong token", `Bearer not-${env.ADMIN_TOKEN}`, "invalid_key"],
+    ["a wrong token", `Bearer not-${env.ADMIN_TOKEN}`, "invalid_token"],
     ["the right token in another scheme", `api-key ${env.ADMIN_TOKEN}`, "missing_key"],
   ])("answers 401 on every admin operation to %s", async (_, authorization, code) => {
     let client = 0;
@@ -31,7 +31,9 @@ describe("admin authentication", () => {
         ...(method !== "GET" && method !== "DELETE" && { body: "{}" }),
       });
       expect(response.status, `${method} ${path}`).toBe(401);
-      expect(response.headers.get("www-authenticate"), `${method} ${path}`).toMatch(/^Bearer realm=/);
+      expect(response.headers.get("www-authenticate"), `${method} ${path}`).toMatch(
+        code === "invalid_token" ? /^Bearer realm="[^"]+", error="invalid_token"$/ : /^Bearer realm="[^"]+"$/,
+      );
       expect(((await response.json()) as { code: string }).code).toBe(code);
     }
   });

@@ -93,10 +93,50 @@ describe("npm run keys", () => {
     ]);
   });
 
+  it("creates, lists and revokes operator tokens, whose writes the audit log attributes to them", async () => {
+    const created = await keys([
+      "operators",
+      "create",
+      "--name",
+      "CLI operator",
+      "--scope",
+      "keys:write",
+      "--scope",
+      "keys:read",
+      "--json",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const operator = JSON.parse(created.stdout) as { id: string; token: string; scopes: string[] };
+    expect(operator.token).toMatch(/^gop_/);
+    expect(operator.scopes).toEqual(["keys:write", "keys:read"]);
+
+    const made = await keys(["create", "--name", "made by an operator", "--json"], operator.token);
+    expect(made.code, made.stderr).toBe(0);
+    const key = JSON.parse(made.stdout) as { id: string };
+    const refused = await keys(["operators", "list"], operator.token);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("insufficient_scope");
+
+    const list = await keys(["operators", "list", "--all"]);
+    expect(list.stdout).toMatch(/id\s+name\s+start\s+scopes\s+status/);
+    expect(list.stdout).toMatch(new RegExp(`${operator.id}\\s+CLI operator\\s+gop_\\S+\\s+keys:write,keys:read\\s+active`));
+    expect(list.stdout).not.toContain(operator.token);
+
+    const audit = await keys(["audit", "--actor", operator.id]);
+    expect(audit.stdout).toMatch(new RegExp(`key\\.create\\s+${key.id}\\s+${operator.id}`));
+
+    expect((await keys(["operators", "revoke", operator.id])).stdout).toContain(`revoked ${operator.id}`);
+    const afterRevoke = await keys(["list"], operator.token);
+    expect(afterRevoke.code).toBe(1);
+    expect(afterRevoke.stderr).toContain("invalid_token");
+    expect((await keys(["operators", "list", "--all"])).stdout).toMatch(new RegExp(`${operator.id}.*revoked`));
+    expect((await keys(["operators", "create", "--name", "x"])).code).toBe(2);
+  });
+
   it("reports API errors and usage mistakes with a non-zero exit", async () => {
     const wrongToken = await keys(["list"], "wrong");
     expect(wrongToken.code).toBe(1);
-    expect(wrongToken.stderr).toContain("invalid_key");
+    expect(wrongToken.stderr).toContain("invalid_token");
     const unknown = await keys(["get", "key_nope"]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("not_found");

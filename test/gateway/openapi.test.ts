@@ -53,6 +53,10 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /admin/keys/{id}/rotate",
         "GET /admin/keys/{id}/usage",
         "GET /admin/audit",
+        "POST /admin/operators",
+        "GET /admin/operators",
+        "DELETE /admin/operators/{id}",
+        "GET /admin/usage",
       ].sort(),
     );
   });
@@ -77,8 +81,9 @@ describe("GET /_gateway/openapi.json", () => {
           for (const name of Object.keys(requirement)) expect(schemes, `${where} security ${name}`).toHaveProperty(name);
         }
         if (path.startsWith("/admin/")) {
-          expect(operation.security, where).toEqual([{ adminToken: [] }]);
+          expect(operation.security, where).toEqual([{ adminToken: [expect.stringMatching(/^(keys|usage|operators):[a-z]+$/)] }]);
           expect(operation.responses, where).toHaveProperty("401");
+          expect(operation.responses, where).toHaveProperty("403");
         }
       }
     }

@@ -1,0 +1,127 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { AppEnv } from "../env";
+import { GatewayError } from "../errors";
+import { adminErrors } from "../gateway/schemas";
+import { DAY_MS } from "../usage/hourly";
+import { readUsageReport } from "../usage/rollups";
+import { requireScope } from "./auth";
+import { UsageBucketSchema } from "./key-usage";
+
+/** Bounds on one answer's size, as for one key's usage: 31 days of hours, 400 days of days. */
+const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
+const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
+const MAX_KEY_IDS = 100;
+
+const time = (name: string, description: string) =>
+  z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
+
+export const UsageCountsSchema = z
+  .object({ allowed: z.number().int(), rateLimited: z.number().int(), quotaExceeded: z.number().int() })
+  .openapi("UsageCounts");
+
+export const UsageGroupSchema = z
+  .object({
+    group: z.string().openapi({
+      description:
+        "groupBy=key: the key id; route: the route's `path` as configured (`unknown` for traffic counted before routes were recorded); outcome: `allowed`, `rate_limited` or `quota_exceeded`.",
+      example: "key_3ZbV8kq1t4NfW2xYpQ7mHs",
+    }),
+    name: z.string().nullable().optional().openapi({ description: "groupBy=key only: the key's name (null for a key no longer stored)." }),
+    total: UsageCountsSchema,
+    buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of [from, to), oldest first, empty ones as zeros." }),
+  })
+  .openapi("UsageGroup");
+
+export const UsageReportSchema = z
+  .object({
+    from: z.string().openapi({ description: "The first bucket's start (UTC).", example: "2027-01-01T00:00:00.000Z" }),
+    to: z.string().openapi({ description: "End of the span (exclusive)." }),
+    granularity: z.enum(["hour", "day"]),
+    groupBy: z.enum(["key", "outcome", "route"]),
+    totals: z.array(UsageBucketSchema).openapi({ description: "All traffic the query matched, per bucket, whatever the group." }),
+    groups: z.array(UsageGroupSchema).openapi({
+      description:
+        "Busiest first (by total requests), at most `limit`. groupBy=outcome: always the three outcomes, each bucket counting only its own.",
+    }),
+    otherGroups: z.number().int().openapi({ description: "Groups with traffic beyond `limit`: counted in `totals` only." }),
+  })
+  .openapi("UsageReport");
+
+export type UsageReport = z.infer<typeof UsageReportSchema>;
+
+export const usageReportRoute = createRoute({
+  method: "get",
+  path: "/admin/usage",
+  tags: ["Usage"],
+  summary: "Usage of all keys",
+  description:
+    "Requests per UTC hour or day by outcome, for all keys in one call, grouped by key, route or outcome. Read from rollups each key's Durable Object copies to D1 off the request path, at most a minute behind. Spans up to 31 days by hour, 400 days by day.",
+  ...requireScope("usage:read"),
+  request: {
+    query: z.object({
+      from: time("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
+      to: time("to", "End (exclusive); default now."),
+      granularity: z
+        .enum(["hour", "day"])
+        .default("hour")
+        .openapi({ param: { name: "granularity", in: "query" } }),
+      groupBy: z
+        .enum(["key", "outcome", "route"])
+        .default("outcome")
+        .openapi({ param: { name: "groupBy", in: "query" } }),
+      limit: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .default(10)
+        .openapi({
+          param: { name: "limit", in: "query" },
+          type: "integer",
+          description: "Most groups to list, 1–100 (default 10).",
+          example: 10,
+        }),
+      keyIds: z
+        .string()
+        .regex(/^[^,]{1,64}(,[^,]{1,64})*$/, "comma-separated key ids")
+        .refine((value) => value.split(",").length <= MAX_KEY_IDS, `at most ${MAX_KEY_IDS} key ids`)
+        .optional()
+        .openapi({
+          param: { name: "keyIds", in: "query" },
+          description: "Only these keys (comma-separated, at most 100): e.g. the keys on one page of a list.",
+          example: "key_a,key_b",
+        }),
+    }),
+  },
+  responses: {
+    200: { description: "Usage by group, oldest bucket first", content: { "application/json": { schema: UsageReportSchema } } },
+    ...adminErrors,
+  },
+});
+
+export const usageReport: RouteHandler<typeof usageReportRoute, AppEnv> = async (c) => {
+  const query = c.req.valid("query");
+  const { granularity, groupBy, limit } = query;
+  const to = query.to ? Date.parse(query.to) : Date.now() + 1;
+  const from = query.from ? Date.parse(query.from) : to - DEFAULT_SPAN_MS[granularity];
+  if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
+  if (to - from > MAX_SPAN_MS[granularity]) {
+    throw new GatewayError(
+      "invalid_request",
+      `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`,
+    );
+  }
+  const report = await readUsageReport(database(c.env.DB), {
+    from,
+    to,
+    granularity,
+    groupBy,
+    limit,
+    ...(query.keyIds !== undefined && { keyIds: query.keyIds.split(",") }),
+  });
+  return c.json(report, 200);
+};

@@ -1,0 +1,128 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { UsageReport } from "../../src/admin/usage-report";
+import { database } from "../../src/db/client";
+import { writeUsageRollups } from "../../src/usage/rollups";
+import { admin, createKey, expectProblem, json, scenarioEnv } from "../support/admin";
+
+const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const HOUR = 3_600_000;
+
+/** A span of its own per test, so rollups other tests store never fall into it. */
+let spans = 0;
+function span(): number {
+  return Date.UTC(2027, 0, 1 + 2 * ++spans);
+}
+
+const row = (
+  keyId: string,
+  route: string,
+  hour: number,
+  counts: Partial<{ allowed: number; rateLimited: number; quotaExceeded: number }>,
+) => ({
+  keyId,
+  route,
+  hour,
+  allowed: 0,
+  rateLimited: 0,
+  quotaExceeded: 0,
+  ...counts,
+});
+
+const report = async (query: string) => json<UsageReport>(await admin(gateway, "GET", `/usage?${query}`), 200);
+const at = (ms: number) => new Date(ms).toISOString();
+
+describe("GET /_gateway/admin/usage", () => {
+  it("groups all keys' usage by key, busiest first, with names, zero-filled buckets and totals", async () => {
+    const t0 = span();
+    const busy = await createKey(gateway, { name: "busy" });
+    const quiet = await createKey(gateway, { name: "quiet" });
+    await writeUsageRollups(database(env.DB), [
+      row(busy.id, "/api/*", t0, { allowed: 3 }),
+      row(busy.id, "/other", t0, { allowed: 1 }),
+      row(busy.id, "/api/*", t0 + HOUR, { rateLimited: 2 }),
+      row(quiet.id, "/api/*", t0, { allowed: 1, quotaExceeded: 1 }),
+    ]);
+    const answer = await report(`groupBy=key&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
+    expect(answer).toMatchObject({ granularity: "hour", groupBy: "key", from: at(t0), to: at(t0 + 3 * HOUR), otherGroups: 0 });
+    expect(answer.totals).toEqual([
+      { start: at(t0), allowed: 5, rateLimited: 0, quotaExceeded: 1 },
+      { start: at(t0 + HOUR), allowed: 0, rateLimited: 2, quotaExceeded: 0 },
+      { start: at(t0 + 2 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0 },
+    ]);
+    expect(answer.groups.map((g) => [g.group, g.name, g.total])).toEqual([
+      [busy.id, "busy", { allowed: 4, rateLimited: 2, quotaExceeded: 0 }],
+      [quiet.id, "quiet", { allowed: 1, rateLimited: 0, quotaExceeded: 1 }],
+    ]);
+    expect(answer.groups[0]!.buckets.map((b) => b.allowed + b.rateLimited)).toEqual([4, 2, 0]);
+
+    const top = await report(`groupBy=key&limit=1&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
+    expect(top.groups.map((g) => g.group)).toEqual([busy.id]);
+    expect(top.otherGroups).toBe(1);
+    expect(top.totals).toEqual(answer.totals);
+
+    const only = await report(`groupBy=key&keyIds=${quiet.id}&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
+    expect(only.groups.map((g) => g.group)).toEqual([quiet.id]);
+    expect(only.totals[0]).toEqual({ start: at(t0), allowed: 1, rateLimited: 0, quotaExceeded: 1 });
+  });
+
+  it("groups by route and by outcome, and by day", async () => {
+    const t0 = span();
+    await writeUsageRollups(database(env.DB), [
+      row("key_route_a", "/api/*", t0, { allowed: 5 }),
+      row("key_route_b", "/api/*", t0 + HOUR, { allowed: 1, rateLimited: 1 }),
+      row("key_route_b", "/v2/*", t0 + 25 * HOUR, { quotaExceeded: 4 }),
+    ]);
+    const byRoute = await report(`groupBy=route&from=${at(t0)}&to=${at(t0 + 48 * HOUR)}&granularity=day`);
+    expect(byRoute.groups.map((g) => [g.group, g.total])).toEqual([
+      ["/api/*", { allowed: 6, rateLimited: 1, quotaExceeded: 0 }],
+      ["/v2/*", { allowed: 0, rateLimited: 0, quotaExceeded: 4 }],
+    ]);
+    expect(byRoute.groups[0]).not.toHaveProperty("name");
+    expect(byRoute.groups[0]!.buckets).toEqual([
+      { start: at(t0), allowed: 6, rateLimited: 1, quotaExceeded: 0 },
+      { start: at(t0 + 24 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0 },
+    ]);
+
+    const byOutcome = await report(`from=${at(t0)}&to=${at(t0 + 48 * HOUR)}&granularity=day`);
+    expect(byOutcome.groupBy).toBe("outcome");
+    expect(byOutcome.groups.map((g) => [g.group, g.buckets.map((b) => b.allowed + b.rateLimited + b.quotaExceeded)])).toEqual([
+      ["allowed", [6, 0]],
+      ["quota_exceeded", [0, 4]],
+      ["rate_limited", [1, 0]],
+    ]);
+  });
+
+  it("counts a row copied twice once: a copy overwrites with the running totals", async () => {
+    const t0 = span();
+    const db = database(env.DB);
+    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 2 })]);
+    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 3 })]);
+    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 3 })]);
+    const answer = await report(`groupBy=key&from=${at(t0)}&to=${at(t0 + HOUR)}`);
+    expect(answer.groups).toEqual([
+      {
+        group: "key_twice",
+        name: null,
+        total: { allowed: 3, rateLimited: 0, quotaExceeded: 0 },
+        buckets: [{ start: at(t0), allowed: 3, rateLimited: 0, quotaExceeded: 0 }],
+      },
+    ]);
+  });
+
+  it("refuses a bad query with 400 invalid_request naming the field", async () => {
+    const t0 = span();
+    for (const query of [
+      "groupBy=owner",
+      "granularity=minute",
+      "limit=0",
+      "limit=101",
+      `from=${at(t0)}&to=${at(t0)}`,
+      `from=${at(t0)}&to=${at(t0 + 32 * 24 * HOUR)}`,
+      `keyIds=${Array.from({ length: 101 }, (_, i) => `key_${i}`).join(",")}`,
+      "keyIds=a,,b",
+    ]) {
+      await expectProblem(await admin(gateway, "GET", `/usage?${query}`), 400, "invalid_request");
+    }
+  });
+});
