@@ -3,6 +3,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import type { UsageBucket } from "./types";
 
 export interface SeriesSpec {
   label: string;
@@ -11,7 +12,7 @@ export interface SeriesSpec {
 }
 
 /** Outcome colours, shared by the legend of every chart. */
-export const OUTCOME_COLORS = { allowed: "#1a7f37", rateLimited: "#bc4c00", quotaExceeded: "#cf222e", refused: "#8250df" } as const;
+const OUTCOME_COLORS = { allowed: "#1a7f37", rateLimited: "#bc4c00", quotaExceeded: "#cf222e" } as const;
 
 const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
 
@@ -32,7 +33,7 @@ function usePlot(options: (width: number) => uPlot.Options, data: uPlot.AlignedD
 }
 
 /** Requests over time, one line per series; the caption states the totals for readers who cannot see the chart. */
-export function UsageChart({ title, times, series }: { title: string; times: number[]; series: SeriesSpec[] }) {
+function UsageChart({ title, times, series }: { title: string; times: number[]; series: SeriesSpec[] }) {
   const container = usePlot(
     (width) => ({
       width,
@@ -70,4 +71,17 @@ export function Sparkline({ times, values, label }: { times: number[]; values: n
     [JSON.stringify(values)],
   );
   return html`<div ref=${container} class="sparkline" role="img" aria-label=${label}></div>`;
+}
+
+/** Requests by outcome per bucket. */
+export function OutcomeChart({ buckets }: { buckets: UsageBucket[] }) {
+  return html`<${UsageChart}
+    title="Requests"
+    times=${buckets.map((bucket) => Date.parse(bucket.start))}
+    series=${[
+      { label: "Allowed", color: OUTCOME_COLORS.allowed, values: buckets.map((bucket) => bucket.allowed) },
+      { label: "Rate limited", color: OUTCOME_COLORS.rateLimited, values: buckets.map((bucket) => bucket.rateLimited) },
+      { label: "Quota exceeded", color: OUTCOME_COLORS.quotaExceeded, values: buckets.map((bucket) => bucket.quotaExceeded) },
+    ]}
+  />`;
 }

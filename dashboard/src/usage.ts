@@ -16,54 +16,60 @@ export async function keyUsage(id: string, granularity: Granularity): Promise<Us
   return buckets;
 }
 
-/** The series a usage chart draws from buckets: x in epoch ms, one line per outcome. */
-export function outcomeSeries(buckets: UsageBucket[]) {
-  return {
-    times: buckets.map((bucket) => Date.parse(bucket.start)),
-    allowed: buckets.map((bucket) => bucket.allowed),
-    rateLimited: buckets.map((bucket) => bucket.rateLimited),
-    quotaExceeded: buckets.map((bucket) => bucket.quotaExceeded),
-  };
-}
-
-/** A key's (or an outcome's) request counts per bucket, aligned with `times`. */
+/** A key's requests per bucket (all outcomes), aligned with `times`. */
 export interface KeySeries {
   times: number[];
   values: number[];
 }
 
-export interface OutcomeUsage {
-  times: number[];
-  /** Requests per bucket by outcome code (`allowed` or an error code). */
-  byOutcome: Map<string, number[]>;
+interface Counts {
+  allowed: number;
+  rateLimited: number;
+  quotaExceeded: number;
 }
 
-/** Shape of `GET /usage` as the gateway documents it. */
-interface AllKeysUsage {
-  groups: { group: string; total: number; buckets: { start: string; count: number }[] }[];
+/** `GET /usage`: all keys' usage in one call, grouped. */
+interface UsageReport {
+  totals: UsageBucket[];
+  groups: { group: string; name?: string | null; total: Counts; buckets: UsageBucket[] }[];
+  otherGroups: number;
 }
 
-async function allKeysUsage(granularity: Granularity, groupBy: "key" | "outcome", limit?: number): Promise<AllKeysUsage> {
-  return adminApi<AllKeysUsage>("GET", withQuery("/usage", { ...spanQuery(granularity), groupBy, limit }));
+const requests = (counts: Counts) => counts.allowed + counts.rateLimited + counts.quotaExceeded;
+
+function usageReport(query: Record<string, string | number | undefined>): Promise<UsageReport> {
+  return adminApi<UsageReport>("GET", withQuery("/usage", query));
 }
 
-function toSeries(buckets: { start: string; count: number }[]): KeySeries {
-  return { times: buckets.map((bucket) => Date.parse(bucket.start)), values: buckets.map((bucket) => bucket.count) };
+/** The last 24 hours of the given keys (one page of the list), hour by hour, in one call. */
+export async function keysUsage(keyIds: string[]): Promise<Map<string, KeySeries>> {
+  if (keyIds.length === 0) return new Map();
+  const report = await usageReport({ ...spanQuery("hour"), groupBy: "key", limit: keyIds.length, keyIds: keyIds.join(",") });
+  return new Map(
+    report.groups.map((group) => [
+      group.group,
+      { times: group.buckets.map((bucket) => Date.parse(bucket.start)), values: group.buckets.map(requests) },
+    ]),
+  );
 }
 
-/** Every key's last 24 hours, hour by hour, from one call for the whole keys page. */
-export async function keysUsage(): Promise<Map<string, KeySeries>> {
-  const usage = await allKeysUsage("hour", "key");
-  return new Map(usage.groups.map((group) => [group.group, toSeries(group.buckets)]));
+export interface Overview {
+  buckets: UsageBucket[];
+  /** Refused requests by error code, busiest first. */
+  refusals: { code: string; total: number }[];
 }
 
-export async function outcomesOverTime(granularity: Granularity): Promise<OutcomeUsage> {
-  const usage = await allKeysUsage(granularity, "outcome");
-  const times = usage.groups[0] ? toSeries(usage.groups[0].buckets).times : [];
-  return { times, byOutcome: new Map(usage.groups.map((group) => [group.group, toSeries(group.buckets).values])) };
+/** All keys' requests by outcome over the span, and the refusals among them by code. */
+export async function overview(granularity: Granularity): Promise<Overview> {
+  const report = await usageReport({ ...spanQuery(granularity), groupBy: "outcome" });
+  const refusals = report.groups
+    .filter((group) => group.group !== "allowed")
+    .map((group) => ({ code: group.group, total: requests(group.total) }));
+  return { buckets: report.totals, refusals };
 }
 
-export async function topKeys(granularity: Granularity, limit: number): Promise<{ keyId: string; total: number }[]> {
-  const usage = await allKeysUsage(granularity, "key", limit);
-  return usage.groups.map((group) => ({ keyId: group.group, total: group.total })).sort((a, b) => b.total - a.total);
+/** The busiest keys over the span. */
+export async function topKeys(granularity: Granularity, limit: number): Promise<{ keyId: string; name: string; total: number }[]> {
+  const report = await usageReport({ ...spanQuery(granularity), groupBy: "key", limit });
+  return report.groups.map((group) => ({ keyId: group.group, name: group.name ?? group.group, total: requests(group.total) }));
 }

@@ -75,7 +75,7 @@ describe("operators' dashboard in a browser", () => {
 
   it("creates a key, shows its usage, rotates, disables and revokes it", async () => {
     await signIn(ADMIN_TOKEN);
-    await page.getByRole("heading", { name: "Overview" }).waitFor();
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
     expect(await page.evaluate(() => document.cookie)).toBe("");
     await shoot("overview");
 
@@ -125,6 +125,9 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByLabel("Search name, owner or start").fill("qa-team");
     await expect.poll(() => keysRow("browser key").locator(".status").textContent()).toBe("disabled");
+    await keysRow("browser key")
+      .getByRole("img", { name: /requests in the last 24 hours/ })
+      .waitFor();
     await shoot("keys");
 
     await keysRow("browser key").getByRole("link").click();

@@ -1,10 +1,10 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
-import { OUTCOME_COLORS, UsageChart } from "../charts";
+import { OutcomeChart } from "../charts";
 import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, keyStatus, type Page, type UsageBucket } from "../types";
 import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
-import { keyUsage, outcomeSeries } from "../usage";
+import { keyUsage } from "../usage";
 import { AuditTable } from "./audit";
 import { KeyForm, updateBody } from "./key-form";
 
@@ -117,7 +117,6 @@ export function KeyDetailView({ id }: { id: string }) {
   if (key.error) return html`<h1>Key</h1><${ErrorLine} error=${key.error} /><p><a href="#/keys">Back to keys</a></p>`;
   const apiKey = key.data;
   if (!apiKey) return html`<p>Loading…</p>`;
-  const series = usage.data && outcomeSeries(usage.data);
   const status = keyStatus(apiKey);
 
   return html`<p><a href="#/keys">← Keys</a></p>
@@ -144,18 +143,7 @@ export function KeyDetailView({ id }: { id: string }) {
         </select>
       </div>
       <${ErrorLine} error=${usage.error} />
-      ${
-        series &&
-        html`<${UsageChart}
-          title="Requests"
-          times=${series.times}
-          series=${[
-            { label: "Allowed", color: OUTCOME_COLORS.allowed, values: series.allowed },
-            { label: "Rate limited", color: OUTCOME_COLORS.rateLimited, values: series.rateLimited },
-            { label: "Quota exceeded", color: OUTCOME_COLORS.quotaExceeded, values: series.quotaExceeded },
-          ]}
-        />`
-      }
+      ${usage.data && html`<${OutcomeChart} buckets=${usage.data} />`}
     </section>
     <${Actions} apiKey=${apiKey} onChanged=${key.reload} />
     ${

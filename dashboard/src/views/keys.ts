@@ -1,5 +1,5 @@
 import { html } from "htm/preact";
-import { useMemo, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { Sparkline } from "../charts";
 import { type KeyObject, type KeyStatus, keyStatus, type Page } from "../types";
@@ -14,30 +14,46 @@ function matches(key: KeyObject, query: string): boolean {
   return !needle || [key.name, key.owner ?? "", key.start, key.id].some((field) => field.toLowerCase().includes(needle));
 }
 
+interface KeyPage {
+  items: KeyObject[];
+  nextCursor: string | null;
+  /** The page's keys' last 24 hours, from one usage call for the whole page. */
+  usage: Map<string, KeySeries> | undefined;
+  usageError: string;
+}
+
+async function loadPage(cursor: string | undefined, usageAvailable: boolean): Promise<KeyPage> {
+  const page: Page<KeyObject> = await adminApi("GET", withQuery("/keys", { limit: PAGE_SIZE, cursor }));
+  if (!usageAvailable) return { ...page, usage: undefined, usageError: "" };
+  try {
+    return { ...page, usage: await keysUsage(page.items.map((key) => key.id)), usageError: "" };
+  } catch (failure) {
+    return { ...page, usage: undefined, usageError: `Usage: ${(failure as Error).message}` };
+  }
+}
+
 export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const [query, setQuery] = useState("");
   const [status, setStatus] = useState<KeyStatus | "all">("all");
-  const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
-  const loaded = useLoad(async () => {
-    const items: KeyObject[] = [];
-    let nextCursor: string | null = null;
-    for (const cursor of pages) {
-      const page: Page<KeyObject> = await adminApi("GET", withQuery("/keys", { limit: PAGE_SIZE, cursor }));
-      items.push(...page.items);
-      nextCursor = page.nextCursor;
-    }
-    return { items, nextCursor };
-  }, [pages]);
-  // One usage call for the whole page, never one per key.
-  const usage = useLoad<Map<string, KeySeries> | undefined>(
-    () => (usageAvailable ? keysUsage() : Promise.resolve(undefined)),
-    [usageAvailable],
-  );
+  const [more, setMore] = useState<KeyPage[]>([]);
+  const [moreError, setMoreError] = useState("");
+  const first = useLoad(() => loadPage(undefined, usageAvailable), [usageAvailable]);
+  const pages = first.data ? [first.data, ...more] : [];
+  const last = pages[pages.length - 1];
+  const items = pages.flatMap((page) => page.items);
+  const usage = new Map(pages.flatMap((page) => [...(page.usage ?? [])]));
+  const usageError = pages.find((page) => page.usageError)?.usageError ?? "";
 
-  const shown = useMemo(
-    () => (loaded.data?.items ?? []).filter((key) => matches(key, query) && (status === "all" || keyStatus(key) === status)),
-    [loaded.data, query, status],
-  );
+  const loadMore = async () => {
+    setMoreError("");
+    try {
+      const page = await loadPage(last?.nextCursor ?? undefined, usageAvailable);
+      setMore([...more, page]);
+    } catch (failure) {
+      setMoreError((failure as Error).message);
+    }
+  };
+  const shown = items.filter((key) => matches(key, query) && (status === "all" || keyStatus(key) === status));
 
   return html`<h1>Keys</h1>
     <div class="filters" role="search">
@@ -53,10 +69,10 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
       </div>
       <a class="button" href="#/keys/new">Create key</a>
     </div>
-    <${ErrorLine} error=${loaded.error} />
+    <${ErrorLine} error=${first.error || moreError} />
     ${!usageAvailable && html`<p class="hint">Usage not available: this gateway has no all-keys usage endpoint, so rows show no sparkline.</p>`}
-    <${ErrorLine} error=${usage.error && `Usage: ${usage.error}`} />
-    ${loaded.data && html`<p role="status">${shown.length} of ${loaded.data.items.length} keys${loaded.data.nextCursor ? " loaded" : ""}</p>`}
+    <${ErrorLine} error=${usageError} />
+    ${last && html`<p role="status">${shown.length} of ${items.length} keys${last.nextCursor ? " loaded" : ""}</p>`}
     <div class="table-scroll">
       <table class="keys cards">
         <thead>
@@ -67,7 +83,7 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
         </thead>
         <tbody>
           ${shown.map((key) => {
-            const series = usage.data?.get(key.id);
+            const series = usage.get(key.id);
             const total = series ? series.values.reduce((sum, v) => sum + v, 0) : undefined;
             return html`<tr key=${key.id} data-key-id=${key.id}>
               <td data-label="Name"><a href=${`#/keys/${encodeURIComponent(key.id)}`}>${key.name}</a></td>
@@ -88,8 +104,5 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
         </tbody>
       </table>
     </div>
-    ${
-      loaded.data?.nextCursor &&
-      html`<button type="button" class="secondary" onClick=${() => setPages([...pages, loaded.data?.nextCursor ?? undefined])}>Load more keys</button>`
-    }`;
+    ${last?.nextCursor && html`<button type="button" class="secondary" onClick=${loadMore}>Load more keys</button>`}`;
 }

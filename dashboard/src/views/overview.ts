@@ -1,37 +1,22 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
-import { OUTCOME_COLORS, type SeriesSpec, UsageChart } from "../charts";
+import { OutcomeChart } from "../charts";
 import type { Granularity } from "../types";
 import { ErrorLine, useLoad } from "../ui";
-import { outcomesOverTime, topKeys } from "../usage";
+import { overview, topKeys } from "../usage";
 
 const TOP_KEYS = 10;
-const OUTCOME_LABELS: Record<string, string> = { allowed: "Allowed", rate_limited: "Rate limited", quota_exceeded: "Quota exceeded" };
-const COLOR_OF: Record<string, string> = {
-  allowed: OUTCOME_COLORS.allowed,
-  rate_limited: OUTCOME_COLORS.rateLimited,
-  quota_exceeded: OUTCOME_COLORS.quotaExceeded,
-};
-
-const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
 export function OverviewView({ usageAvailable }: { usageAvailable: boolean }) {
   const [granularity, setGranularity] = useState<Granularity>("hour");
-  const outcomes = useLoad(async () => (usageAvailable ? outcomesOverTime(granularity) : undefined), [granularity, usageAvailable]);
+  const outcomes = useLoad(async () => (usageAvailable ? overview(granularity) : undefined), [granularity, usageAvailable]);
   const top = useLoad(async () => (usageAvailable ? topKeys(granularity, TOP_KEYS) : undefined), [granularity, usageAvailable]);
 
   if (!usageAvailable) {
     return html`<h1>Overview</h1>
       <p class="notice" role="status">Usage not available: this gateway does not offer the all-keys usage endpoint (<code>GET /_gateway/admin/usage</code>). Each key's own usage is on its page under <a href="#/keys">Keys</a>.</p>`;
   }
-  const series: SeriesSpec[] = [...(outcomes.data?.byOutcome ?? [])].map(([outcome, values]) => ({
-    label: OUTCOME_LABELS[outcome] ?? outcome,
-    color: COLOR_OF[outcome] ?? OUTCOME_COLORS.refused,
-    values,
-  }));
-  const refusals = [...(outcomes.data?.byOutcome ?? [])]
-    .filter(([outcome]) => outcome !== "allowed")
-    .map(([code, values]) => ({ code, total: sum(values) }));
+  const refusals = outcomes.data?.refusals.filter((row) => row.total > 0) ?? [];
 
   return html`<h1>Overview</h1>
     <div class="field inline">
@@ -44,7 +29,7 @@ export function OverviewView({ usageAvailable }: { usageAvailable: boolean }) {
     <section aria-labelledby="outcomes-title">
       <h2 id="outcomes-title">Requests by outcome, all keys</h2>
       <${ErrorLine} error=${outcomes.error} />
-      ${outcomes.data && html`<${UsageChart} title="Requests" times=${outcomes.data.times} series=${series} />`}
+      ${outcomes.data && html`<${OutcomeChart} buckets=${outcomes.data.buckets} />`}
     </section>
     <div class="columns">
       <section aria-labelledby="top-title">
@@ -56,7 +41,7 @@ export function OverviewView({ usageAvailable }: { usageAvailable: boolean }) {
             ? html`<p>No traffic in this span.</p>`
             : html`<table>
                 <thead><tr><th scope="col">Key</th><th scope="col" class="number">Requests</th></tr></thead>
-                <tbody>${top.data.map((row) => html`<tr><td><a href=${`#/keys/${encodeURIComponent(row.keyId)}`}>${row.keyId}</a></td><td class="number">${row.total}</td></tr>`)}</tbody>
+                <tbody>${top.data.map((row) => html`<tr><td><a href=${`#/keys/${encodeURIComponent(row.keyId)}`}>${row.name}</a></td><td class="number">${row.total}</td></tr>`)}</tbody>
               </table>`)
         }
       </section>
