@@ -6,6 +6,7 @@ import { AuditView } from "./views/audit";
 import { CreateKeyView } from "./views/create-key";
 import { KeyDetailView } from "./views/key-detail";
 import { KeysView } from "./views/keys";
+import { OperatorsView } from "./views/operators";
 import { OverviewView } from "./views/overview";
 import { SignIn } from "./views/sign-in";
 
@@ -19,11 +20,13 @@ function useHash(): string {
   return hash;
 }
 
-const NAV = [
+/** `needs`: an admin path the gateway must document for the view to be offered. */
+const NAV: { href: string; label: string; needs?: string }[] = [
   { href: "#/", label: "Overview" },
   { href: "#/keys", label: "Keys" },
   { href: "#/keys/new", label: "Create key" },
   { href: "#/audit", label: "Audit log" },
+  { href: "#/operators", label: "Operators", needs: "/admin/operators" },
 ];
 
 function view(hash: string, paths: Set<string>) {
@@ -32,6 +35,7 @@ function view(hash: string, paths: Set<string>) {
   if (section === "keys" && id === "new") return html`<${CreateKeyView} />`;
   if (section === "keys" && id) return html`<${KeyDetailView} id=${decodeURIComponent(id)} />`;
   if (section === "keys") return html`<${KeysView} usageAvailable=${paths.has("/admin/usage")} />`;
+  if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
   return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} />`;
 }
@@ -40,6 +44,7 @@ function currentNav(hash: string): string {
   if (hash.startsWith("#/keys/new")) return "#/keys/new";
   if (hash.startsWith("#/keys")) return "#/keys";
   if (hash.startsWith("#/audit")) return "#/audit";
+  if (hash.startsWith("#/operators")) return "#/operators";
   return "#/";
 }
 
@@ -88,7 +93,7 @@ function App() {
       <strong class="brand">Gateway</strong>
       <nav aria-label="Dashboard">
         <ul>
-          ${NAV.map(
+          ${NAV.filter((item) => !item.needs || paths?.has(item.needs)).map(
             (item) => html`<li><a href=${item.href} aria-current=${item.href === active ? "page" : undefined}>${item.label}</a></li>`,
           )}
         </ul>

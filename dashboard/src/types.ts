@@ -21,8 +21,9 @@ export interface UsageBucket {
 export interface AuditEntry {
   at: string;
   action: string;
-  keyId: string;
-  actor?: string;
+  /** Null for writes to operator tokens. */
+  keyId: string | null;
+  actor: string;
   changes: Record<string, unknown>;
 }
 

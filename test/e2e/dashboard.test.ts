@@ -46,11 +46,11 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-async function shoot(name: string): Promise<void> {
+async function shoot(name: string, fullPage = true): Promise<void> {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.evaluate(() => new Promise(requestAnimationFrame));
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage });
   }
   await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
 }
@@ -145,16 +145,51 @@ describe("operators' dashboard in a browser", () => {
       .poll(async () => (await page.locator('td[data-label="Action"]').allTextContents()).slice(0, 4))
       .toEqual(["key.revoke", "key.update", "key.rotate", "key.create"]);
     await shoot("audit");
+    await page.getByLabel("Operator", { exact: true }).fill("admin");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.locator('td[data-label="Operator"]').allTextContents()).toEqual(["admin", "admin", "admin", "admin"]);
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.getByLabel("Operator token").waitFor();
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
   });
 
+  it("issues an operator token that signs in with its own scopes and shows in the audit log as the actor", async () => {
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("link", { name: "Operators" }).click();
+    await page.getByLabel("Name").fill("support desk");
+    await shoot("operators");
+    await page.getByRole("button", { name: "Create operator token" }).click();
+    const token = await page.getByRole("dialog").getByLabel("Secret").inputValue();
+    await page.getByRole("dialog").getByRole("button", { name: "I have stored it" }).click();
+    const row = page.locator("tbody tr", { hasText: "support desk" });
+    await row.waitFor();
+    const operatorId = (await row.locator('td[data-label="Id"]').textContent())!;
+
+    // Where the next sign-in lands: a view this token may read.
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await signIn(token);
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByRole("heading", { name: "Keys" }).waitFor();
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Operator", { exact: true }).fill(operatorId);
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.getByText("No entries.").waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Operator", { exact: true }).fill("admin");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.locator('td[data-label="Action"]').first().textContent()).toBe("operator.create");
+    await page.getByRole("button", { name: "Sign out" }).click();
+  });
+
   it("renders the API reference offline, and a problem's type lands on its code's explanation", async () => {
     await page.goto(`${gateway.url}/_gateway/docs`);
     await page.getByRole("heading", { name: "Edge API gateway" }).waitFor();
-    await shoot("api-reference");
+    await shoot("api-reference", false);
 
     const problem = (await (await fetch(`${gateway.url}/_gateway/admin/keys`)).json()) as { type: string };
     await page.goto(new URL(problem.type, gateway.url).href);
@@ -163,7 +198,7 @@ describe("operators' dashboard in a browser", () => {
     await expect.poll(() => row.evaluate((element) => element.getBoundingClientRect().top)).toBeLessThan(900);
     expect(await row.evaluate((element) => element.getBoundingClientRect().bottom)).toBeGreaterThan(0);
     expect(await row.textContent()).toContain("missing_key");
-    await shoot("api-reference-error");
+    await shoot("api-reference-error", false);
   });
 
   it("sent nothing to another origin and logged no errors", () => {

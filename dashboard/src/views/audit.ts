@@ -22,8 +22,8 @@ export function AuditTable({ entries, showKey }: { entries: AuditEntry[]; showKe
           (entry) => html`<tr>
             <td data-label="When" class="when">${formatTime(entry.at)}</td>
             <td data-label="Action">${entry.action}</td>
-            ${showKey && html`<td data-label="Key"><a href=${`#/keys/${encodeURIComponent(entry.keyId)}`}>${entry.keyId}</a></td>`}
-            <td data-label="Operator">${entry.actor ?? "—"}</td>
+            ${showKey && html`<td data-label="Key">${entry.keyId ? html`<a href=${`#/keys/${encodeURIComponent(entry.keyId)}`}>${entry.keyId}</a>` : "—"}</td>`}
+            <td data-label="Operator">${entry.actor}</td>
             <td data-label="Changes">
               <ul class="changes">
                 ${Object.entries(entry.changes).map(([field, value]) => html`<li><code>${field}: ${JSON.stringify(value)}</code></li>`)}

@@ -91,11 +91,13 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
               <td data-label="Start"><code>${key.start}…</code></td>
               <td data-label="Status"><span class=${`status ${keyStatus(key)}`}>${keyStatus(key)}</span></td>
               <td data-label="Last used">${formatRelative(key.lastUsedAt)}</td>
-              <td data-label="Last 24 h" class="usage-cell">
+              <td data-label="Last 24 h">
                 ${
                   usageAvailable
-                    ? html`<${Sparkline} times=${series?.times ?? []} values=${series?.values ?? []} label=${`${total ?? 0} requests in the last 24 hours`} />
-                        <span class="count">${total ?? 0}</span>`
+                    ? html`<div class="usage">
+                        <${Sparkline} times=${series?.times ?? []} values=${series?.values ?? []} label=${`${total ?? 0} requests in the last 24 hours`} />
+                        <span class="count">${total ?? 0}</span>
+                      </div>`
                     : "—"
                 }
               </td>

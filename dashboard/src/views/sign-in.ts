@@ -17,7 +17,13 @@ export function SignIn({ notice, onSignedIn }: { notice: string; onSignedIn: () 
       session.signIn(token.trim());
       onSignedIn();
     } catch (failure) {
-      setError(failure instanceof ApiError && failure.status === 401 ? "That token was refused." : String((failure as Error).message));
+      if (failure instanceof ApiError && failure.status === 403) {
+        // A valid token without keys:read: the views it may use still work.
+        session.signIn(token.trim());
+        onSignedIn();
+      } else {
+        setError(failure instanceof ApiError && failure.status === 401 ? "That token was refused." : String((failure as Error).message));
+      }
     } finally {
       setBusy(false);
     }
