@@ -83,8 +83,9 @@ export function OperatorsView() {
   return html`<h1>Operator tokens</h1>
     <p class="hint">Named admin tokens with scopes, for people and services. <code>ADMIN_TOKEN</code> has every scope and is not listed.</p>
     <${ErrorLine} error=${page.error || error} />
+    ${page.data?.items.length === 0 && html`<p>No operator tokens yet.</p>`}
     ${
-      page.data &&
+      page.data?.items.length &&
       html`<div class="table-scroll">
         <table class="cards">
           <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Start</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Status</th></tr></thead>
