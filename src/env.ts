@@ -2,6 +2,7 @@ import type { RouteMatch } from "./config/routes";
 import type { GatewayConfig } from "./config/settings";
 import type { KeyRecord } from "./keys/record";
 import type { AdminPrincipal } from "./operators/scopes";
+import type { ClientIpCounter } from "./ratelimit/client-ip-counter";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
 
@@ -9,6 +10,7 @@ import type { KeyLimiter } from "./ratelimit/key-limiter";
 export interface Env {
   DB: D1Database;
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
+  CLIENT_IP_COUNTER: DurableObjectNamespace<ClientIpCounter>;
   USAGE?: AnalyticsEngineDataset;
   /** The built dashboard (wrangler.toml [assets]). */
   ASSETS: Fetcher;

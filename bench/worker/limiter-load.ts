@@ -5,6 +5,7 @@ import type { CheckInput } from "../../src/ratelimit/decision";
 export const HOT_KEY_INPUT: CheckInput = {
   limits: [{ id: "key:minute", name: "minute", limit: 1_000_000_000, window: 60 }],
   cost: 1,
+  route: "/bench/*",
   key: {
     secretId: "sec_bench",
     status: { version: 1, enabled: true, expiresAt: null, revokedAt: null, secretExpiry: { sec_bench: null } },

@@ -114,5 +114,3 @@ export const usageRollups = sqliteTable(
   },
   (table) => [primaryKey({ columns: [table.keyId, table.route, table.hour] }), index("usage_rollups_hour_idx").on(table.hour)],
 );
-
-export type UsageRollupRow = typeof usageRollups.$inferSelect;

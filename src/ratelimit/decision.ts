@@ -11,20 +11,42 @@ export interface LimitRequest {
   window: number;
 }
 
-/** The Durable Object that holds a key's status, limits, quota and usage. */
-export const keyObjectName = (keyId: string) => `key:${keyId}`;
+const KEY_WIDE = "key:";
 
 /** A key's own limits, counted key-wide (route limits are counted per route). */
 export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] =>
-  limits.map((l) => ({ id: `key:${l.name}`, ...l }));
+  limits.map((l) => ({ id: `${KEY_WIDE}${l.name}`, ...l }));
 
+export const isKeyWideLimit = (id: string) => id.startsWith(KEY_WIDE);
+
+/** The calling key as the request path knows it: the cached status, which the object reconciles with its own. */
+export interface KeyCheck {
+  status: KeyStatus;
+  secretId: string;
+  /** Lets the object report when the key was last used. */
+  keyId?: string;
+}
+
+/** One authenticated request for its key's object to decide. */
 export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
-  /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
-  key?: { status: KeyStatus; secretId: string /** Lets the object report when the key was last used. */; keyId?: string };
+  key: KeyCheck;
+  /** The matched route's configured `path`: usage is counted per route. */
+  route: string;
   /** Requests this isolate refused from its denial memo since the last check: counted as rate-limited usage. */
   refusedLocally?: number;
+}
+
+/** One anonymous request for its client IP's counter to decide (or a failed admin login to count). */
+export interface CountInput {
+  limits: LimitRequest[];
+  cost: number;
+}
+
+export interface InspectInput {
+  limits: LimitRequest[];
+  key: KeyCheck;
 }
 
 export interface PolicyState {

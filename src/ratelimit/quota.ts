@@ -35,10 +35,8 @@ export interface QuotaState {
   reset: number | null;
 }
 
-const QUOTA_SCHEMA = `CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);`;
-
 /**
- * The key's quota count, in its Durable Object's SQLite. Only the object's single thread touches
+ * The key's quota count, in its Durable Object's SQLite (table `quota_usage`). Only the object's single thread touches
  * it, so the count is exact; a new period (or a changed period kind) starts again from zero.
  */
 export class QuotaCounter {
@@ -47,7 +45,6 @@ export class QuotaCounter {
   private used = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(QUOTA_SCHEMA);
     const row = sql
       .exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage")
       .toArray()[0];

@@ -1,7 +1,7 @@
 import { and, asc, desc, gte, inArray, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
-import { keys, type UsageRollupRow, usageRollups } from "../db/schema";
+import { keys, usageRollups } from "../db/schema";
 import { DAY_MS, type Granularity, HOUR_MS, rollUp, type UsageBucket } from "./hourly";
 
 export type UsageGroupBy = "key" | "outcome" | "route";
@@ -132,19 +132,4 @@ export async function readUsageReport(db: Database, query: UsageReportQuery) {
   });
   groups.sort((a, b) => requests(b.total) - requests(a.total) || (a.group < b.group ? -1 : 1));
   return report(toBuckets(totalRows), groups, Math.max(0, (groupCount[0]?.groups ?? 0) - groups.length));
-}
-
-/** Overwrites each row with the object's running totals: one D1 batch, safe to repeat. */
-export async function writeUsageRollups(db: Database, rows: UsageRollupRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const [first, ...rest] = rows.map((row) =>
-    db
-      .insert(usageRollups)
-      .values(row)
-      .onConflictDoUpdate({
-        target: [usageRollups.keyId, usageRollups.route, usageRollups.hour],
-        set: { allowed: row.allowed, rateLimited: row.rateLimited, quotaExceeded: row.quotaExceeded },
-      }),
-  );
-  await db.batch([first!, ...rest]);
 }

@@ -1,9 +1,11 @@
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { UsageReport } from "../../src/admin/usage-report";
 import { database } from "../../src/db/client";
-import { writeUsageRollups } from "../../src/usage/rollups";
-import { admin, createKey, expectProblem, json, scenarioEnv } from "../support/admin";
+import { keyObjectName } from "../../src/ratelimit/client";
+import { writeUsageRollups } from "../../src/usage/hourly";
+import { admin, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
 
 const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 const HOUR = 3_600_000;
@@ -14,35 +16,70 @@ function span(): number {
   return Date.UTC(2027, 0, 1 + 2 * ++spans);
 }
 
-const row = (
-  keyId: string,
-  route: string,
-  hour: number,
-  counts: Partial<{ allowed: number; rateLimited: number; quotaExceeded: number }>,
-) => ({
-  keyId,
-  route,
-  hour,
-  allowed: 0,
-  rateLimited: 0,
-  quotaExceeded: 0,
-  ...counts,
-});
+type Counts = Partial<{ allowed: number; rateLimited: number; quotaExceeded: number }>;
+const row = (keyId: string, route: string, hour: number, counts: Counts) => ({ keyId, route, hour, counts });
+
+/** Stores rollup rows as the key objects' alarms do. */
+async function store(...rows: ReturnType<typeof row>[]): Promise<void> {
+  for (const { keyId, route, hour, counts } of rows) {
+    await writeUsageRollups(database(env.DB), keyId, [{ route, hour, allowed: 0, rateLimited: 0, quotaExceeded: 0, ...counts }]);
+  }
+}
 
 const report = async (query: string) => json<UsageReport>(await admin(gateway, "GET", `/usage?${query}`), 200);
 const at = (ms: number) => new Date(ms).toISOString();
 
 describe("GET /_gateway/admin/usage", () => {
+  it("counts traffic through the worker by key and route once the key objects' alarms have copied it to D1", async () => {
+    const traffic = scenarioEnv([
+      { path: "/api/*", upstream: env.UPSTREAM_URL },
+      { path: "/v2/*", upstream: env.UPSTREAM_URL, rateLimits: [{ name: "burst", limit: 1, window: 60 }] },
+    ]);
+    const busy = await createKey(traffic, { name: "busy" });
+    const capped = await createKey(traffic, { name: "capped", quota: { limit: 1, period: "total" } });
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await withKey(traffic, "/api/x", busy.key)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await withKey(traffic, "/v2/x", busy.key)).status);
+    for (let i = 0; i < 2; i++) statuses.push((await withKey(traffic, "/api/x", capped.key)).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 429, 200, 429]);
+    const query = `keyIds=${busy.id},${capped.id}`;
+
+    // Nothing reaches D1 on the request path.
+    expect((await report(`groupBy=key&${query}`)).groups).toEqual([]);
+    const flush = async (...ids: string[]) => {
+      for (const id of ids) expect(await runDurableObjectAlarm(env.KEY_LIMITER.getByName(keyObjectName(id)))).toBe(true);
+    };
+    await flush(busy.id, capped.id);
+
+    const byKey = await report(`groupBy=key&${query}`);
+    expect(byKey.groups.map((g) => [g.group, g.name, g.total])).toEqual([
+      [busy.id, "busy", { allowed: 4, rateLimited: 1, quotaExceeded: 0 }],
+      [capped.id, "capped", { allowed: 1, rateLimited: 0, quotaExceeded: 1 }],
+    ]);
+    const byRoute = await report(`groupBy=route&${query}`);
+    expect(byRoute.groups.map((g) => [g.group, g.total])).toEqual([
+      ["/api/*", { allowed: 4, rateLimited: 0, quotaExceeded: 1 }],
+      ["/v2/*", { allowed: 1, rateLimited: 1, quotaExceeded: 0 }],
+    ]);
+
+    // A later copy overwrites with the running totals: nothing is counted twice.
+    expect((await withKey(traffic, "/api/x", busy.key)).status).toBe(200);
+    await flush(busy.id);
+    const again = await report(`groupBy=key&${query}`);
+    expect(again.groups[0]!.total).toEqual({ allowed: 5, rateLimited: 1, quotaExceeded: 0 });
+    expect(again.totals.reduce((sum, b) => sum + b.allowed + b.rateLimited + b.quotaExceeded, 0)).toBe(8);
+  });
+
   it("groups all keys' usage by key, busiest first, with names, zero-filled buckets and totals", async () => {
     const t0 = span();
     const busy = await createKey(gateway, { name: "busy" });
     const quiet = await createKey(gateway, { name: "quiet" });
-    await writeUsageRollups(database(env.DB), [
+    await store(
       row(busy.id, "/api/*", t0, { allowed: 3 }),
       row(busy.id, "/other", t0, { allowed: 1 }),
       row(busy.id, "/api/*", t0 + HOUR, { rateLimited: 2 }),
       row(quiet.id, "/api/*", t0, { allowed: 1, quotaExceeded: 1 }),
-    ]);
+    );
     const answer = await report(`groupBy=key&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
     expect(answer).toMatchObject({ granularity: "hour", groupBy: "key", from: at(t0), to: at(t0 + 3 * HOUR), otherGroups: 0 });
     expect(answer.totals).toEqual([
@@ -68,11 +105,11 @@ describe("GET /_gateway/admin/usage", () => {
 
   it("groups by route and by outcome, and by day", async () => {
     const t0 = span();
-    await writeUsageRollups(database(env.DB), [
+    await store(
       row("key_route_a", "/api/*", t0, { allowed: 5 }),
       row("key_route_b", "/api/*", t0 + HOUR, { allowed: 1, rateLimited: 1 }),
       row("key_route_b", "/v2/*", t0 + 25 * HOUR, { quotaExceeded: 4 }),
-    ]);
+    );
     const byRoute = await report(`groupBy=route&from=${at(t0)}&to=${at(t0 + 48 * HOUR)}&granularity=day`);
     expect(byRoute.groups.map((g) => [g.group, g.total])).toEqual([
       ["/api/*", { allowed: 6, rateLimited: 1, quotaExceeded: 0 }],
@@ -95,10 +132,9 @@ describe("GET /_gateway/admin/usage", () => {
 
   it("counts a row copied twice once: a copy overwrites with the running totals", async () => {
     const t0 = span();
-    const db = database(env.DB);
-    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 2 })]);
-    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 3 })]);
-    await writeUsageRollups(db, [row("key_twice", "/api/*", t0, { allowed: 3 })]);
+    await store(row("key_twice", "/api/*", t0, { allowed: 2 }));
+    await store(row("key_twice", "/api/*", t0, { allowed: 3 }));
+    await store(row("key_twice", "/api/*", t0, { allowed: 3 }));
     const answer = await report(`groupBy=key&from=${at(t0)}&to=${at(t0 + HOUR)}`);
     expect(answer.groups).toEqual([
       {
