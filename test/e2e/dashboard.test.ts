@@ -99,6 +99,8 @@ describe("operators' dashboard in a browser", () => {
     await shoot("reveal-once");
     await dialog.getByRole("button", { name: "I have stored it" }).click();
     await page.getByRole("heading", { name: /browser key/ }).waitFor();
+    const keyId = decodeURIComponent(new URL(page.url()).hash.replace("#/keys/", ""));
+    expect(keyId).toMatch(/^key_/);
 
     const statuses = await Promise.all(
       Array.from({ length: 6 }, () => fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": key } }).then((r) => r.status)),
@@ -122,13 +124,27 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("button", { name: "Enable key" }).waitFor();
     expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": rotated } })).status).toBe(401);
 
+    // The all-keys usage reads the hourly counts the key's object copies to D1 by an alarm a minute
+    // later; written here as that alarm would (7 admitted requests this hour), not waited for.
+    const hour = Date.now() - (Date.now() % 3_600_000);
+    await (await gateway.miniflare.getD1Database("DB"))
+      .prepare(
+        "INSERT INTO usage_rollups (key_id, route, hour, allowed, rate_limited, quota_exceeded) VALUES (?, '/api/*', ?, 7, 0, 0) ON CONFLICT DO UPDATE SET allowed = 7",
+      )
+      .bind(keyId, hour)
+      .run();
+
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByLabel("Search name, owner or start").fill("qa-team");
     await expect.poll(() => keysRow("browser key").locator(".status").textContent()).toBe("disabled");
-    await keysRow("browser key")
-      .getByRole("img", { name: /requests in the last 24 hours/ })
-      .waitFor();
+    await keysRow("browser key").getByRole("img", { name: "7 requests in the last 24 hours" }).waitFor();
     await shoot("keys");
+
+    await page.getByRole("link", { name: "Overview" }).click();
+    await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("7 allowed");
+    expect(await page.locator("section", { hasText: "Top keys" }).locator("tbody tr").first().textContent()).toBe("browser key7");
+    await shoot("overview-with-traffic");
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
 
     await keysRow("browser key").getByRole("link").click();
     await page.getByRole("button", { name: "Enable key" }).waitFor();
