@@ -64,7 +64,11 @@ export function Sparkline({ times, values, label }: { times: number[]; values: n
       legend: { show: false },
       cursor: { show: false },
       axes: [{ show: false }, { show: false }],
-      scales: { x: { time: false }, y: { range: (_plot: uPlot, _min: number, max: number) => [0, Math.max(1, max)] } },
+      // A little room below zero, so an idle key still shows its flat line.
+      scales: {
+        x: { time: false },
+        y: { range: (_plot: uPlot, _min: number, max: number) => [-0.1 * Math.max(1, max), 1.1 * Math.max(1, max)] },
+      },
       series: [{}, { stroke: OUTCOME_COLORS.allowed, width: 1.5, fill: `${OUTCOME_COLORS.allowed}22`, points: { show: false } }],
     }),
     [times, values],
