@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { buildAssets } from "./scripts/build-assets.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -17,6 +18,9 @@ const SERVICE_UPSTREAM_SCRIPT = `export default {
     });
   },
 };`;
+
+// wrangler.toml's [assets] folder must exist before the workers pool reads it; the e2e gateway serves it too.
+await buildAssets();
 
 export default defineConfig({
   test: {

@@ -14,6 +14,8 @@ export interface Env {
   CLIENT_IP_COUNTER: DurableObjectNamespace<ClientIpCounter>;
   WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
   USAGE?: AnalyticsEngineDataset;
+  /** The built dashboard (wrangler.toml [assets]). */
+  ASSETS: Fetcher;
   ADMIN_TOKEN?: string;
   KEY_PREFIX?: string;
   GATEWAY_REALM?: string;

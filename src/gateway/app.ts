@@ -25,7 +25,8 @@ import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { notFound } from "../http/problem";
-import { type ApiDocument, renderDocsPage } from "./docs";
+import { pageSecurity, serveAsset } from "./assets";
+import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
 
 const healthRoute = createRoute({
@@ -122,12 +123,11 @@ export function gatewayApi() {
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
-  // The routes are fixed once this function returns, so the page is rendered once per isolate.
-  let docsPage: string | undefined;
-  api.get("/docs", (c) => {
-    docsPage ??= renderDocsPage(api.getOpenAPI31Document(DOCUMENT_CONFIG) as unknown as ApiDocument);
-    return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
-  });
+  api.use("/docs/*", pageSecurity({ inlineStyles: true }));
+  api.get("/docs", (c) => c.html(renderDocsPage(DOCUMENT_CONFIG.info.title)));
+  api.get("/docs/*", serveAsset);
+  api.use("/dashboard/*", pageSecurity());
+  api.get("/dashboard/*", serveAsset);
 
   api.all("*", methodNotAllowed(api.routes));
   return api;

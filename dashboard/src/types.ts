@@ -1,0 +1,38 @@
+// The admin API's answers as the page reads them (the key object is the worker's own type).
+export type { KeyObject } from "../../src/admin/key-object";
+
+import type { KeyObject } from "../../src/admin/key-object";
+
+export type CreatedKey = KeyObject & { key: string };
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** One bucket of `GET /keys/:id/usage`: requests by outcome from `start` (ISO) on. */
+export interface UsageBucket {
+  start: string;
+  allowed: number;
+  rateLimited: number;
+  quotaExceeded: number;
+}
+
+export interface AuditEntry {
+  at: string;
+  action: string;
+  /** Null for writes to operator tokens. */
+  keyId: string | null;
+  actor: string;
+  changes: Record<string, unknown>;
+}
+
+export type Granularity = "hour" | "day";
+
+export type KeyStatus = "active" | "disabled" | "expired" | "revoked";
+
+export function keyStatus(key: KeyObject, now = Date.now()): KeyStatus {
+  if (key.revokedAt) return "revoked";
+  if (key.expiresAt && Date.parse(key.expiresAt) <= now) return "expired";
+  return key.enabled ? "active" : "disabled";
+}

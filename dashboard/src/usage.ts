@@ -1,0 +1,75 @@
+// Usage reads: one key's buckets, and (where the gateway has it) every key's in one call.
+import { adminApi, withQuery } from "./api";
+import type { Granularity, UsageBucket } from "./types";
+
+const SPAN_MS: Record<Granularity, number> = { hour: 24 * 3_600_000, day: 30 * 86_400_000 };
+
+export function spanQuery(granularity: Granularity, now = Date.now()) {
+  return { granularity, from: new Date(now - SPAN_MS[granularity]).toISOString(), to: new Date(now + 1).toISOString() };
+}
+
+export async function keyUsage(id: string, granularity: Granularity): Promise<UsageBucket[]> {
+  const { buckets } = await adminApi<{ buckets: UsageBucket[] }>(
+    "GET",
+    withQuery(`/keys/${encodeURIComponent(id)}/usage`, spanQuery(granularity)),
+  );
+  return buckets;
+}
+
+/** A key's requests per bucket (all outcomes), aligned with `times`. */
+export interface KeySeries {
+  times: number[];
+  values: number[];
+}
+
+interface Counts {
+  allowed: number;
+  rateLimited: number;
+  quotaExceeded: number;
+}
+
+/** `GET /usage`: all keys' usage in one call, grouped. */
+interface UsageReport {
+  totals: UsageBucket[];
+  groups: { group: string; name?: string | null; total: Counts; buckets: UsageBucket[] }[];
+  otherGroups: number;
+}
+
+const requests = (counts: Counts) => counts.allowed + counts.rateLimited + counts.quotaExceeded;
+
+function usageReport(query: Record<string, string | number | undefined>): Promise<UsageReport> {
+  return adminApi<UsageReport>("GET", withQuery("/usage", query));
+}
+
+/** The last 24 hours of the given keys (one page of the list), hour by hour, in one call. */
+export async function keysUsage(keyIds: string[]): Promise<Map<string, KeySeries>> {
+  if (keyIds.length === 0) return new Map();
+  const report = await usageReport({ ...spanQuery("hour"), groupBy: "key", limit: keyIds.length, keyIds: keyIds.join(",") });
+  return new Map(
+    report.groups.map((group) => [
+      group.group,
+      { times: group.buckets.map((bucket) => Date.parse(bucket.start)), values: group.buckets.map(requests) },
+    ]),
+  );
+}
+
+export interface Overview {
+  buckets: UsageBucket[];
+  /** Refused requests by error code, busiest first. */
+  refusals: { code: string; total: number }[];
+}
+
+/** All keys' requests by outcome over the span, and the refusals among them by code. */
+export async function overview(granularity: Granularity): Promise<Overview> {
+  const report = await usageReport({ ...spanQuery(granularity), groupBy: "outcome" });
+  const refusals = report.groups
+    .filter((group) => group.group !== "allowed")
+    .map((group) => ({ code: group.group, total: requests(group.total) }));
+  return { buckets: report.totals, refusals };
+}
+
+/** The busiest keys over the span. */
+export async function topKeys(granularity: Granularity, limit: number): Promise<{ keyId: string; name: string; total: number }[]> {
+  const report = await usageReport({ ...spanQuery(granularity), groupBy: "key", limit });
+  return report.groups.map((group) => ({ keyId: group.group, name: group.name ?? group.group, total: requests(group.total) }));
+}

@@ -1,0 +1,175 @@
+import { html } from "htm/preact";
+import { useState } from "preact/hooks";
+import { adminApi, withQuery } from "../api";
+import { OutcomeChart } from "../charts";
+import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, keyStatus, type Page, type UsageBucket } from "../types";
+import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
+import { keyUsage } from "../usage";
+import { AuditTable } from "./audit";
+import { KeyForm, updateBody } from "./key-form";
+
+const keyPath = (id: string) => `/keys/${encodeURIComponent(id)}`;
+
+/** Requests admitted in the quota's current period, summed from the key's usage (UTC periods). */
+async function quotaUsed(key: KeyObject): Promise<number | undefined> {
+  if (!key.quota) return undefined;
+  const now = new Date();
+  const from =
+    key.quota.period === "day"
+      ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
+      : key.quota.period === "month"
+        ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)
+        : Math.max(Date.parse(key.createdAt), now.getTime() - 399 * 86_400_000);
+  const query = {
+    granularity: key.quota.period === "day" ? "hour" : "day",
+    from: new Date(from).toISOString(),
+    to: new Date(now.getTime() + 1).toISOString(),
+  };
+  const { buckets } = await adminApi<{ buckets: UsageBucket[] }>("GET", withQuery(`${keyPath(key.id)}/usage`, query));
+  return buckets.reduce((sum, bucket) => sum + bucket.allowed, 0);
+}
+
+function Limits({ apiKey, used }: { apiKey: KeyObject; used: number | undefined }) {
+  return html`<section aria-labelledby="limits-title">
+    <h2 id="limits-title">Limits</h2>
+    ${
+      apiKey.rateLimits.length === 0
+        ? html`<p>No rate limits of its own (routes may add theirs).</p>`
+        : html`<ul>${apiKey.rateLimits.map((limit) => html`<li><strong>${limit.name}</strong>: ${limit.limit} requests per ${limit.window} s</li>`)}</ul>`
+    }
+    ${
+      apiKey.quota
+        ? html`<div class="quota">
+            <label for="quota-meter">Quota: ${used ?? "…"} of ${apiKey.quota.limit} used (${apiKey.quota.period === "total" ? "in total" : `this UTC ${apiKey.quota.period}`})</label>
+            <meter id="quota-meter" min="0" max=${apiKey.quota.limit} low=${apiKey.quota.limit * 0.8} high=${apiKey.quota.limit * 0.95} optimum="0" value=${used ?? 0}></meter>
+          </div>`
+        : html`<p>No quota.</p>`
+    }
+  </section>`;
+}
+
+function Actions({ apiKey, onChanged }: { apiKey: KeyObject; onChanged: () => void }) {
+  const [grace, setGrace] = useState("3600");
+  const [confirmName, setConfirmName] = useState("");
+  const [rotated, setRotated] = useState<CreatedKey | undefined>();
+  const [error, setError] = useState("");
+  const revoked = apiKey.revokedAt !== null;
+  const act = (work: () => Promise<void>) => async (event?: Event) => {
+    event?.preventDefault();
+    setError("");
+    try {
+      await work();
+    } catch (failure) {
+      setError((failure as Error).message);
+    }
+  };
+  if (revoked) return html`<p>This key was revoked ${formatTime(apiKey.revokedAt)}; revoked keys cannot be changed.</p>`;
+
+  return html`<section aria-labelledby="actions-title" class="actions-panel">
+    <h2 id="actions-title">Actions</h2>
+    <${ErrorLine} error=${error} />
+    <button
+      type="button"
+      onClick=${act(async () => {
+        await adminApi("PATCH", keyPath(apiKey.id), { enabled: !apiKey.enabled });
+        onChanged();
+      })}
+    >${apiKey.enabled ? "Disable key" : "Enable key"}</button>
+    <form class="inline-form" onSubmit=${act(async () => setRotated(await adminApi<CreatedKey>("POST", `${keyPath(apiKey.id)}/rotate`, { gracePeriodSeconds: Number(grace) })))}>
+      <div class="field">
+        <label for="grace">Old secret keeps working for (seconds, 0 to 2592000)</label>
+        <input id="grace" type="number" min="0" max="2592000" required value=${grace} onInput=${(e: Event) => setGrace((e.target as HTMLInputElement).value)} />
+      </div>
+      <button type="submit">Rotate secret</button>
+    </form>
+    <form class="inline-form danger" onSubmit=${act(async () => {
+      await adminApi("DELETE", keyPath(apiKey.id));
+      onChanged();
+    })}>
+      <div class="field">
+        <label for="revoke-confirm">Type the key's name, <strong>${apiKey.name}</strong>, to revoke it for good</label>
+        <input id="revoke-confirm" autocomplete="off" value=${confirmName} onInput=${(e: Event) => setConfirmName((e.target as HTMLInputElement).value)} />
+      </div>
+      <button type="submit" class="danger" disabled=${confirmName !== apiKey.name}>Revoke key</button>
+    </form>
+    ${
+      rotated &&
+      html`<${RevealDialog}
+        title="New secret issued"
+        secret=${rotated.key}
+        onClose=${() => {
+          setRotated(undefined);
+          onChanged();
+        }}
+      />`
+    }
+  </section>`;
+}
+
+export function KeyDetailView({ id }: { id: string }) {
+  const [granularity, setGranularity] = useState<Granularity>("hour");
+  const [editing, setEditing] = useState(false);
+  const key = useLoad(() => adminApi<KeyObject>("GET", keyPath(id)), [id]);
+  const usage = useLoad(() => keyUsage(id, granularity), [id, granularity, key.data]);
+  const used = useLoad(async () => (key.data ? quotaUsed(key.data) : undefined), [key.data]);
+  const audit = useLoad(() => adminApi<Page<AuditEntry>>("GET", withQuery("/audit", { keyId: id, limit: 20 })), [id, key.data]);
+
+  if (key.error) return html`<h1>Key</h1><${ErrorLine} error=${key.error} /><p><a href="#/keys">Back to keys</a></p>`;
+  const apiKey = key.data;
+  if (!apiKey) return html`<p>Loading…</p>`;
+  const status = keyStatus(apiKey);
+
+  return html`<p><a href="#/keys">← Keys</a></p>
+    <h1>${apiKey.name} <span class=${`status ${status}`}>${status}</span></h1>
+    <dl class="facts">
+      <dt>Id</dt><dd><code>${apiKey.id}</code></dd>
+      <dt>Start</dt><dd><code>${apiKey.start}…</code></dd>
+      <dt>Owner</dt><dd>${apiKey.owner ?? "—"}</dd>
+      <dt>Scopes</dt><dd>${apiKey.scopes.length ? apiKey.scopes.join(", ") : "—"}</dd>
+      <dt>IP allowlist</dt><dd>${apiKey.ipAllowlist.length ? apiKey.ipAllowlist.join(", ") : "any"}</dd>
+      <dt>Expires</dt><dd>${formatTime(apiKey.expiresAt)}</dd>
+      <dt>Created</dt><dd>${formatTime(apiKey.createdAt)}</dd>
+      <dt>Last used</dt><dd>${formatRelative(apiKey.lastUsedAt)}</dd>
+      <dt>Metadata</dt><dd><code>${JSON.stringify(apiKey.metadata)}</code></dd>
+    </dl>
+    <${Limits} apiKey=${apiKey} used=${used.data} />
+    <section aria-labelledby="usage-title">
+      <h2 id="usage-title">Usage</h2>
+      <div class="field inline">
+        <label for="key-granularity">Per</label>
+        <select id="key-granularity" value=${granularity} onChange=${(e: Event) => setGranularity((e.target as HTMLSelectElement).value as Granularity)}>
+          <option value="hour">hour, last 24 hours</option>
+          <option value="day">day, last 30 days</option>
+        </select>
+      </div>
+      <${ErrorLine} error=${usage.error} />
+      ${usage.data && html`<${OutcomeChart} buckets=${usage.data} />`}
+    </section>
+    <${Actions} apiKey=${apiKey} onChanged=${key.reload} />
+    ${
+      apiKey.revokedAt === null &&
+      html`<section aria-labelledby="edit-title">
+        <h2 id="edit-title">Edit</h2>
+        ${
+          editing
+            ? html`<${KeyForm}
+                original=${apiKey}
+                submitLabel="Save changes"
+                onSubmit=${async (state: Parameters<typeof updateBody>[0]) => {
+                  const body = updateBody(state, apiKey);
+                  if (Object.keys(body).length > 0) await adminApi("PATCH", keyPath(apiKey.id), body);
+                  setEditing(false);
+                  key.reload();
+                }}
+              />`
+            : html`<button type="button" class="secondary" onClick=${() => setEditing(true)}>Edit scopes, limits, quota, IP allowlist, metadata, expiry</button>`
+        }
+      </section>`
+    }
+    <section aria-labelledby="audit-title">
+      <h2 id="audit-title">Audit entries</h2>
+      <${ErrorLine} error=${audit.error} />
+      ${audit.data && html`<${AuditTable} entries=${audit.data.items} showKey=${false} />`}
+      <p><a href=${`#/audit?keyId=${encodeURIComponent(apiKey.id)}`}>All of this key's entries</a></p>
+    </section>`;
+}

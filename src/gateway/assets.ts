@@ -1,0 +1,33 @@
+import type { Context } from "hono";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "../env";
+import { notFound } from "../http/problem";
+
+const DASHBOARD_PAGE = "/_gateway/dashboard/index.html";
+
+/**
+ * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
+ * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's).
+ */
+export const pageSecurity = ({ inlineStyles = false } = {}) =>
+  secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      ...(inlineStyles && { styleSrc: ["'self'", "'unsafe-inline'"] }),
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: "DENY",
+  });
+
+/** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */
+export async function serveAsset(c: Context<AppEnv>): Promise<Response> {
+  const path = c.req.path.replace(/\/$/, "") === "/_gateway/dashboard" ? DASHBOARD_PAGE : c.req.path;
+  const asset = await c.env.ASSETS.fetch(new URL(path, c.req.url), { headers: c.req.raw.headers });
+  if (asset.status === 404) return notFound(c);
+  const response = new Response(asset.body, asset);
+  response.headers.set("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+  return response;
+}
