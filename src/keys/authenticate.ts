@@ -4,9 +4,10 @@ import { database } from "../db/client";
 import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
 import { isolateKeyCache } from "./cache";
-import { findCredential } from "./credentials";
+import { presentedCredentials } from "./credentials";
+import { couldBeForeignKey, hasImportShape } from "./foreign-format";
 import { parseKey } from "./format";
-import { hasImportedShape } from "./import-prefixes";
+import { registeredPrefixes } from "./import-prefixes";
 import { ipInRange, parseIp } from "./ip";
 import { type KeyRecord, refusal } from "./record";
 import { verifyKey } from "./verify";
@@ -28,14 +29,19 @@ export interface PresentedKey {
  */
 export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
   const config = c.get("config");
-  const credential = findCredential(c.req.raw, config.credentialSources);
-  if (!credential) return undefined;
+  const presented = [...presentedCredentials(c.req.raw, config.credentialSources)];
+  if (presented.length === 0) return undefined;
   const db = database(c.env.DB);
   const now = Date.now();
-  // Own-format keys are judged by their checksum alone; other shapes only if an import registered them.
-  if (!parseKey(credential.value) && !(await hasImportedShape(credential.value, db, now))) {
-    throw new GatewayError("invalid_key", "The API key is malformed.");
+  // The first location holding a key counts, so an upstream's own token in `Authorization` does not
+  // shadow the key in `X-API-Key`. Own-format keys are judged by their checksum alone; other shapes
+  // only if an import registered them (the registry is read only when a value could be one).
+  let credential = presented.find(({ value }) => parseKey(value));
+  if (!credential && presented.some(({ value }) => couldBeForeignKey(value))) {
+    const prefixes = await registeredPrefixes(db, now);
+    credential = presented.find(({ value }) => hasImportShape(value, prefixes));
   }
+  if (!credential) throw new GatewayError("invalid_key", "The API key is malformed.");
 
   const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
   const record = await verifyKey(credential.value, db, cache, now);

@@ -1,5 +1,6 @@
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
+import { hasImportShape } from "./foreign-format";
 import { parseKey } from "./format";
 
 export interface PresentedCredential {
@@ -7,22 +8,8 @@ export interface PresentedCredential {
   location: CredentialLocation;
 }
 
-/**
- * The credential to authenticate with, trying the configured sources in order: the first that holds
- * a string of the key shape, else the first present at all (to be refused as malformed). So an
- * upstream's own token in `Authorization` does not shadow the key sent in `X-API-Key`.
- */
-export function findCredential(request: Request, sources: CredentialSource[]): PresentedCredential | undefined {
-  let first: PresentedCredential | undefined;
-  for (const credential of presentedCredentials(request, sources)) {
-    if (parseKey(credential.value)) return credential;
-    first ??= credential;
-  }
-  return first;
-}
-
 /** Every configured source's value in the request, in configured order. */
-function* presentedCredentials(request: Request, sources: CredentialSource[]): Generator<PresentedCredential> {
+export function* presentedCredentials(request: Request, sources: CredentialSource[]): Generator<PresentedCredential> {
   const authorization = request.headers.get("authorization");
   let query: URLSearchParams | undefined; // parsed only if a query source is configured
   for (const source of sources) {
@@ -51,11 +38,13 @@ function* presentedCredentials(request: Request, sources: CredentialSource[]): G
 }
 
 /**
- * Whether a header or query value carries a string of the gateway key shape, under any scheme and
- * among any other words. Shape only, no lookup: an unknown but well-formed key is a key too.
+ * Whether a header or query value carries a gateway key, under any scheme and among any other
+ * words: the gateway's own shape, or an imported one of the prefixes given. Shape only, no lookup:
+ * an unknown but well-formed key is a key too.
  */
-export function holdsGatewayKey(value: string): boolean {
-  return value.split(/[^A-Za-z0-9_]+/).some((word) => parseKey(word) !== undefined);
+export function holdsGatewayKey(value: string, importPrefixes: ReadonlySet<string>): boolean {
+  if (value.split(/[^A-Za-z0-9_]+/).some((word) => parseKey(word) !== undefined)) return true;
+  return importPrefixes.size > 0 && value.split(/[\s,]+/).some((word) => hasImportShape(word, importPrefixes));
 }
 
 /** The request headers the configured credential sources read. */

@@ -35,6 +35,11 @@ export function matchesImportPrefix(key: string, prefixes: Iterable<string>): bo
   return false;
 }
 
+/** Whether a credential value could be an imported key: the shape of one of the registered prefixes. */
+export function hasImportShape(value: string, importPrefixes: ReadonlySet<string>): boolean {
+  return importPrefixes.size > 0 && couldBeForeignKey(value) && matchesImportPrefix(value, importPrefixes);
+}
+
 /** What an imported-by-hash key shows as its start: only the prefix and "_", since no character of the key is known. */
 export function hashOnlyStart(prefix: string): string {
   return prefix === "" ? "" : `${prefix}_`;

@@ -4,6 +4,7 @@ import type { CredentialSource } from "../config/settings";
 import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
 import { holdsGatewayKey } from "../keys/credentials";
+import { knownImportPrefixes } from "../keys/import-prefixes";
 import { rateLimitHeaders } from "../ratelimit/decision";
 import { ExchangeTimer, timedBody } from "./exchange-timer";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers";
@@ -33,7 +34,9 @@ function upstreamSearch(search: string, sources: CredentialSource[], credential:
       if (equals === -1) return { pair, name: decodeQueryPart(pair), value: "" };
       return { pair, name: decodeQueryPart(pair.slice(0, equals)), value: decodeQueryPart(pair.slice(equals + 1)) };
     });
-  const dropped = new Set(pairs.filter(({ name, value }) => names.has(name) && holdsGatewayKey(value)).map(({ name }) => name));
+  const dropped = new Set(
+    pairs.filter(({ name, value }) => names.has(name) && holdsGatewayKey(value, knownImportPrefixes())).map(({ name }) => name),
+  );
   if (credential?.kind === "query") dropped.add(credential.name);
   const kept = pairs.filter(({ name }) => !dropped.has(name)).map(({ pair }) => pair);
   return kept.length > 0 ? `?${kept.join("&")}` : "";

@@ -1,6 +1,7 @@
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
 import { credentialHeaderNames, holdsGatewayKey } from "../keys/credentials";
+import { knownImportPrefixes } from "../keys/import-prefixes";
 import type { KeyRecord } from "../keys/record";
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never forwarded in either direction. */
@@ -45,9 +46,10 @@ export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderCon
   // The authenticating field always goes (an imported key may not have the gateway's shape); any
   // other credential field goes when it holds a gateway key, so an upstream's own token still passes.
   if (ctx.credential?.kind === "header") out.delete(ctx.credential.name);
+  const importPrefixes = knownImportPrefixes();
   for (const name of credentialHeaderNames(ctx.credentialSources)) {
     const value = out.get(name);
-    if (value !== null && holdsGatewayKey(value)) out.delete(name);
+    if (value !== null && holdsGatewayKey(value, importPrefixes)) out.delete(name);
   }
 
   const forwardedFor = incoming.get("x-forwarded-for");

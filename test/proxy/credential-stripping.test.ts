@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
+import { admin, json } from "../support/admin";
 import { call, createKey, type Echo, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv(
@@ -93,5 +94,24 @@ describe("no gateway key reaches the upstream", () => {
   it("strips Proxy-Authorization", async () => {
     const seen = await forwarded("/open/x", [], { "proxy-authorization": "Basic dXNlcjpwYXNz" });
     expect(seen.headers["proxy-authorization"]).toBeUndefined();
+  });
+});
+
+describe("no imported key reaches the upstream", () => {
+  let imported: string;
+  beforeAll(async () => {
+    imported = `sk_strip_${crypto.randomUUID().replaceAll("-", "")}`;
+    const body = { prefix: "sk_strip", keys: [{ key: imported, name: "imported" }] };
+    expect((await json<{ imported: unknown[] }>(await admin(gateway, "POST", "/keys/import", body), 200)).imported).toHaveLength(1);
+  });
+
+  it.each(PAIRS)("strips an imported key sent in %s and again in %s", async (first, second) => {
+    expectNoKeyForwarded(await forwarded("/api/x", [LOCATIONS[first](imported), LOCATIONS[second](imported)]));
+  });
+
+  it("authenticates an imported key in X-API-Key beside the upstream's own token in Authorization, which passes", async () => {
+    const seen = await forwarded("/api/x", [LOCATIONS["X-API-Key"](imported)], { authorization: "Bearer upstream-own-token" });
+    expect(seen.headers.authorization).toBe("Bearer upstream-own-token");
+    expect(seen.headers["x-api-key"]).toBeUndefined();
   });
 });
