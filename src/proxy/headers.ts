@@ -67,14 +67,9 @@ export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderCon
 
 /** The upstream's response headers minus hop-by-hop fields, plus the gateway's own. */
 export function clientResponseHeaders(upstream: Headers, extra: Record<string, string>): Headers {
-  const drop = hopByHop(upstream);
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (drop.has(name)) continue;
-    if (name === "set-cookie") continue; // appended below: Headers iteration joins them
-    out.append(name, value);
-  }
-  for (const cookie of upstream.getSetCookie()) out.append("set-cookie", cookie);
+  // One native copy (each Set-Cookie kept apart) and a few deletes: cheaper per request than re-appending every field.
+  const out = new Headers(upstream);
+  for (const name of hopByHop(upstream)) out.delete(name);
   for (const [name, value] of Object.entries(extra)) out.set(name, value);
   return out;
 }
