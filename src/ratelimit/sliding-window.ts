@@ -123,19 +123,6 @@ export class SlidingWindow {
     return this.windowMs;
   }
 
-  /** Milliseconds from `now` until `cost` more units fit under `limit`; 0 if they fit now. */
-  waitMs(now: number, cost: number, limit: number): number {
-    if (cost > limit) return this.windowMs;
-    if (this.used + cost <= limit) return 0;
-    return Math.max(1, this.waitUntilAtMost(now, limit - cost));
-  }
-
-  /** Milliseconds until one more unit comes back. */
-  nextReleaseMs(now: number): number {
-    const used = this.used;
-    return used === 0 ? 0 : this.waitUntilAtMost(now, used - 1);
-  }
-
   add(now: number, cost: number): void {
     this.total += cost;
     const last = this.ends.length - 1;
@@ -229,9 +216,17 @@ export class SlidingWindow {
   }
 }
 
+/** Units a lease holds in a limit, counted at `end`: the last moment any of them can be used. */
+export interface LeasedUnits {
+  end: number;
+  units: number;
+}
+
 export interface LimitState {
   limit: number;
   window: SlidingWindow;
+  /** Leases on this limit: counted in every window that reaches their end, future ends included. */
+  leases?: ReadonlyArray<LeasedUnits>;
 }
 
 export interface LimitOutcome {
@@ -248,14 +243,60 @@ export interface Decision {
   retryAfterMs: number;
 }
 
+function leasedAt(state: LimitState, at: number): number {
+  let units = 0;
+  for (const lease of state.leases ?? []) if (lease.end > at - state.window.windowMs) units += lease.units;
+  return units;
+}
+
+/** Units a limit counts at `now` (after `prune(now)`): its log and its leases. */
+export function countedUnits(state: LimitState, now: number): number {
+  return state.window.used + leasedAt(state, now);
+}
+
+/** Milliseconds from `now` until a limit counts at most `target` units (after `prune(now)`). */
+function waitUntilAtMost(state: LimitState, now: number, target: number): number {
+  const { window } = state;
+  let wait = 0;
+  // Leases only ever leave as time passes, so each round waits longer or is the answer.
+  for (;;) {
+    const leased = leasedAt(state, now + wait);
+    if (leased > target) {
+      let next = Infinity;
+      for (const lease of state.leases ?? []) {
+        const leaves = lease.end + window.windowMs - now;
+        if (leaves > wait) next = Math.min(next, leaves);
+      }
+      wait = next;
+      continue;
+    }
+    const logWait = window.waitUntilAtMost(now, target - leased);
+    if (logWait <= wait) return Math.ceil(wait);
+    wait = logWait;
+  }
+}
+
+/** Milliseconds from `now` until `cost` more units fit under the limit; 0 if they fit now. */
+export function waitMs(state: LimitState, now: number, cost: number): number {
+  if (cost > state.limit) return state.window.windowMs;
+  if (countedUnits(state, now) + cost <= state.limit) return 0;
+  return Math.max(1, waitUntilAtMost(state, now, state.limit - cost));
+}
+
+/** Milliseconds until one more unit comes back. */
+export function nextReleaseMs(state: LimitState, now: number): number {
+  const used = countedUnits(state, now);
+  return used === 0 ? 0 : waitUntilAtMost(state, now, used - 1);
+}
+
 /** Decides all limits at once: the request is admitted only if every limit has room, and a denial consumes nothing. */
 export function decide(limits: LimitState[], now: number, cost: number): Decision {
   let deniedBy = -1;
   let retryAfterMs = 0;
   for (let i = 0; i < limits.length; i++) {
-    const { limit, window } = limits[i]!;
-    window.prune(now);
-    const wait = window.waitMs(now, cost, limit);
+    const state = limits[i]!;
+    state.window.prune(now);
+    const wait = waitMs(state, now, cost);
     if (wait > 0 && wait >= retryAfterMs) {
       deniedBy = i;
       retryAfterMs = wait;
@@ -263,9 +304,9 @@ export function decide(limits: LimitState[], now: number, cost: number): Decisio
   }
   const allowed = deniedBy === -1;
   if (allowed) for (const { window } of limits) window.add(now, cost);
-  const outcomes = limits.map(({ limit, window }) => ({
-    remaining: Math.max(0, limit - window.used),
-    resetMs: allowed ? window.nextReleaseMs(now) : Math.max(window.waitMs(now, cost, limit), window.nextReleaseMs(now)),
+  const outcomes = limits.map((state) => ({
+    remaining: Math.max(0, state.limit - countedUnits(state, now)),
+    resetMs: allowed ? nextReleaseMs(state, now) : Math.max(waitMs(state, now, cost), nextReleaseMs(state, now)),
   }));
   return { allowed, outcomes, deniedBy, retryAfterMs };
 }
