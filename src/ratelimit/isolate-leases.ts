@@ -22,11 +22,16 @@ const limitOutcomes = new Set<LimitDecision["outcome"]>(["allowed", "rate_limite
  * in size: a lease evicted here is never reported, so its object counts it until it expires.
  */
 export class IsolateLeases {
-  /** Names this isolate's leases at every object. */
-  readonly isolateId = crypto.randomUUID();
+  private id: string | undefined;
   private readonly held = new Map<string, HeldLease>();
 
   constructor(private readonly maxEntries = 10_000) {}
+
+  /** Names this isolate's leases at every object; made on first use (no randomness at global scope in Workers). */
+  get isolateId(): string {
+    this.id ??= crypto.randomUUID();
+    return this.id;
+  }
 
   /** The key's lease on a route; a new key version (an admin write) ends the old one. */
   of(keyId: string, route: string, version: number, now: number): HeldLease {
