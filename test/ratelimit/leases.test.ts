@@ -230,6 +230,34 @@ describe("busy keys decide locally", () => {
   }, 60_000);
 });
 
+describe("one hot key past the object's ceiling", () => {
+  it("admits 12,000 requests/s through 16 isolates while the object serves at most 1,000 calls/s, within the limit", () => {
+    const isolates = 16;
+    const perSecond = 12_000;
+    const seconds = 10;
+    const requests = Array.from({ length: perSecond * seconds }, (_, i) => ({
+      isolate: i % isolates,
+      at: (i * 1000) / perSecond,
+      cost: 1,
+    }));
+    const options: SimOptions = {
+      limits: [{ id: "minute", limit: 1_000_000, windowMs: 60 * SECOND }],
+      ttlMs: 1000,
+      isolates,
+      requests,
+      seed: 7,
+      delayMs: [1, 50],
+      objectCallsPerSecond: 1000,
+    };
+    const result = simulate(options);
+    console.log(
+      `hot key: ${result.admissions.length / seconds} admitted/s of ${perSecond}/s offered, ${result.objectCalls} object calls (${((100 * result.objectCalls) / result.requests).toFixed(2)}% of requests)`,
+    );
+    expect(result.admissions.length / seconds).toBeGreaterThanOrEqual(10_000);
+    expectBoundHeld(options, result.admissions);
+  }, 60_000);
+});
+
 describe("lease ledger", () => {
   const minute = () => ({
     id: "minute",
