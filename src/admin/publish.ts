@@ -5,6 +5,7 @@ import { isolateKeyCache } from "../keys/cache";
 import { keyStatus } from "../keys/record";
 import { keyObjectName, limiterClient } from "../ratelimit/client";
 import { isolateDenials } from "../ratelimit/denial-memo";
+import { isolateLeases } from "../ratelimit/isolate-leases";
 
 /**
  * Tells the key's Durable Object its new status (it is on every request's path, so the change
@@ -15,5 +16,6 @@ export async function publishKeyStatus(c: Context<AppEnv>, key: KeyRow, secrets:
   const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetKey(key.id);
   isolateDenials.forget(keyObjectName(key.id));
+  isolateLeases.drop(key.id);
   await limiterClient(c).updateStatus(key.id, keyStatus(key, secrets));
 }

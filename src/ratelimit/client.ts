@@ -3,7 +3,7 @@ import type { AppEnv, Env } from "../env";
 import { GatewayError } from "../errors";
 import type { KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
-import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState } from "./decision";
+import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
 
 /**
  * Every Durable Object call the gateway makes goes through here: object names, stub lookup,
@@ -27,6 +27,8 @@ export const adminLoginCounter = (ip: string) => `admin-ip:${ip}` as ClientIpCou
 /** Deciding a request on its key's object, and reading the key's state without spending any. */
 export interface KeyAdmission {
   check(keyId: string, input: CheckInput): Promise<LimitDecision>;
+  /** Reports an isolate's leases and asks for the next one, deciding no request. */
+  renew(keyId: string, input: RenewInput): Promise<LimitDecision>;
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection>;
 }
 
@@ -60,6 +62,10 @@ export class DurableLimiterClient implements LimiterClient {
 
   check(keyId: string, input: CheckInput): Promise<LimitDecision> {
     return this.call(() => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).check(input), "The rate limiter could not be reached.");
+  }
+
+  renew(keyId: string, input: RenewInput): Promise<LimitDecision> {
+    return this.call(() => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).renew(input), "The rate limiter could not be reached.");
   }
 
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection> {

@@ -11,11 +11,15 @@ import {
   isKeyWideLimit,
   type KeyCheck,
   type KeyInspection,
+  type LeaseRequest,
   type LimitDecision,
   type LimitRequest,
   nearestExhaustion,
   type PolicyState,
+  type RenewInput,
 } from "./decision";
+import { closeLeases, grantLease, type LeaseGrant, type QuotaBudget, refusalMs } from "./lease-ledger";
+import { LeaseStore } from "./lease-store";
 import { migrateSchema, type SchemaSteps } from "./object-schema";
 import { QuotaCounter } from "./quota";
 import { WindowStore } from "./window-store";
@@ -29,7 +33,9 @@ CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), st
 CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS usage_hours (hour INTEGER PRIMARY KEY, allowed INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0, quota_exceeded INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`,
-  // 2: usage counted per route too, and copied to D1 for the all-keys usage report.
+  // 2: leases granted to isolates (lease-store.ts).
+  `CREATE TABLE leases (isolate_id TEXT NOT NULL, lease_id INTEGER NOT NULL, limit_ids TEXT NOT NULL, units INTEGER NOT NULL, end_ms REAL NOT NULL, forget_at REAL NOT NULL, quota_period_start INTEGER, closed INTEGER NOT NULL, PRIMARY KEY (isolate_id, lease_id)) WITHOUT ROWID;`,
+  // 3: usage counted per route too, and copied to D1 for the all-keys usage report.
   USAGE_BY_ROUTE_STEP,
 ];
 
@@ -53,6 +59,8 @@ export const LAST_USED_FLUSH_MS = 60_000;
 export class KeyLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly windows: WindowStore;
+  private readonly leases: LeaseStore;
+  private readonly leasesIn = (limitId: string) => this.leases.ledger.leasesIn(limitId);
   private status: KeyStatus | undefined;
   /** The key version whose limit list the windows were last reconciled with. */
   private limitsVersion: number | undefined;
@@ -67,26 +75,29 @@ export class KeyLimiter extends DurableObject<Env> {
     migrateSchema(ctx.storage, KEY_OBJECT_SCHEMA);
     this.windows = new WindowStore(this.sql);
     this.windows.load();
+    this.leases = new LeaseStore(this.sql);
     const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(this.sql);
     this.usage = new HourlyUsage(this.sql);
   }
 
-  /** Decides one request: key validity, then all its limits at once. */
+  /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
   check(input: CheckInput): LimitDecision {
     const now = Date.now();
     const verdict = this.judge(input.key, now);
     if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
     const { quota } = verdict;
+    const budget = quota ? this.quota.budget(quota) : undefined;
     this.dropRemovedLimits(input);
     if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
     this.scheduleFlush(now);
+    if (input.lease) this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
     if (input.refusedLocally) this.usage.record(now, input.route, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
     if (quota && !this.quota.fits(quota, input.cost, now)) {
       this.usage.record(now, input.route, "quota_exceeded");
-      const policies = this.windows.peek(input.limits, now);
+      const policies = this.windows.peek(input.limits, now, this.leasesIn);
       const state = this.quota.state(quota, now);
       return {
         outcome: "quota_exceeded",
@@ -96,13 +107,61 @@ export class KeyLimiter extends DurableObject<Env> {
         ...(state.reset !== null && { retryAfter: state.reset }),
       };
     }
-    const decision = this.windows.decide(input.limits, input.cost, now);
+    const decision = this.windows.decide(input.limits, input.cost, now, this.leasesIn);
     this.usage.record(now, input.route, decision.outcome);
-    if (decision.outcome === "rate_limited") return decision;
+    if (decision.outcome === "rate_limited") {
+      if (!input.lease || decision.deniedUntil === undefined) return decision;
+      const states = this.windows.pruned(input.limits, now, this.leasesIn);
+      return { ...decision, refuseForMs: refusalMs(states, budget, input.lease.ttlMs, decision.deniedUntil - now, now) };
+    }
     if (input.key.keyId) this.noteUse(input.key.keyId, now);
-    if (!quota) return decision;
-    this.quota.consume(quota, input.cost, now);
-    return { ...decision, quota: this.quota.state(quota, now) };
+    budget?.consume(input.cost, now);
+    const lease = input.lease && this.grant(input.limits, budget, input.lease, now);
+    return { ...decision, ...(quota && { quota: this.quota.state(quota, now) }), ...(lease && { lease }) };
+  }
+
+  /**
+   * A lease renewal, sent in the background: the isolate's reports, then a new lease if the budget
+   * allows. A key that is no longer valid gets its refusal instead, so every isolate learns it
+   * within one lease TTL.
+   */
+  renew(input: RenewInput): LimitDecision {
+    const now = Date.now();
+    const verdict = this.judge(input.key, now);
+    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
+    const { quota } = verdict;
+    const budget = quota ? this.quota.budget(quota) : undefined;
+    this.dropRemovedLimits(input);
+    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
+    this.scheduleFlush(now);
+    this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
+    const lease = this.grant(input.limits, budget, input.lease, now);
+    const policies = this.windows.peek(input.limits, now, this.leasesIn);
+    return {
+      outcome: "allowed",
+      policies,
+      nearest: nearestExhaustion(policies),
+      ...(quota && { quota: this.quota.state(quota, now) }),
+      ...(lease && { lease }),
+    };
+  }
+
+  /** Shrinks the leases an isolate closed, gives their unused quota back, and counts what it admitted and refused. */
+  private settleLeases(lease: LeaseRequest, budget: QuotaBudget | undefined, keyId: string | undefined, route: string, now: number): void {
+    closeLeases(this.leases.ledger, lease, budget, now);
+    this.leases.persist();
+    if (lease.admitted > 0) {
+      this.usage.record(now, route, "allowed", lease.admitted);
+      if (keyId) this.noteUse(keyId, now);
+    }
+    if (lease.refused > 0) this.usage.record(now, route, "rate_limited", lease.refused);
+  }
+
+  private grant(limits: LimitRequest[], budget: QuotaBudget | undefined, lease: LeaseRequest, now: number): LeaseGrant | undefined {
+    if (lease.ttlMs <= 0) return undefined;
+    const grant = grantLease(this.leases.ledger, this.windows.pruned(limits, now, this.leasesIn), budget, lease, lease.ttlMs, now);
+    this.leases.persist();
+    return grant;
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
@@ -114,7 +173,7 @@ export class KeyLimiter extends DurableObject<Env> {
     const ends = [verdict.expiresAt, verdict.secretExpiresAt].filter((t): t is number => t !== null);
     return {
       outcome: "allowed",
-      policies: this.windows.peek(input.limits, now),
+      policies: this.windows.peek(input.limits, now, this.leasesIn),
       quota: quota ? this.quota.state(quota, now) : null,
       expiresAt: ends.length > 0 ? Math.min(...ends) : null,
     };
@@ -154,7 +213,7 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** Current remaining and reset for each limit, consuming nothing. */
   peek(limits: LimitRequest[]): PolicyState[] {
-    return this.windows.peek(limits, Date.now());
+    return this.windows.peek(limits, Date.now(), this.leasesIn);
   }
 
   /** An admin write tells the object the key's new status; older versions never override newer. */
@@ -166,7 +225,7 @@ export class KeyLimiter extends DurableObject<Env> {
    * A request presented with the newest key version lists all the key's own limits: key-wide
    * windows it does not list belong to limits the key no longer has. Checked once per version.
    */
-  private dropRemovedLimits(input: CheckInput): void {
+  private dropRemovedLimits(input: Pick<CheckInput, "limits" | "key">): void {
     const version = input.key.status.version;
     if (this.limitsVersion === version || this.status?.version !== version) return;
     this.limitsVersion = version;

@@ -6,6 +6,7 @@ import { cachedKeyStatus } from "../keys/record";
 import { anonymousTrafficCounter, keyObjectName, limiterClient } from "./client";
 import { keyLimitRequests, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
 import { isolateDenials } from "./denial-memo";
+import { admitWithLease } from "./isolate-leases";
 
 function rateLimited(decision: LimitDecision): GatewayError {
   const denied = decision.policies[decision.nearest];
@@ -42,9 +43,10 @@ export function rateLimit() {
     for (const l of route.rateLimits) limits.push({ id: `route:${route.path}:${l.name}`, ...l });
     if (!key && limits.length === 0) return next();
 
+    const leased = key !== undefined && c.get("config").leaseTtlMs > 0;
     const subject = key ? keyObjectName(key.id) : anonymousTrafficCounter(c.get("clientIp"));
     const version = key?.version ?? 0;
-    const remembered = isolateDenials.get(subject, route.path, version, Date.now());
+    const remembered = leased ? undefined : isolateDenials.get(subject, route.path, version, Date.now());
     if (remembered) {
       c.set("limits", remembered);
       throw rateLimited(remembered);
@@ -52,7 +54,9 @@ export function rateLimit() {
 
     let decision: LimitDecision;
     try {
-      decision = await askObject(c, limits, isolateDenials.takeRefused(subject, route.path));
+      decision = leased
+        ? await admitWithLease(c, key, limits, route.cost)
+        : await askObject(c, limits, isolateDenials.takeRefused(subject, route.path));
     } catch (error) {
       if (route.onLimiterError !== "open") throw error;
       console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error instanceof GatewayError ? error.cause : error)}`);
@@ -64,7 +68,8 @@ export function rateLimit() {
       case "allowed":
         return next();
       case "rate_limited":
-        isolateDenials.remember(subject, route.path, version, decision, Date.now(), c.get("config").leaseTtlMs);
+        // With leases, the key's lease keeps the denial (a zero lease) instead of the memo.
+        if (!leased) isolateDenials.remember(subject, route.path, version, decision, Date.now(), c.get("config").leaseTtlMs);
         throw rateLimited(decision);
       case "quota_exceeded": {
         const { quota } = decision;

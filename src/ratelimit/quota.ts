@@ -1,4 +1,5 @@
 import type { QuotaSpec } from "../db/schema";
+import type { QuotaBudget } from "./lease-ledger";
 
 /** Start of the UTC calendar period holding `now` (epoch ms); `total` never resets. */
 export function periodStart(period: QuotaSpec["period"], now: number): number {
@@ -64,15 +65,30 @@ export class QuotaCounter {
   }
 
   consume(quota: QuotaSpec, cost: number, now: number): void {
-    this.used = this.usedIn(quota, now) + cost;
+    const used = this.usedIn(quota, now) + cost;
     this.period = quota.period;
     this.start = periodStart(quota.period, now);
-    this.sql.exec(
-      "INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)",
-      this.period,
-      this.start,
-      this.used,
-    );
+    this.write(used);
+  }
+
+  private write(used: number): void {
+    this.used = used;
+    this.sql.exec("INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)", this.period, this.start, used);
+  }
+
+  /** The counter as leases see it: units reserved at grant, the unused ones given back at close. */
+  budget(quota: QuotaSpec): QuotaBudget {
+    return {
+      remaining: (now) => Math.max(0, quota.limit - this.usedIn(quota, now)),
+      periodStart: (now) => periodStart(quota.period, now),
+      periodEnd: (now) => periodEnd(quota.period, now),
+      consume: (units, now) => this.consume(quota, units, now),
+      refund: (units, start, now) => {
+        // Units reserved in a period that is over are gone with it.
+        if (this.period !== quota.period || this.start !== start || periodStart(quota.period, now) !== start) return;
+        this.write(Math.max(0, this.used - units));
+      },
+    };
   }
 
   state(quota: QuotaSpec, now: number): QuotaState {

@@ -1,7 +1,13 @@
 import { type LimitDecision, type LimitRequest, nearestExhaustion, type PolicyState } from "./decision";
-import { decide, type LimitState, SlidingWindow } from "./sliding-window";
+import type { LeasableLimit } from "./lease-ledger";
+import { countedUnits, decide, type LeasedUnits, type LimitState, nextReleaseMs, SlidingWindow } from "./sliding-window";
 
 const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
+
+/** The units leased out of a limit (the key object's leases); none where nothing is leased. */
+export type LeasesIn = (limitId: string) => LeasedUnits[];
+
+const noLeases: LeasesIn = () => [];
 
 /** What deciding a request's limits answers: admitted, or refused by the limit with the longest wait. */
 export type WindowDecision = LimitDecision & { outcome: "allowed" | "rate_limited" };
@@ -38,8 +44,8 @@ export class WindowStore {
   }
 
   /** Decides every limit at once at `now`: admitted only if all have room; a refusal consumes nothing. */
-  decide(limits: LimitRequest[], cost: number, now: number): WindowDecision {
-    const states = limits.map((limit) => this.stateFor(limit));
+  decide(limits: LimitRequest[], cost: number, now: number, leasesIn: LeasesIn = noLeases): WindowDecision {
+    const states = this.states(limits, leasesIn);
     const decision = decide(states, now, cost);
     if (decision.allowed) for (const [i, limit] of limits.entries()) this.persist(limit.id, states[i]!.window);
     const policies: PolicyState[] = limits.map((limit, i) => ({
@@ -61,18 +67,26 @@ export class WindowStore {
     return { outcome: "allowed", policies, nearest: nearestExhaustion(policies) };
   }
 
-  /** Current remaining and reset for each limit, consuming nothing. */
-  peek(limits: LimitRequest[], now: number): PolicyState[] {
+  /** The limits' states with their leases, pruned to `now`: what a lease is sized on. */
+  pruned(limits: LimitRequest[], now: number, leasesIn: LeasesIn): LeasableLimit[] {
+    const states = this.states(limits, leasesIn);
+    for (const state of states) state.window.prune(now);
+    return states;
+  }
+
+  /** Current remaining and reset for each limit (leased units count as used), consuming nothing. */
+  peek(limits: LimitRequest[], now: number, leasesIn: LeasesIn = noLeases): PolicyState[] {
     return limits.map((limit) => {
       const window = this.windows.get(limit.id);
-      const fresh = !window || window.windowMs !== limit.window * 1000;
-      if (!fresh) window.prune(now);
+      const state = { limit: limit.limit, window: window ?? new SlidingWindow(limit.window * 1000), leases: leasesIn(limit.id) };
+      if (window && window.windowMs !== limit.window * 1000) state.window = new SlidingWindow(limit.window * 1000);
+      state.window.prune(now);
       return {
         name: limit.name,
         limit: limit.limit,
         window: limit.window,
-        remaining: fresh ? limit.limit : Math.max(0, limit.limit - window.used),
-        reset: fresh ? 0 : toSeconds(window.nextReleaseMs(now)),
+        remaining: Math.max(0, limit.limit - countedUnits(state, now)),
+        reset: toSeconds(nextReleaseMs(state, now)),
       };
     });
   }
@@ -105,8 +119,7 @@ export class WindowStore {
         continue;
       }
       this.persist(id, window);
-      // One unit fits under a limit of one only once nothing is left in the window.
-      const expiry = now + window.waitMs(now, 1, 1);
+      const expiry = now + Math.max(1, window.waitUntilAtMost(now, 0));
       if (lastExpiry === undefined || expiry > lastExpiry) lastExpiry = expiry;
     }
     this.forget(empty);
@@ -116,6 +129,10 @@ export class WindowStore {
   /** Forgets everything in memory, after the object's storage was deleted. */
   clear(): void {
     this.windows.clear();
+  }
+
+  private states(limits: LimitRequest[], leasesIn: LeasesIn): LeasableLimit[] {
+    return limits.map((limit) => ({ id: limit.id, ...this.stateFor(limit), leases: leasesIn(limit.id) }));
   }
 
   private stateFor(limit: LimitRequest): LimitState {
