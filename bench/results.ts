@@ -1,5 +1,5 @@
 // The shape of bench/results/latest.json, and the figures derived from the raw runs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../scripts/build.ts";
 import type { PerRequestCounts } from "./counts.ts";
@@ -63,8 +63,6 @@ export interface BenchResults {
   goal: typeof GOAL;
   counts: { warm: PerRequestCounts; cold: PerRequestCounts };
   limiter: LimiterResults;
-  /** bench/results/limiter-accuracy.json as found at the time of the run, if any. */
-  limiterAccuracy?: unknown;
   durationS: number;
 }
 
@@ -101,10 +99,6 @@ export function ratios(rows: ThroughputRow[]): Ratio[] {
       },
     ];
   });
-}
-
-export function readLimiterAccuracy(): unknown {
-  return existsSync(LIMITER_ACCURACY_JSON) ? JSON.parse(readFileSync(LIMITER_ACCURACY_JSON, "utf8")) : undefined;
 }
 
 export function readLatest(): BenchResults {

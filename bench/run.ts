@@ -7,10 +7,11 @@ import { progress } from "./log.ts";
 import { machine, runtimes } from "./machine.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { markdownReport } from "./report/markdown.ts";
+import { updatePerformanceDoc } from "./report/performance-doc.ts";
 import { updateReadme } from "./report/readme.ts";
 import { throughputSvg } from "./report/svg.ts";
 import { terminalReport } from "./report/terminal.ts";
-import { type BenchResults, GOAL, LATEST_JSON, ratios, readLimiterAccuracy, writeResultFile } from "./results.ts";
+import { type BenchResults, GOAL, LATEST_JSON, ratios, writeResultFile } from "./results.ts";
 import { storageDir } from "./storage.ts";
 import { measureThroughput } from "./throughput.ts";
 import { startUpstreamProcess } from "./upstream.ts";
@@ -43,7 +44,6 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
       ratios: ratios(throughput),
       goal: GOAL,
       ...work,
-      limiterAccuracy: readLimiterAccuracy(),
       durationS: (performance.now() - started) / 1000,
     };
   } finally {
@@ -56,8 +56,9 @@ function writeOutputs(results: BenchResults): void {
   writeResultFile("latest.json", `${JSON.stringify(results, null, 2)}\n`);
   writeResultFile("latest.md", `# Gateway benchmark\n\n${markdownReport(results, "throughput.svg")}\n`);
   writeResultFile("throughput.svg", throughputSvg(results));
-  updateReadme(results);
-  progress(`wrote ${LATEST_JSON}, latest.md, throughput.svg and README.md's performance section`);
+  updatePerformanceDoc();
+  const readme = updateReadme(results);
+  progress(`wrote ${LATEST_JSON}, latest.md, throughput.svg, docs/performance.md${readme ? " and README.md's headline figures" : ""}`);
 }
 
 const args = process.argv.slice(2);

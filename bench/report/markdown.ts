@@ -1,7 +1,7 @@
 import type { BenchResults } from "../results.ts";
 import { allTables, type Table } from "./tables.ts";
 
-function markdownTable(table: Table): string {
+export function markdownTable(table: Table): string {
   const align = table.headers.map((_, i) => (table.numeric.includes(i) ? "---:" : "---"));
   const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
   return [`**${table.title}**`, "", line(table.headers), line(align), ...table.rows.map(line)].join("\n");

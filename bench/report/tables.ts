@@ -99,24 +99,20 @@ export function limiterTable(results: BenchResults): Table {
   };
 }
 
-/** limiter-accuracy.json is written by another benchmark: show its scalar figures as found. */
-export function limiterAccuracyTable(accuracy: unknown): Table | undefined {
-  if (accuracy === undefined) return undefined;
-  const rows: string[][] = [];
-  const visit = (value: unknown, path: string) => {
-    if (rows.length >= 40) return;
-    if (value !== null && typeof value === "object") {
-      for (const [name, child] of Object.entries(value)) visit(child, path ? `${path}.${name}` : name);
-    } else {
-      rows.push([path, typeof value === "number" && !Number.isInteger(value) ? value.toPrecision(4) : String(value)]);
-    }
-  };
-  visit(accuracy, "");
-  return { title: "Limiter accuracy (bench/results/limiter-accuracy.json)", headers: ["figure", "value"], numeric: [1], rows };
+export function allTables(results: BenchResults): Table[] {
+  return [throughputTable(results), ratioTable(results), countsTable(results), limiterTable(results)];
 }
 
-export function allTables(results: BenchResults): Table[] {
-  const tables = [throughputTable(results), ratioTable(results), countsTable(results), limiterTable(results)];
-  const accuracy = limiterAccuracyTable(results.limiterAccuracy);
-  return accuracy ? [...tables, accuracy] : tables;
+/** The few figures the README shows. */
+export function headlineTable(results: BenchResults): Table {
+  return {
+    title: "Headline figures",
+    headers: ["figure", "measured", "goal"],
+    numeric: [1],
+    rows: results.ratios.map((r) => [
+      `gateway / bare worker throughput, ${r.concurrency} client${r.concurrency === 1 ? "" : "s"}`,
+      `${fixed(r.throughput, 2)}×`,
+      `≥ ${GOAL.throughputRatio}×`,
+    ]),
+  };
 }
