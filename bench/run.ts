@@ -15,7 +15,7 @@ import { type BenchResults, GOAL, LATEST_JSON, ratios, writeResultFile } from ".
 import { storageDir } from "./storage.ts";
 import { measureThroughput } from "./throughput.ts";
 import { startUpstreamProcess } from "./upstream.ts";
-import { measureWork } from "./work.ts";
+import { BUSY_CLIENTS, measureWork } from "./work.ts";
 
 function commandLine(args: string[]): string {
   return args.length > 0 ? `npm run bench -- ${args.join(" ")}` : "npm run bench";
@@ -33,10 +33,16 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
     const throughput = await measureThroughput(upstream, gatewayScript, storage, options);
     const work = await measureWork(upstream, countingScript, storage, options);
     return {
-      schema: 1,
+      schema: 2,
       generatedAt: new Date().toISOString(),
       command: commandLine(args),
-      settings: { durationMs: options.durationMs, warmupMs: options.warmupMs, concurrencies: options.concurrencies, storage: storage.kind },
+      settings: {
+        durationMs: options.durationMs,
+        warmupMs: options.warmupMs,
+        concurrencies: options.concurrencies,
+        busyClients: BUSY_CLIENTS,
+        storage: storage.kind,
+      },
       machine: machine(),
       loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       runtimes: runtimes(),
