@@ -12,6 +12,7 @@ import type { StorageKind } from "./storage.ts";
 export const RESULTS_DIR = join(ROOT, "bench/results");
 export const LATEST_JSON = join(RESULTS_DIR, "latest.json");
 export const LIMITER_ACCURACY_JSON = join(RESULTS_DIR, "limiter-accuracy.json");
+export const HOT_KEY_JSON = join(RESULTS_DIR, "hot-key.json");
 
 export type GatewayTarget = "gateway" | "gatewayUnleased";
 export type TargetName = "direct" | "bare" | GatewayTarget;

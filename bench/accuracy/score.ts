@@ -28,7 +28,7 @@ export const emptyTally = (): Tally => ({
 });
 
 /** Largest admitted/limit − 1 over every window (end − w, end]; `order` lists admissions by time. */
-function maxOvershoot(times: ArrayLike<number>, costs: ArrayLike<number>, order: ArrayLike<number>, spec: LimitSpec): number {
+export function maxOvershoot(times: ArrayLike<number>, costs: ArrayLike<number>, order: ArrayLike<number>, spec: LimitSpec): number {
   let worst = 0;
   let inWindow = 0;
   let first = 0;
@@ -42,7 +42,7 @@ function maxOvershoot(times: ArrayLike<number>, costs: ArrayLike<number>, order:
 }
 
 /** Request indexes ordered by decision time (stable: arrival order among equal times). */
-function byDecisionTime(outcome: Outcome): Uint32Array {
+export function byDecisionTime(outcome: Outcome): Uint32Array {
   const order = Uint32Array.from(outcome.allowed.keys());
   const { decidedAt } = outcome;
   for (let i = 1; i < decidedAt.length; i++) {
@@ -51,7 +51,7 @@ function byDecisionTime(outcome: Outcome): Uint32Array {
   return order;
 }
 
-const admittedIn = (outcome: Outcome, order: Uint32Array) => order.filter((i) => outcome.allowed[i] === 1);
+export const admittedIn = (outcome: Outcome, order: Uint32Array) => order.filter((i) => outcome.allowed[i] === 1);
 
 export function score(limits: LimitSpec[], { costs }: Arrivals, exact: Outcome, ours: Outcome): Tally {
   const tally = emptyTally();
