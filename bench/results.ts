@@ -72,8 +72,11 @@ export interface RemoteObjectResults {
   rows: RemoteObjectRow[];
 }
 
+/** The shape of latest.json; older files are not rendered. */
+export const SCHEMA = 2;
+
 export interface BenchResults {
-  schema: 2;
+  schema: typeof SCHEMA;
   generatedAt: string;
   command: string;
   settings: { durationMs: number; warmupMs: number; concurrencies: number[]; busyClients: number; storage: StorageKind };

@@ -11,7 +11,7 @@ import { updatePerformanceDoc } from "./report/performance-doc.ts";
 import { updateReadme } from "./report/readme.ts";
 import { throughputSvg } from "./report/svg.ts";
 import { terminalReport } from "./report/terminal.ts";
-import { type BenchResults, GOAL, LATEST_JSON, ratios, writeResultFile } from "./results.ts";
+import { type BenchResults, GOAL, LATEST_JSON, ratios, SCHEMA, writeResultFile } from "./results.ts";
 import { storageDir } from "./storage.ts";
 import { measureThroughput } from "./throughput.ts";
 import { startUpstreamProcess } from "./upstream.ts";
@@ -33,7 +33,7 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
     const throughput = await measureThroughput(upstream, gatewayScript, storage, options);
     const work = await measureWork(upstream, countingScript, storage, options);
     return {
-      schema: 2,
+      schema: SCHEMA,
       generatedAt: new Date().toISOString(),
       command: commandLine(args),
       settings: {

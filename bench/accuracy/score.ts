@@ -43,15 +43,21 @@ export function maxOvershoot(times: ArrayLike<number>, costs: ArrayLike<number>,
 
 /** Request indexes ordered by decision time (stable: arrival order among equal times). */
 export function byDecisionTime(outcome: Outcome): Uint32Array {
-  const order = Uint32Array.from(outcome.allowed.keys());
   const { decidedAt } = outcome;
+  const order = new Uint32Array(decidedAt.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
   for (let i = 1; i < decidedAt.length; i++) {
     if (decidedAt[i]! < decidedAt[i - 1]!) return order.sort((a, b) => decidedAt[a]! - decidedAt[b]! || a - b);
   }
   return order;
 }
 
-export const admittedIn = (outcome: Outcome, order: Uint32Array) => order.filter((i) => outcome.allowed[i] === 1);
+export function admittedIn({ allowed }: Outcome, order: Uint32Array): Uint32Array {
+  const admitted = new Uint32Array(order.length);
+  let n = 0;
+  for (const i of order) if (allowed[i] === 1) admitted[n++] = i;
+  return admitted.subarray(0, n);
+}
 
 export function score(limits: LimitSpec[], { costs }: Arrivals, exact: Outcome, ours: Outcome): Tally {
   const tally = emptyTally();
