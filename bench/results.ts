@@ -1,5 +1,5 @@
 // The shape of bench/results/latest.json, and the figures derived from the raw runs.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../scripts/build.ts";
 import type { PerRequestCounts } from "./counts.ts";
@@ -131,8 +131,11 @@ export function ratios(rows: ThroughputRow[]): Ratio[] {
   });
 }
 
-export function readLatest(): BenchResults {
-  return JSON.parse(readFileSync(LATEST_JSON, "utf8")) as BenchResults;
+/** latest.json, unless missing or of an older shape (then rerun `npm run bench`). */
+export function readLatest(): BenchResults | undefined {
+  if (!existsSync(LATEST_JSON)) return undefined;
+  const results = JSON.parse(readFileSync(LATEST_JSON, "utf8")) as BenchResults;
+  return results.schema === SCHEMA ? results : undefined;
 }
 
 export function writeResultFile(name: string, contents: string): string {

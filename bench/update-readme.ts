@@ -5,5 +5,8 @@ import { updateReadme } from "./report/readme.ts";
 import { readLatest } from "./results.ts";
 
 updatePerformanceDoc();
-const readme = updateReadme(readLatest());
-console.log(`docs/performance.md regenerated${readme ? ", README.md headline figures too" : "; README.md has no bench markers"}`);
+const latest = readLatest();
+const readme = latest !== undefined && updateReadme(latest);
+console.log(
+  `docs/performance.md regenerated${readme ? ", README.md headline figures too" : "; README.md left alone (no bench markers or no current latest.json)"}`,
+);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ROOT } from "../../scripts/build.ts";
 import type { BenchResults } from "../results.ts";
 import { markdownTable } from "./markdown.ts";
-import { replaceBetweenMarkers } from "./performance-doc.ts";
+import { formatMarkdown, replaceBetweenMarkers } from "./performance-doc.ts";
 import { headlineTable } from "./tables.ts";
 
 const README = join(ROOT, "README.md");
@@ -23,5 +23,6 @@ export function updateReadme(results: BenchResults, path = README): boolean {
   const next = replaceBetweenMarkers(readFileSync(path, "utf8"), readmeSection(results));
   if (next === undefined) return false;
   writeFileSync(path, next);
+  formatMarkdown(path);
   return true;
 }
