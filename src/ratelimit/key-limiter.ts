@@ -14,7 +14,7 @@ import {
   type PolicyState,
 } from "./decision";
 import { QuotaCounter } from "./quota";
-import { decide, type LimitState, SlidingWindow } from "./sliding-window";
+import { countedUnits, decide, type LimitState, nextReleaseMs, SlidingWindow } from "./sliding-window";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
@@ -154,14 +154,14 @@ export class KeyLimiter extends DurableObject<Env> {
   peek(limits: LimitRequest[]): PolicyState[] {
     const now = Date.now();
     return limits.map((limit) => {
-      const window = this.stateFor(limit).window;
-      window.prune(now);
+      const state = this.stateFor(limit);
+      state.window.prune(now);
       return {
         name: limit.name,
         limit: limit.limit,
         window: limit.window,
-        remaining: Math.max(0, limit.limit - window.used),
-        reset: toSeconds(window.nextReleaseMs(now)),
+        remaining: Math.max(0, limit.limit - countedUnits(state, now)),
+        reset: toSeconds(nextReleaseMs(state, now)),
       };
     });
   }

@@ -3,13 +3,21 @@
  *
  * A window keeps entries oldest first, each a time range with the units admitted in it. While
  * a window holds at most MAX_ENTRIES distinct admission times every entry is a single instant
- * and the count is exact. Past that, the two neighbours whose merge loses least (count × span)
+ * and the count is exact: every entry holds at least one unit, so any limit up to MAX_ENTRIES
+ * per window is decided exactly. Past that, neighbours whose merge loses least (count × span)
  * become one range, and a range is taken to have been admitted evenly across it: as the window
  * slides over a range, that share of it leaves. Only the oldest entry can straddle the window's
  * edge, so the estimate is off by at most part of one entry, which the merge rule keeps small
  * (bench/limiter-accuracy.ts measures wrong decisions and overshoot against an exact log).
+ *
+ * The log is three arrays read from a head index: expiry advances the head (O(1) per entry) and
+ * the dead prefix is dropped only once it outweighs the live part, so the hot path never moves
+ * the log; merges run in batches (MERGE_BATCH of the log at once), so their scan is amortised.
  */
-export const MAX_ENTRIES = 1024;
+export const MAX_ENTRIES = 10_000;
+
+/** Share of the entries a merge pass removes: one O(n log n) pass per n/16 admissions past the cap. */
+const MERGE_BATCH = 1 / 16;
 
 /** Entry-level edits since the last `takeChanges`; entries are identified by their end time. */
 export interface WindowChanges {
@@ -26,17 +34,22 @@ const EPSILON = 1e-9;
 
 export class SlidingWindow {
   readonly windowMs: number;
+  readonly maxEntries: number;
   private starts: number[];
   private ends: number[];
   private counts: number[];
+  /** Index of the oldest live entry; entries before it have left the window. */
+  private head = 0;
+  /** Units in the live entries. */
   private total: number;
   private headAlive = 0;
   private horizon = -Infinity;
   private changes: WindowChanges = emptyChanges();
 
-  // A plain field, not a parameter property: Node's type stripping (bench/) rejects those.
-  constructor(windowMs: number, ends: number[] = [], counts: number[] = [], starts: number[] = [...ends]) {
+  // Plain fields, not parameter properties: Node's type stripping (bench/) rejects those.
+  constructor(windowMs: number, ends: number[] = [], counts: number[] = [], starts: number[] = [...ends], maxEntries = MAX_ENTRIES) {
     this.windowMs = windowMs;
+    this.maxEntries = maxEntries;
     this.starts = starts;
     this.ends = ends;
     this.counts = counts;
@@ -56,36 +69,47 @@ export class SlidingWindow {
   /** Drops entries that have left the window ending at `now`. */
   prune(now: number): void {
     const horizon = now - this.windowMs;
-    let drop = 0;
-    while (drop < this.ends.length && this.ends[drop]! <= horizon) this.total -= this.counts[drop++]!;
-    if (drop > 0) {
-      this.changes.prunedThrough = this.ends[drop - 1]!;
-      for (let i = 0; i < drop; i++) this.changes.upserts.delete(this.ends[i]!);
-      this.starts.splice(0, drop);
-      this.ends.splice(0, drop);
-      this.counts.splice(0, drop);
+    const from = this.head;
+    let head = from;
+    while (head < this.ends.length && this.ends[head]! <= horizon) {
+      this.total -= this.counts[head]!;
+      this.changes.upserts.delete(this.ends[head]!);
+      head++;
+    }
+    if (head > from) {
+      this.changes.prunedThrough = this.ends[head - 1]!;
+      this.head = head;
+      // Dropping the dead prefix only once it outweighs the live part keeps expiry O(1) amortised.
+      if (head >= 64 && head * 2 >= this.ends.length) this.compact();
     }
     this.horizon = horizon;
-    this.headAlive = this.ends.length === 0 ? 0 : this.aliveAt(0, horizon);
+    this.headAlive = this.head === this.ends.length ? 0 : this.aliveAt(this.head, horizon);
+  }
+
+  private compact(): void {
+    this.starts = this.starts.slice(this.head);
+    this.ends = this.ends.slice(this.head);
+    this.counts = this.counts.slice(this.head);
+    this.head = 0;
   }
 
   /** Units counted in the window ending at the last `prune(now)`; a partly expired range rounds up. */
   get used(): number {
-    if (this.ends.length === 0) return 0;
-    return Math.max(0, Math.ceil(this.total - this.counts[0]! + this.headAlive - EPSILON));
+    if (this.head === this.ends.length) return 0;
+    return Math.max(0, Math.ceil(this.total - this.counts[this.head]! + this.headAlive - EPSILON));
   }
 
   get entries(): number {
-    return this.ends.length;
+    return this.ends.length - this.head;
   }
 
   /** Milliseconds from `now` until at most `target` units are counted (call `prune(now)` first). */
-  private waitUntilAtMost(now: number, target: number): number {
-    if (this.ends.length === 0) return 0;
-    let alive = this.total - this.counts[0]! + this.headAlive;
+  waitUntilAtMost(now: number, target: number): number {
+    if (this.head === this.ends.length) return 0;
+    let alive = this.total - this.counts[this.head]! + this.headAlive;
     if (alive <= target + EPSILON) return 0;
-    for (let i = 0; i < this.ends.length; i++) {
-      const entryAlive = i === 0 ? this.headAlive : this.counts[i]!;
+    for (let i = this.head; i < this.ends.length; i++) {
+      const entryAlive = i === this.head ? this.headAlive : this.counts[i]!;
       if (alive - entryAlive <= target + EPSILON) {
         const start = this.starts[i]!;
         const end = this.ends[i]!;
@@ -99,26 +123,13 @@ export class SlidingWindow {
     return this.windowMs;
   }
 
-  /** Milliseconds from `now` until `cost` more units fit under `limit`; 0 if they fit now. */
-  waitMs(now: number, cost: number, limit: number): number {
-    if (cost > limit) return this.windowMs;
-    if (this.used + cost <= limit) return 0;
-    return Math.max(1, this.waitUntilAtMost(now, limit - cost));
-  }
-
-  /** Milliseconds until one more unit comes back. */
-  nextReleaseMs(now: number): number {
-    const used = this.used;
-    return used === 0 ? 0 : this.waitUntilAtMost(now, used - 1);
-  }
-
-  add(now: number, cost: number, maxEntries = MAX_ENTRIES): void {
+  add(now: number, cost: number): void {
     this.total += cost;
     const last = this.ends.length - 1;
     // A clock that steps back is treated as standing still: the log stays ordered.
-    if (last >= 0 && this.ends[last]! >= now) {
+    if (last >= this.head && this.ends[last]! >= now) {
       this.counts[last]! += cost;
-      if (last === 0) this.headAlive += cost;
+      if (last === this.head) this.headAlive += cost;
       this.noteChanged(last);
       return;
     }
@@ -126,34 +137,47 @@ export class SlidingWindow {
     this.ends.push(now);
     this.counts.push(cost);
     this.noteChanged(last + 1);
-    if (last === -1) this.headAlive = cost;
-    if (this.ends.length > maxEntries) this.mergeCheapest();
+    if (last + 1 === this.head) this.headAlive = cost;
+    if (this.entries > this.maxEntries) this.mergeCheapest();
   }
 
   /**
    * Merges the neighbours whose union is cheapest: count × span bounds how far the even-spread
    * assumption can be off for that range. Weighing by count keeps ranges evenly loaded; merging
-   * merely the closest in time piles old traffic into a few huge ranges.
+   * merely the closest in time piles old traffic into a few huge ranges. One pass merges the
+   * MERGE_BATCH cheapest disjoint pairs, so a saturated log pays the scan once per batch.
    */
   private mergeCheapest(): void {
-    let at = 0;
-    let cheapest = Infinity;
-    for (let i = 0; i + 1 < this.ends.length; i++) {
-      const loss = (this.ends[i + 1]! - this.starts[i]!) * (this.counts[i]! + this.counts[i + 1]!);
-      if (loss < cheapest) {
-        cheapest = loss;
-        at = i;
+    this.compact();
+    const n = this.ends.length;
+    const wanted = Math.max(1, Math.floor(n * MERGE_BATCH));
+    const loss = new Float64Array(n - 1);
+    for (let i = 0; i + 1 < n; i++) loss[i] = (this.ends[i + 1]! - this.starts[i]!) * (this.counts[i]! + this.counts[i + 1]!);
+    const threshold = Float64Array.from(loss).sort()[wanted - 1]!;
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const counts: number[] = [];
+    let merged = 0;
+    for (let i = 0; i < n; i++) {
+      if (merged < wanted && i + 1 < n && loss[i]! <= threshold) {
+        this.changes.upserts.delete(this.ends[i]!);
+        this.changes.deletes.push(this.ends[i]!);
+        starts.push(this.starts[i]!);
+        ends.push(this.ends[i + 1]!);
+        counts.push(this.counts[i]! + this.counts[i + 1]!);
+        this.changes.upserts.set(this.ends[i + 1]!, { start: this.starts[i]!, count: counts.at(-1)! });
+        merged++;
+        i++;
+        continue;
       }
+      starts.push(this.starts[i]!);
+      ends.push(this.ends[i]!);
+      counts.push(this.counts[i]!);
     }
-    this.counts[at + 1]! += this.counts[at]!;
-    this.starts[at + 1] = this.starts[at]!;
-    this.changes.upserts.delete(this.ends[at]!);
-    this.changes.deletes.push(this.ends[at]!);
-    this.noteChanged(at + 1);
-    this.starts.splice(at, 1);
-    this.ends.splice(at, 1);
-    this.counts.splice(at, 1);
-    if (at === 0) this.headAlive = this.aliveAt(0, this.horizon);
+    this.starts = starts;
+    this.ends = ends;
+    this.counts = counts;
+    this.headAlive = this.aliveAt(0, this.horizon);
   }
 
   private noteChanged(i: number): void {
@@ -167,18 +191,19 @@ export class SlidingWindow {
     return changes;
   }
 
-  /** Flat [start, end, count, …]. */
+  /** Flat [start, end, count, …] of the live entries. */
   serialize(): Float64Array {
-    const out = new Float64Array(this.ends.length * 3);
-    for (let i = 0; i < this.ends.length; i++) {
-      out[3 * i] = this.starts[i]!;
-      out[3 * i + 1] = this.ends[i]!;
-      out[3 * i + 2] = this.counts[i]!;
+    const out = new Float64Array(this.entries * 3);
+    for (let i = this.head; i < this.ends.length; i++) {
+      const at = 3 * (i - this.head);
+      out[at] = this.starts[i]!;
+      out[at + 1] = this.ends[i]!;
+      out[at + 2] = this.counts[i]!;
     }
     return out;
   }
 
-  static deserialize(windowMs: number, flat: Float64Array): SlidingWindow {
+  static deserialize(windowMs: number, flat: Float64Array, maxEntries = MAX_ENTRIES): SlidingWindow {
     const starts: number[] = [];
     const ends: number[] = [];
     const counts: number[] = [];
@@ -187,13 +212,21 @@ export class SlidingWindow {
       ends.push(flat[i + 1]!);
       counts.push(flat[i + 2]!);
     }
-    return new SlidingWindow(windowMs, ends, counts, starts);
+    return new SlidingWindow(windowMs, ends, counts, starts, maxEntries);
   }
+}
+
+/** Units a lease holds in a limit, counted at `end`: the last moment any of them can be used. */
+export interface LeasedUnits {
+  end: number;
+  units: number;
 }
 
 export interface LimitState {
   limit: number;
   window: SlidingWindow;
+  /** Leases on this limit: counted in every window that reaches their end, future ends included. */
+  leases?: ReadonlyArray<LeasedUnits>;
 }
 
 export interface LimitOutcome {
@@ -210,14 +243,60 @@ export interface Decision {
   retryAfterMs: number;
 }
 
+function leasedAt(state: LimitState, at: number): number {
+  let units = 0;
+  for (const lease of state.leases ?? []) if (lease.end > at - state.window.windowMs) units += lease.units;
+  return units;
+}
+
+/** Units a limit counts at `now` (after `prune(now)`): its log and its leases. */
+export function countedUnits(state: LimitState, now: number): number {
+  return state.window.used + leasedAt(state, now);
+}
+
+/** Milliseconds from `now` until a limit counts at most `target` units (after `prune(now)`). */
+function waitUntilAtMost(state: LimitState, now: number, target: number): number {
+  const { window } = state;
+  let wait = 0;
+  // Leases only ever leave as time passes, so each round waits longer or is the answer.
+  for (;;) {
+    const leased = leasedAt(state, now + wait);
+    if (leased > target) {
+      let next = Infinity;
+      for (const lease of state.leases ?? []) {
+        const leaves = lease.end + window.windowMs - now;
+        if (leaves > wait) next = Math.min(next, leaves);
+      }
+      wait = next;
+      continue;
+    }
+    const logWait = window.waitUntilAtMost(now, target - leased);
+    if (logWait <= wait) return Math.ceil(wait);
+    wait = logWait;
+  }
+}
+
+/** Milliseconds from `now` until `cost` more units fit under the limit; 0 if they fit now. */
+export function waitMs(state: LimitState, now: number, cost: number): number {
+  if (cost > state.limit) return state.window.windowMs;
+  if (countedUnits(state, now) + cost <= state.limit) return 0;
+  return Math.max(1, waitUntilAtMost(state, now, state.limit - cost));
+}
+
+/** Milliseconds until one more unit comes back. */
+export function nextReleaseMs(state: LimitState, now: number): number {
+  const used = countedUnits(state, now);
+  return used === 0 ? 0 : waitUntilAtMost(state, now, used - 1);
+}
+
 /** Decides all limits at once: the request is admitted only if every limit has room, and a denial consumes nothing. */
 export function decide(limits: LimitState[], now: number, cost: number): Decision {
   let deniedBy = -1;
   let retryAfterMs = 0;
   for (let i = 0; i < limits.length; i++) {
-    const { limit, window } = limits[i]!;
-    window.prune(now);
-    const wait = window.waitMs(now, cost, limit);
+    const state = limits[i]!;
+    state.window.prune(now);
+    const wait = waitMs(state, now, cost);
     if (wait > 0 && wait >= retryAfterMs) {
       deniedBy = i;
       retryAfterMs = wait;
@@ -225,9 +304,9 @@ export function decide(limits: LimitState[], now: number, cost: number): Decisio
   }
   const allowed = deniedBy === -1;
   if (allowed) for (const { window } of limits) window.add(now, cost);
-  const outcomes = limits.map(({ limit, window }) => ({
-    remaining: Math.max(0, limit - window.used),
-    resetMs: allowed ? window.nextReleaseMs(now) : Math.max(window.waitMs(now, cost, limit), window.nextReleaseMs(now)),
+  const outcomes = limits.map((state) => ({
+    remaining: Math.max(0, state.limit - countedUnits(state, now)),
+    resetMs: allowed ? nextReleaseMs(state, now) : Math.max(waitMs(state, now, cost), nextReleaseMs(state, now)),
   }));
   return { allowed, outcomes, deniedBy, retryAfterMs };
 }

@@ -1,11 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide, type LimitState, MAX_ENTRIES, SlidingWindow } from "../../src/ratelimit/sliding-window";
+import { decide, type LimitState, MAX_ENTRIES, nextReleaseMs, SlidingWindow } from "../../src/ratelimit/sliding-window";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
-const limitOf = (limit: number, windowMs: number): LimitState => ({ limit, window: new SlidingWindow(windowMs) });
+// Most properties run on a small log so that merging starts after a few hundred arrivals, not 10,000.
+const SMALL_LOG = 256;
+
+const limitOf = (limit: number, windowMs: number, maxEntries = MAX_ENTRIES): LimitState => ({
+  limit,
+  window: new SlidingWindow(windowMs, [], [], [], maxEntries),
+});
 
 /** Decides one request per time, returning which were admitted. */
 function admitAll(limits: LimitState[], times: number[], cost = 1): boolean[] {
@@ -125,7 +131,7 @@ describe("retry and reset times", () => {
   });
 
   it("has nothing to reset on an empty window", () => {
-    expect(new SlidingWindow(MINUTE).nextReleaseMs(0)).toBe(0);
+    expect(nextReleaseMs(limitOf(10, MINUTE), 0)).toBe(0);
   });
 });
 
@@ -171,28 +177,50 @@ describe("clock irregularities", () => {
 });
 
 describe("bounded memory", () => {
-  it("keeps at most MAX_ENTRIES entries however large the limit", () => {
-    const day = limitOf(1_000_000, 86_400 * SECOND);
-    for (let now = 0; now < 20 * MAX_ENTRIES; now++) {
+  it("keeps at most its entry cap however large the limit", () => {
+    const day = limitOf(1_000_000, 86_400 * SECOND, SMALL_LOG);
+    for (let now = 0; now < 20 * SMALL_LOG; now++) {
       decide([day], now * 7, 1);
-      expect(day.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+      expect(day.window.entries).toBeLessThanOrEqual(SMALL_LOG);
     }
-    expect(usedAt(day, 20 * MAX_ENTRIES * 7)).toBe(20 * MAX_ENTRIES);
-    expect(day.window.serialize().length).toBeLessThanOrEqual(3 * MAX_ENTRIES);
+    expect(usedAt(day, 20 * SMALL_LOG * 7)).toBe(20 * SMALL_LOG);
+    expect(day.window.serialize().length).toBeLessThanOrEqual(3 * SMALL_LOG);
+  });
+
+  it("keeps at most MAX_ENTRIES entries by default", () => {
+    const day = limitOf(1_000_000, 86_400 * SECOND);
+    for (let now = 0; now < 3 * MAX_ENTRIES; now++) decide([day], now, 1);
+    expect(day.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+    expect(usedAt(day, 3 * MAX_ENTRIES)).toBe(3 * MAX_ENTRIES);
+  });
+
+  it("decides a limit of 10,000 exactly: the 10,001st unit in a window is refused, each unit comes back one window later", () => {
+    expect(MAX_ENTRIES).toBeGreaterThanOrEqual(10_000);
+    const minute = limitOf(10_000, MINUTE);
+    // Every admission at its own millisecond: 10,000 distinct entries, none merged.
+    for (let now = 0; now < 10_000; now++) expect(decide([minute], now, 1).allowed).toBe(true);
+    expect(minute.window.entries).toBe(10_000);
+    expect(decide([minute], 10_000, 1).allowed).toBe(false);
+    expect(decide([minute], MINUTE - 1, 1).allowed).toBe(false);
+    expect(decide([minute], MINUTE, 1).allowed).toBe(true);
+    expect(decide([minute], MINUTE, 1).allowed).toBe(false);
+    expect(decide([minute], MINUTE + 1, 1).allowed).toBe(true);
+    expect(decide([minute], MINUTE + 1, 1).retryAfterMs).toBe(1);
   });
 
   it("releases a merged range gradually, as if its requests were spread across it", () => {
-    const minute = limitOf(MAX_ENTRIES + 1, MINUTE);
+    const minute = limitOf(SMALL_LOG + 1, MINUTE, SMALL_LOG);
     admitAll(
       [minute],
-      Array.from({ length: MAX_ENTRIES + 1 }, (_, i) => i * 2),
+      Array.from({ length: SMALL_LOG + 1 }, (_, i) => i * 2),
     );
-    expect(minute.window.entries).toBe(MAX_ENTRIES);
+    expect(minute.window.entries).toBeLessThan(SMALL_LOG);
+    expect(minute.window.entries).toBeGreaterThan(SMALL_LOG * 0.9);
     // Full at the limit: nothing fits until the window edge passes the first admissions.
-    expect(decide([minute], 2 * MAX_ENTRIES + 1, 1).allowed).toBe(false);
+    expect(decide([minute], 2 * SMALL_LOG + 1, 1).allowed).toBe(false);
     // Half a minute later the edge has passed none of them; a minute and a half later, all.
     expect(decide([minute], MINUTE / 2, 1).allowed).toBe(false);
-    expect(usedAt(minute, MINUTE + 2 * MAX_ENTRIES + 1)).toBe(0);
+    expect(usedAt(minute, MINUTE + 2 * SMALL_LOG + 1)).toBe(0);
   });
 });
 
@@ -206,7 +234,7 @@ interface Arrival {
 }
 
 const arrivals = (maxGap: number, maxCost: number, maxLength: number) =>
-  // size "max": fast-check's default keeps arrays short, and merging only starts past MAX_ENTRIES.
+  // size "max": fast-check's default keeps arrays short, and merging only starts past the log's cap.
   fc.array(fc.record({ gap: fc.integer({ min: 0, max: maxGap }), cost: fc.integer({ min: 1, max: maxCost }) }), { maxLength, size: "max" });
 
 /** Every admission kept: the exact count over (now − w, now]. */
@@ -267,17 +295,17 @@ function replay(
 describe("properties under random traffic", () => {
   it("keeps every true sliding window within 1% of its limit once ranges are merged", () => {
     fc.assert(
-      // Limits above MAX_ENTRIES and dense traffic, so that saturated windows get merged.
+      // Limits above the cap and dense traffic, so that saturated windows get merged.
       fc.property(
-        fc.integer({ min: MAX_ENTRIES, max: 4 * MAX_ENTRIES }),
+        fc.integer({ min: SMALL_LOG, max: 4 * SMALL_LOG }),
         fc.integer({ min: 100, max: 3000 }),
         arrivals(8, 4, 2500),
         (limit, windowMs, traffic) => {
-          const state = limitOf(limit, windowMs);
+          const state = limitOf(limit, windowMs, SMALL_LOG);
           const log = new FullLog(windowMs);
           replay([state], traffic, (time, cost, allowed) => {
             if (allowed) log.add(time, cost);
-            expect(state.window.entries).toBeLessThanOrEqual(MAX_ENTRIES);
+            expect(state.window.entries).toBeLessThanOrEqual(SMALL_LOG);
           });
           expect(busiestWindow(log)).toBeLessThanOrEqual(limit * 1.01);
         },
@@ -289,11 +317,11 @@ describe("properties under random traffic", () => {
   it("estimates its own admissions to within 1% of the limit", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 4 * MAX_ENTRIES }),
+        fc.integer({ min: 1, max: 4 * SMALL_LOG }),
         fc.integer({ min: 1, max: 2000 }),
         arrivals(10, 3, 1500),
         (limit, windowMs, traffic) => {
-          const state = limitOf(limit, windowMs);
+          const state = limitOf(limit, windowMs, SMALL_LOG);
           const log = new FullLog(windowMs);
           replay([state], traffic, (time, cost, allowed) => {
             if (allowed) log.add(time, cost);
@@ -305,14 +333,14 @@ describe("properties under random traffic", () => {
     );
   });
 
-  it("decides exactly like a full log while the limit fits in MAX_ENTRIES", () => {
+  it("decides exactly like a full log while the limit fits in the log's cap", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: MAX_ENTRIES }),
+        fc.integer({ min: 1, max: SMALL_LOG }),
         fc.integer({ min: 1, max: 2000 }),
         arrivals(40, 3, 1500),
         (limit, windowMs, traffic) => {
-          const state = limitOf(limit, windowMs);
+          const state = limitOf(limit, windowMs, SMALL_LOG);
           const log = new FullLog(windowMs);
           replay([state], traffic, (time, cost, allowed) => {
             const exactAllows = log.countAt(time) + cost <= limit;
@@ -395,17 +423,18 @@ describe("change journal", () => {
       ends,
       ends.map((e) => rows.get(e)!.count),
       ends.map((e) => rows.get(e)!.start),
+      SMALL_LOG,
     );
   }
 
   it("rebuilds exactly the same window from the rows it wrote, merges and pruning included", () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 3 * MAX_ENTRIES }),
+        fc.integer({ min: 1, max: 3 * SMALL_LOG }),
         fc.integer({ min: 50, max: 3000 }),
         arrivals(6, 3, 3000),
         (limit, windowMs, traffic) => {
-          const state = limitOf(limit, windowMs);
+          const state = limitOf(limit, windowMs, SMALL_LOG);
           const rows = new Map<number, { start: number; count: number }>();
           replay([state], traffic, (_, __, allowed) => {
             if (allowed) applyChanges(rows, state.window);

@@ -1,0 +1,222 @@
+/**
+ * Leases, the key object's side: pure, no bindings (the Durable Object persists what
+ * `takeChanges` reports; bench/ and the property tests drive it directly).
+ *
+ * A lease of `n` units granted at object time `g` for `ttl` is counted by every limit it is a
+ * slice of as an entry of `n` at `end = g + ttl`, the last moment any unit can be used, and so
+ * in every window that reaches `end` (future entries included). Whatever the isolate does, a
+ * window then never holds more than its limit: see docs/rate-limits.md "Consistency model".
+ * A closed lease shrinks to its reported use (never grows); a lease never reported (its isolate
+ * died) is forgotten once it has left every window, at `end` + the longest window.
+ */
+import { countedUnits, type LeasedUnits, type LimitState } from "./sliding-window.ts";
+
+/** What an isolate sends with a call that may bring a lease. */
+export interface LeaseAsk {
+  /** Random per isolate: names its leases. */
+  isolateId: string;
+  /** Leases it no longer admits from, each with its final use (units): they shrink to it. */
+  closed: { leaseId: number; used: number }[];
+  /** Units per second it saw asked for on this limit set lately: sizes the grant. */
+  rate: number;
+}
+
+/** A slice of every limit of a request (and of the key's quota), for one isolate. */
+export interface LeaseGrant {
+  leaseId: number;
+  units: number;
+  /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
+  ttlMs: number;
+}
+
+/** One outstanding lease as the object counts it (and stores it, one row each). */
+export interface LeaseEntry {
+  isolateId: string;
+  leaseId: number;
+  /** Ids of the limits it is a slice of. */
+  limitIds: string[];
+  units: number;
+  /** Object clock: grant time + TTL. */
+  end: number;
+  /** When it has left every window it counts in: `end` + the longest of their windows. */
+  forgetAt: number;
+  /** Start of the quota period its units were reserved in; null when the key has no quota. */
+  quotaPeriodStart: number | null;
+  /** Its final use was reported, so it holds exactly what was admitted from it. */
+  closed: boolean;
+}
+
+/** The key's quota as a lease sees it: units reserved at grant, the unused ones given back at close. */
+export interface QuotaBudget {
+  remaining(now: number): number;
+  periodStart(now: number): number;
+  /** End of the period holding `now` (epoch ms); null when it never ends. */
+  periodEnd(now: number): number | null;
+  consume(units: number, now: number): void;
+  /** Gives back units reserved in the period starting at `periodStart`; nothing once that period is over. */
+  refund(units: number, periodStart: number, now: number): void;
+}
+
+/** A limit a lease may be a slice of: its counter id and its state. */
+export interface LeasableLimit extends LimitState {
+  id: string;
+}
+
+/** Sizing rules; `defaultLeasePolicy` holds the figures docs/rate-limits.md explains. */
+export interface LeasePolicy {
+  /** Largest share of a limit's free budget one grant takes. */
+  share: number;
+  /** A grant smaller than this saves too few calls: decide per request instead. */
+  minUnits: number;
+  /**
+   * A lease's TTL is at most this share of the shortest window: a used unit is counted from
+   * grant to `end` + window, up to one TTL longer than an exact log counts it, so saturating a
+   * limit through leases alone would reach only window / (window + TTL) of it.
+   */
+  windowShare: number;
+  /** Below this TTL a lease would need renewing too often to save anything. */
+  minTtlMs: number;
+}
+
+export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50 };
+
+const entryKey = (isolateId: string, leaseId: number) => `${isolateId}\n${leaseId}`;
+
+export interface LedgerChanges {
+  upserts: LeaseEntry[];
+  deletes: { isolateId: string; leaseId: number }[];
+}
+
+/** Outstanding leases of one key object. */
+export class LeaseLedger {
+  private readonly entries = new Map<string, LeaseEntry>();
+  private lastLeaseId = 0;
+  private changed = new Set<string>();
+  private deleted = new Map<string, { isolateId: string; leaseId: number }>();
+
+  constructor(entries: LeaseEntry[] = []) {
+    for (const entry of entries) {
+      this.entries.set(entryKey(entry.isolateId, entry.leaseId), entry);
+      this.lastLeaseId = Math.max(this.lastLeaseId, entry.leaseId);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  all(): IterableIterator<LeaseEntry> {
+    return this.entries.values();
+  }
+
+  /** The units leased out of one limit, for `decide`. */
+  leasesIn(limitId: string): LeasedUnits[] {
+    const out: LeasedUnits[] = [];
+    for (const entry of this.entries.values()) if (entry.limitIds.includes(limitId)) out.push({ end: entry.end, units: entry.units });
+    return out;
+  }
+
+  /** Records a new lease; ids only grow, also across restarts (they start from the clock). */
+  open(entry: Omit<LeaseEntry, "leaseId">, now: number): LeaseEntry {
+    this.lastLeaseId = Math.max(this.lastLeaseId + 1, now);
+    const opened = { ...entry, leaseId: this.lastLeaseId };
+    this.put(opened);
+    return opened;
+  }
+
+  /** Shrinks a lease to its final use (never grows it); returns the units given back. */
+  close(isolateId: string, leaseId: number, used: number): { entry: LeaseEntry; returned: number } | undefined {
+    const entry = this.entries.get(entryKey(isolateId, leaseId));
+    if (!entry || entry.closed) return undefined;
+    const kept = Math.min(entry.units, Math.max(0, used));
+    const returned = entry.units - kept;
+    const closed = { ...entry, units: kept, closed: true };
+    if (kept === 0) this.remove(closed);
+    else this.put(closed);
+    return { entry: closed, returned };
+  }
+
+  /** Drops leases that have left every window they counted in. */
+  forget(now: number): void {
+    for (const entry of this.entries.values()) if (entry.forgetAt <= now) this.remove(entry);
+  }
+
+  /** Rows to write since the last call. */
+  takeChanges(): LedgerChanges {
+    const upserts = [...this.changed].map((k) => this.entries.get(k)).filter((e): e is LeaseEntry => e !== undefined);
+    const changes = { upserts, deletes: [...this.deleted.values()] };
+    this.changed = new Set();
+    this.deleted = new Map();
+    return changes;
+  }
+
+  private put(entry: LeaseEntry): void {
+    const key = entryKey(entry.isolateId, entry.leaseId);
+    this.entries.set(key, entry);
+    this.changed.add(key);
+    this.deleted.delete(key);
+  }
+
+  private remove(entry: LeaseEntry): void {
+    const key = entryKey(entry.isolateId, entry.leaseId);
+    this.entries.delete(key);
+    this.changed.delete(key);
+    this.deleted.set(key, { isolateId: entry.isolateId, leaseId: entry.leaseId });
+  }
+}
+
+/** Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes back. */
+export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number): void {
+  for (const { leaseId, used } of ask.closed) {
+    const closed = ledger.close(ask.isolateId, leaseId, used);
+    if (closed && closed.returned > 0 && quota && closed.entry.quotaPeriodStart !== null)
+      quota.refund(closed.returned, closed.entry.quotaPeriodStart, now);
+  }
+  ledger.forget(now);
+}
+
+/**
+ * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
+ * capped at a small share of the free budget; none (decide per request) when that is too small.
+ * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
+ */
+export function grantLease(
+  ledger: LeaseLedger,
+  limits: LeasableLimit[],
+  quota: QuotaBudget | undefined,
+  ask: LeaseAsk,
+  ttlMs: number,
+  now: number,
+  policy: LeasePolicy = defaultLeasePolicy,
+): LeaseGrant | undefined {
+  if (limits.length === 0 && !quota) return undefined;
+  let ttl = ttlMs;
+  let free = Infinity;
+  let longestWindow = 0;
+  for (const limit of limits) {
+    ttl = Math.min(ttl, Math.floor(limit.window.windowMs * policy.windowShare));
+    free = Math.min(free, limit.limit - countedUnits(limit, now));
+    longestWindow = Math.max(longestWindow, limit.window.windowMs);
+  }
+  const quotaEnd = quota?.periodEnd(now);
+  // A lease never spans a quota period's end: its reserved units belong to one period.
+  if (quotaEnd != null) ttl = Math.min(ttl, quotaEnd - now);
+  if (quota) free = Math.min(free, quota.remaining(now));
+  if (ttl < policy.minTtlMs) return undefined;
+  const units = Math.min(Math.ceil((ask.rate * ttl) / 1000), Math.floor(free * policy.share));
+  if (!(units >= policy.minUnits)) return undefined;
+  const entry = ledger.open(
+    {
+      isolateId: ask.isolateId,
+      limitIds: limits.map((l) => l.id),
+      units,
+      end: now + ttl,
+      forgetAt: now + ttl + longestWindow,
+      quotaPeriodStart: quota ? quota.periodStart(now) : null,
+      closed: false,
+    },
+    now,
+  );
+  quota?.consume(units, now);
+  return { leaseId: entry.leaseId, units, ttlMs: ttl };
+}
