@@ -1,16 +1,24 @@
 /**
- * Accuracy of rate limiters against an exact sliding log, on the same seeded traces: the bounded
- * SlidingWindow this gateway runs, Cloudflare's sliding-window counter, and (once the lease modules
- * exist) the leased limiter over several isolates.
+ * Accuracy of rate limiters against an exact sliding log, on the same seeded traces: the
+ * SlidingWindow this gateway runs, Cloudflare's sliding-window counter, and the gateway's leases
+ * over 2, 8 and 32 isolates (bench/leases/, calls to the object delayed in virtual time).
  *
  * Each limiter sees the same arrival stream and decides on its own state, so a difference in one
  * decision can shift later ones: the figures are what a client would see.
  * Run: npm run bench:limiter (Node 22 strips the types).
  */
 import { MAX_ENTRIES } from "../src/ratelimit/sliding-window.ts";
-import { cloudflareCounterLimiter, exactLimiter, type Limiter, slidingWindowLimiter } from "./accuracy/limiters.ts";
+import {
+  cloudflareCounterLimiter,
+  exactLimiter,
+  LEASED_RPC_DELAY_MS,
+  type Limiter,
+  leasedLimiter,
+  slidingWindowLimiter,
+} from "./accuracy/limiters.ts";
 import { combine, score, type Tally } from "./accuracy/score.ts";
 import { type Arrivals, boundaryStraddling, bursty, type LimitSpec, mulberry32, type Rng, steady, withCosts } from "./accuracy/traffic.ts";
+import { DEFAULT_LEASE_TTL_MS } from "./leases/leased.ts";
 import { type AccuracyResults, accuracyTables, type LimiterAccuracy, summary } from "./report/accuracy.ts";
 import { markdownTable } from "./report/markdown.ts";
 import { updatePerformanceDoc } from "./report/performance-doc.ts";
@@ -29,7 +37,7 @@ interface Case {
   arrivals: Arrivals;
 }
 
-const LIMITERS: Limiter[] = [slidingWindowLimiter, cloudflareCounterLimiter];
+const LIMITERS: Limiter[] = [slidingWindowLimiter, cloudflareCounterLimiter, ...[2, 8, 32].map((n) => leasedLimiter(n, SEED))];
 
 // ---------------------------------------------------------------- the scenarios
 
@@ -110,6 +118,7 @@ function main(): void {
     seed: SEED,
     maxEntries: MAX_ENTRIES,
     seconds: (performance.now() - started) / 1000,
+    leases: { rpcDelayMs: LEASED_RPC_DELAY_MS, leaseTtlMs: DEFAULT_LEASE_TTL_MS },
     limiters,
   };
   console.log(accuracyTables(results).map(markdownTable).join("\n\n"));

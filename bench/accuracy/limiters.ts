@@ -1,6 +1,8 @@
 // The limiters the accuracy benchmark compares, each run over a whole trace.
 import { decide, type LimitState, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
-import type { Arrivals, LimitSpec } from "./traffic.ts";
+import { runCluster } from "../leases/cluster.ts";
+import { leasedSystem } from "../leases/leased.ts";
+import { type Arrivals, type LimitSpec, mulberry32, uniform } from "./traffic.ts";
 
 /** Per request, in arrival order: whether it was admitted, and when (on the deciding clock) that was decided. */
 export interface Outcome {
@@ -124,3 +126,28 @@ export const cloudflareCounterLimiter = sequential("Cloudflare sliding-window co
     return allowed;
   };
 });
+
+// ---------------------------------------------------------------- leases over several isolates
+
+/** One-way delay of each call to the key's object and of its answer. */
+export const LEASED_RPC_DELAY_MS: [number, number] = [1, 41];
+
+/**
+ * The gateway's lease modules over `isolates` isolates: each request goes to a random isolate, which
+ * admits from its lease or asks the object (each call and answer delayed, virtual time). A request
+ * the object decides is decided when the object gets to it.
+ */
+export function leasedLimiter(isolates: number, seed: number): Limiter {
+  const [low, high] = LEASED_RPC_DELAY_MS;
+  return {
+    name: `leased, ${isolates} isolates`,
+    run(limits, arrivals) {
+      return runCluster(leasedSystem(), limits, arrivals, {
+        isolates,
+        delayMs: (rng) => uniform(rng, low, high),
+        objectServiceMs: 0,
+        rng: mulberry32(seed + isolates),
+      });
+    },
+  };
+}

@@ -9,14 +9,16 @@ export const unleasedSystem: LeaseSystem<undefined, undefined> = {
     const states: LimitState[] = limits.map((l) => ({ limit: l.limit, window: new SlidingWindow(l.windowMs) }));
     const decideExactly = (now: number, cost: number) => decide(states, now, cost).allowed;
     return {
-      decide: (now, _isolate, cost) => ({ allowed: decideExactly(now, cost), grant: undefined }),
+      decide: (now, cost) => ({ allowed: decideExactly(now, cost), answer: undefined }),
       renew: () => undefined,
     };
   },
   holder: () => ({
-    tryAdmit: () => false,
+    observe: () => {},
+    decideHere: () => "ask",
+    expectsLease: () => false,
     wantsRenewal: () => false,
-    report: () => undefined,
-    accept: () => {},
+    ask: () => undefined,
+    take: () => {},
   }),
 };

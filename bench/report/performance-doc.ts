@@ -27,6 +27,14 @@ function accuracySection(): string[] {
   return [
     "## Limiter accuracy",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime).`,
+    "Every limiter sees the same seeded traces and decides on its own state; the exact sliding log is the reference. " +
+      "*wrong (same history)* counts decisions an exact log holding the limiter's own admissions would have taken otherwise; " +
+      "*differs from independent exact run* compares with the exact limiter run on its own; *max overshoot* is the most admitted " +
+      "in any true sliding window over the limit, minus 1 (0 is the bound). Cloudflare's counter weights the previous fixed window by " +
+      "the share the sliding window still overlaps and counts admitted units only. The leased limiters run the gateway's lease modules " +
+      `(bench/leases/): each request goes to a random isolate, LEASE_TTL_MS=${results.leases.leaseTtlMs}, every call to the key's object ` +
+      `and its answer take ${results.leases.rpcDelayMs[0]}–${results.leases.rpcDelayMs[1]} ms each way, no isolate dies; a request its ` +
+      "isolate cannot decide counts as decided when the object decides it, and so do its overshoot windows.",
     ...accuracyTables(results).map(markdownTable),
   ];
 }
@@ -37,8 +45,11 @@ function hotKeySection(): string[] {
   return [
     "## One hot key past the object's ceiling",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime; ` +
-      "the same lease modules the gateway runs, bench/leases/). A request is admitted when a lease admits it or, without one, when the object decides it; " +
-      "every sliding window of the admissions is checked against the limit.",
+      "the gateway's lease modules, composed in bench/leases/leased.ts). Each request goes to a random isolate, which admits it " +
+      "from its lease, refuses it on a refusal the object gave (a zero lease), or else asks the object: it waits for a call of its " +
+      "isolate already in flight while that isolate's last answer brought a lease, and calls itself otherwise (a model of the " +
+      "middleware, which is not wired yet). A request is counted when it is decided; every sliding window of the admissions is " +
+      "checked against the limit. *still queued at the end*: requests whose call the object had not served when the span ended.",
     markdownTable(hotKeyTable(results)),
   ];
 }
