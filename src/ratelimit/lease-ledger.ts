@@ -176,6 +176,26 @@ export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudg
 }
 
 /**
+ * The TTL a lease on these limits may have: `ttlMs`, at most `windowShare` of the shortest window,
+ * never past the quota period's end. Also how long an isolate may keep refusing from a denial
+ * (a zero lease): units other isolates give back can free room before the denial's wait is over.
+ */
+export function leaseTtlMs(
+  limits: ReadonlyArray<LimitState>,
+  quota: QuotaBudget | undefined,
+  ttlMs: number,
+  now: number,
+  policy: LeasePolicy = defaultLeasePolicy,
+): number {
+  let ttl = ttlMs;
+  for (const limit of limits) ttl = Math.min(ttl, Math.floor(limit.window.windowMs * policy.windowShare));
+  const quotaEnd = quota?.periodEnd(now);
+  // A lease never spans a quota period's end: its reserved units belong to one period.
+  if (quotaEnd != null) ttl = Math.min(ttl, quotaEnd - now);
+  return Math.max(0, ttl);
+}
+
+/**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
  * capped at a small share of the free budget; none (decide per request) when that is too small.
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
@@ -190,19 +210,14 @@ export function grantLease(
   policy: LeasePolicy = defaultLeasePolicy,
 ): LeaseGrant | undefined {
   if (limits.length === 0 && !quota) return undefined;
-  let ttl = ttlMs;
-  let free = Infinity;
+  const ttl = leaseTtlMs(limits, quota, ttlMs, now, policy);
+  if (ttl < policy.minTtlMs) return undefined;
+  let free = quota ? quota.remaining(now) : Infinity;
   let longestWindow = 0;
   for (const limit of limits) {
-    ttl = Math.min(ttl, Math.floor(limit.window.windowMs * policy.windowShare));
     free = Math.min(free, limit.limit - countedUnits(limit, now));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
-  const quotaEnd = quota?.periodEnd(now);
-  // A lease never spans a quota period's end: its reserved units belong to one period.
-  if (quotaEnd != null) ttl = Math.min(ttl, quotaEnd - now);
-  if (quota) free = Math.min(free, quota.remaining(now));
-  if (ttl < policy.minTtlMs) return undefined;
   const units = Math.min(Math.ceil((ask.rate * ttl) / 1000), Math.floor(free * policy.share));
   if (!(units >= policy.minUnits)) return undefined;
   const entry = ledger.open(

@@ -1,0 +1,347 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LeaseSlot } from "../../src/ratelimit/lease-holder";
+import { closeLeases, defaultLeasePolicy, grantLease, LeaseLedger, type LeasePolicy } from "../../src/ratelimit/lease-ledger";
+import { SlidingWindow } from "../../src/ratelimit/sliding-window";
+import { busiestWindow, exactAdmitted, type SimLimit, type SimOptions, type SimRequest, simulate } from "../support/lease-simulation";
+
+const SECOND = 1000;
+const DAY = 86_400 * SECOND;
+
+/** Deterministic request times from a seed: each isolate gets a share of the demand, uniformly spread. */
+function requestsFor(seed: number, isolates: number, units: number, durationMs: number, maxCost: number, start = 0): SimRequest[] {
+  let a = seed >>> 0;
+  const rand = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out: SimRequest[] = [];
+  for (let sent = 0; sent < units; ) {
+    const cost = 1 + Math.floor(rand() * maxCost);
+    out.push({ isolate: Math.floor(rand() * isolates), at: start + Math.floor(rand() * durationMs), cost });
+    sent += cost;
+  }
+  return out;
+}
+
+/** Every limit's busiest sliding window, and every quota period, against the real admission times. */
+function expectBoundHeld(options: SimOptions, admissions: { at: number; cost: number }[]): void {
+  for (const limit of options.limits)
+    expect(busiestWindow(admissions, limit.windowMs), `limit ${limit.id}`).toBeLessThanOrEqual(limit.limit);
+  const quota = options.quota;
+  if (quota) {
+    const perPeriod = new Map<number, number>();
+    for (const a of admissions) {
+      const period = Number.isFinite(quota.periodMs) ? Math.floor(a.at / quota.periodMs) : 0;
+      perPeriod.set(period, (perPeriod.get(period) ?? 0) + a.cost);
+    }
+    for (const used of perPeriod.values()) expect(used).toBeLessThanOrEqual(quota.limit);
+  }
+}
+
+const limitArb = fc.record({
+  limit: fc.oneof(fc.integer({ min: 1, max: 200 }), fc.integer({ min: 200, max: 10_000 })),
+  windowMs: fc.oneof(fc.integer({ min: SECOND, max: 20 * SECOND }), fc.integer({ min: 20 * SECOND, max: DAY })),
+});
+
+/** Any sizing at all must keep the bound: the aggressive one leases most of the budget to whoever asks. */
+const policyArb: fc.Arbitrary<LeasePolicy> = fc.oneof(
+  fc.constant(defaultLeasePolicy),
+  fc.record({
+    share: fc.constantFrom(1 / 2, 1),
+    minUnits: fc.constant(1),
+    windowShare: fc.constantFrom(1, 10),
+    minTtlMs: fc.constant(1),
+  }),
+);
+
+const scheduleArb = fc.record({
+  seed: fc.integer(),
+  isolates: fc.integer({ min: 2, max: 9 }),
+  limits: fc.array(limitArb, { minLength: 1, maxLength: 3 }),
+  quota: fc.option(
+    fc.record({
+      limit: fc.integer({ min: 1, max: 10_000 }),
+      periodMs: fc.oneof(fc.integer({ min: SECOND, max: 60 * SECOND }), fc.constant(Infinity)),
+    }),
+    { nil: undefined },
+  ),
+  ttlMs: fc.integer({ min: 20, max: 3000 }),
+  policy: policyArb,
+  demand: fc.double({ min: 0.3, max: 3, noNaN: true }),
+  windowsLong: fc.double({ min: 0.5, max: 3, noNaN: true }),
+  delayMs: fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 60 })),
+  lateRate: fc.constantFrom(0, 0.05, 0.3),
+  lostRate: fc.constantFrom(0, 0.02, 0.2),
+  crashShare: fc.constantFrom(0, 0.3, 0.6),
+  restarts: fc.integer({ min: 0, max: 4 }),
+  clockSkewMs: fc.constantFrom(0, 5_000, 3_600_000),
+});
+
+type Schedule = typeof scheduleArb extends fc.Arbitrary<infer T> ? T : never;
+
+function optionsFor(s: Schedule): SimOptions {
+  const limits: SimLimit[] = s.limits.map((l, i) => ({ id: `limit-${i}`, ...l }));
+  const tightest = limits.reduce((a, b) => (a.limit / a.windowMs < b.limit / b.windowMs ? a : b));
+  const durationMs = Math.max(2 * s.ttlMs, Math.round(tightest.windowMs * s.windowsLong));
+  // Demand relative to the tightest limit, at most ~5,000 requests: large limits get costlier requests.
+  const units = Math.max(1, Math.round(s.demand * tightest.limit * (durationMs / tightest.windowMs)));
+  const maxCost = Math.max(1, Math.ceil(units / 5000));
+  const requests = requestsFor(s.seed, s.isolates, units, durationMs, Math.min(maxCost, tightest.limit));
+  const crashes = Array.from({ length: Math.round(s.isolates * s.crashShare) }, (_, i) => ({
+    isolate: i,
+    at: Math.floor(((i + 1) * durationMs) / (s.isolates + 1)),
+  }));
+  const restarts = Array.from({ length: s.restarts }, (_, i) => Math.floor(((i + 0.5) * durationMs) / s.restarts));
+  return {
+    limits,
+    quota: s.quota,
+    ttlMs: s.ttlMs,
+    policy: s.policy,
+    isolates: s.isolates,
+    requests,
+    seed: s.seed,
+    delayMs: [Math.min(...s.delayMs), Math.max(...s.delayMs)],
+    lateRate: s.lateRate,
+    lostRate: s.lostRate,
+    callTimeoutMs: 3000,
+    crashes,
+    restarts,
+    clockSkewMs: s.clockSkewMs,
+  };
+}
+
+describe("leases keep the hard bound", () => {
+  it("admits at most the limit in every sliding window of every limit, and never overspends the quota, whatever the schedule", () => {
+    fc.assert(
+      fc.property(scheduleArb, (schedule) => {
+        const options = optionsFor(schedule);
+        const { admissions } = simulate(options);
+        expectBoundHeld(options, admissions);
+      }),
+      { numRuns: 150, endOnFailure: true },
+    );
+  }, 300_000);
+
+  it("counts what it admits: after the traffic, the object counts at least every admission still in its window", () => {
+    fc.assert(
+      fc.property(scheduleArb, (schedule) => {
+        const options = { ...optionsFor(schedule), lostRate: 0 };
+        const { admissions, countedAt, lastCallAt } = simulate(options);
+        const end = Math.max(lastCallAt, ...admissions.map((a) => a.at));
+        const counted = countedAt(end);
+        for (const [i, limit] of options.limits.entries()) {
+          const inWindow = admissions.filter((a) => a.at > end - limit.windowMs).reduce((sum, a) => sum + a.cost, 0);
+          expect(counted[i]).toBeGreaterThanOrEqual(inWindow);
+        }
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  }, 300_000);
+});
+
+describe("small limits stay exact", () => {
+  it("admits exactly 120 of 300 parallel requests spread over several isolates", () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 2, max: 9 }), fc.integer({ min: 0, max: 40 }), (seed, isolates, maxDelay) => {
+        const options: SimOptions = {
+          limits: [{ id: "minute", limit: 120, windowMs: 60 * SECOND }],
+          ttlMs: 1000,
+          isolates,
+          requests: Array.from({ length: 300 }, (_, i) => ({ isolate: i % isolates, at: 0, cost: 1 })),
+          seed,
+          delayMs: [0, maxDelay],
+        };
+        const { admissions, refused, countedAt } = simulate(options);
+        expect(admissions.length).toBe(120);
+        expect(refused).toBe(180);
+        // A denied request consumed nothing: the object counts exactly what was admitted.
+        expect(countedAt(1)).toEqual([120]);
+      }),
+      { numRuns: 40, endOnFailure: true },
+    );
+  }, 300_000);
+});
+
+describe("no stranded budget", () => {
+  it("holds at most two unreported leases per isolate, and every lease leaves the count one window after its end", () => {
+    fc.assert(
+      fc.property(scheduleArb, (schedule) => {
+        const options = { ...optionsFor(schedule), lostRate: 0 };
+        const { ledger, countedAt, lastCallAt } = simulate(options);
+        const perIsolate = new Map<string, number>();
+        for (const lease of ledger) if (!lease.closed) perIsolate.set(lease.isolateId, (perIsolate.get(lease.isolateId) ?? 0) + 1);
+        for (const open of perIsolate.values()) expect(open).toBeLessThanOrEqual(2);
+        const longest = Math.max(...options.limits.map((l) => l.windowMs));
+        // A request the object admitted may never have been served (its isolate died): it still counts.
+        // (+1: the simulation's times are fractional, and t + w − w need not round back to t.)
+        const turnedOver = Math.max(lastCallAt + longest, ...ledger.map((l) => l.forgetAt)) + 1;
+        expect(countedAt(turnedOver)).toEqual(options.limits.map(() => 0));
+      }),
+      { numRuns: 60, endOnFailure: true },
+    );
+  }, 300_000);
+
+  it("admits at least 99% of what an exact limiter admits under steady demand at or above the limit", () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 2, max: 9 }),
+        fc.integer({ min: 200, max: 10_000 }),
+        fc.integer({ min: 10 * SECOND, max: DAY }),
+        fc.double({ min: 1, max: 3, noNaN: true }),
+        (seed, isolates, limit, windowMs, demand) => {
+          const durationMs = 4 * windowMs;
+          const units = Math.round(demand * limit * 4);
+          const options: SimOptions = {
+            limits: [{ id: "window", limit, windowMs }],
+            ttlMs: 1000,
+            isolates,
+            requests: requestsFor(seed, isolates, units, durationMs, Math.max(1, Math.ceil(units / 8000))),
+            seed,
+            delayMs: [1, 30],
+          };
+          const leased = simulate(options);
+          const admitted = leased.admissions.reduce((sum, a) => sum + a.cost, 0);
+          expect(admitted).toBeGreaterThanOrEqual(0.99 * exactAdmitted(options));
+        },
+      ),
+      { numRuns: 40, endOnFailure: true },
+    );
+  }, 300_000);
+});
+
+describe("busy keys decide locally", () => {
+  it("answers most requests of a busy key from leases, without asking the object", () => {
+    const options: SimOptions = {
+      limits: [{ id: "minute", limit: 1_000_000, windowMs: 60 * SECOND }],
+      ttlMs: 1000,
+      isolates: 8,
+      requests: requestsFor(1, 8, 80_000, 10 * SECOND, 1),
+      seed: 1,
+      delayMs: [1, 20],
+    };
+    const result = simulate(options);
+    expect(result.admissions.length).toBe(80_000);
+    expect(result.objectCalls / result.requests).toBeLessThan(0.05);
+  }, 60_000);
+});
+
+describe("lease ledger", () => {
+  const minute = () => ({
+    id: "minute",
+    limit: 10_000,
+    window: new SlidingWindow(60 * SECOND),
+    leases: [] as { end: number; units: number }[],
+  });
+  const ask = { isolateId: "a", closed: [], rate: 1000 };
+
+  it("counts a lease as an entry at its end, in every window that reaches it", () => {
+    const ledger = new LeaseLedger();
+    const grant = grantLease(ledger, [minute()], undefined, ask, 1000, 0)!;
+    expect(grant.units).toBe(600);
+    expect(grant.ttlMs).toBe(600);
+    expect(ledger.leasesIn("minute")).toEqual([{ end: 600, units: 600 }]);
+  });
+
+  it("shrinks a closed lease to its reported use, never grows it, and gives the rest of the quota back", () => {
+    const ledger = new LeaseLedger();
+    let used = 0;
+    const quota = {
+      remaining: () => 5000 - used,
+      periodStart: () => 0,
+      periodEnd: () => null,
+      consume: (n: number) => {
+        used += n;
+      },
+      refund: (n: number) => {
+        used -= n;
+      },
+    };
+    const grant = grantLease(ledger, [minute()], quota, ask, 1000, 0)!;
+    expect(used).toBe(grant.units);
+    closeLeases(ledger, { ...ask, closed: [{ leaseId: grant.leaseId, used: 7 }] }, quota, 100);
+    expect(ledger.leasesIn("minute")).toEqual([{ end: 600, units: 7 }]);
+    expect(used).toBe(7);
+    closeLeases(ledger, { ...ask, closed: [{ leaseId: grant.leaseId, used: 500 }] }, quota, 200);
+    expect(ledger.leasesIn("minute")).toEqual([{ end: 600, units: 7 }]);
+  });
+
+  it("grants nothing on a small limit or a nearly full one, and nothing past a quota period's end", () => {
+    const small = { ...minute(), limit: 120 };
+    expect(grantLease(new LeaseLedger(), [small], undefined, ask, 1000, 0)).toBeUndefined();
+    const full = minute();
+    full.window.add(0, 9_900);
+    expect(grantLease(new LeaseLedger(), [full], undefined, ask, 1000, 1)).toBeUndefined();
+    const endingQuota = { remaining: () => 5000, periodStart: () => 0, periodEnd: () => 30, consume: () => {}, refund: () => {} };
+    expect(grantLease(new LeaseLedger(), [minute()], endingQuota, ask, 1000, 0)).toBeUndefined();
+  });
+
+  it("forgets a lease never reported once it has left every window", () => {
+    const ledger = new LeaseLedger();
+    grantLease(ledger, [minute()], undefined, ask, 1000, 0);
+    ledger.forget(600 + 60 * SECOND - 1);
+    expect(ledger.size).toBe(1);
+    ledger.forget(600 + 60 * SECOND);
+    expect(ledger.size).toBe(0);
+  });
+
+  it("reloads from the rows it reported, with lease ids that keep growing", () => {
+    const ledger = new LeaseLedger();
+    const first = grantLease(ledger, [minute()], undefined, ask, 1000, 5)!;
+    const reloaded = new LeaseLedger(ledger.takeChanges().upserts);
+    expect(reloaded.leasesIn("minute")).toEqual(ledger.leasesIn("minute"));
+    const second = grantLease(reloaded, [minute()], undefined, ask, 1000, 5)!;
+    expect(second.leaseId).toBeGreaterThan(first.leaseId);
+  });
+});
+
+describe("lease slot", () => {
+  const grant = { leaseId: 1, units: 10, ttlMs: 1000 };
+
+  it("admits from the lease until its units run out, with no call", () => {
+    const slot = new LeaseSlot("a", 0);
+    slot.grant(slot.ask(0), grant);
+    for (let i = 0; i < 10; i++) expect(slot.take(1, 10)).toBe(true);
+    expect(slot.take(1, 10)).toBe(false);
+  });
+
+  it("ends the lease by its own clock, counted from when the call was sent, not from when the grant arrived", () => {
+    const slot = new LeaseSlot("a", 0);
+    const sent = slot.ask(100);
+    slot.grant(sent, grant); // arrives "late": the TTL still counts from 100
+    expect(slot.take(1, 1099)).toBe(true);
+    expect(slot.take(1, 1100)).toBe(false);
+  });
+
+  it("asks to renew at half use or half its TTL, and reports the replaced lease's final use with the next call", () => {
+    const slot = new LeaseSlot("a", 0);
+    slot.grant(slot.ask(0), grant);
+    expect(slot.wantsRenewal(10)).toBe(false);
+    for (let i = 0; i < 5; i++) slot.take(1, 10);
+    expect(slot.wantsRenewal(10)).toBe(true);
+    const renewal = slot.ask(20);
+    expect(renewal.closed).toEqual([]);
+    slot.take(1, 30);
+    slot.grant(renewal, { leaseId: 2, units: 10, ttlMs: 1000 });
+    expect(slot.ask(40).closed).toEqual([{ leaseId: 1, used: 6 }]);
+  });
+
+  it("refuses from a zero lease for at most one TTL, however long the object's wait", () => {
+    const slot = new LeaseSlot<string>("a", 0);
+    slot.refuse(slot.ask(0), "rate_limited", 60_000, 1000);
+    expect(slot.refusedHere(999)).toBe("rate_limited");
+    expect(slot.refusedHere(1000)).toBeUndefined();
+  });
+
+  it("stops admitting at once when dropped, and reports the lease as closed", () => {
+    const slot = new LeaseSlot("a", 0);
+    slot.grant(slot.ask(0), grant);
+    slot.take(1, 1);
+    slot.drop();
+    expect(slot.take(1, 2)).toBe(false);
+    expect(slot.ask(3).closed).toEqual([{ leaseId: 1, used: 1 }]);
+  });
+});

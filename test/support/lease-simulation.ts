@@ -1,0 +1,436 @@
+/**
+ * A discrete-event simulation of leased admission: several isolates, one key object, RPC delays,
+ * lost answers, isolate crashes and object restarts, driving the REAL pure modules (sliding
+ * window, lease ledger, lease slot). Records when each admission really happened, so tests can
+ * check every sliding window against it. Node-runnable (bench/ may import it).
+ */
+
+import { LeaseSlot, type SentAsk } from "../../src/ratelimit/lease-holder.ts";
+import {
+  closeLeases,
+  defaultLeasePolicy,
+  grantLease,
+  type LeaseEntry,
+  LeaseLedger,
+  type LeasePolicy,
+  leaseTtlMs,
+  type QuotaBudget,
+} from "../../src/ratelimit/lease-ledger.ts";
+import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
+
+export interface SimLimit {
+  id: string;
+  limit: number;
+  windowMs: number;
+}
+
+export interface SimRequest {
+  isolate: number;
+  at: number;
+  cost: number;
+}
+
+export interface SimOptions {
+  limits: SimLimit[];
+  /** A quota over fixed periods of `periodMs` (Infinity: one period for the whole run). */
+  quota?: { limit: number; periodMs: number };
+  /** 0: every request asks the object. */
+  ttlMs: number;
+  policy?: LeasePolicy;
+  isolates: number;
+  requests: SimRequest[];
+  seed: number;
+  /** One RPC leg takes a uniform delay in [min, max] ms... */
+  delayMs: [number, number];
+  /** ...and with this probability is late by 10–50 times as much. */
+  lateRate?: number;
+  /** Share of answers that never arrive (the isolate gives up after `callTimeoutMs`). */
+  lostRate?: number;
+  callTimeoutMs?: number;
+  /** Isolates that die at these times, never reporting their leases. */
+  crashes?: { isolate: number; at: number }[];
+  /** The object restarts at these times, reloading only what it persisted. */
+  restarts?: number[];
+  /** Each isolate's clock is off by up to this many ms (either way). */
+  clockSkewMs?: number;
+  /** The object serves at most this many calls per second; the rest wait their turn. */
+  objectCallsPerSecond?: number;
+}
+
+export interface SimResult {
+  /** Real time of every admission and its cost. */
+  admissions: { at: number; cost: number }[];
+  refused: number;
+  objectCalls: number;
+  requests: number;
+  /** Leases the object still counts at the end, and when the last of them is forgotten. */
+  ledger: LeaseEntry[];
+  /** When the object served its last call (its windows are pruned to then). */
+  lastCallAt: number;
+  /** The object as it stands at `at`: units each limit counts. */
+  countedAt: (at: number) => number[];
+}
+
+/** mulberry32: a small seeded generator. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class EventQueue {
+  private readonly heap: { at: number; seq: number; run: () => void }[] = [];
+  private seq = 0;
+
+  push(at: number, run: () => void): void {
+    const heap = this.heap;
+    heap.push({ at, seq: this.seq++, run });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(i, parent)) break;
+      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): { at: number; run: () => void } | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < heap.length && this.less(l, m)) m = l;
+        if (r < heap.length && this.less(r, m)) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private less(a: number, b: number): boolean {
+    const x = this.heap[a]!;
+    const y = this.heap[b]!;
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
+  }
+}
+
+/** A quota over fixed periods, as the key object's counter keeps it. */
+class PeriodQuota implements QuotaBudget {
+  start = 0;
+  used = 0;
+  readonly limit: number;
+  readonly periodMs: number;
+
+  constructor(limit: number, periodMs: number) {
+    this.limit = limit;
+    this.periodMs = periodMs;
+  }
+
+  periodStart(now: number): number {
+    return Number.isFinite(this.periodMs) ? Math.floor(now / this.periodMs) * this.periodMs : 0;
+  }
+
+  periodEnd(now: number): number | null {
+    return Number.isFinite(this.periodMs) ? this.periodStart(now) + this.periodMs : null;
+  }
+
+  remaining(now: number): number {
+    return this.limit - (this.periodStart(now) === this.start ? this.used : 0);
+  }
+
+  consume(units: number, now: number): void {
+    this.used = (this.periodStart(now) === this.start ? this.used : 0) + units;
+    this.start = this.periodStart(now);
+  }
+
+  refund(units: number, periodStart: number, now: number): void {
+    if (periodStart === this.start && this.periodStart(now) === this.start) this.used -= units;
+  }
+}
+
+interface Answer {
+  allowed: boolean;
+  decidedAt: number;
+  retryAfterMs: number;
+  /** How long the isolate may refuse from this denial (a zero lease's TTL). */
+  refuseForMs: number;
+  grant: ReturnType<typeof grantLease>;
+}
+
+/** The key object: decides and leases on the pure modules, persisting every change into rows it reloads on restart. */
+class SimObject {
+  private readonly rows = new Map<string, Map<number, { start: number; count: number }>>();
+  private readonly leaseRows = new Map<string, LeaseEntry>();
+  private quotaRow = { start: 0, used: 0 };
+  private windows = new Map<string, SlidingWindow>();
+  private ledger = new LeaseLedger();
+  private quota: PeriodQuota | undefined;
+  private readonly options: SimOptions;
+  lastCallAt = 0;
+
+  constructor(options: SimOptions) {
+    this.options = options;
+    for (const l of options.limits) this.rows.set(l.id, new Map());
+    this.restart();
+  }
+
+  restart(): void {
+    this.windows = new Map();
+    for (const l of this.options.limits) {
+      const rows = this.rows.get(l.id)!;
+      const ends = [...rows.keys()].sort((a, b) => a - b);
+      this.windows.set(
+        l.id,
+        new SlidingWindow(
+          l.windowMs,
+          ends,
+          ends.map((e) => rows.get(e)!.count),
+          ends.map((e) => rows.get(e)!.start),
+        ),
+      );
+    }
+    this.ledger = new LeaseLedger([...this.leaseRows.values()].map((e) => ({ ...e, limitIds: [...e.limitIds] })));
+    const q = this.options.quota;
+    if (q) {
+      this.quota = new PeriodQuota(q.limit, q.periodMs);
+      this.quota.start = this.quotaRow.start;
+      this.quota.used = this.quotaRow.used;
+    }
+  }
+
+  private states(now: number) {
+    return this.options.limits.map((l) => {
+      const window = this.windows.get(l.id)!;
+      window.prune(now);
+      return { id: l.id, limit: l.limit, window, leases: this.ledger.leasesIn(l.id) };
+    });
+  }
+
+  /** One call: reports first, then the request (cost 0: a renewal), then maybe a lease. */
+  call(now: number, cost: number, ask: SentAsk | undefined): Answer {
+    this.lastCallAt = now;
+    if (ask) closeLeases(this.ledger, ask, this.quota, now);
+    else this.ledger.forget(now);
+    let allowed = cost === 0;
+    let retryAfterMs = 0;
+    if (cost > 0) {
+      const quotaFits = !this.quota || this.quota.remaining(now) >= cost;
+      if (quotaFits) {
+        const decision = decide(this.states(now), now, cost);
+        allowed = decision.allowed;
+        retryAfterMs = decision.retryAfterMs;
+        if (allowed) this.quota?.consume(cost, now);
+      } else retryAfterMs = (this.quota!.periodEnd(now) ?? now + 60_000) - now;
+    }
+    const grant =
+      allowed && ask && this.options.ttlMs > 0
+        ? grantLease(this.ledger, this.states(now), this.quota, ask, this.options.ttlMs, now, this.options.policy)
+        : undefined;
+    this.persist();
+    const policy = this.options.policy ?? defaultLeasePolicy;
+    const refuseForMs = leaseTtlMs(this.states(now), this.quota, this.options.ttlMs, now, policy);
+    return { allowed, decidedAt: now, retryAfterMs, refuseForMs, grant };
+  }
+
+  private persist(): void {
+    for (const l of this.options.limits) {
+      const rows = this.rows.get(l.id)!;
+      const { prunedThrough, deletes, upserts } = this.windows.get(l.id)!.takeChanges();
+      if (prunedThrough !== undefined) for (const end of [...rows.keys()]) if (end <= prunedThrough) rows.delete(end);
+      for (const end of deletes) rows.delete(end);
+      for (const [end, row] of upserts) rows.set(end, { ...row });
+    }
+    const { upserts, deletes } = this.ledger.takeChanges();
+    for (const d of deletes) this.leaseRows.delete(`${d.isolateId}\n${d.leaseId}`);
+    for (const e of upserts) this.leaseRows.set(`${e.isolateId}\n${e.leaseId}`, { ...e, limitIds: [...e.limitIds] });
+    if (this.quota) this.quotaRow = { start: this.quota.start, used: this.quota.used };
+  }
+
+  leases(): LeaseEntry[] {
+    return [...this.ledger.all()];
+  }
+
+  counted(now: number): number[] {
+    return this.states(now).map(
+      (s) => s.window.used + s.leases.filter((l) => l.end > now - s.window.windowMs).reduce((a, l) => a + l.units, 0),
+    );
+  }
+}
+
+interface Pending {
+  cost: number;
+}
+
+/** Runs one schedule to the end (every call answered or timed out). */
+export function simulate(options: SimOptions): SimResult {
+  const rand = random(options.seed);
+  const queue = new EventQueue();
+  const object = new SimObject(options);
+  const admissions: { at: number; cost: number }[] = [];
+  let refused = 0;
+  let objectCalls = 0;
+  let objectFreeAt = 0;
+  const [dMin, dMax] = options.delayMs;
+  const leg = () => {
+    const d = dMin + rand() * (dMax - dMin);
+    return rand() < (options.lateRate ?? 0) ? d * (10 + rand() * 40) : d;
+  };
+  const timeout = options.callTimeoutMs ?? 3000;
+  const skew = options.clockSkewMs ?? 0;
+
+  interface Isolate {
+    slot: LeaseSlot<{ retryAfterMs: number }>;
+    offset: number;
+    dead: boolean;
+    inFlight: boolean;
+    waiters: Pending[];
+  }
+  const isolates: Isolate[] = Array.from({ length: options.isolates }, (_, i) => {
+    const offset = (rand() * 2 - 1) * skew;
+    return { slot: new LeaseSlot(`isolate-${i}`, offset), offset, dead: false, inFlight: false, waiters: [] };
+  });
+
+  /** Sends a call; the object serves it after one leg (and its queue), the answer comes back after another, or never. */
+  const callObject = (t: number, cost: number, ask: SentAsk | undefined, onAnswer: (t: number, a: Answer | undefined) => void) => {
+    objectCalls++;
+    const arrives = t + leg();
+    queue.push(arrives, () => {
+      const cps = options.objectCallsPerSecond;
+      const servedAt = cps ? Math.max(arrives, objectFreeAt) : arrives;
+      if (cps) objectFreeAt = servedAt + 1000 / cps;
+      queue.push(servedAt, () => {
+        const answer = object.call(servedAt, cost, ask);
+        if (rand() < (options.lostRate ?? 0))
+          queue.push(t + Math.max(timeout, servedAt - t), () => onAnswer(t + Math.max(timeout, servedAt - t), undefined));
+        else {
+          const back = servedAt + leg();
+          // A call past its timeout is given up on; its answer, if any, is ignored.
+          if (back - t > timeout) queue.push(t + timeout, () => onAnswer(t + timeout, undefined));
+          else queue.push(back, () => onAnswer(back, answer));
+        }
+      });
+    });
+  };
+
+  const admit = (at: number, cost: number) => admissions.push({ at, cost });
+
+  const leaseCall = (iso: Isolate, t: number, request: Pending | undefined) => {
+    const sent = iso.slot.ask(t + iso.offset);
+    iso.inFlight = true;
+    callObject(t, request?.cost ?? 0, sent, (back, answer) => {
+      if (iso.dead) return;
+      iso.inFlight = false;
+      const local = back + iso.offset;
+      if (!answer) {
+        iso.slot.unsent(sent);
+        if (request) refused++; // limiter_unavailable: nothing reached the upstream
+      } else {
+        if (answer.grant) iso.slot.grant(sent, answer.grant);
+        if (request) {
+          if (answer.allowed) admit(answer.decidedAt, request.cost);
+          else if (iso.slot.take(request.cost, local)) admit(back, request.cost);
+          else {
+            refused++;
+            iso.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.retryAfterMs, answer.refuseForMs);
+          }
+        }
+      }
+      const waiting = iso.waiters;
+      iso.waiters = [];
+      for (const w of waiting) route(iso, back, w, true);
+    });
+  };
+
+  const plainCall = (iso: Isolate, t: number, request: Pending) => {
+    callObject(t, request.cost, undefined, (back, answer) => {
+      if (iso.dead) return;
+      if (answer?.allowed) admit(answer.decidedAt, request.cost);
+      else if (answer && iso.slot.take(request.cost, back + iso.offset)) admit(back, request.cost);
+      else refused++;
+    });
+  };
+
+  /** What the middleware does with one request. `waited`: it already shared an in-flight call. */
+  const route = (iso: Isolate, t: number, request: Pending, waited: boolean) => {
+    const local = t + iso.offset;
+    if (iso.slot.refusedHere(local)) {
+      refused++;
+      return;
+    }
+    if (options.ttlMs > 0 && iso.slot.take(request.cost, local)) {
+      admit(t, request.cost);
+      if (iso.slot.wantsRenewal(local) && !iso.inFlight) leaseCall(iso, t, undefined);
+      return;
+    }
+    if (!iso.inFlight) leaseCall(iso, t, request);
+    else if (!waited) iso.waiters.push(request);
+    else plainCall(iso, t, request);
+  };
+
+  for (const r of options.requests)
+    queue.push(r.at, () => {
+      const iso = isolates[r.isolate]!;
+      if (iso.dead) return;
+      iso.slot.observe(r.cost);
+      route(iso, r.at, { cost: r.cost }, false);
+    });
+  for (const c of options.crashes ?? [])
+    queue.push(c.at, () => {
+      isolates[c.isolate]!.dead = true;
+    });
+  for (const at of options.restarts ?? []) queue.push(at, () => object.restart());
+
+  for (let event = queue.pop(); event; event = queue.pop()) event.run();
+
+  return {
+    admissions: admissions.sort((a, b) => a.at - b.at),
+    refused,
+    objectCalls,
+    requests: options.requests.length,
+    ledger: object.leases(),
+    lastCallAt: object.lastCallAt,
+    countedAt: (at) => object.counted(at),
+  };
+}
+
+/** The most units admitted in any sliding window of `windowMs` (admissions sorted by time). */
+export function busiestWindow(admissions: { at: number; cost: number }[], windowMs: number): number {
+  let busiest = 0;
+  let inWindow = 0;
+  let first = 0;
+  for (let last = 0; last < admissions.length; last++) {
+    inWindow += admissions[last]!.cost;
+    while (admissions[first]!.at <= admissions[last]!.at - windowMs) inWindow -= admissions[first++]!.cost;
+    busiest = Math.max(busiest, inWindow);
+  }
+  return busiest;
+}
+
+/** What an exact limiter (one object, no delay, no leases) admits of the same requests. */
+export function exactAdmitted(options: Pick<SimOptions, "limits" | "quota" | "requests">, skip?: (r: SimRequest) => boolean): number {
+  const states = options.limits.map((l) => ({ limit: l.limit, window: new SlidingWindow(l.windowMs) }));
+  const quota = options.quota ? new PeriodQuota(options.quota.limit, options.quota.periodMs) : undefined;
+  let admitted = 0;
+  for (const r of [...options.requests].sort((a, b) => a.at - b.at)) {
+    if (skip?.(r)) continue;
+    if (quota && quota.remaining(r.at) < r.cost) continue;
+    if (decide(states, r.at, r.cost).allowed) {
+      admitted += r.cost;
+      quota?.consume(r.cost, r.at);
+    }
+  }
+  return admitted;
+}
