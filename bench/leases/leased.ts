@@ -2,15 +2,15 @@
 // (src/ratelimit/lease-ledger.ts, sliding-window.ts) and one isolate lease slot per isolate
 // (src/ratelimit/lease-holder.ts), composed as the key's object composes them for one limit set.
 import { type LeaseSlot, type SentAsk, LeaseSlot as Slot } from "../../src/ratelimit/lease-holder.ts";
-import { closeLeases, grantLease, type LeasableLimit, type LeaseGrant, LeaseLedger } from "../../src/ratelimit/lease-ledger.ts";
+import { closeLeases, grantLease, type LeasableLimit, type LeaseGrant, LeaseLedger, leaseTtlMs } from "../../src/ratelimit/lease-ledger.ts";
 import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 import type { LeaseSystem } from "./cluster.ts";
 
 /** LEASE_TTL_MS's default. */
 export const DEFAULT_LEASE_TTL_MS = 1000;
 
-/** A refusal carries only when it may be repeated here; the simulation needs no more of it. */
-type Answer = { grant: LeaseGrant | undefined; refusal: { retryAfterMs: number } | undefined };
+/** A refusal carries only how long it may be repeated here; the simulation needs no more of it. */
+type Answer = { grant: LeaseGrant | undefined; refusal: { retryAfterMs: number; ttlMs: number } | undefined };
 
 export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk, Answer> {
   return {
@@ -39,7 +39,10 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
         decide(now, cost, ask) {
           settle(ask, now);
           const decision = decide(limits, now, cost);
-          if (!decision.allowed) return { allowed: false, answer: { grant: undefined, refusal: { retryAfterMs: decision.retryAfterMs } } };
+          if (!decision.allowed) {
+            const refusal = { retryAfterMs: decision.retryAfterMs, ttlMs: leaseTtlMs(limits, undefined, ttlMs, now) };
+            return { allowed: false, answer: { grant: undefined, refusal } };
+          }
           return { allowed: true, answer: { grant: grant(ask, now), refusal: undefined } };
         },
         renew(now, ask) {
@@ -63,7 +66,7 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
         take(ask, { grant, refusal }) {
           lastAnswerLeased = grant !== undefined;
           if (grant) slot.grant(ask, grant);
-          else if (refusal) slot.refuse(ask, true, refusal.retryAfterMs, ttlMs);
+          else if (refusal) slot.refuse(ask, true, refusal.retryAfterMs, refusal.ttlMs);
         },
       };
     },

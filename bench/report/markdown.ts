@@ -40,9 +40,9 @@ out of reach, so every request is admitted. workerd CPU is the process's user+sy
 phase divided by requests served; it includes miniflare's entry worker that both (b) and the gateways go through.
 
 **Analytics Engine:** every gateway figure here ((c), (d), the counts, the remote object) includes miniflare's local
-simulation of the \`USAGE\` Analytics Engine binding, one data point per request written in the same workerd process;
-(b) writes none. On the open route it costs about 8% of the gateway's throughput, which production does not pay in
-the request's isolate: the (c)/(b) and (d)/(b) ratios are pessimistic by about that much.
+\`USAGE\` Analytics Engine binding, one data point per request; (b) writes none. Locally \`writeDataPoint\` is an empty
+method and was not measurable on the open route (docs/performance.md, "The open route, and what the local Analytics
+Engine costs"); production hands the point to the runtime, off the request path.
 
 D1/DO/subrequest counts come from a bench-only build of the same gateway whose DB and KEY_LIMITER bindings and global
 \`fetch\` are wrapped in counting proxies (bench/worker/), and from the upstream's own request count. The busy key
