@@ -13,6 +13,8 @@ export interface LocalGateway {
    * re-parses every URL (resolving `..` and `%2e%2e`), workerd itself passes the raw target on.
    */
   directUrl: string;
+  /** Every gateway worker's own socket, `directUrl` first (see `isolates`). */
+  directUrls: string[];
   miniflare: Miniflare;
   dispose(): Promise<void>;
 }
@@ -25,7 +27,17 @@ export interface LocalGatewayOptions {
   scriptPath?: string;
   /** Extra workers (e.g. a bare pass-through worker for comparison) to run beside it. */
   extraWorkers?: LegacyWorkerOptions[];
+  /**
+   * How many gateway workers to run (default 1): each is its own isolate on its own socket, as
+   * separate locations are in production, and all share one D1 database and the first worker's
+   * Durable Object namespaces.
+   */
+  isolates?: number;
+  /** `false` runs without the `USAGE` Analytics Engine binding, to measure what its local simulation costs. */
+  usage?: boolean;
 }
+
+const workerName = (index: number) => (index === 0 ? "gateway" : `gateway-${index + 1}`);
 
 export async function applyMigrations(miniflare: Miniflare): Promise<void> {
   const db = await miniflare.getD1Database("DB");
@@ -42,25 +54,41 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false"; // offline: no `Request.cf` download
   const scriptPath = options.scriptPath ?? buildWorker();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
-  const { modulesRules: _bundled, ...bindingOptions } = workerOptions;
+  const { modulesRules: _bundled, analyticsEngineDatasets, ...bindingOptions } = workerOptions;
   const gateway = {
     ...bindingOptions,
-    name: "gateway",
+    ...(options.usage !== false && { analyticsEngineDatasets }),
+    name: workerName(0),
     modules: true,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     scriptPath,
     bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.bindings },
   } as LegacyWorkerOptions;
+  // The other isolates reach the first one's objects, so every key still has exactly one object.
+  const sharedObjects = Object.fromEntries(
+    Object.entries(bindingOptions.durableObjects ?? {}).map(([binding, target]) => [
+      binding,
+      { ...(typeof target === "string" ? { className: target } : target), scriptName: workerName(0) },
+    ]),
+  );
+  const others = Array.from({ length: (options.isolates ?? 1) - 1 }, (_, i) => ({
+    ...gateway,
+    name: workerName(i + 1),
+    durableObjects: sharedObjects,
+  })) as LegacyWorkerOptions[];
   const miniflare = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
       port: options.port ?? 0,
       ...(process.env.GATEWAY_INSPECTOR_PORT && { inspectorPort: Number(process.env.GATEWAY_INSPECTOR_PORT) }),
-      workers: [gateway, ...(options.extraWorkers ?? [])],
+      workers: [gateway, ...others, ...(options.extraWorkers ?? [])],
     }),
   );
   const url = (await miniflare.ready).origin;
-  const directUrl = (await miniflare.unsafeGetDirectURL("gateway")).origin;
+  const directUrls = await Promise.all(
+    [gateway, ...others].map(async (worker) => (await miniflare.unsafeGetDirectURL(worker.name)).origin),
+  );
+  const directUrl = directUrls[0]!;
   await applyMigrations(miniflare);
-  return { url, directUrl, miniflare, dispose: () => miniflare.dispose() };
+  return { url, directUrl, directUrls, miniflare, dispose: () => miniflare.dispose() };
 }

@@ -1,6 +1,7 @@
 import type { RouteMatch } from "./config/routes";
 import type { GatewayConfig } from "./config/settings";
 import type { KeyRecord } from "./keys/record";
+import type { ClientIpCounter } from "./ratelimit/client-ip-counter";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
 
@@ -8,6 +9,7 @@ import type { KeyLimiter } from "./ratelimit/key-limiter";
 export interface Env {
   DB: D1Database;
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
+  CLIENT_IP_COUNTER: DurableObjectNamespace<ClientIpCounter>;
   USAGE?: AnalyticsEngineDataset;
   ADMIN_TOKEN?: string;
   KEY_PREFIX?: string;

@@ -12,6 +12,7 @@ import { allowedMethod, routeMatch } from "./proxy/route-match";
 import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
 
+export { ClientIpCounter } from "./ratelimit/client-ip-counter";
 export { KeyLimiter } from "./ratelimit/key-limiter";
 
 const app = new Hono<AppEnv>();

@@ -6,11 +6,11 @@
  */
 
 import type { Env } from "../../src/env";
-import app, { KeyLimiter } from "../../src/index.ts";
+import app, { ClientIpCounter, KeyLimiter } from "../../src/index.ts";
 import { countedD1, countedNamespace, countGlobalFetch, counts, remoteObject, resetCounts } from "./counters.ts";
 import { HOT_KEY_INPUT, limiterLoad } from "./limiter-load.ts";
 
-export { KeyLimiter };
+export { ClientIpCounter, KeyLimiter };
 
 countGlobalFetch();
 
@@ -20,7 +20,12 @@ const wrapped = new WeakMap<Env, Env>();
 function countingEnv(env: Env): Env {
   const seen = wrapped.get(env);
   if (seen) return seen;
-  const counted: Env = { ...env, DB: countedD1(env.DB), KEY_LIMITER: countedNamespace(env.KEY_LIMITER) };
+  const counted: Env = {
+    ...env,
+    DB: countedD1(env.DB),
+    KEY_LIMITER: countedNamespace(env.KEY_LIMITER),
+    CLIENT_IP_COUNTER: countedNamespace(env.CLIENT_IP_COUNTER),
+  };
   wrapped.set(env, counted);
   return counted;
 }

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { adminLoginCounter, limiterClient } from "../ratelimit/client";
 import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
 const encoder = new TextEncoder();
@@ -20,12 +21,10 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /** Wrong admin tokens allowed per client IP before it must wait: slows brute force to a crawl. */
 export const FAILED_ADMIN_AUTH: LimitRequest = { id: "admin-auth-failures", name: "admin-auth", limit: 10, window: 300 };
 
-function failureCounter(c: Context<AppEnv>) {
-  return c.env.KEY_LIMITER.getByName(`admin-ip:${c.req.header("cf-connecting-ip") ?? "unknown"}`);
-}
+const failureCounter = (c: Context<AppEnv>) => adminLoginCounter(c.req.header("cf-connecting-ip") ?? "unknown");
 
 async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
-  const [state] = await failureCounter(c).peek([FAILED_ADMIN_AUTH]);
+  const [state] = await limiterClient(c).peek(failureCounter(c), [FAILED_ADMIN_AUTH]);
   if (state && state.remaining === 0) {
     throw new GatewayError("rate_limited", `Too many failed admin logins from this address; retry in ${state.reset} s.`, {
       headers: { "retry-after": String(Math.max(1, state.reset)) },
@@ -34,7 +33,7 @@ async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
 }
 
 async function recordFailure(c: Context<AppEnv>): Promise<void> {
-  const decision = await failureCounter(c).check({ limits: [FAILED_ADMIN_AUTH], cost: 1 });
+  const decision = await limiterClient(c).count(failureCounter(c), { limits: [FAILED_ADMIN_AUTH], cost: 1 });
   if (decision.outcome === "rate_limited") {
     throw new GatewayError("rate_limited", "Too many failed admin logins from this address.", { headers: rateLimitHeaders(decision) });
   }

@@ -4,8 +4,8 @@ import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
-import { keyObjectName } from "../ratelimit/decision";
-import { DAY_MS, HOUR_MS, rollUp, type UsageBucket } from "../usage/hourly";
+import { limiterClient } from "../ratelimit/client";
+import { DAY_MS, HOUR_MS, rollUp } from "../usage/hourly";
 import { KeyIdParam } from "./params";
 
 /** Bounds on one answer's size: 31 days of hours, 400 days of days. */
@@ -71,12 +71,7 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, AppEnv> = async (c) =>
   }
   if (!(await getKeyRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No key with id ${id}.`);
 
-  let hours: UsageBucket[];
-  try {
-    hours = await c.env.KEY_LIMITER.getByName(keyObjectName(id)).usageBetween(from - (from % HOUR_MS), to);
-  } catch (error) {
-    throw new GatewayError("limiter_unavailable", "The key's usage could not be read; retry the call.", { cause: error });
-  }
+  const hours = await limiterClient(c).usageBetween(id, from - (from % HOUR_MS), to);
   const buckets = rollUp(hours, from, to, granularity).map((bucket) => ({ ...bucket, start: new Date(bucket.start).toISOString() }));
   return c.json({ buckets }, 200);
 };

@@ -106,12 +106,13 @@ export const credentialSourceSchema = z
 
 export const DEFAULT_CREDENTIAL_SOURCES = ["authorization:api-key", "authorization:bearer", "header:x-api-key"];
 
-/** A positive integer from a TOML number or a `--var` string. */
-const positiveInt = (fallback: number, max: number) =>
+/** An integer in [min, max] from a TOML number or a `--var` string. */
+const integerSetting = (fallback: number, min: number, max: number) =>
   z
     .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-    .pipe(z.number().int().min(1).max(max))
+    .pipe(z.number().int().min(min).max(max))
     .default(fallback);
+const positiveInt = (fallback: number, max: number) => integerSetting(fallback, 1, max);
 
 /** A JSON value that may arrive parsed (TOML table) or as a JSON string (`--var`, dashboard). */
 const jsonOrValue = <T extends z.ZodType>(schema: T) =>
@@ -136,6 +137,7 @@ export const settingsSchema = z.object({
   KEY_CACHE_TTL_SECONDS: positiveInt(60, 3600),
   KEY_CACHE_MAX_ENTRIES: positiveInt(10_000, 1_000_000),
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
+  LEASE_TTL_MS: integerSetting(1_000, 0, 60_000),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

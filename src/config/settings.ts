@@ -14,6 +14,8 @@ export interface GatewayConfig {
   keyCache: { ttlMs: number; maxEntries: number };
   /** How long a Durable Object decision may take before the route's onLimiterError applies. */
   limiterTimeoutMs: number;
+  /** How long an isolate may act on what a key's object told it (denial memo, leases); 0 = ask every time. */
+  leaseTtlMs: number;
   routes: Route[];
   router: Router;
 }
@@ -72,6 +74,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       credentialSources: settings.CREDENTIAL_SOURCES.map(parseCredentialSource),
       keyCache: { ttlMs: settings.KEY_CACHE_TTL_SECONDS * 1000, maxEntries: settings.KEY_CACHE_MAX_ENTRIES },
       limiterTimeoutMs: settings.LIMITER_TIMEOUT_MS,
+      leaseTtlMs: settings.LEASE_TTL_MS,
       routes,
       router: new Router(routes),
     },

@@ -4,7 +4,8 @@ import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
 import { cachedKeyStatus } from "../keys/record";
-import { type KeyInspection, keyLimitRequests, keyObjectName } from "../ratelimit/decision";
+import { limiterClient } from "../ratelimit/client";
+import { keyLimitRequests } from "../ratelimit/decision";
 import { clientSecurity, ProblemSchema } from "./schemas";
 
 const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: ProblemSchema } } });
@@ -61,15 +62,10 @@ export const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
   const { record } = presented;
   if (!ipAllowed(record, clientIp(c.req.raw))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
 
-  let inspection: KeyInspection;
-  try {
-    inspection = await c.env.KEY_LIMITER.getByName(keyObjectName(record.id)).inspect({
-      limits: keyLimitRequests(record.rateLimits),
-      key: { secretId: record.secretId, status: cachedKeyStatus(record) },
-    });
-  } catch (error) {
-    throw new GatewayError("limiter_unavailable", "The key's Durable Object could not be reached.", { cause: error });
-  }
+  const inspection = await limiterClient(c).inspect(record.id, {
+    limits: keyLimitRequests(record.rateLimits),
+    key: { secretId: record.secretId, status: cachedKeyStatus(record) },
+  });
   if (inspection.outcome !== "allowed") throw new GatewayError(inspection.outcome);
 
   return c.json(

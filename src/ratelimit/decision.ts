@@ -1,5 +1,6 @@
 import type { RateLimitSpec } from "../config/schema";
 import type { KeyRefusal, KeyStatus } from "../keys/record";
+import type { LeaseAsk, LeaseGrant } from "./lease-ledger";
 import type { QuotaState } from "./quota";
 
 /** One limit to decide, as the worker asks for it. `id` scopes its counter (key-wide or per route). */
@@ -11,20 +12,54 @@ export interface LimitRequest {
   window: number;
 }
 
-/** The Durable Object that holds a key's status, limits, quota and usage. */
-export const keyObjectName = (keyId: string) => `key:${keyId}`;
+const KEY_WIDE = "key:";
 
 /** A key's own limits, counted key-wide (route limits are counted per route). */
 export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] =>
-  limits.map((l) => ({ id: `key:${l.name}`, ...l }));
+  limits.map((l) => ({ id: `${KEY_WIDE}${l.name}`, ...l }));
 
+export const isKeyWideLimit = (id: string) => id.startsWith(KEY_WIDE);
+
+/** The calling key as the request path knows it: the cached status, which the object reconciles with its own. */
+export interface KeyCheck {
+  status: KeyStatus;
+  secretId: string;
+  /** Lets the object report when the key was last used. */
+  keyId?: string;
+}
+
+/** One authenticated request for its key's object to decide. */
 export interface CheckInput {
   limits: LimitRequest[];
   cost: number;
-  /** Present for authenticated calls: the cached status, which the object reconciles with its own. */
-  key?: { status: KeyStatus; secretId: string /** Lets the object report when the key was last used. */; keyId?: string };
+  key: KeyCheck;
   /** Requests this isolate refused from its denial memo since the last check: counted as rate-limited usage. */
   refusedLocally?: number;
+  /** Present when the isolate takes leases: its reports, and a wish for a lease handed back with the answer. */
+  lease?: LeaseRequest;
+}
+
+/** A renewal: reports and a wish for the next lease, with no request to decide. */
+export type RenewInput = Omit<CheckInput, "cost" | "refusedLocally"> & { lease: LeaseRequest };
+
+/** What an isolate sends its key's object about leases (lease-ledger.ts, lease-holder.ts). */
+export interface LeaseRequest extends LeaseAsk {
+  /** The isolate's `LEASE_TTL_MS`: no lease lives longer. */
+  ttlMs: number;
+  /** Requests it admitted and refused on its own since its last report: the key's usage counts. */
+  admitted: number;
+  refused: number;
+}
+
+/** One anonymous request for its client IP's counter to decide (or a failed admin login to count). */
+export interface CountInput {
+  limits: LimitRequest[];
+  cost: number;
+}
+
+export interface InspectInput {
+  limits: LimitRequest[];
+  key: KeyCheck;
 }
 
 export interface PolicyState {
@@ -47,6 +82,10 @@ export interface LimitDecision {
   retryAfter?: number;
   /** Epoch ms from which the request could fit, on `rate_limited`: what the isolate's denial memo keeps. */
   deniedUntil?: number;
+  /** A lease handed back with the answer, when the isolate asked for one and the budget allows. */
+  lease?: LeaseGrant;
+  /** On `rate_limited` to a lease request: how long the isolate may refuse on its own (a zero lease). */
+  refuseForMs?: number;
   /** The key's quota after this request, when it has one. */
   quota?: QuotaState;
 }

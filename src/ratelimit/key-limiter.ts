@@ -7,20 +7,35 @@ import { recordLastUse } from "../keys/store";
 import { HourlyUsage, type UsageBucket } from "../usage/hourly";
 import {
   type CheckInput,
+  type InspectInput,
+  isKeyWideLimit,
+  type KeyCheck,
   type KeyInspection,
+  type LeaseRequest,
   type LimitDecision,
   type LimitRequest,
   nearestExhaustion,
   type PolicyState,
+  type RenewInput,
 } from "./decision";
+import { closeLeases, grantLease, type LeaseGrant, type QuotaBudget, refusalMs } from "./lease-ledger";
+import { LeaseStore } from "./lease-store";
+import { migrateSchema, type SchemaSteps } from "./object-schema";
 import { QuotaCounter } from "./quota";
-import { countedUnits, decide, type LimitState, nextReleaseMs, SlidingWindow } from "./sliding-window";
+import { WindowStore } from "./window-store";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
+/** The key object's schema, oldest step first (see object-schema.ts). */
+export const KEY_OBJECT_SCHEMA: SchemaSteps = [
+  // 1: the tables objects had before the schema was versioned, so those objects upgrade in place.
+  `CREATE TABLE IF NOT EXISTS windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS window_entries (id TEXT NOT NULL, end_ms REAL NOT NULL, start_ms REAL NOT NULL, count REAL NOT NULL, PRIMARY KEY (id, end_ms)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS key_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);
-`;
+CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS usage_hours (hour INTEGER PRIMARY KEY, allowed INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0, quota_exceeded INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`,
+  // 2: leases granted to isolates (lease-store.ts).
+  `CREATE TABLE leases (isolate_id TEXT NOT NULL, lease_id INTEGER NOT NULL, limit_ids TEXT NOT NULL, units INTEGER NOT NULL, end_ms REAL NOT NULL, forget_at REAL NOT NULL, quota_period_start INTEGER, closed INTEGER NOT NULL, PRIMARY KEY (isolate_id, lease_id)) WITHOUT ROWID;`,
+];
 
 interface KeyVerdict {
   refused: KeyRefusal | undefined;
@@ -29,23 +44,24 @@ interface KeyVerdict {
   secretExpiresAt: number | null;
 }
 
-const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
-
 /** How long a key's last use may wait before it is copied to D1 (by alarm, off the request path). */
 export const LAST_USED_FLUSH_MS = 60_000;
-const LAST_USED_SCHEMA = `CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL, at INTEGER NOT NULL);`;
 
 /**
- * One per key (or per client IP on anonymous routes). It decides every limit of a request in
- * one synchronous step, so concurrent requests are serialised and a denial consumes nothing,
- * and it holds the newest key status it has been told, so revocation applies everywhere at once.
+ * One per key. It decides every limit of a request in one synchronous step, so concurrent
+ * requests are serialised and a denial consumes nothing, and it holds the newest key status it
+ * has been told, so revocation applies everywhere at once.
  * State lives in the object's SQLite; writes made in one turn are flushed together before the
  * answer leaves (the output gate), so a decision is never acknowledged and then lost.
  */
 export class KeyLimiter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly windows = new Map<string, SlidingWindow>();
+  private readonly windows: WindowStore;
+  private readonly leases: LeaseStore;
+  private readonly leasesIn = (limitId: string) => this.leases.ledger.leasesIn(limitId);
   private status: KeyStatus | undefined;
+  /** The key version whose limit list the windows were last reconciled with. */
+  private limitsVersion: number | undefined;
   private readonly quota: QuotaCounter;
   private readonly usage: HourlyUsage;
   private flushScheduled = false;
@@ -54,29 +70,30 @@ export class KeyLimiter extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec(SCHEMA);
-    this.loadWindows();
+    migrateSchema(ctx.storage, KEY_OBJECT_SCHEMA);
+    this.windows = new WindowStore(this.sql);
+    this.windows.load();
+    this.leases = new LeaseStore(this.sql);
     const saved = this.sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(this.sql);
     this.usage = new HourlyUsage(this.sql);
-    this.sql.exec(LAST_USED_SCHEMA);
   }
 
-  /** Decides one request: key validity, then all its limits at once. */
+  /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
   check(input: CheckInput): LimitDecision {
     const now = Date.now();
-    let quota: QuotaSpec | null = null;
-    if (input.key) {
-      const verdict = this.judge(input.key, now);
-      if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
-      quota = verdict.quota;
-    }
-    if (input.key && input.refusedLocally) this.usage.record(now, "rate_limited", input.refusedLocally);
+    const verdict = this.judge(input.key, now);
+    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
+    const { quota } = verdict;
+    const budget = quota ? this.quota.budget(quota) : undefined;
+    this.dropRemovedLimits(input);
+    if (input.lease) this.settleLeases(input.lease, budget, input.key.keyId, now);
+    if (input.refusedLocally) this.usage.record(now, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
     if (quota && !this.quota.fits(quota, input.cost, now)) {
-      if (input.key) this.usage.record(now, "quota_exceeded");
-      const policies = this.peek(input.limits);
+      this.usage.record(now, "quota_exceeded");
+      const policies = this.windows.peek(input.limits, now, this.leasesIn);
       const state = this.quota.state(quota, now);
       return {
         outcome: "quota_exceeded",
@@ -86,35 +103,63 @@ export class KeyLimiter extends DurableObject<Env> {
         ...(state.reset !== null && { retryAfter: state.reset }),
       };
     }
-    const states = input.limits.map((limit) => this.stateFor(limit));
-    const decision = decide(states, now, input.cost);
-    if (decision.allowed) {
-      for (const [i, limit] of input.limits.entries()) this.persist(limit.id, states[i]!.window);
-      if (quota) this.quota.consume(quota, input.cost, now);
-      if (input.key?.keyId) this.noteUse(input.key.keyId, now);
+    const decision = this.windows.decide(input.limits, input.cost, now, this.leasesIn);
+    this.usage.record(now, decision.outcome);
+    if (decision.outcome === "rate_limited") {
+      if (!input.lease || decision.deniedUntil === undefined) return decision;
+      const states = this.windows.pruned(input.limits, now, this.leasesIn);
+      return { ...decision, refuseForMs: refusalMs(states, budget, input.lease.ttlMs, decision.deniedUntil - now, now) };
     }
-    if (input.key) this.usage.record(now, decision.allowed ? "allowed" : "rate_limited");
-    const policies: PolicyState[] = input.limits.map((limit, i) => ({
-      name: limit.name,
-      limit: limit.limit,
-      window: limit.window,
-      remaining: decision.outcomes[i]!.remaining,
-      reset: toSeconds(decision.outcomes[i]!.resetMs),
-    }));
-    if (!decision.allowed) {
-      return {
-        outcome: "rate_limited",
-        policies,
-        nearest: decision.deniedBy,
-        retryAfter: Math.max(1, toSeconds(decision.retryAfterMs)),
-        deniedUntil: now + decision.retryAfterMs,
-      };
+    if (input.key.keyId) this.noteUse(input.key.keyId, now);
+    budget?.consume(input.cost, now);
+    const lease = input.lease && this.grant(input.limits, budget, input.lease, now);
+    return { ...decision, ...(quota && { quota: this.quota.state(quota, now) }), ...(lease && { lease }) };
+  }
+
+  /**
+   * A lease renewal, sent in the background: the isolate's reports, then a new lease if the budget
+   * allows. A key that is no longer valid gets its refusal instead, so every isolate learns it
+   * within one lease TTL.
+   */
+  renew(input: RenewInput): LimitDecision {
+    const now = Date.now();
+    const verdict = this.judge(input.key, now);
+    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
+    const { quota } = verdict;
+    const budget = quota ? this.quota.budget(quota) : undefined;
+    this.dropRemovedLimits(input);
+    this.settleLeases(input.lease, budget, input.key.keyId, now);
+    const lease = this.grant(input.limits, budget, input.lease, now);
+    const policies = this.windows.peek(input.limits, now, this.leasesIn);
+    return {
+      outcome: "allowed",
+      policies,
+      nearest: nearestExhaustion(policies),
+      ...(quota && { quota: this.quota.state(quota, now) }),
+      ...(lease && { lease }),
+    };
+  }
+
+  /** Shrinks the leases an isolate closed, gives their unused quota back, and counts what it admitted and refused. */
+  private settleLeases(lease: LeaseRequest, budget: QuotaBudget | undefined, keyId: string | undefined, now: number): void {
+    closeLeases(this.leases.ledger, lease, budget, now);
+    this.leases.persist();
+    if (lease.admitted > 0) {
+      this.usage.record(now, "allowed", lease.admitted);
+      if (keyId) this.noteUse(keyId, now);
     }
-    return { outcome: "allowed", policies, nearest: nearestExhaustion(policies), ...(quota && { quota: this.quota.state(quota, now) }) };
+    if (lease.refused > 0) this.usage.record(now, "rate_limited", lease.refused);
+  }
+
+  private grant(limits: LimitRequest[], budget: QuotaBudget | undefined, lease: LeaseRequest, now: number): LeaseGrant | undefined {
+    if (lease.ttlMs <= 0) return undefined;
+    const grant = grantLease(this.leases.ledger, this.windows.pruned(limits, now, this.leasesIn), budget, lease, lease.ttlMs, now);
+    this.leases.persist();
+    return grant;
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
-  inspect(input: { limits: LimitRequest[]; key: NonNullable<CheckInput["key"]> }): KeyInspection {
+  inspect(input: InspectInput): KeyInspection {
     const now = Date.now();
     const verdict = this.judge(input.key, now);
     if (verdict.refused) return { outcome: verdict.refused, policies: [], quota: null, expiresAt: null };
@@ -122,15 +167,16 @@ export class KeyLimiter extends DurableObject<Env> {
     const ends = [verdict.expiresAt, verdict.secretExpiresAt].filter((t): t is number => t !== null);
     return {
       outcome: "allowed",
-      policies: this.peek(input.limits),
+      policies: this.windows.peek(input.limits, now, this.leasesIn),
       quota: quota ? this.quota.state(quota, now) : null,
       expiresAt: ends.length > 0 ? Math.min(...ends) : null,
     };
   }
 
-  /** Copies the key's last use to D1; a failure throws, so the runtime retries the alarm. */
+  /** Copies the key's last use to D1 (a failure throws, so the runtime retries the alarm) and drops emptied windows. */
   override async alarm(): Promise<void> {
     this.flushScheduled = false;
+    this.windows.sweep(Date.now());
     const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
     if (row) await recordLastUse(database(this.env.DB), row.key_id, row.at);
   }
@@ -152,18 +198,7 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** Current remaining and reset for each limit, consuming nothing. */
   peek(limits: LimitRequest[]): PolicyState[] {
-    const now = Date.now();
-    return limits.map((limit) => {
-      const state = this.stateFor(limit);
-      state.window.prune(now);
-      return {
-        name: limit.name,
-        limit: limit.limit,
-        window: limit.window,
-        remaining: Math.max(0, limit.limit - countedUnits(state, now)),
-        reset: toSeconds(nextReleaseMs(state, now)),
-      };
-    });
+    return this.windows.peek(limits, Date.now(), this.leasesIn);
   }
 
   /** An admin write tells the object the key's new status; older versions never override newer. */
@@ -171,8 +206,20 @@ export class KeyLimiter extends DurableObject<Env> {
     this.reconcile(status);
   }
 
+  /**
+   * A request presented with the newest key version lists all the key's own limits: key-wide
+   * windows it does not list belong to limits the key no longer has. Checked once per version.
+   */
+  private dropRemovedLimits(input: Pick<CheckInput, "limits" | "key">): void {
+    const version = input.key.status.version;
+    if (this.limitsVersion === version || this.status?.version !== version) return;
+    this.limitsVersion = version;
+    const current = new Set(input.limits.map((limit) => limit.id));
+    this.windows.forget(this.windows.ids().filter((id) => isKeyWideLimit(id) && !current.has(id)));
+  }
+
   /** The key's validity judged on the newest status known, and the quota that status carries. */
-  private judge(key: NonNullable<CheckInput["key"]>, now: number): KeyVerdict {
+  private judge(key: KeyCheck, now: number): KeyVerdict {
     const status = this.reconcile(key.status);
     // A status pushed by an admin write knows every secret; a cached one only the presented secret.
     const known = Object.hasOwn(status.secretExpiry, key.secretId) ? status.secretExpiry : key.status.secretExpiry;
@@ -189,55 +236,8 @@ export class KeyLimiter extends DurableObject<Env> {
     if (this.status && this.status.version >= candidate.version) return this.status;
     this.status = candidate;
     this.sql.exec("INSERT OR REPLACE INTO key_status (id, status) VALUES (1, ?)", JSON.stringify(candidate));
+    // A new version may have dropped limits or routes: windows that hold nothing go now.
+    this.windows.sweep(Date.now());
     return candidate;
-  }
-
-  private stateFor(limit: LimitRequest): LimitState {
-    const windowMs = limit.window * 1000;
-    let window = this.windows.get(limit.id);
-    // A changed window length starts a fresh count: old entries were judged against another window.
-    if (!window || window.windowMs !== windowMs) {
-      window = new SlidingWindow(windowMs);
-      this.windows.set(limit.id, window);
-      this.sql.exec("DELETE FROM window_entries WHERE id = ?", limit.id);
-      this.sql.exec("INSERT OR REPLACE INTO windows (id, window_ms) VALUES (?, ?)", limit.id, windowMs);
-    }
-    return { limit: limit.limit, window };
-  }
-
-  private loadWindows(): void {
-    const entries = new Map<string, { starts: number[]; ends: number[]; counts: number[] }>();
-    for (const row of this.sql.exec<{ id: string; end_ms: number; start_ms: number; count: number }>(
-      "SELECT id, end_ms, start_ms, count FROM window_entries ORDER BY id, end_ms",
-    )) {
-      let log = entries.get(row.id);
-      if (!log) {
-        log = { starts: [], ends: [], counts: [] };
-        entries.set(row.id, log);
-      }
-      log.starts.push(row.start_ms);
-      log.ends.push(row.end_ms);
-      log.counts.push(row.count);
-    }
-    for (const row of this.sql.exec<{ id: string; window_ms: number }>("SELECT id, window_ms FROM windows")) {
-      const log = entries.get(row.id);
-      this.windows.set(row.id, new SlidingWindow(row.window_ms, log?.ends, log?.counts, log?.starts));
-    }
-  }
-
-  /** Writes only what the decision changed: typically one entry row, whatever the window holds. */
-  private persist(id: string, window: SlidingWindow): void {
-    const { prunedThrough, deletes, upserts } = window.takeChanges();
-    if (prunedThrough !== undefined) this.sql.exec("DELETE FROM window_entries WHERE id = ? AND end_ms <= ?", id, prunedThrough);
-    for (const end of deletes) this.sql.exec("DELETE FROM window_entries WHERE id = ? AND end_ms = ?", id, end);
-    for (const [end, { start, count }] of upserts) {
-      this.sql.exec(
-        "INSERT INTO window_entries (id, end_ms, start_ms, count) VALUES (?, ?, ?, ?) ON CONFLICT (id, end_ms) DO UPDATE SET start_ms = excluded.start_ms, count = excluded.count",
-        id,
-        end,
-        start,
-        count,
-      );
-    }
   }
 }

@@ -75,6 +75,11 @@ export class LeaseSlot<Refusal> {
     return lease !== undefined && now < lease.endsAt && (2 * lease.used >= lease.units || now >= lease.renewAt);
   }
 
+  /** Something waits to be reported: a closed or run-out lease, or requests decided here. */
+  hasReport(now: number): boolean {
+    return this.closed.length > 0 || this.admitted > 0 || this.refused > 0 || (this.current !== undefined && now >= this.current.endsAt);
+  }
+
   /** The report and request for the next call; what it reports is not reported again. */
   ask(now: number): SentAsk {
     if (this.current && now >= this.current.endsAt) this.retire();

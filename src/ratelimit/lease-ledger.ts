@@ -196,6 +196,23 @@ export function leaseTtlMs(
 }
 
 /**
+ * How long an isolate may refuse on its own after the object refused (a zero lease): until the
+ * request could fit (`waitMs`), at most `ttlMs`; and while leases are out on these limits, at most
+ * a lease's TTL, since units they give back can make room sooner than the wait says.
+ */
+export function refusalMs(
+  limits: ReadonlyArray<LimitState>,
+  quota: QuotaBudget | undefined,
+  ttlMs: number,
+  waitMs: number,
+  now: number,
+  policy: LeasePolicy = defaultLeasePolicy,
+): number {
+  const leased = limits.some((limit) => (limit.leases?.length ?? 0) > 0);
+  return Math.max(0, Math.min(waitMs, leased ? leaseTtlMs(limits, quota, ttlMs, now, policy) : ttlMs));
+}
+
+/**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
  * capped at a small share of the free budget; none (decide per request) when that is too small.
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.

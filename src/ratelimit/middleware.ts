@@ -1,24 +1,12 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { cachedKeyStatus } from "../keys/record";
-import { type CheckInput, keyLimitRequests, keyObjectName, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
-import { DenialMemo } from "./denial-memo";
-
-class LimiterTimeout extends Error {}
-
-/** A slow Durable Object is treated like an unreachable one: the route's onLimiterError decides. */
-async function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LimiterTimeout(`no decision within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { anonymousTrafficCounter, keyObjectName, limiterClient } from "./client";
+import { keyLimitRequests, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
+import { isolateDenials } from "./denial-memo";
+import { admitWithLease } from "./isolate-leases";
 
 function rateLimited(decision: LimitDecision): GatewayError {
   const denied = decision.policies[decision.nearest];
@@ -28,42 +16,50 @@ function rateLimited(decision: LimitDecision): GatewayError {
 }
 
 /**
- * One RPC to the key's Durable Object (the client IP's on anonymous routes): it re-judges the
- * key's validity against the newest status it was told, and decides every limit at once.
+ * Asks the deciding object: the key's object, which re-judges the key's validity against the
+ * newest status it was told and decides every limit at once, or the client IP's counter on
+ * anonymous calls. One RPC; `refusedLocally` reports what the denial memo turned away meanwhile.
  */
+function askObject(c: Context<AppEnv>, limits: LimitRequest[], refusedLocally: number): Promise<LimitDecision> {
+  const key = c.get("key");
+  const cost = c.get("route").route.cost;
+  const limiter = limiterClient(c);
+  if (!key) return limiter.count(anonymousTrafficCounter(c.get("clientIp")), { limits, cost });
+  return limiter.check(key.id, {
+    limits,
+    cost,
+    key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
+    ...(refusedLocally > 0 && { refusedLocally }),
+  });
+}
+
+/** Admits or refuses the request on its key's (or client IP's) limits, quota and validity. */
 export function rateLimit() {
-  const denials = new DenialMemo();
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const key = c.get("key");
-    const match = c.get("route");
-    const route = match.route;
+    const route = c.get("route").route;
     const limits: LimitRequest[] = key ? keyLimitRequests(key.rateLimits) : [];
     for (const l of route.rateLimits) limits.push({ id: `route:${route.path}:${l.name}`, ...l });
     if (!key && limits.length === 0) return next();
 
-    const input: CheckInput = { limits, cost: route.cost };
-    if (key) input.key = { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) };
-    const objectName = key ? keyObjectName(key.id) : `ip:${c.get("clientIp")}`;
-    const memoKey = `${objectName}\n${route.path}`;
+    const leased = key !== undefined && c.get("config").leaseTtlMs > 0;
+    const subject = key ? keyObjectName(key.id) : anonymousTrafficCounter(c.get("clientIp"));
     const version = key?.version ?? 0;
-    const remembered = denials.get(memoKey, version, Date.now());
+    const remembered = leased ? undefined : isolateDenials.get(subject, route.path, version, Date.now());
     if (remembered) {
       c.set("limits", remembered);
       throw rateLimited(remembered);
     }
 
-    const refusedHere = denials.takeRefused(memoKey);
-    if (refusedHere > 0) input.refusedLocally = refusedHere;
-
     let decision: LimitDecision;
     try {
-      decision = await withTimeout(c.env.KEY_LIMITER.getByName(objectName).check(input), c.get("config").limiterTimeoutMs);
+      decision = leased
+        ? await admitWithLease(c, key, limits, route.cost)
+        : await askObject(c, limits, isolateDenials.takeRefused(subject, route.path));
     } catch (error) {
-      if (route.onLimiterError === "open") {
-        console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error)}`);
-        return next();
-      }
-      throw new GatewayError("limiter_unavailable", "The rate limiter could not be reached.", { cause: error });
+      if (route.onLimiterError !== "open") throw error;
+      console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error instanceof GatewayError ? error.cause : error)}`);
+      return next();
     }
 
     c.set("limits", decision);
@@ -71,7 +67,8 @@ export function rateLimit() {
       case "allowed":
         return next();
       case "rate_limited":
-        denials.remember(memoKey, version, decision, Date.now());
+        // With leases, the key's lease keeps the denial (a zero lease) instead of the memo.
+        if (!leased) isolateDenials.remember(subject, route.path, version, decision, Date.now(), c.get("config").leaseTtlMs);
         throw rateLimited(decision);
       case "quota_exceeded": {
         const { quota } = decision;

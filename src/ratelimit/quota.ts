@@ -1,4 +1,5 @@
 import type { QuotaSpec } from "../db/schema";
+import type { QuotaBudget } from "./lease-ledger";
 
 /** Start of the UTC calendar period holding `now` (epoch ms); `total` never resets. */
 export function periodStart(period: QuotaSpec["period"], now: number): number {
@@ -35,10 +36,8 @@ export interface QuotaState {
   reset: number | null;
 }
 
-const QUOTA_SCHEMA = `CREATE TABLE IF NOT EXISTS quota_usage (id INTEGER PRIMARY KEY CHECK (id = 1), period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL);`;
-
 /**
- * The key's quota count, in its Durable Object's SQLite. Only the object's single thread touches
+ * The key's quota count, in its Durable Object's SQLite (table `quota_usage`). Only the object's single thread touches
  * it, so the count is exact; a new period (or a changed period kind) starts again from zero.
  */
 export class QuotaCounter {
@@ -47,7 +46,6 @@ export class QuotaCounter {
   private used = 0;
 
   constructor(private readonly sql: SqlStorage) {
-    sql.exec(QUOTA_SCHEMA);
     const row = sql
       .exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage")
       .toArray()[0];
@@ -67,15 +65,30 @@ export class QuotaCounter {
   }
 
   consume(quota: QuotaSpec, cost: number, now: number): void {
-    this.used = this.usedIn(quota, now) + cost;
+    const used = this.usedIn(quota, now) + cost;
     this.period = quota.period;
     this.start = periodStart(quota.period, now);
-    this.sql.exec(
-      "INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)",
-      this.period,
-      this.start,
-      this.used,
-    );
+    this.write(used);
+  }
+
+  private write(used: number): void {
+    this.used = used;
+    this.sql.exec("INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)", this.period, this.start, used);
+  }
+
+  /** The counter as leases see it: units reserved at grant, the unused ones given back at close. */
+  budget(quota: QuotaSpec): QuotaBudget {
+    return {
+      remaining: (now) => Math.max(0, quota.limit - this.usedIn(quota, now)),
+      periodStart: (now) => periodStart(quota.period, now),
+      periodEnd: (now) => periodEnd(quota.period, now),
+      consume: (units, now) => this.consume(quota, units, now),
+      refund: (units, start, now) => {
+        // Units reserved in a period that is over are gone with it.
+        if (this.period !== quota.period || this.start !== start || periodStart(quota.period, now) !== start) return;
+        this.write(Math.max(0, this.used - units));
+      },
+    };
   }
 
   state(quota: QuotaSpec, now: number): QuotaState {

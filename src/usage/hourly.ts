@@ -13,17 +13,13 @@ export interface UsageBucket {
   quotaExceeded: number;
 }
 
-const USAGE_SCHEMA = `CREATE TABLE IF NOT EXISTS usage_hours (hour INTEGER PRIMARY KEY, allowed INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0, quota_exceeded INTEGER NOT NULL DEFAULT 0);`;
-
 const COLUMN: Record<UsageOutcome, string> = { allowed: "allowed", rate_limited: "rate_limited", quota_exceeded: "quota_exceeded" };
 
-/** Per-hour request counts by outcome, in the key's Durable Object: written in the same turn as the decision. */
+/** Per-hour request counts by outcome, in the key's Durable Object (table `usage_hours`): written in the same turn as the decision. */
 export class HourlyUsage {
   private lastHour = 0;
 
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(USAGE_SCHEMA);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   record(now: number, outcome: UsageOutcome, count = 1): void {
     const hour = now - (now % HOUR_MS);

@@ -12,6 +12,19 @@ describe("configuration", () => {
     }
   });
 
+  it("takes LEASE_TTL_MS from 0 (ask the key's object every time) up, 1000 by default", () => {
+    const routes = [{ path: "/v1/*", upstream: "https://api.example.com" }];
+    const leaseTtl = (value?: unknown) => {
+      const result = buildConfig({ GATEWAY_ROUTES: routes, ...(value !== undefined && { LEASE_TTL_MS: value }) });
+      return result.ok ? result.config.leaseTtlMs : result.detail;
+    };
+    expect(leaseTtl()).toBe(1000);
+    expect(leaseTtl("0")).toBe(0);
+    expect(leaseTtl(250)).toBe(250);
+    expect(leaseTtl("-1")).toContain("LEASE_TTL_MS");
+    expect(leaseTtl(60_001)).toContain("LEASE_TTL_MS");
+  });
+
   it("names the bad field of an invalid route", () => {
     const result = buildConfig({
       GATEWAY_ROUTES: [

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
+import { keyObjectName } from "../../src/ratelimit/client";
 import { call, createKey, gatewayEnv, problem } from "../support/gateway";
 
 /** The real Durable Object namespace, counting the `check` calls made through it. */
@@ -50,6 +51,55 @@ describe("the isolate's denial memo", () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
     expect(limiter.checks()).toBe(checksAfterDenial + 1);
+  });
+
+  it("lives no longer than LEASE_TTL_MS: a revocation made elsewhere is answered 401 revoked_key, not 429", async () => {
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { LEASE_TTL_MS: "300" });
+    const { key, id } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 1, window: 60 }] });
+    const asKey = { headers: { "x-api-key": key } };
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(429);
+
+    // Another isolate's admin write reaches only the key's object; this isolate's caches know nothing of it.
+    const revokedAt = Date.now();
+    await env.KEY_LIMITER.getByName(keyObjectName(id)).updateStatus({
+      version: 1_000,
+      enabled: true,
+      expiresAt: null,
+      revokedAt,
+      secretExpiry: {},
+      quota: null,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const refused = await call(gateway, "/api/x", asKey);
+    expect(refused.status).toBe(401);
+    expect((await problem(refused)).code).toBe("revoked_key");
+  });
+
+  it("is off with LEASE_TTL_MS=0: every request over the limit asks the key's object", async () => {
+    const limiter = countingLimiter();
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { KEY_LIMITER: limiter.namespace, LEASE_TTL_MS: "0" });
+    const { key } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 1, window: 60 }] });
+    const asKey = { headers: { "x-api-key": key } };
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
+    const checksBefore = limiter.checks();
+    for (let i = 0; i < 3; i++) expect((await call(gateway, "/api/x", asKey)).status).toBe(429);
+    expect(limiter.checks()).toBe(checksBefore + 3);
+  });
+
+  it("is dropped by an admin write this isolate serves: a raised limit applies on the next request", async () => {
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+    const { key, id } = await createKey(gateway, { rateLimits: [{ name: "minute", limit: 1, window: 60 }] });
+    const asKey = { headers: { "x-api-key": key } };
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(429);
+    const raised = await call(gateway, `/_gateway/admin/keys/${id}`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ rateLimits: [{ name: "minute", limit: 5, window: 60 }] }),
+    });
+    expect(raised.status).toBe(200);
+    expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
   });
 
   it("never admits more than the limit: exactly the limit passes in each window under parallel load", async () => {

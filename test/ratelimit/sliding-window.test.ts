@@ -5,8 +5,8 @@ import { decide, type LimitState, MAX_ENTRIES, nextReleaseMs, SlidingWindow } fr
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 
-// Most properties run on a small log so that merging starts after a few hundred arrivals, not 10,000.
-const SMALL_LOG = 256;
+// Most properties run on a small log so that merging starts after a thousand arrivals, not 10,000.
+const SMALL_LOG = 1024;
 
 const limitOf = (limit: number, windowMs: number, maxEntries = MAX_ENTRIES): LimitState => ({
   limit,
@@ -319,7 +319,7 @@ describe("properties under random traffic", () => {
       fc.property(
         fc.integer({ min: 1, max: 4 * SMALL_LOG }),
         fc.integer({ min: 1, max: 2000 }),
-        arrivals(10, 3, 1500),
+        arrivals(10, 3, 2500),
         (limit, windowMs, traffic) => {
           const state = limitOf(limit, windowMs, SMALL_LOG);
           const log = new FullLog(windowMs);

@@ -13,8 +13,8 @@ import {
   type LeaseEntry,
   LeaseLedger,
   type LeasePolicy,
-  leaseTtlMs,
   type QuotaBudget,
+  refusalMs,
 } from "../../src/ratelimit/lease-ledger.ts";
 import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 
@@ -241,7 +241,7 @@ class SimObject {
         : undefined;
     this.persist();
     const policy = this.options.policy ?? defaultLeasePolicy;
-    const refuseForMs = leaseTtlMs(this.states(now), this.quota, this.options.ttlMs, now, policy);
+    const refuseForMs = refusalMs(this.states(now), this.quota, this.options.ttlMs, retryAfterMs, now, policy);
     return { allowed, decidedAt: now, retryAfterMs, refuseForMs, grant };
   }
 
@@ -344,7 +344,7 @@ export function simulate(options: SimOptions): SimResult {
           else if (iso.slot.take(request.cost, local)) admit(back, request.cost);
           else {
             refused++;
-            iso.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.retryAfterMs, answer.refuseForMs);
+            iso.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs);
           }
         }
       }

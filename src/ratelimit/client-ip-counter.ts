@@ -1,0 +1,67 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import type { CountInput, LimitRequest, PolicyState } from "./decision";
+import { migrateSchema, type SchemaSteps, schemaVersion } from "./object-schema";
+import { type WindowDecision, WindowStore } from "./window-store";
+
+/** The counter's schema, oldest step first (see object-schema.ts). */
+export const CLIENT_IP_COUNTER_SCHEMA: SchemaSteps = [
+  `CREATE TABLE windows (id TEXT PRIMARY KEY, window_ms INTEGER NOT NULL);
+CREATE TABLE window_entries (id TEXT NOT NULL, end_ms REAL NOT NULL, start_ms REAL NOT NULL, count REAL NOT NULL, PRIMARY KEY (id, end_ms)) WITHOUT ROWID;`,
+];
+
+/**
+ * Sliding windows for one client IP: anonymous traffic on limited routes (`ip:<address>`) and
+ * failed admin logins (`admin-ip:<address>`). Clients choose these names, so the object holds
+ * nothing else, writes nothing until it admits something, and deletes all its storage (by
+ * alarm) once every window is empty.
+ */
+export class ClientIpCounter extends DurableObject<Env> {
+  private readonly windows: WindowStore;
+  /** Whether the schema exists: not before the first admission, nor after the storage is deleted. */
+  private hasStorage: boolean;
+  private alarmSet = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.windows = new WindowStore(ctx.storage.sql);
+    this.hasStorage = schemaVersion(ctx.storage.sql) > 0;
+    if (this.hasStorage) {
+      migrateSchema(ctx.storage, CLIENT_IP_COUNTER_SCHEMA);
+      this.windows.load();
+    }
+  }
+
+  /** Decides all limits at once; a refusal consumes (and writes) nothing. */
+  check(input: CountInput): WindowDecision {
+    if (!this.hasStorage) {
+      migrateSchema(this.ctx.storage, CLIENT_IP_COUNTER_SCHEMA);
+      this.hasStorage = true;
+    }
+    const now = Date.now();
+    if (!this.alarmSet) {
+      // Later admissions only extend the windows: the alarm looks again when it fires.
+      this.alarmSet = true;
+      void this.ctx.storage.setAlarm(now + Math.max(0, ...input.limits.map((limit) => limit.window * 1000)));
+    }
+    return this.windows.decide(input.limits, input.cost, now);
+  }
+
+  /** Current remaining and reset for each limit, consuming and writing nothing. */
+  peek(limits: LimitRequest[]): PolicyState[] {
+    return this.windows.peek(limits, Date.now());
+  }
+
+  /** Drops what left its window; once nothing is left, the object's storage goes with it. */
+  override async alarm(): Promise<void> {
+    const lastExpiry = this.windows.sweep(Date.now());
+    if (lastExpiry !== undefined) {
+      await this.ctx.storage.setAlarm(lastExpiry);
+      return;
+    }
+    this.windows.clear();
+    this.hasStorage = false;
+    this.alarmSet = false;
+    await this.ctx.storage.deleteAll();
+  }
+}

@@ -1,0 +1,116 @@
+// Leases across several gateway isolates (separate workers in one workerd) sharing one D1 and one
+// Durable Object namespace: the bound holds, unused units come back, revocation reaches every
+// isolate within LEASE_TTL_MS.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayIsolates, startGatewayIsolates } from "../support/isolates.ts";
+
+const ISOLATES = 4;
+const LEASE_TTL_MS = 1000;
+let isolates: GatewayIsolates;
+
+beforeAll(async () => {
+  isolates = await startGatewayIsolates({
+    isolates: ISOLATES,
+    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
+    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
+  });
+});
+
+afterAll(async () => {
+  await isolates?.dispose();
+});
+
+interface Outcome {
+  status: number;
+  code: string | undefined;
+  /** `r` of the `RateLimit` header. */
+  remaining: number | undefined;
+}
+
+async function send(index: number, key: string): Promise<Outcome> {
+  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const remaining = response.headers.get("ratelimit")?.match(/;r=(\d+)/)?.[1];
+  let code: string | undefined;
+  if (response.ok) await response.arrayBuffer();
+  else code = ((await response.json()) as { code: string }).code;
+  return { status: response.status, code, remaining: remaining === undefined ? undefined : Number(remaining) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `clients` concurrent loops per isolate, `perClient` requests each; checks every `r` against what was admitted before it was sent. */
+async function hammer(key: string, limit: number, clients: number, perClient: number): Promise<number> {
+  let admitted = 0;
+  const dishonest: string[] = [];
+  const loop = async (index: number) => {
+    for (let i = 0; i < perClient; i++) {
+      const admittedBefore = admitted;
+      const outcome = await send(index, key);
+      if (outcome.status === 200) admitted++;
+      // What the key really has left when the answer is given is at most limit − what was admitted before it was asked.
+      if (outcome.remaining !== undefined && outcome.remaining > limit - admittedBefore)
+        dishonest.push(`r=${outcome.remaining} after ${admittedBefore}`);
+    }
+  };
+  await Promise.all(Array.from({ length: ISOLATES * clients }, (_, n) => loop(n % ISOLATES)));
+  expect(dishonest).toEqual([]);
+  return admitted;
+}
+
+describe(`leases across ${ISOLATES} gateway isolates`, () => {
+  it("admit at most the limit while leases are out, and exactly the limit once they have turned over", async () => {
+    const limit = 600;
+    const { key } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit, window: 600 }] });
+    isolates.upstream.reset();
+
+    const first = await hammer(key, limit, 6, 50);
+    expect(first).toBeLessThanOrEqual(limit);
+    expect(isolates.upstream.received()).toBe(first);
+
+    // Leases run out within LEASE_TTL_MS and are reported; their unused units come back.
+    await sleep(2 * LEASE_TTL_MS + 500);
+    let admitted = first;
+    let lastAdmission = Date.now();
+    // Round-robin until no isolate has admitted anything for longer than a lease can refuse on its own.
+    while (Date.now() - lastAdmission < 2 * LEASE_TTL_MS) {
+      for (let i = 0; i < ISOLATES; i++) {
+        if ((await send(i, key)).status === 200) {
+          admitted++;
+          lastAdmission = Date.now();
+        }
+      }
+    }
+    expect(admitted).toBe(limit);
+    expect(isolates.upstream.received()).toBe(limit);
+  });
+
+  it("admit exactly 120 of 300 parallel requests spread over every isolate", async () => {
+    const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit: 120, window: 60 }] });
+    isolates.upstream.reset();
+    const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => send(i % ISOLATES, key)));
+    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(120);
+    expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(180);
+    expect(isolates.upstream.received()).toBe(120);
+  });
+
+  it("refuse a key revoked through isolate 0 within LEASE_TTL_MS in isolates holding leases on it", async () => {
+    const { key, id } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit: 1_000_000, window: 600 }] });
+    // Busy enough on every isolate that each holds a lease.
+    await hammer(key, 1_000_000, 4, 40);
+
+    expect((await isolates.admin(0, "DELETE", `/keys/${id}`)).status).toBe(204);
+    const revokedAt = Date.now();
+    expect((await send(0, key)).code).toBe("revoked_key");
+    const late: (string | undefined)[] = [];
+    const watch = async (index: number) => {
+      while (Date.now() < revokedAt + LEASE_TTL_MS + 800) {
+        const sentAt = Date.now();
+        const outcome = await send(index, key);
+        if (sentAt > revokedAt + LEASE_TTL_MS) late.push(outcome.code);
+      }
+    };
+    await Promise.all(Array.from({ length: ISOLATES - 1 }, (_, i) => watch(i + 1)));
+    expect(late.length).toBeGreaterThan(0);
+    expect(new Set(late)).toEqual(new Set(["revoked_key"]));
+  });
+});

@@ -1,0 +1,74 @@
+// Several gateway isolates sharing one key store and one set of Durable Objects, for end-to-end
+// tests of what must hold across locations (limits, revocation):
+//
+//   const isolates = await startGatewayIsolates({ isolates: 4, routes: (upstream) => [{ path: "/api/*", upstream }],
+//                                                 settings: { LEASE_TTL_MS: "400" } });
+//   await isolates.fetch(2, "/api/x", { headers: { "x-api-key": key } });   // through worker 2's own socket
+//   await isolates.dispose();
+//
+// One miniflare runs N workers built from the real bundle (scripts/build.ts), each its own
+// isolate on its own socket; all share one D1 database (migrations applied) and the first
+// worker's Durable Object namespaces (the others bind them by `scriptName`), in front of the
+// real echo upstream (dev/echo-upstream.ts). `settings` are vars layered over wrangler.toml's.
+
+import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
+import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { RouteInput } from "../../src/config/schema.ts";
+
+export const ISOLATES_ADMIN_TOKEN = "isolates-admin-token";
+
+export interface GatewayIsolatesOptions {
+  isolates: number;
+  routes: (upstreamUrl: string) => RouteInput[];
+  /** Scalar settings for this run, e.g. `{ LEASE_TTL_MS: "400" }`. */
+  settings?: Record<string, string>;
+}
+
+export interface GatewayIsolates {
+  /** Each isolate's own origin, isolate 0 first. */
+  urls: string[];
+  upstream: EchoUpstream;
+  gateway: LocalGateway;
+  /** One request through isolate `index`'s socket. */
+  fetch(index: number, path: string, init?: RequestInit): Promise<Response>;
+  /** An admin call through isolate `index`, with the run's admin token. */
+  admin(index: number, method: string, path: string, body?: unknown): Promise<Response>;
+  createKey(body: Record<string, unknown>): Promise<{ key: string; id: string }>;
+  dispose(): Promise<void>;
+}
+
+export async function startGatewayIsolates(options: GatewayIsolatesOptions): Promise<GatewayIsolates> {
+  const upstream = await startEchoUpstream();
+  const gateway = await startLocalGateway({
+    isolates: options.isolates,
+    bindings: { ADMIN_TOKEN: ISOLATES_ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify(options.routes(upstream.url)), ...options.settings },
+  });
+  const urls = gateway.directUrls;
+  const fetchVia = (index: number, path: string, init?: RequestInit) => {
+    const origin = urls[index];
+    if (!origin) throw new Error(`no isolate ${index}: this run has ${urls.length}`);
+    return fetch(`${origin}${path}`, init);
+  };
+  const admin = (index: number, method: string, path: string, body?: unknown) =>
+    fetchVia(index, `/_gateway/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ISOLATES_ADMIN_TOKEN}`, ...(body !== undefined && { "content-type": "application/json" }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  return {
+    urls,
+    upstream,
+    gateway,
+    fetch: fetchVia,
+    admin,
+    async createKey(body) {
+      const response = await admin(0, "POST", "/keys", { name: "isolates", ...body });
+      if (response.status !== 201) throw new Error(`create key: ${response.status} ${await response.text()}`);
+      return (await response.json()) as { key: string; id: string };
+    },
+    async dispose() {
+      await gateway.dispose();
+      await upstream.close();
+    },
+  };
+}
