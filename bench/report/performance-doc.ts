@@ -23,7 +23,10 @@ export function replaceBetweenMarkers(text: string, section: string, start = STA
 
 function accuracySection(): string[] {
   if (!existsSync(LIMITER_ACCURACY_JSON)) return [];
-  const results = JSON.parse(readFileSync(LIMITER_ACCURACY_JSON, "utf8")) as AccuracyResults;
+  const file = JSON.parse(readFileSync(LIMITER_ACCURACY_JSON, "utf8")) as Partial<AccuracyResults>;
+  // A file of an older shape: rerun `npm run bench:limiter`.
+  if (!file.limiters || !file.leases) return [];
+  const results = file as AccuracyResults;
   return [
     "## Limiter accuracy",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime).`,
