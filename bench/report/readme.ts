@@ -13,7 +13,9 @@ const README = join(ROOT, "README.md");
 export function readmeSection(results: BenchResults): string {
   return [
     markdownTable(headlineTable(results)),
-    `From \`${results.command}\` on ${results.generatedAt.slice(0, 10)}; every table and how it was measured: [docs/performance.md](docs/performance.md).`,
+    `From \`${results.command}\` on ${results.generatedAt.slice(0, 10)}, 1-minute load average ${results.loadAverage.start.toFixed(1)} on ` +
+      `${results.machine.cores} cores (above ~0.5 other work skews every figure); every table and how it was measured: ` +
+      "[docs/performance.md](docs/performance.md).",
   ].join("\n\n");
 }
 
