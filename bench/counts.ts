@@ -1,6 +1,7 @@
 // D1 queries, DO calls and subrequests per request, counted on the counting build
 // (bench/worker/counting-entry.ts) and, for upstream requests, at the upstream itself.
 import { BENCH_PATH, createBenchKey } from "./gateway.ts";
+import { runLoad } from "./load.ts";
 import type { UpstreamProcess } from "./upstream.ts";
 
 export interface PerRequestCounts {
@@ -27,18 +28,37 @@ async function benchCall<T>(gatewayUrl: string, path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+/** Sets the delay the counting build adds before every DO call (0: none). */
+export async function setDoCallDelay(gatewayUrl: string, ms: number): Promise<void> {
+  await benchCall(gatewayUrl, `do-delay?ms=${ms}`);
+}
+
+interface Sent {
+  requests: number;
+  non2xx: number;
+}
+
+const sentStatuses = (statuses: number[]): Sent => ({
+  requests: statuses.length,
+  non2xx: statuses.filter((s) => s < 200 || s > 299).length,
+});
+
+/** Background work (a lease renewal in waitUntil) may still be calling the object when the last answer arrives. */
+const SETTLE_MS = 100;
+
 /** Runs `send` with all counters at zero and divides what was counted by the requests sent. */
-async function countDuring(gatewayUrl: string, upstream: UpstreamProcess, send: () => Promise<number[]>): Promise<PerRequestCounts> {
+async function countDuring(gatewayUrl: string, upstream: UpstreamProcess, send: () => Promise<Sent>): Promise<PerRequestCounts> {
   await benchCall(gatewayUrl, "reset");
   await upstream.reset();
-  const statuses = await send();
+  const sent = await send();
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
   const counted = await benchCall<WorkerCounts>(gatewayUrl, "counts");
   const received = await upstream.received();
-  const n = statuses.length;
+  const n = sent.requests;
   if (counted.requests !== n) throw new Error(`counting build saw ${counted.requests} requests, ${n} were sent`);
   return {
     requests: n,
-    non2xx: statuses.filter((s) => s < 200 || s > 299).length,
+    non2xx: sent.non2xx,
     d1QueriesPerRequest: counted.d1Queries / n,
     doCallsPerRequest: counted.doCalls / n,
     subrequestsPerRequest: counted.fetches / n,
@@ -59,7 +79,7 @@ export async function countWarmPath(gatewayUrl: string, upstream: UpstreamProces
   return countDuring(gatewayUrl, upstream, async () => {
     const statuses: number[] = [];
     for (let i = 0; i < requests; i++) statuses.push(await callWithKey(gatewayUrl, key));
-    return statuses;
+    return sentStatuses(statuses);
   });
 }
 
@@ -70,6 +90,25 @@ export async function countColdPath(gatewayUrl: string, upstream: UpstreamProces
   return countDuring(gatewayUrl, upstream, async () => {
     const statuses: number[] = [];
     for (const key of fresh) statuses.push(await callWithKey(gatewayUrl, key));
-    return statuses;
+    return sentStatuses(statuses);
+  });
+}
+
+/**
+ * Busy: `clients` closed loops on one key for `durationMs`, counted after a warm-up. A request makes
+ * at least 0 DO calls, so at least 1 − (DO calls / requests) of them made none.
+ */
+export async function countBusyKey(
+  gatewayUrl: string,
+  upstream: UpstreamProcess,
+  clients: number,
+  durationMs: number,
+  warmupMs: number,
+): Promise<PerRequestCounts> {
+  const target = { url: gatewayUrl + BENCH_PATH, headers: { authorization: `Bearer ${await createBenchKey(gatewayUrl, "bench-busy")}` } };
+  await runLoad(target, clients, warmupMs, 0);
+  return countDuring(gatewayUrl, upstream, async () => {
+    const load = await runLoad(target, clients, durationMs, 0);
+    return { requests: load.requests, non2xx: load.errors };
   });
 }

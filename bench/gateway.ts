@@ -5,13 +5,17 @@ import { ROOT } from "../scripts/build.ts";
 export const ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
 export const BENCH_PATH = "/bench/hello";
 
-/** The gateway with one route, /bench/* → the upstream, prefix stripped. */
-export function startBenchGateway(upstreamUrl: string, scriptPath?: string): Promise<LocalGateway> {
+/** LEASE_TTL_MS as each gateway variant runs it: the default (unset) or 0, one DO call per request. */
+export const LEASE_SETTINGS = { leased: {}, unleased: { LEASE_TTL_MS: "0" } } as const;
+
+/** The gateway with one route, /bench/* → the upstream, prefix stripped; `vars` layered over wrangler.toml's. */
+export function startBenchGateway(upstreamUrl: string, scriptPath?: string, vars: Record<string, string> = {}): Promise<LocalGateway> {
   return startLocalGateway({
     ...(scriptPath ? { scriptPath } : {}),
     bindings: {
       ADMIN_TOKEN,
       GATEWAY_ROUTES: JSON.stringify([{ path: "/bench/*", upstream: upstreamUrl, stripPrefix: true }]),
+      ...vars,
     },
   });
 }

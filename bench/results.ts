@@ -12,14 +12,19 @@ import type { StorageKind } from "./storage.ts";
 export const RESULTS_DIR = join(ROOT, "bench/results");
 export const LATEST_JSON = join(RESULTS_DIR, "latest.json");
 export const LIMITER_ACCURACY_JSON = join(RESULTS_DIR, "limiter-accuracy.json");
+export const HOT_KEY_JSON = join(RESULTS_DIR, "hot-key.json");
 
-export type TargetName = "direct" | "bare" | "gateway";
+export type GatewayTarget = "gateway" | "gatewayUnleased";
+export type TargetName = "direct" | "bare" | GatewayTarget;
 
 export const TARGET_LABELS: Record<TargetName, string> = {
   direct: "(a) direct",
   bare: "(b) bare worker",
   gateway: "(c) gateway",
+  gatewayUnleased: "(d) gateway, LEASE_TTL_MS=0",
 };
+
+export const GATEWAY_TARGETS: GatewayTarget[] = ["gateway", "gatewayUnleased"];
 
 export interface ThroughputRow extends LoadResult {
   target: TargetName;
@@ -30,17 +35,20 @@ export interface ThroughputRow extends LoadResult {
 
 export interface Ratio {
   concurrency: number;
-  /** (c)/(b) requests per second. */
+  target: GatewayTarget;
+  /** gateway/(b) requests per second. */
   throughput: number;
   addedP50Ms: number;
   addedP99Ms: number;
-  /** (c)/(b) workerd CPU per request. */
+  /** gateway/(b) workerd CPU per request. */
   cpu: number | null;
-  meetsThroughputGoal: boolean;
-  meetsLatencyGoal: boolean;
+  /** null where the goal does not apply at this concurrency. */
+  meetsThroughputGoal: boolean | null;
+  meetsLatencyGoal: boolean | null;
 }
 
-export const GOAL = { throughputRatio: 0.75, addedP50Ms: 1 };
+/** The targets of docs/performance.md: throughput at busy concurrencies, latency with one client. */
+export const GOAL = { throughputRatio: 0.85, throughputAt: [8, 32], addedP50Ms: 0.5, latencyAt: [1] };
 
 export interface LimiterResults {
   inWorker: InWorkerLimiterResult[];
@@ -49,11 +57,29 @@ export interface LimiterResults {
   inWorkerOnDisk?: InWorkerLimiterResult;
 }
 
+export interface RemoteObjectRow {
+  target: "bare" | GatewayTarget;
+  concurrency: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export interface RemoteObjectResults {
+  /** Added before every Durable Object call by the counting build. */
+  delayMs: number;
+  rows: RemoteObjectRow[];
+}
+
+/** The shape of latest.json; older files are not rendered. */
+export const SCHEMA = 2;
+
 export interface BenchResults {
-  schema: 1;
+  schema: typeof SCHEMA;
   generatedAt: string;
   command: string;
-  settings: { durationMs: number; warmupMs: number; concurrencies: number[]; storage: StorageKind };
+  settings: { durationMs: number; warmupMs: number; concurrencies: number[]; busyClients: number; storage: StorageKind };
   machine: Machine;
   /** 1-minute load average before and after the run: other work on the machine skews every figure. */
   loadAverage: { start: number; end: number };
@@ -61,10 +87,9 @@ export interface BenchResults {
   throughput: ThroughputRow[];
   ratios: Ratio[];
   goal: typeof GOAL;
-  counts: { warm: PerRequestCounts; cold: PerRequestCounts };
+  counts: { warm: PerRequestCounts; cold: PerRequestCounts; busy: Record<GatewayTarget, PerRequestCounts> };
   limiter: LimiterResults;
-  /** bench/results/limiter-accuracy.json as found at the time of the run, if any. */
-  limiterAccuracy?: unknown;
+  remoteObject: RemoteObjectResults;
   durationS: number;
 }
 
@@ -82,33 +107,35 @@ export function ratios(rows: ThroughputRow[]): Ratio[] {
   const concurrencies = [...new Set(rows.map((r) => r.concurrency))];
   return concurrencies.flatMap((concurrency) => {
     const bare = rows.find((r) => r.target === "bare" && r.concurrency === concurrency);
-    const gateway = rows.find((r) => r.target === "gateway" && r.concurrency === concurrency);
-    if (!bare || !gateway) return [];
-    const throughput = gateway.rps / bare.rps;
-    const addedP50Ms = gateway.p50Ms - bare.p50Ms;
-    return [
-      {
-        concurrency,
-        throughput,
-        addedP50Ms,
-        addedP99Ms: gateway.p99Ms - bare.p99Ms,
-        cpu:
-          gateway.workerdCpuUsPerRequest !== null && bare.workerdCpuUsPerRequest
-            ? gateway.workerdCpuUsPerRequest / bare.workerdCpuUsPerRequest
-            : null,
-        meetsThroughputGoal: throughput >= GOAL.throughputRatio,
-        meetsLatencyGoal: addedP50Ms <= GOAL.addedP50Ms,
-      },
-    ];
+    return GATEWAY_TARGETS.flatMap((target) => {
+      const gateway = rows.find((r) => r.target === target && r.concurrency === concurrency);
+      if (!bare || !gateway) return [];
+      const throughput = gateway.rps / bare.rps;
+      const addedP50Ms = gateway.p50Ms - bare.p50Ms;
+      return [
+        {
+          concurrency,
+          target,
+          throughput,
+          addedP50Ms,
+          addedP99Ms: gateway.p99Ms - bare.p99Ms,
+          cpu:
+            gateway.workerdCpuUsPerRequest !== null && bare.workerdCpuUsPerRequest
+              ? gateway.workerdCpuUsPerRequest / bare.workerdCpuUsPerRequest
+              : null,
+          meetsThroughputGoal: GOAL.throughputAt.includes(concurrency) ? throughput >= GOAL.throughputRatio : null,
+          meetsLatencyGoal: GOAL.latencyAt.includes(concurrency) ? addedP50Ms <= GOAL.addedP50Ms : null,
+        },
+      ];
+    });
   });
 }
 
-export function readLimiterAccuracy(): unknown {
-  return existsSync(LIMITER_ACCURACY_JSON) ? JSON.parse(readFileSync(LIMITER_ACCURACY_JSON, "utf8")) : undefined;
-}
-
-export function readLatest(): BenchResults {
-  return JSON.parse(readFileSync(LATEST_JSON, "utf8")) as BenchResults;
+/** latest.json, unless missing or of an older shape (then rerun `npm run bench`). */
+export function readLatest(): BenchResults | undefined {
+  if (!existsSync(LATEST_JSON)) return undefined;
+  const results = JSON.parse(readFileSync(LATEST_JSON, "utf8")) as BenchResults;
+  return results.schema === SCHEMA ? results : undefined;
 }
 
 export function writeResultFile(name: string, contents: string): string {

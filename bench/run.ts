@@ -7,14 +7,15 @@ import { progress } from "./log.ts";
 import { machine, runtimes } from "./machine.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { markdownReport } from "./report/markdown.ts";
+import { updatePerformanceDoc } from "./report/performance-doc.ts";
 import { updateReadme } from "./report/readme.ts";
 import { throughputSvg } from "./report/svg.ts";
 import { terminalReport } from "./report/terminal.ts";
-import { type BenchResults, GOAL, LATEST_JSON, ratios, readLimiterAccuracy, writeResultFile } from "./results.ts";
+import { type BenchResults, GOAL, LATEST_JSON, ratios, SCHEMA, writeResultFile } from "./results.ts";
 import { storageDir } from "./storage.ts";
 import { measureThroughput } from "./throughput.ts";
 import { startUpstreamProcess } from "./upstream.ts";
-import { measureWork } from "./work.ts";
+import { BUSY_CLIENTS, measureWork } from "./work.ts";
 
 function commandLine(args: string[]): string {
   return args.length > 0 ? `npm run bench -- ${args.join(" ")}` : "npm run bench";
@@ -32,10 +33,16 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
     const throughput = await measureThroughput(upstream, gatewayScript, storage, options);
     const work = await measureWork(upstream, countingScript, storage, options);
     return {
-      schema: 1,
+      schema: SCHEMA,
       generatedAt: new Date().toISOString(),
       command: commandLine(args),
-      settings: { durationMs: options.durationMs, warmupMs: options.warmupMs, concurrencies: options.concurrencies, storage: storage.kind },
+      settings: {
+        durationMs: options.durationMs,
+        warmupMs: options.warmupMs,
+        concurrencies: options.concurrencies,
+        busyClients: BUSY_CLIENTS,
+        storage: storage.kind,
+      },
       machine: machine(),
       loadAverage: { start: loadAtStart, end: loadavg()[0]! },
       runtimes: runtimes(),
@@ -43,7 +50,6 @@ async function measure(options: BenchOptions, args: string[]): Promise<BenchResu
       ratios: ratios(throughput),
       goal: GOAL,
       ...work,
-      limiterAccuracy: readLimiterAccuracy(),
       durationS: (performance.now() - started) / 1000,
     };
   } finally {
@@ -56,8 +62,9 @@ function writeOutputs(results: BenchResults): void {
   writeResultFile("latest.json", `${JSON.stringify(results, null, 2)}\n`);
   writeResultFile("latest.md", `# Gateway benchmark\n\n${markdownReport(results, "throughput.svg")}\n`);
   writeResultFile("throughput.svg", throughputSvg(results));
-  updateReadme(results);
-  progress(`wrote ${LATEST_JSON}, latest.md, throughput.svg and README.md's performance section`);
+  updatePerformanceDoc();
+  const readme = updateReadme(results);
+  progress(`wrote ${LATEST_JSON}, latest.md, throughput.svg, docs/performance.md${readme ? " and README.md's headline figures" : ""}`);
 }
 
 const args = process.argv.slice(2);

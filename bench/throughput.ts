@@ -1,7 +1,8 @@
-// (a) direct, (b) bare worker, (c) gateway: the same upstream, each concurrency in turn.
+// (a) direct, (b) bare worker, (c) gateway, (d) gateway with LEASE_TTL_MS=0: the same upstream,
+// each concurrency in turn.
 import { startBareWorker } from "./bare-worker.ts";
 import { cpuMeter } from "./cpu-meter.ts";
-import { BENCH_PATH, createBenchKey, startBenchGateway } from "./gateway.ts";
+import { BENCH_PATH, createBenchKey, LEASE_SETTINGS, startBenchGateway } from "./gateway.ts";
 import { type LoadTarget, runLoad } from "./load.ts";
 import { progress } from "./log.ts";
 import type { BenchOptions } from "./options.ts";
@@ -23,16 +24,25 @@ export async function measureThroughput(
 ): Promise<ThroughputRow[]> {
   // Each in its own workerd process, so /proc tells their CPU apart.
   const bare = await withNewChild("workerd", () => withTmpdir(storage, () => startBareWorker(upstream.url)));
-  const gateway = await withNewChild("workerd", () => withTmpdir(storage, () => startBenchGateway(upstream.url, gatewayScript)));
+  const startGateway = (vars: Record<string, string>) =>
+    withNewChild("workerd", () => withTmpdir(storage, () => startBenchGateway(upstream.url, gatewayScript, vars)));
+  const gateway = await startGateway(LEASE_SETTINGS.leased);
+  const unleased = await startGateway(LEASE_SETTINGS.unleased);
   try {
-    const key = await createBenchKey(gateway.value.url);
+    const gatewayTarget = async (name: Target["name"], { value, pid }: typeof gateway): Promise<Target> => ({
+      name,
+      url: value.url + BENCH_PATH,
+      headers: { authorization: `Bearer ${await createBenchKey(value.url)}` },
+      workerdPid: pid,
+    });
     const targets: Target[] = [
       { name: "direct", url: `${upstream.url}${BENCH_PATH.replace(/^\/bench/, "")}`, workerdPid: undefined },
       { name: "bare", url: bare.value.url + BENCH_PATH, workerdPid: bare.pid },
-      { name: "gateway", url: gateway.value.url + BENCH_PATH, headers: { authorization: `Bearer ${key}` }, workerdPid: gateway.pid },
+      await gatewayTarget("gateway", gateway),
+      await gatewayTarget("gatewayUnleased", unleased),
     ];
     const rows: ThroughputRow[] = [];
-    // Targets alternate within each concurrency, so a drift in the machine touches all three alike.
+    // Targets alternate within each concurrency, so a drift in the machine touches all of them alike.
     for (const concurrency of options.concurrencies) {
       for (const target of targets) {
         const meter = cpuMeter(target.workerdPid, upstream.pid);
@@ -45,6 +55,7 @@ export async function measureThroughput(
     }
     return rows;
   } finally {
+    await unleased.value.dispose();
     await gateway.value.dispose();
     await bare.value.dispose();
   }

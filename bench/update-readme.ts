@@ -1,6 +1,12 @@
-// `node bench/update-readme.ts`: regenerates README.md's performance section from bench/results/latest.json.
+// `node bench/update-readme.ts`: regenerates docs/performance.md's tables and README.md's headline
+// figures from bench/results/*.json, without measuring anything.
+import { updatePerformanceDoc } from "./report/performance-doc.ts";
 import { updateReadme } from "./report/readme.ts";
 import { readLatest } from "./results.ts";
 
-updateReadme(readLatest());
-console.log("README.md performance section updated from bench/results/latest.json");
+updatePerformanceDoc();
+const latest = readLatest();
+const readme = latest !== undefined && updateReadme(latest);
+console.log(
+  `docs/performance.md regenerated${readme ? ", README.md headline figures too" : "; README.md left alone (no bench markers or no current latest.json)"}`,
+);

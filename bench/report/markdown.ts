@@ -1,7 +1,7 @@
 import type { BenchResults } from "../results.ts";
 import { allTables, type Table } from "./tables.ts";
 
-function markdownTable(table: Table): string {
+export function markdownTable(table: Table): string {
   const align = table.headers.map((_, i) => (table.numeric.includes(i) ? "---:" : "---"));
   const line = (cells: string[]) => `| ${cells.map((c) => c.replaceAll("|", "\\|")).join(" | ")} |`;
   return [`**${table.title}**`, "", line(table.headers), line(align), ...table.rows.map(line)].join("\n");
@@ -34,10 +34,21 @@ export function describeRun(results: BenchResults): string {
 
 export const NOTES = `Notes: (a) calls the Node echo upstream directly; (b) is a worker that only \`fetch\`es the same upstream and returns
 the response, run on workerd through miniflare like the gateway (its own workerd process); (c) is the built gateway
-(\`wrangler deploy --dry-run\` bundle) with one valid key, warm. workerd CPU is the process's user+system time from
-/proc over the measured phase divided by requests served; it includes miniflare's entry worker that both (b) and (c)
-go through. D1/DO/subrequest counts come from a bench-only build of the same gateway whose DB and KEY_LIMITER
-bindings and global \`fetch\` are wrapped in counting proxies (bench/worker/), and from the upstream's own request count.`;
+(\`wrangler deploy --dry-run\` bundle) with one valid key, warm, and \`LEASE_TTL_MS\` at its default; (d) is the same
+bundle with \`LEASE_TTL_MS=0\` (one Durable Object call per request), in its own workerd process. The key's limit is
+out of reach, so every request is admitted. workerd CPU is the process's user+system time from /proc over the measured
+phase divided by requests served; it includes miniflare's entry worker that both (b) and the gateways go through.
+
+**Analytics Engine:** every gateway figure here ((c), (d), the counts, the remote object) includes miniflare's local
+\`USAGE\` Analytics Engine binding, one data point per request; (b) writes none. Locally \`writeDataPoint\` is an empty
+method and was not measurable on the open route (docs/performance.md, "The open route, and what the local Analytics
+Engine costs"); production hands the point to the runtime, off the request path.
+
+D1/DO/subrequest counts come from a bench-only build of the same gateway whose DB and KEY_LIMITER bindings and global
+\`fetch\` are wrapped in counting proxies (bench/worker/), and from the upstream's own request count. The busy key
+runs closed-loop clients on one key; a request makes zero or more DO calls (renewals in \`waitUntil\` included), so at
+least 1 − DO calls/request of the requests made none. The remote object is the same counting build with every DO call
+delayed before it is made (\`/__bench/do-delay\`), beside a bare worker started for it; added p50 is against that bare worker.`;
 
 export function markdownReport(results: BenchResults, chartPath: string): string {
   return [

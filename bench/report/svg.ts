@@ -1,9 +1,9 @@
 // The chart, written by hand: requests/s (linear) and p50 with p99 whiskers (log scale) per
-// concurrency for the three targets.
+// concurrency for each target.
 import { type BenchResults, TARGET_LABELS, type TargetName, type ThroughputRow } from "../results.ts";
 
-const TARGETS: TargetName[] = ["direct", "bare", "gateway"];
-const COLORS: Record<TargetName, string> = { direct: "#9aa5b1", bare: "#4e79a7", gateway: "#f28e2b" };
+const TARGETS: TargetName[] = ["direct", "bare", "gateway", "gatewayUnleased"];
+const COLORS: Record<TargetName, string> = { direct: "#9aa5b1", bare: "#4e79a7", gateway: "#f28e2b", gatewayUnleased: "#e15759" };
 const WIDTH = 920;
 const HEIGHT = 380;
 const PANEL = { top: 70, bottom: 320, width: 400 };
@@ -92,7 +92,7 @@ function legend(): string[] {
 
 export function throughputSvg(results: BenchResults): string {
   const { machine: m } = results;
-  const title = `Gateway vs bare worker vs direct, workerd via miniflare (${m.cpuModel}, ${m.cores} cores)`;
+  const title = `Gateway (leased and LEASE_TTL_MS=0) vs bare worker vs direct, workerd via miniflare (${m.cpuModel}, ${m.cores} cores)`;
   const body = [
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     text(WIDTH / 2, 24, title, 'text-anchor="middle" font-size="14" font-weight="bold"'),

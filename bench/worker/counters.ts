@@ -1,6 +1,7 @@
 /**
  * Bench-only wrappers that count what the gateway asks of its bindings, without touching src/:
- * the counting entry hands the gateway an env whose DB and KEY_LIMITER are these proxies.
+ * the counting entry hands the gateway an env whose DB and KEY_LIMITER are these proxies. The
+ * KEY_LIMITER proxy can also delay every call, to play an object in another location.
  */
 export interface BindingCounts {
   requests: number;
@@ -64,7 +65,12 @@ export function countedD1(db: D1Database): D1Database {
   });
 }
 
-/** A Durable Object stub: each method call (RPC or fetch) is one DO call. */
+/** Added before every DO call when set: a "remote object" whose round trip costs this much. */
+export const remoteObject = { delayMs: 0 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A Durable Object stub: each method call (RPC or fetch) is one DO call, delayed by `remoteObject.delayMs`. */
 function countedStub<T extends object>(stub: T): T {
   return new Proxy(stub, {
     get(target, prop) {
@@ -72,7 +78,8 @@ function countedStub<T extends object>(stub: T): T {
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         counts.doCalls++;
-        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
+        const call = () => Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
+        return remoteObject.delayMs > 0 ? sleep(remoteObject.delayMs).then(call) : call();
       };
     },
   });

@@ -1,12 +1,13 @@
 /**
  * Bench-only entry: the gateway unchanged, behind bindings that count D1 queries, DO calls and
- * fetches, plus `/__bench/*` endpoints to read the counts and load the limiter directly.
- * Throughput is never measured on this build (the proxies cost time); only counts are.
+ * fetches, plus `/__bench/*` endpoints to read the counts, delay every DO call (a "remote
+ * object") and load the limiter directly. Throughput is never measured on this build (the
+ * proxies cost time); counts are, and latency only where a delay of tens of ms dwarfs them.
  */
 
 import type { Env } from "../../src/env";
 import app, { ClientIpCounter, KeyLimiter } from "../../src/index.ts";
-import { countedD1, countedNamespace, countGlobalFetch, counts, resetCounts } from "./counters.ts";
+import { countedD1, countedNamespace, countGlobalFetch, counts, remoteObject, resetCounts } from "./counters.ts";
 import { HOT_KEY_INPUT, limiterLoad } from "./limiter-load.ts";
 
 export { ClientIpCounter, KeyLimiter };
@@ -36,6 +37,9 @@ async function benchEndpoint(url: URL, env: Env): Promise<Response> {
     case "/__bench/reset":
       resetCounts();
       return Response.json(counts);
+    case "/__bench/do-delay":
+      remoteObject.delayMs = Number(url.searchParams.get("ms") ?? 0);
+      return Response.json(remoteObject);
     case "/__bench/limiter": {
       const callers = Number(url.searchParams.get("callers") ?? 64);
       const ms = Number(url.searchParams.get("ms") ?? 2000);
