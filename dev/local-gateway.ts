@@ -37,6 +37,11 @@ export interface LocalGatewayOptions {
   usage?: boolean;
   /** Keep D1 and Durable Object state in this folder, so a second start resumes it (a restart). */
   persistDir?: string;
+  /**
+   * `false` runs without wrangler.toml's static assets (the dashboard, the API reference), so that
+   * `directUrl` reaches the worker itself: the asset router in front of it re-parses each URL.
+   */
+  assets?: boolean;
 }
 
 const workerName = (index: number) => (index === 0 ? "gateway" : `gateway-${index + 1}`);
@@ -56,10 +61,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false"; // offline: no `Request.cf` download
   const scriptPath = options.scriptPath ?? buildWorker();
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
-  const { modulesRules: _bundled, analyticsEngineDatasets, ...bindingOptions } = workerOptions;
+  const { modulesRules: _bundled, analyticsEngineDatasets, assets, ...bindingOptions } = workerOptions;
   const gateway = {
     ...bindingOptions,
     ...(options.usage !== false && { analyticsEngineDatasets }),
+    ...(options.assets !== false && { assets }),
     name: workerName(0),
     modules: true,
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],

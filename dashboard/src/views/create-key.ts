@@ -3,14 +3,14 @@ import { useState } from "preact/hooks";
 import { adminApi } from "../api";
 import type { CreatedKey } from "../types";
 import { RevealDialog } from "../ui";
-import { createBody, KeyForm } from "./key-form";
+import { createBody, type FormState, KeyForm } from "./key-form";
 
 export function CreateKeyView() {
   const [created, setCreated] = useState<CreatedKey | undefined>();
   return html`<h1>Create a key</h1>
     <${KeyForm}
       submitLabel="Create key"
-      onSubmit=${async (state: Parameters<typeof createBody>[0]) => setCreated(await adminApi<CreatedKey>("POST", "/keys", createBody(state)))}
+      onSubmit=${async (state: FormState) => setCreated(await adminApi<CreatedKey>("POST", "/keys", createBody(state)))}
     />
     ${
       created &&

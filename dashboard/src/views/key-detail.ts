@@ -6,7 +6,7 @@ import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, key
 import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
 import { keyUsage } from "../usage";
 import { AuditTable } from "./audit";
-import { KeyForm, updateBody } from "./key-form";
+import { type FormState, KeyForm, updateBody } from "./key-form";
 
 const keyPath = (id: string) => `/keys/${encodeURIComponent(id)}`;
 
@@ -155,7 +155,7 @@ export function KeyDetailView({ id }: { id: string }) {
             ? html`<${KeyForm}
                 original=${apiKey}
                 submitLabel="Save changes"
-                onSubmit=${async (state: Parameters<typeof updateBody>[0]) => {
+                onSubmit=${async (state: FormState) => {
                   const body = updateBody(state, apiKey);
                   if (Object.keys(body).length > 0) await adminApi("PATCH", keyPath(apiKey.id), body);
                   setEditing(false);

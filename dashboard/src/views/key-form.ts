@@ -10,7 +10,7 @@ interface LimitRow {
   window: string;
 }
 
-interface FormState {
+export interface FormState {
   name: string;
   owner: string;
   prefix: string;
@@ -196,5 +196,3 @@ export function KeyForm({
     <button type="submit" disabled=${busy}>${submitLabel}</button>
   </form>`;
 }
-
-export type { FormState };
