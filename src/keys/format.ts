@@ -81,6 +81,6 @@ export function hashKey(key: string): string {
 }
 
 /** Opaque record ids (`key_…`, `sec_…`): 22 base62 characters, ~131 bits. */
-export function newId(kind: "key" | "sec" | "aud"): string {
+export function newId(kind: "key" | "sec"): string {
   return `${kind}_${randomBase62(22)}`;
 }
