@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { getKey, getKeyRoute } from "../admin/get-key";
@@ -12,7 +13,6 @@ import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { describeIssues } from "../config/describe-issues";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { notFound } from "../http/problem";
 import { type ApiDocument, renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
 
@@ -51,6 +51,7 @@ export function gatewayApi() {
     description: "A client key as `Authorization: Bearer <key>`; `Authorization: api-key <key>` is accepted too.",
   });
 
+  api.use(methodNotAllowed({ app: api, onMethodNotAllowed: refuseMethod }));
   api.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   api.openapi(meRoute, me);
 
@@ -73,28 +74,12 @@ export function gatewayApi() {
     return c.html(docsPage, 200, { "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'" });
   });
 
-  api.all("*", methodNotAllowed(api.routes));
   return api;
 }
 
 /** A known /_gateway path asked with another method: 405 with the methods it does answer. */
-function methodNotAllowed(routes: ReadonlyArray<{ method: string; path: string }>) {
-  const byPath = new Map<RegExp, Set<string>>();
-  for (const { method, path } of routes) {
-    if (method === "ALL" || path.includes("*")) continue;
-    const pattern = new RegExp(`^/_gateway${path.replace(/:[^/]+/g, "[^/]+")}/?$`);
-    const known = [...byPath.keys()].find((p) => p.source === pattern.source) ?? pattern;
-    const methods = (byPath.get(known) ?? new Set<string>()).add(method);
-    if (method === "GET") methods.add("HEAD");
-    byPath.set(known, methods);
-  }
-  return (c: Context<AppEnv>) => {
-    for (const [pattern, methods] of byPath) {
-      if (!pattern.test(c.req.path)) continue;
-      throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
-        headers: { allow: [...methods].join(", ") },
-      });
-    }
-    return notFound(c);
-  };
+function refuseMethod(c: Context<AppEnv>, allowed: string[]): never {
+  throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
+    headers: { allow: allowed.join(", ") },
+  });
 }
