@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { gatewayConfig } from "./config/middleware";
-import type { AppEnv } from "./env";
+import type { AnyStageEnv } from "./env";
 import { gatewayApi } from "./gateway/app";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
@@ -14,7 +14,7 @@ import { usageRecorder } from "./usage/middleware";
 
 export { KeyLimiter } from "./ratelimit/key-limiter";
 
-const app = new Hono<AppEnv>();
+const app = new Hono<AnyStageEnv>();
 
 app.onError(renderError);
 app.notFound(notFound);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
@@ -20,11 +20,11 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /** Wrong admin tokens allowed per client IP before it must wait: slows brute force to a crawl. */
 export const FAILED_ADMIN_AUTH: LimitRequest = { id: "admin-auth-failures", name: "admin-auth", limit: 10, window: 300 };
 
-function failureCounter(c: Context<AppEnv>) {
+function failureCounter(c: Context<GatewayEnv>) {
   return c.env.KEY_LIMITER.getByName(`admin-ip:${c.req.header("cf-connecting-ip") ?? "unknown"}`);
 }
 
-async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
+async function refuseIfBlocked(c: Context<GatewayEnv>): Promise<void> {
   const [state] = await failureCounter(c).peek([FAILED_ADMIN_AUTH]);
   if (state && state.remaining === 0) {
     throw new GatewayError("rate_limited", `Too many failed admin logins from this address; retry in ${state.reset} s.`, {
@@ -33,7 +33,7 @@ async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
   }
 }
 
-async function recordFailure(c: Context<AppEnv>): Promise<void> {
+async function recordFailure(c: Context<GatewayEnv>): Promise<void> {
   const decision = await failureCounter(c).check({ limits: [FAILED_ADMIN_AUTH], cost: 1 });
   if (decision.outcome === "rate_limited") {
     throw new GatewayError("rate_limited", "Too many failed admin logins from this address.", { headers: rateLimitHeaders(decision) });
@@ -42,8 +42,8 @@ async function recordFailure(c: Context<AppEnv>): Promise<void> {
 
 /** `Authorization: Bearer <ADMIN_TOKEN>` on every admin path; failed attempts are limited per client IP. */
 export function adminAuth() {
-  return createMiddleware<AppEnv>(async function adminAuth(c, next) {
-    const realm = { "www-authenticate": `Bearer realm="${c.get("config")?.realm ?? "gateway"}-admin"` };
+  return createMiddleware<GatewayEnv>(async function adminAuth(c, next) {
+    const realm = { "www-authenticate": `Bearer realm="${c.get("config").realm}-admin"` };
     const expected = c.env.ADMIN_TOKEN;
     if (!expected) throw new GatewayError("gateway_misconfigured", "The ADMIN_TOKEN secret is not set.");
     const presented = c.req.header("authorization")?.match(BEARER)?.[1];

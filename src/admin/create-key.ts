@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors, adminSecurity } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
@@ -22,7 +22,7 @@ export const createKeyRoute = createRoute({
   },
 });
 
-export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
+export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const now = Date.now();
   const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { KeyRow, KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { isolateKeyCache } from "../keys/cache";
 import { keyStatus } from "../keys/record";
@@ -10,7 +10,7 @@ import { keyObjectName } from "../ratelimit/decision";
  * Tells the key's Durable Object its new status (it is on every request's path, so the change
  * applies everywhere at once) and drops this isolate's cached copy. Retrying the write is safe.
  */
-export async function publishKeyStatus(c: Context<AppEnv>, key: KeyRow, secrets: KeySecretRow[]): Promise<void> {
+export async function publishKeyStatus(c: Context<GatewayEnv>, key: KeyRow, secrets: KeySecretRow[]): Promise<void> {
   const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetKey(key.id);
   try {

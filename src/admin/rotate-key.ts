@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, adminSecurity, notFoundError } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
@@ -42,7 +42,7 @@ export const rotateKeyRoute = createRoute({
   },
 });
 
-export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) => {
+export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const grace = c.req.valid("json")?.gracePeriodSeconds ?? 0;
   const db = database(c.env.DB);

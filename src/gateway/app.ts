@@ -11,7 +11,7 @@ import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { describeIssues } from "../config/describe-issues";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { type ApiDocument, renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
@@ -34,7 +34,7 @@ const DOCUMENT_CONFIG = {
 
 /** Everything under /_gateway: the gateway's own API, never proxied. */
 export function gatewayApi() {
-  const api = new OpenAPIHono<AppEnv>({
+  const api = new OpenAPIHono<GatewayEnv>({
     defaultHook: (result) => {
       if (!result.success) throw new GatewayError("invalid_request", describeIssues(result.error));
     },
@@ -78,7 +78,7 @@ export function gatewayApi() {
 }
 
 /** A known /_gateway path asked with another method: 405 with the methods it does answer. */
-function refuseMethod(c: Context<AppEnv>, allowed: string[]): never {
+function refuseMethod(c: Context<GatewayEnv>, allowed: string[]): never {
   throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
     headers: { allow: allowed.join(", ") },
   });

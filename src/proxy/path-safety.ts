@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 
 /** `%41`-style escapes of RFC 3986 unreserved characters, which mean the same as the character itself. */
@@ -44,6 +43,9 @@ export function rawPathOf(requestUrl: string): string {
   return end === -1 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, pathStart + end);
 }
 
+/** The request path after path safety: escapes of unreserved characters decoded, nothing else. */
+export type PathVariables = { path: string };
+
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
 /** The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7). */
@@ -59,7 +61,7 @@ export function checkPath(rawPath: string): PathCheck {
  * zone URL normalisation may resolve `..` first); either way the checked path is the routed one.
  */
 export function pathSafety() {
-  return createMiddleware<AppEnv>(async function pathSafety(c, next) {
+  return createMiddleware<{ Variables: PathVariables }>(async function pathSafety(c, next) {
     const checked = checkPath(rawPathOf(c.req.url));
     if (!checked.ok) throw new GatewayError("invalid_request", `The request path is not allowed (${checked.reason}).`);
     c.set("path", checked.path);
