@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { describe, expect, it } from "vitest";
 import type { AnyStageEnv } from "../../src/env";
 import { renderError } from "../../src/http/problem";
-import { expectProblem } from "../support/admin";
+import { expectProblem } from "../support/gateway";
 
 /** A Hono app with the gateway's error handler, for exceptions no gateway route throws today (Hono's own middleware does). */
 function throwing(error: Error) {
