@@ -1,5 +1,7 @@
-import { KEY_PREFIX_PATTERN } from "../config/schema";
 import { sha256Hex } from "./sha256";
+
+/** A key prefix: lowercase letter, then up to 15 lowercase letters, digits or underscores. */
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LENGTH = 32;
