@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every error the gateway answers with: code → HTTP status and problem title (CONTRACT §5). */
+/** Every error the gateway answers with: code → HTTP status and problem title (docs/errors.md). */
 export const ERRORS = {
   invalid_request: { status: 400, title: "Invalid request" },
   missing_key: { status: 401, title: "Missing API key" },

@@ -25,7 +25,7 @@ export interface PresentedKey {
 }
 
 /**
- * The presented key's record under the credential rules (CONTRACT §3): malformed keys are
+ * The presented key's record under the credential rules (docs/keys.md): malformed keys are
  * refused before any lookup, then the isolate cache, else D1. Undefined if no key was presented.
  */
 export async function presentedKey<E extends GatewayEnv>(c: Context<E>): Promise<PresentedKey | undefined> {

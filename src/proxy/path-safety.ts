@@ -48,7 +48,7 @@ export type PathVariables = { path: string };
 
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
-/** The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7). */
+/** The one path the gateway routes on and forwards, or why the request path is refused (docs/routes.md, "Paths"). */
 export function checkPath(rawPath: string): PathCheck {
   const path = normaliseEscapes(rawPath);
   const reason = unsafeReason(path);

@@ -84,7 +84,7 @@ describe("configuration", () => {
     }
   });
 
-  it("accepts every route field of CONTRACT §8 with its documented defaults", () => {
+  it("accepts every route field in docs/routes.md with its documented defaults", () => {
     const result = buildConfig({
       GATEWAY_ROUTES: [
         {
