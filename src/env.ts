@@ -1,7 +1,9 @@
-import type { RouteMatch } from "./config/routes";
-import type { GatewayConfig } from "./config/settings";
-import type { KeyRecord } from "./keys/record";
+import type { RequestIdVariables } from "hono/request-id";
+import type { ConfigVariables } from "./config/middleware";
+import type { KeyVariables } from "./keys/authenticate";
 import type { AdminPrincipal } from "./operators/scopes";
+import type { PathVariables } from "./proxy/path-safety";
+import type { RouteVariables } from "./proxy/route-match";
 import type { ClientIpCounter } from "./ratelimit/client-ip-counter";
 import type { LimitDecision } from "./ratelimit/decision";
 import type { KeyLimiter } from "./ratelimit/key-limiter";
@@ -28,22 +30,20 @@ export interface Env {
   [binding: string]: unknown;
 }
 
-/** What one request carries from middleware to middleware. */
-export interface Variables {
-  requestId: string;
-  /** The request path after path safety: escapes of unreserved characters decoded, nothing else. */
-  path: string;
-  config: GatewayConfig;
-  route: RouteMatch;
-  clientIp: string;
-  key: KeyRecord | undefined;
-  /** The request header or query parameter that carried the credential, removed before proxying. */
-  credentialSource: CredentialLocation | undefined;
-  limits: LimitDecision | undefined;
-  /** Who made this admin call; set by adminAuth on /_gateway/admin paths only. */
-  adminPrincipal: AdminPrincipal | undefined;
-}
-
+/** The request header or query parameter that carried the credential, removed before proxying. */
 export type CredentialLocation = { kind: "header"; name: string } | { kind: "query"; name: string };
 
-export type AppEnv = { Bindings: Env; Variables: Variables };
+/** Set by `adminAuth` on /_gateway/admin paths only: who makes this admin call. */
+export type AdminVariables = { adminPrincipal?: AdminPrincipal };
+
+/** Set by the app-wide middleware (request id, path safety, config) before any route runs. */
+export type GatewayEnv = { Bindings: Env; Variables: RequestIdVariables & PathVariables & ConfigVariables & AdminVariables };
+
+/** Set by the rate limiter once it has decided (src/ratelimit/middleware.ts). */
+export type LimitVariables = { limits?: LimitDecision };
+
+/** The proxy path after `routeMatch`: the route is known, a key and a decision may be. */
+export type AppEnv = { Bindings: Env; Variables: GatewayEnv["Variables"] & RouteVariables & KeyVariables & LimitVariables };
+
+/** What an error or not-found handler may read: it can run before any middleware has set anything. */
+export type AnyStageEnv = { Bindings: Env; Variables: Partial<AppEnv["Variables"]> };

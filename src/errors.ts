@@ -1,7 +1,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** Every error the gateway answers with: code → HTTP status, problem title, and what it means to a caller (the docs page's error table, where each problem `type` points). */
+/** Every error the gateway answers with: code → HTTP status, problem title, and what it means to a caller (docs/errors.md; the docs page's error table, where each problem `type` points). */
 export const ERRORS = {
   invalid_request: {
     status: 400,

@@ -1,13 +1,12 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { gatewayConfig } from "./config/middleware";
-import type { AppEnv, Env } from "./env";
-import { gatewayApi } from "./gateway/app";
+import type { AnyStageEnv, Env, GatewayEnv } from "./env";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
-import { pathSafety } from "./proxy/path-safety";
+import { checkPath, pathSafety, rawPathOf } from "./proxy/path-safety";
 import { allowedMethod, routeMatch } from "./proxy/route-match";
 import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
@@ -17,22 +16,42 @@ export { ClientIpCounter } from "./ratelimit/client-ip-counter";
 export { KeyLimiter } from "./ratelimit/key-limiter";
 export { WebhookOutbox } from "./webhooks/outbox";
 
-const app = new Hono<AppEnv>();
+/** Every request's middleware and the proxy path, with the gateway's own API under /_gateway when given. */
+function buildApp(gatewayApi?: Hono<GatewayEnv>) {
+  const app = new Hono<AnyStageEnv>();
+  app.onError(renderError);
+  app.notFound(notFound);
+  app.use(requestId({ limitLength: 128 }));
+  app.use(pathSafety());
+  app.use(gatewayConfig());
 
-app.onError(renderError);
-app.notFound(notFound);
-app.use(requestId({ limitLength: 128 }));
-app.use(pathSafety());
-app.use(gatewayConfig());
+  if (gatewayApi) app.route("/_gateway", gatewayApi);
+  app.all("/_gateway/*", notFound);
 
-app.route("/_gateway", gatewayApi());
-app.all("/_gateway/*", notFound);
+  // The request path (docs/routes.md): route → key → Durable Object → upstream, one usage point.
+  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
+  return app;
+}
 
-// The request path (CONTRACT §1): route → key → Durable Object → upstream, one usage point.
-app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
+/** Any spelling that could reach the gateway's own API (`/%5Fgateway` too); the app with it answers everything else alike. */
+const GATEWAY_PATH = /^\/_gateway/i;
+
+function mayBeGatewayPath(url: string): boolean {
+  const checked = checkPath(rawPathOf(url));
+  return checked.ok && GATEWAY_PATH.test(checked.path);
+}
+
+const proxyApp = buildApp();
+// The admin and OpenAPI app (its zod schemas, routes and document) is built on the first /_gateway request,
+// so a new isolate's first proxied request does not pay for it.
+let fullApp: Promise<Hono<AnyStageEnv>> | undefined;
 
 export default {
-  fetch: app.fetch,
+  fetch(request: Request, env: Env, ctx: ExecutionContext) {
+    if (!mayBeGatewayPath(request.url)) return proxyApp.fetch(request, env, ctx);
+    fullApp ??= import("./gateway/app").then(({ gatewayApi }) => buildApp(gatewayApi()));
+    return fullApp.then((app) => app.fetch(request, env, ctx));
+  },
   // Cron trigger: notices that come with time (webhooks for keys about to expire).
   scheduled: (controller, env, ctx) => ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime)),
 } satisfies ExportedHandler<Env>;

@@ -2,7 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { database } from "../db/client";
 import { ADMIN_ACTOR } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { operatorCache } from "../operators/cache";
 import { type AdminPrincipal, OPERATOR_SCOPES, type OperatorScope } from "../operators/scopes";
@@ -27,9 +27,9 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 /** Wrong admin tokens allowed per client IP before it must wait: slows brute force to a crawl. */
 export const FAILED_ADMIN_AUTH: LimitRequest = { id: "admin-auth-failures", name: "admin-auth", limit: 10, window: 300 };
 
-const failureCounter = (c: Context<AppEnv>) => adminLoginCounter(c.req.header("cf-connecting-ip") ?? "unknown");
+const failureCounter = (c: Context<GatewayEnv>) => adminLoginCounter(c.req.header("cf-connecting-ip") ?? "unknown");
 
-async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
+async function refuseIfBlocked(c: Context<GatewayEnv>): Promise<void> {
   const [state] = await limiterClient(c).peek(failureCounter(c), [FAILED_ADMIN_AUTH]);
   if (state && state.remaining === 0) {
     throw new GatewayError("rate_limited", `Too many failed admin logins from this address; retry in ${state.reset} s.`, {
@@ -38,7 +38,7 @@ async function refuseIfBlocked(c: Context<AppEnv>): Promise<void> {
   }
 }
 
-async function recordFailure(c: Context<AppEnv>): Promise<void> {
+async function recordFailure(c: Context<GatewayEnv>): Promise<void> {
   const decision = await limiterClient(c).count(failureCounter(c), { limits: [FAILED_ADMIN_AUTH], cost: 1 });
   if (decision.outcome === "rate_limited") {
     throw new GatewayError("rate_limited", "Too many failed admin logins from this address.", { headers: rateLimitHeaders(decision) });
@@ -48,7 +48,7 @@ async function recordFailure(c: Context<AppEnv>): Promise<void> {
 const ADMIN_PRINCIPAL: AdminPrincipal = { id: ADMIN_ACTOR, scopes: OPERATOR_SCOPES };
 
 /** The principal a token stands for: ADMIN_TOKEN, or a live operator token (isolate cache, then D1). */
-async function principalFor(c: Context<AppEnv>, presented: string, adminToken: string): Promise<AdminPrincipal | undefined> {
+async function principalFor(c: Context<GatewayEnv>, presented: string, adminToken: string): Promise<AdminPrincipal | undefined> {
   if (await tokensEqual(presented, adminToken)) return ADMIN_PRINCIPAL;
   // A string without the operator token's shape and checksum costs no lookup.
   if (!parseOperatorToken(presented)) return undefined;
@@ -70,14 +70,14 @@ async function principalFor(c: Context<AppEnv>, presented: string, adminToken: s
   return principal;
 }
 
-const realmOf = (c: Context<AppEnv>) => `Bearer realm="${c.get("config")?.realm ?? "gateway"}-admin"`;
+const realmOf = (c: Context<GatewayEnv>) => `Bearer realm="${c.get("config")?.realm ?? "gateway"}-admin"`;
 
 /**
  * `Authorization: Bearer <ADMIN_TOKEN or operator token>` on every admin path; failed attempts are
  * limited per client IP. Which scope a call needs is checked by the route's `requireScope`.
  */
 export function adminAuth() {
-  return createMiddleware<AppEnv>(async function adminAuth(c, next) {
+  return createMiddleware<GatewayEnv>(async function adminAuth(c, next) {
     const realm = realmOf(c);
     const expected = c.env.ADMIN_TOKEN;
     if (!expected) throw new GatewayError("gateway_misconfigured", "The ADMIN_TOKEN secret is not set.");
@@ -106,8 +106,8 @@ export function adminAuth() {
   });
 }
 
-function scopeGuard(scope: OperatorScope): MiddlewareHandler<AppEnv> {
-  return createMiddleware<AppEnv>(async function scopeGuard(c, next) {
+function scopeGuard(scope: OperatorScope): MiddlewareHandler<GatewayEnv> {
+  return createMiddleware<GatewayEnv>(async function scopeGuard(c, next) {
     if (!c.get("adminPrincipal")?.scopes.includes(scope)) {
       throw new GatewayError("insufficient_scope", `The token lacks the scope ${scope}.`, {
         headers: { "www-authenticate": `${realmOf(c)}, error="insufficient_scope", scope="${scope}"` },
@@ -123,7 +123,7 @@ export function requireScope(scope: OperatorScope) {
 }
 
 /** The audit `actor` of this admin call: `admin` or the operator token's id. */
-export function auditActor(c: Context<AppEnv>): string {
+export function auditActor(c: Context<GatewayEnv>): string {
   const principal = c.get("adminPrincipal");
   if (!principal) throw new Error("an admin handler ran without adminAuth");
   return principal.id;

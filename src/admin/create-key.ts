@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
@@ -48,7 +48,7 @@ export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): Ke
   };
 }
 
-export const createKey: RouteHandler<typeof createKeyRoute, AppEnv> = async (c) => {
+export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const now = Date.now();
   const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);

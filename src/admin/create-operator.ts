@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { OperatorRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors } from "../gateway/schemas";
 import { newId } from "../keys/format";
@@ -27,7 +27,7 @@ export const createOperatorRoute = createRoute({
   },
 });
 
-export const createOperator: RouteHandler<typeof createOperatorRoute, AppEnv> = async (c) => {
+export const createOperator: RouteHandler<typeof createOperatorRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const granted = c.get("adminPrincipal")?.scopes ?? [];
   const beyond = body.scopes.filter((scope) => !granted.includes(scope));

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { WebhookRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { newSigningSecret } from "../webhooks/signing";
@@ -24,7 +24,7 @@ export const createWebhookRoute = createRoute({
   },
 });
 
-export const createWebhook: RouteHandler<typeof createWebhookRoute, AppEnv> = async (c) => {
+export const createWebhook: RouteHandler<typeof createWebhookRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const now = Date.now();
   const row: WebhookRow = {

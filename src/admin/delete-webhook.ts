@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { webhookOutbox } from "../webhooks/publish";
@@ -24,7 +24,7 @@ export const deleteWebhookRoute = createRoute({
   },
 });
 
-export const deleteWebhook: RouteHandler<typeof deleteWebhookRoute, AppEnv> = async (c) => {
+export const deleteWebhook: RouteHandler<typeof deleteWebhookRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   if (!(await deleteWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
   // The row is gone first, so an alarm that runs before the purge finds no webhook and sends nothing.

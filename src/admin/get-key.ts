@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets } from "../keys/store";
@@ -23,7 +23,7 @@ export const getKeyRoute = createRoute({
   },
 });
 
-export const getKey: RouteHandler<typeof getKeyRoute, AppEnv> = async (c) => {
+export const getKey: RouteHandler<typeof getKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
   const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);

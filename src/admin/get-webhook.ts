@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getWebhookRow } from "../webhooks/store";
@@ -22,7 +22,7 @@ export const getWebhookRoute = createRoute({
   },
 });
 
-export const getWebhook: RouteHandler<typeof getWebhookRoute, AppEnv> = async (c) => {
+export const getWebhook: RouteHandler<typeof getWebhookRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const row = await getWebhookRow(database(c.env.DB), id);
   if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);

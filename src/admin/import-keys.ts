@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { describeIssues } from "../config/describe-issues";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { isolateKeyCache } from "../keys/cache";
 import {
@@ -113,7 +113,7 @@ function judgeEntry(raw: unknown, prefix: string, now: number): ImportedKey | { 
   return { key, secret };
 }
 
-export const importKeys: RouteHandler<typeof importKeysRoute, AppEnv> = async (c) => {
+export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const prefix = body.prefix ?? "";
   const now = Date.now();

@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
-import { KEY_PREFIX_PATTERN, rateLimitSchema, rateLimitsSchema } from "../config/schema";
+import { rateLimitSchema, rateLimitsSchema } from "../config/schema";
 import type { KeyRow, KeySecretRow } from "../db/schema";
+import { KEY_PREFIX_PATTERN } from "../keys/format";
 import { parseIpRange } from "../keys/ip";
 import { QuotaSchema } from "../keys/quota";
 

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
@@ -58,7 +58,7 @@ export const keyUsageRoute = createRoute({
   },
 });
 
-export const keyUsage: RouteHandler<typeof keyUsageRoute, AppEnv> = async (c) => {
+export const keyUsage: RouteHandler<typeof keyUsageRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
   const granularity = query.granularity;

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { listAuditRows } from "../keys/store";
 import { AuditActionSchema } from "./audit";
@@ -59,7 +59,7 @@ export const listAuditRoute = createRoute({
   },
 });
 
-export const listAudit: RouteHandler<typeof listAuditRoute, AppEnv> = async (c) => {
+export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async (c) => {
   const { keyId, actor, limit, cursor } = c.req.valid("query");
   const page = await listAuditRows(database(c.env.DB), {
     limit,

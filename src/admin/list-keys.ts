@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { listKeyRows } from "../keys/store";
 import { requireScope } from "./auth";
@@ -37,7 +37,7 @@ export const listKeysRoute = createRoute({
   },
 });
 
-export const listKeys: RouteHandler<typeof listKeysRoute, AppEnv> = async (c) => {
+export const listKeys: RouteHandler<typeof listKeysRoute, GatewayEnv> = async (c) => {
   const { owner, limit, cursor } = c.req.valid("query");
   const page = await listKeyRows(database(c.env.DB), {
     limit,

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { listOperatorRows } from "../operators/store";
 import { requireScope } from "./auth";
@@ -26,7 +26,7 @@ export const listOperatorsRoute = createRoute({
   },
 });
 
-export const listOperators: RouteHandler<typeof listOperatorsRoute, AppEnv> = async (c) => {
+export const listOperators: RouteHandler<typeof listOperatorsRoute, GatewayEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
   const page = await listOperatorRows(database(c.env.DB), {
     limit,

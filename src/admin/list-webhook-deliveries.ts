@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import type { DeliveryPage } from "../webhooks/outbox";
@@ -30,7 +30,7 @@ export const listWebhookDeliveriesRoute = createRoute({
   },
 });
 
-export const listWebhookDeliveries: RouteHandler<typeof listWebhookDeliveriesRoute, AppEnv> = async (c) => {
+export const listWebhookDeliveries: RouteHandler<typeof listWebhookDeliveriesRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const { limit, cursor } = c.req.valid("query");
   if (!(await getWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);

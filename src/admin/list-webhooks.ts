@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
 import { listWebhookRows } from "../webhooks/store";
 import { requireScope } from "./auth";
@@ -25,7 +25,7 @@ export const listWebhooksRoute = createRoute({
   },
 });
 
-export const listWebhooks: RouteHandler<typeof listWebhooksRoute, AppEnv> = async (c) => {
+export const listWebhooks: RouteHandler<typeof listWebhooksRoute, GatewayEnv> = async (c) => {
   const { limit, cursor } = c.req.valid("query");
   const page = await listWebhookRows(database(c.env.DB), {
     limit,

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { KeyRow, KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
 import { keyStatus } from "../keys/record";
 import { keyObjectName, limiterClient } from "../ratelimit/client";
@@ -12,7 +12,7 @@ import { isolateLeases } from "../ratelimit/isolate-leases";
  * applies everywhere within `LEASE_TTL_MS`) and drops what this isolate remembers of the key, so
  * here it applies at once. Retrying the write is safe.
  */
-export async function publishKeyStatus(c: Context<AppEnv>, key: KeyRow, secrets: KeySecretRow[]): Promise<void> {
+export async function publishKeyStatus(c: Context<GatewayEnv>, key: KeyRow, secrets: KeySecretRow[]): Promise<void> {
   const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetKey(key.id);
   isolateDenials.forget(keyObjectName(key.id));

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import type { Delivery } from "../webhooks/outbox";
@@ -33,7 +33,7 @@ export const resendWebhookDeliveryRoute = createRoute({
   },
 });
 
-export const resendWebhookDelivery: RouteHandler<typeof resendWebhookDeliveryRoute, AppEnv> = async (c) => {
+export const resendWebhookDelivery: RouteHandler<typeof resendWebhookDeliveryRoute, GatewayEnv> = async (c) => {
   const { id, deliveryId } = c.req.valid("param");
   if (!(await getWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
   let delivery: Delivery | undefined;

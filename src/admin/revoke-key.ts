@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, revokeKeyRow } from "../keys/store";
@@ -27,7 +27,7 @@ export const revokeKeyRoute = createRoute({
   },
 });
 
-export const revokeKey: RouteHandler<typeof revokeKeyRoute, AppEnv> = async (c) => {
+export const revokeKey: RouteHandler<typeof revokeKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
   const current = await getKeyRow(db, id);

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, ProblemSchema } from "../gateway/schemas";
 import { operatorCache } from "../operators/cache";
@@ -29,7 +29,7 @@ export const revokeOperatorRoute = createRoute({
   },
 });
 
-export const revokeOperator: RouteHandler<typeof revokeOperatorRoute, AppEnv> = async (c) => {
+export const revokeOperator: RouteHandler<typeof revokeOperatorRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
   const current = await getOperatorRow(db, id);

@@ -1,11 +1,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import { KEY_PREFIX_PATTERN } from "../config/schema";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError, problem } from "../gateway/schemas";
-import { generateKey, hashKey, newId, parseKey } from "../keys/format";
+import { generateKey, hashKey, KEY_PREFIX_PATTERN, newId, parseKey } from "../keys/format";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { webhookEvent } from "../webhooks/events";
 import { publishAfterWrite } from "../webhooks/publish";
@@ -48,7 +47,7 @@ export const rotateKeyRoute = createRoute({
   },
 });
 
-export const rotateKey: RouteHandler<typeof rotateKeyRoute, AppEnv> = async (c) => {
+export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const grace = c.req.valid("json")?.gracePeriodSeconds ?? 0;
   const db = database(c.env.DB);

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow } from "../db/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
@@ -52,7 +52,7 @@ function auditedChanges(changes: KeyChanges): Record<string, unknown> {
   return out;
 }
 
-export const updateKey: RouteHandler<typeof updateKeyRoute, AppEnv> = async (c) => {
+export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const db = database(c.env.DB);
   const current = await getKeyRow(db, id);

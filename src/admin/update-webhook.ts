@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { updateWebhookRow } from "../webhooks/store";
@@ -23,7 +23,7 @@ export const updateWebhookRoute = createRoute({
   },
 });
 
-export const updateWebhook: RouteHandler<typeof updateWebhookRoute, AppEnv> = async (c) => {
+export const updateWebhook: RouteHandler<typeof updateWebhookRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const { thresholds, ...rest } = c.req.valid("json");
   const changes = { ...rest, ...(thresholds && { thresholds: [...thresholds].sort((a, b) => a - b) }) };

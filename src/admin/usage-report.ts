@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors } from "../gateway/schemas";
 import { DAY_MS } from "../usage/hourly";
@@ -104,7 +104,7 @@ export const usageReportRoute = createRoute({
   },
 });
 
-export const usageReport: RouteHandler<typeof usageReportRoute, AppEnv> = async (c) => {
+export const usageReport: RouteHandler<typeof usageReportRoute, GatewayEnv> = async (c) => {
   const query = c.req.valid("query");
   const { granularity, groupBy, limit } = query;
   const to = query.to ? Date.parse(query.to) : Date.now() + 1;

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { KEY_PREFIX_PATTERN } from "../keys/format.ts";
 
-export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 export const LIMIT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 /** One year: the longest sliding window a limit may have. */
 export const MAX_WINDOW_SECONDS = 31_536_000;

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { methodNotAllowed } from "hono/method-not-allowed";
 import { adminAuth } from "../admin/auth";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { createOperator, createOperatorRoute } from "../admin/create-operator";
@@ -22,9 +23,8 @@ import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { updateWebhook, updateWebhookRoute } from "../admin/update-webhook";
 import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { notFound } from "../http/problem";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
@@ -76,7 +76,7 @@ const DOCUMENT_CONFIG = {
 
 /** Everything under /_gateway: the gateway's own API, never proxied. */
 export function gatewayApi() {
-  const api = new OpenAPIHono<AppEnv>({
+  const api = new OpenAPIHono<GatewayEnv>({
     defaultHook: (result) => {
       if (!result.success) throw new GatewayError("invalid_request", describeIssues(result.error));
     },
@@ -94,6 +94,7 @@ export function gatewayApi() {
     description: "A client key as `Authorization: Bearer <key>`; `Authorization: api-key <key>` is accepted too.",
   });
 
+  api.use(methodNotAllowed({ app: api, onMethodNotAllowed: refuseMethod }));
   api.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   api.openapi(meRoute, me);
 
@@ -129,28 +130,12 @@ export function gatewayApi() {
   api.use("/dashboard/*", pageSecurity());
   api.get("/dashboard/*", serveAsset);
 
-  api.all("*", methodNotAllowed(api.routes));
   return api;
 }
 
 /** A known /_gateway path asked with another method: 405 with the methods it does answer. */
-function methodNotAllowed(routes: ReadonlyArray<{ method: string; path: string }>) {
-  const byPath = new Map<RegExp, Set<string>>();
-  for (const { method, path } of routes) {
-    if (method === "ALL" || path.includes("*")) continue;
-    const pattern = new RegExp(`^/_gateway${path.replace(/:[^/]+/g, "[^/]+")}/?$`);
-    const known = [...byPath.keys()].find((p) => p.source === pattern.source) ?? pattern;
-    const methods = (byPath.get(known) ?? new Set<string>()).add(method);
-    if (method === "GET") methods.add("HEAD");
-    byPath.set(known, methods);
-  }
-  return (c: Context<AppEnv>) => {
-    for (const [pattern, methods] of byPath) {
-      if (!pattern.test(c.req.path)) continue;
-      throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
-        headers: { allow: [...methods].join(", ") },
-      });
-    }
-    return notFound(c);
-  };
+function refuseMethod(c: Context<GatewayEnv>, allowed: string[]): never {
+  throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}.`, {
+    headers: { allow: allowed.join(", ") },
+  });
 }

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "../env";
-import { notFound } from "../http/problem";
+import type { GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
 
 const DASHBOARD_PAGE = "/_gateway/dashboard/index.html";
 
@@ -23,10 +23,10 @@ export const pageSecurity = ({ inlineStyles = false } = {}) =>
   });
 
 /** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */
-export async function serveAsset(c: Context<AppEnv>): Promise<Response> {
+export async function serveAsset(c: Context<GatewayEnv>): Promise<Response> {
   const path = c.req.path.replace(/\/$/, "") === "/_gateway/dashboard" ? DASHBOARD_PAGE : c.req.path;
   const asset = await c.env.ASSETS.fetch(new URL(path, c.req.url), { headers: c.req.raw.headers });
-  if (asset.status === 404) return notFound(c);
+  if (asset.status === 404) throw new GatewayError("no_route", `No route matches ${c.req.method} ${c.req.path}.`);
   const response = new Response(asset.body, asset);
   response.headers.set("cache-control", path.includes("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
   return response;

@@ -1,6 +1,6 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { rateLimitSchema } from "../config/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
@@ -55,7 +55,7 @@ export const meRoute = createRoute({
   },
 });
 
-export const me: RouteHandler<typeof meRoute, AppEnv> = async (c) => {
+export const me: RouteHandler<typeof meRoute, GatewayEnv> = async (c) => {
   const presented = await presentedKey(c);
   if (!presented) throw new GatewayError("missing_key", "No API key was presented.");
   const { record } = presented;

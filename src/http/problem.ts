@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../env";
+import type { AnyStageEnv } from "../env";
 import { type ErrorCode, GatewayError, problemResponse } from "../errors";
 import { rateLimitHeaders } from "../ratelimit/decision";
 
@@ -12,12 +12,12 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   413: "payload_too_large",
 };
 
-function requestIdOf(c: Context<AppEnv>): string {
+function requestIdOf(c: Context<AnyStageEnv>): string {
   return c.get("requestId") ?? crypto.randomUUID();
 }
 
 /** The one place errors become responses: problem+json, no stack or exception text on a 5xx. */
-export function renderError(error: Error, c: Context<AppEnv>): Response {
+export function renderError(error: Error, c: Context<AnyStageEnv>): Response {
   const requestId = requestIdOf(c);
   let code: ErrorCode;
   let detail: string;
@@ -26,9 +26,15 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
     code = error.code;
     detail = error.detail;
     Object.assign(headers, error.headers);
-  } else if (error instanceof HTTPException && STATUS_CODES[error.status]) {
-    code = STATUS_CODES[error.status]!;
+  } else if (error instanceof HTTPException) {
+    const mapped = STATUS_CODES[error.status];
+    // A status the error table has no code for: the exception's own response, as Hono would answer.
+    if (!mapped) return withRequestId(error.getResponse(), requestId);
+    code = mapped;
     detail = error.status >= 500 ? "" : error.message;
+    error.res?.headers.forEach((value, name) => {
+      if (name !== "content-type" && name !== "content-length") headers[name] = value;
+    });
   } else {
     console.error(`internal_error ${requestId}: ${error.stack ?? String(error)}`);
     code = "internal_error";
@@ -43,6 +49,11 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
   return problemResponse(code, detail || "The gateway could not complete the request.", requestId, headers);
 }
 
-export function notFound(c: Context<AppEnv>): Response {
+function withRequestId(response: Response, requestId: string): Response {
+  response.headers.set("x-request-id", requestId);
+  return response;
+}
+
+export function notFound(c: Context<AnyStageEnv>): Response {
   return problemResponse("no_route", `No route matches ${c.req.method} ${c.req.path}.`, requestIdOf(c));
 }

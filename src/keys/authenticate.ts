@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { database } from "../db/client";
-import type { AppEnv, CredentialLocation } from "../env";
+import type { AppEnv, CredentialLocation, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { isolateKeyCache } from "./cache";
 import { presentedCredentials } from "./credentials";
@@ -18,6 +18,9 @@ export function ipAllowed(record: KeyRecord, clientIp: string): boolean {
   return ip !== undefined && record.ipRanges.some((range) => ipInRange(ip, range));
 }
 
+/** Set when the request presented a valid key; unset on routes and requests without one. */
+export type KeyVariables = { key?: KeyRecord; credentialSource?: CredentialLocation };
+
 export interface PresentedKey {
   record: KeyRecord;
   location: CredentialLocation;
@@ -27,7 +30,7 @@ export interface PresentedKey {
  * The presented key's record (docs/keys.md): a key of neither the gateway's format nor a registered
  * import shape is refused before any lookup; then the isolate cache, else D1. Undefined if no key was presented.
  */
-export async function presentedKey(c: Context<AppEnv>): Promise<PresentedKey | undefined> {
+export async function presentedKey<E extends GatewayEnv>(c: Context<E>): Promise<PresentedKey | undefined> {
   const config = c.get("config");
   const presented = [...presentedCredentials(c.req.raw, config.credentialSources)];
   if (presented.length === 0) return undefined;

@@ -50,14 +50,6 @@ export class KeyCache {
   forgetKey(keyId: string): void {
     for (const [hash, entry] of this.entries) if (entry.record?.id === keyId) this.entries.delete(hash);
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }
 
 const shared = new Map<string, KeyCache>();

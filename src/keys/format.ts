@@ -1,5 +1,7 @@
-import { KEY_PREFIX_PATTERN } from "../config/schema";
-import { sha256Hex } from "./sha256";
+import { sha256Hex } from "./sha256.ts";
+
+/** A key prefix: lowercase letter, then up to 15 lowercase letters, digits or underscores. */
+export const KEY_PREFIX_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LENGTH = 32;
@@ -81,6 +83,6 @@ export function hashKey(key: string): string {
 }
 
 /** Opaque record ids (`key_…`, `sec_…`, `op_…` operators, `whk_…` webhooks, `msg_…` webhook messages): 22 base62 characters, ~131 bits. */
-export function newId(kind: "key" | "sec" | "aud" | "op" | "whk" | "msg"): string {
+export function newId(kind: "key" | "sec" | "op" | "whk" | "msg"): string {
   return `${kind}_${randomBase62(22)}`;
 }

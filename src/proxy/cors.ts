@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { CorsConfig } from "../config/schema";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
+import type { RouteVariables } from "./route-match";
 
 /** A route's CORS settings turned into header values once, at config time. */
 export interface CorsPolicy {
@@ -43,7 +44,7 @@ function allowedOrigin(policy: CorsPolicy, origin: string | undefined): string |
  * so browser code can read a 401 or 429. Routes without `cors` pass OPTIONS to the upstream.
  */
 export function routeCors() {
-  return createMiddleware<AppEnv>(async function routeCors(c, next) {
+  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(async function routeCors(c, next) {
     const policy = c.get("route").route.corsPolicy;
     if (!policy) return next();
     const origin = c.req.header("origin");

@@ -28,7 +28,7 @@ export class ExchangeTimer {
 
   /** Aborts the upstream fetch for `cut`, unless the upstream has already answered. */
   stop(cut: ExchangeCut): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#answered || this.cut) return;
     this.cut = cut;
     this.abort.abort();
@@ -36,12 +36,12 @@ export class ExchangeTimer {
 
   /** The upstream answered (or failed): nothing is timed any more, the response streams on its own. */
   settle(): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#answered = true;
   }
 
   #start(ms: number, cut: ExchangeCut): void {
-    clearTimeout(this.#timer);
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (!this.#answered && !this.cut) this.#timer = setTimeout(() => this.stop(cut), ms);
   }
 }

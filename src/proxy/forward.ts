@@ -49,7 +49,7 @@ function upstreamUrl(route: Route, forwardPath: string, search: string): string 
 }
 
 /**
- * Sends the request to the route's upstream and streams the answer back (CONTRACT §7). One
+ * Sends the request to the route's upstream and streams the answer back (docs/routes.md). One
  * attempt only: a request whose upstream fails is never retried, whatever its method, because
  * the gateway cannot know whether a POST that lost its connection was already acted on.
  */

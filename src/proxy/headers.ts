@@ -33,7 +33,7 @@ export interface UpstreamHeaderContext {
   routeHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
-/** The client's headers as the upstream should see them (CONTRACT §7). */
+/** The client's headers as the upstream should see them (docs/routes.md, "What the upstream receives"). */
 export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderContext): Headers {
   const drop = hopByHop(incoming);
   const keepUpgrade = isWebSocketUpgrade(incoming);

@@ -1,5 +1,4 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 
 /** `%41`-style escapes of RFC 3986 unreserved characters, which mean the same as the character itself. */
@@ -47,10 +46,13 @@ export function rawPathOf(requestUrl: string): string {
 /** Overlong UTF-8 (a longer encoding of a character that has a shorter one, e.g. `%C0%AE` for `.`): escapes already upper-cased. */
 const OVERLONG_UTF8 = /%C[01]|%E0%[89]|%F0%8/;
 
+/** The request path after path safety: escapes of unreserved characters decoded, nothing else. */
+export type PathVariables = { path: string };
+
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
 /**
- * The one path the gateway routes on and forwards, or why the request path is refused (CONTRACT §7).
+ * The one path the gateway routes on and forwards, or why the request path is refused (docs/routes.md, "Paths").
  * Each further decoding of `%25` is checked too, as an upstream that decodes twice would read it.
  */
 export function checkPath(rawPath: string): PathCheck {
@@ -70,7 +72,7 @@ export function checkPath(rawPath: string): PathCheck {
  * zone URL normalisation may resolve `..` first); either way the checked path is the routed one.
  */
 export function pathSafety() {
-  return createMiddleware<AppEnv>(async function pathSafety(c, next) {
+  return createMiddleware<{ Variables: PathVariables }>(async function pathSafety(c, next) {
     const checked = checkPath(rawPathOf(c.req.url));
     if (!checked.ok) throw new GatewayError("invalid_request", `The request path is not allowed (${checked.reason}).`);
     c.set("path", checked.path);

@@ -1,14 +1,17 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { RouteMatch } from "../config/routes";
+import type { AppEnv, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 
 /** `/_gateway…` in any spelling the path check lets through, e.g. `/_gateway%2Fadmin`. */
 const RESERVED = /^\/_gateway(?:$|\/|%2F)/i;
 
+export type RouteVariables = { route: RouteMatch; clientIp: string };
+
 /** Finds the route for the checked path (404), never one under `/_gateway/`. */
 export function routeMatch() {
-  return createMiddleware<AppEnv>(async function routeMatch(c, next) {
+  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(async function routeMatch(c, next) {
     const path = c.get("path");
     const match = RESERVED.test(path) ? undefined : c.get("config").router.match(path);
     if (!match) throw new GatewayError("no_route", `No route matches ${c.req.method} ${path}.`);

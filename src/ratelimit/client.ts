@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv, Env } from "../env";
+import type { Env, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import type { KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
@@ -114,4 +114,5 @@ export class DurableLimiterClient implements LimiterClient {
 }
 
 /** The request's client, bounded by the gateway's `LIMITER_TIMEOUT_MS`. */
-export const limiterClient = (c: Context<AppEnv>): LimiterClient => new DurableLimiterClient(c.env, c.get("config").limiterTimeoutMs);
+export const limiterClient = <E extends GatewayEnv>(c: Context<E>): LimiterClient =>
+  new DurableLimiterClient(c.env, c.get("config").limiterTimeoutMs);

@@ -5,6 +5,7 @@ import type { Env } from "../env";
 import { type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
 import { recordLastUse } from "../keys/store";
 import { HourlyUsage, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
+import { ALERT_DELAY_MS, KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
 import {
   type CheckInput,
   type InspectInput,
@@ -21,7 +22,7 @@ import {
 import { closeLeases, grantLease, type LeaseGrant, type QuotaBudget, refusalMs } from "./lease-ledger";
 import { LeaseStore } from "./lease-store";
 import { migrateSchema, type SchemaSteps } from "./object-schema";
-import { QuotaCounter } from "./quota";
+import { periodStart, QuotaCounter } from "./quota";
 import { WindowStore } from "./window-store";
 
 /** The key object's schema, oldest step first (see object-schema.ts). */
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key
   `CREATE TABLE leases (isolate_id TEXT NOT NULL, lease_id INTEGER NOT NULL, limit_ids TEXT NOT NULL, units INTEGER NOT NULL, end_ms REAL NOT NULL, forget_at REAL NOT NULL, quota_period_start INTEGER, closed INTEGER NOT NULL, PRIMARY KEY (isolate_id, lease_id)) WITHOUT ROWID;`,
   // 3: usage counted per route too, and copied to D1 for the all-keys usage report.
   USAGE_BY_ROUTE_STEP,
+  // 4: what webhooks are told: quota thresholds crossed, the first refusal of a spell (webhooks/key-alerts.ts).
+  KEY_ALERTS_SCHEMA,
 ];
 
 interface KeyVerdict {
@@ -66,7 +69,9 @@ export class KeyLimiter extends DurableObject<Env> {
   private limitsVersion: number | undefined;
   private readonly quota: QuotaCounter;
   private readonly usage: HourlyUsage;
+  private readonly alerts: KeyAlerts;
   private flushScheduled = false;
+  private alertScheduled = false;
   private lastUseWritten = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -80,6 +85,7 @@ export class KeyLimiter extends DurableObject<Env> {
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(this.sql);
     this.usage = new HourlyUsage(this.sql);
+    this.alerts = new KeyAlerts(this.sql);
   }
 
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
@@ -110,6 +116,8 @@ export class KeyLimiter extends DurableObject<Env> {
     const decision = this.windows.decide(input.limits, input.cost, now, this.leasesIn);
     this.usage.record(now, input.route, decision.outcome);
     if (decision.outcome === "rate_limited") {
+      const denied = decision.policies[decision.nearest];
+      if (input.key.keyId && this.alerts.refused(input.key.keyId, now, denied?.name ?? "", decision.retryAfter ?? 0)) this.alertSoon(now);
       if (!input.lease || decision.deniedUntil === undefined) return decision;
       const states = this.windows.pruned(input.limits, now, this.leasesIn);
       return { ...decision, refuseForMs: refusalMs(states, budget, input.lease.ttlMs, decision.deniedUntil - now, now) };
@@ -117,6 +125,7 @@ export class KeyLimiter extends DurableObject<Env> {
     if (input.key.keyId) this.noteUse(input.key.keyId, now);
     budget?.consume(input.cost, now);
     const lease = input.lease && this.grant(input.limits, budget, input.lease, now);
+    if (quota) this.noteQuota(input.key.keyId, quota, now);
     return { ...decision, ...(quota && { quota: this.quota.state(quota, now) }), ...(lease && { lease }) };
   }
 
@@ -136,6 +145,7 @@ export class KeyLimiter extends DurableObject<Env> {
     this.scheduleFlush(now);
     this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
     const lease = this.grant(input.limits, budget, input.lease, now);
+    if (quota) this.noteQuota(input.key.keyId, quota, now);
     const policies = this.windows.peek(input.limits, now, this.leasesIn);
     return {
       outcome: "allowed",
@@ -155,6 +165,23 @@ export class KeyLimiter extends DurableObject<Env> {
       if (keyId) this.noteUse(keyId, now);
     }
     if (lease.refused > 0) this.usage.record(now, route, "rate_limited", lease.refused);
+    // Refusals made in the isolate follow one the object made: they keep that spell going.
+    if (keyId && lease.refused > 0 && this.alerts.refused(keyId, now, "", 0, lease.refused)) this.alertSoon(now);
+  }
+
+  /** Quota spent or reserved (a lease's units count from its grant) may have crossed a webhook threshold. */
+  private noteQuota(keyId: string | undefined, quota: QuotaSpec, now: number): void {
+    if (keyId && this.alerts.quotaSpent(keyId, quota, periodStart(quota.period, now), this.quota.state(quota, now).used))
+      this.alertSoon(now);
+  }
+
+  /** Alerts go out from the alarm, moments after the decision that raised them (the alarm also flushes usage). */
+  private alertSoon(now: number): void {
+    // Set once until the alarm runs: moving it on every request would postpone it under steady traffic.
+    if (this.alertScheduled) return;
+    this.alertScheduled = true;
+    this.flushScheduled = true;
+    void this.ctx.storage.setAlarm(now + ALERT_DELAY_MS);
   }
 
   private grant(limits: LimitRequest[], budget: QuotaBudget | undefined, lease: LeaseRequest, now: number): LeaseGrant | undefined {
@@ -185,11 +212,13 @@ export class KeyLimiter extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     this.flushScheduled = false;
+    this.alertScheduled = false;
     this.windows.sweep(Date.now());
     const db = database(this.env.DB);
     const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
     if (row) await recordLastUse(db, row.key_id, row.at);
     await this.usage.copyToD1(db);
+    await this.alerts.send(this.env);
   }
 
   /** Counted usage and last use reach D1 by an alarm at most LAST_USED_FLUSH_MS later. */

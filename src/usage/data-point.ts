@@ -1,6 +1,6 @@
 /**
  * The one Analytics Engine data point written per proxied or refused request. This is the only
- * place its layout is defined; the README's "Usage data" section mirrors it.
+ * place its layout is defined; docs/usage.md mirrors it.
  *
  *   index1   key id, or "anonymous" (never the key itself)
  *   blob1    route path pattern as configured ("/v1/*"), or "" when no route matched

@@ -1,13 +1,15 @@
 import { createMiddleware } from "hono/factory";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import type { KeyVariables } from "../keys/authenticate";
+import type { RouteVariables } from "../proxy/route-match";
 import { toDataPoint } from "./data-point";
 
 const contentLength = (headers: Headers) => Number(headers.get("content-length") ?? 0) || 0;
 
-/** Writes one usage data point per request, after the answer is decided; never fails a request. */
+/** Writes one usage data point per request (the route is unset when none matched), after the answer is decided; never fails a request. */
 export function usageRecorder() {
-  return createMiddleware<AppEnv>(async function usageRecorder(c, next) {
+  return createMiddleware<GatewayEnv & { Variables: Partial<RouteVariables> & KeyVariables }>(async function usageRecorder(c, next) {
     const startedAt = Date.now();
     await next();
     const dataset = c.env.USAGE;

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/format";
-import { admin, createKey, expectProblem, json, scenarioEnv } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { expectProblem, gatewayEnv, json } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 interface Entry {
   at: string;

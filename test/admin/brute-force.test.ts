@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FAILED_ADMIN_AUTH } from "../../src/admin/auth";
-import { call, gatewayEnv, problem } from "../support/gateway";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
@@ -18,7 +18,7 @@ describe("admin token brute force", () => {
     for (let i = 0; i < FAILED_ADMIN_AUTH.limit; i++) expect((await listKeys(`guess-${i}`, attacker)).status).toBe(401);
     const blocked = await listKeys("another-guess", attacker);
     expect(blocked.status).toBe(429);
-    expect((await problem(blocked)).code).toBe("rate_limited");
+    await expectProblem(blocked, 429, "rate_limited");
     expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await listKeys(env.ADMIN_TOKEN, attacker)).status).toBe(429);
     expect((await listKeys(env.ADMIN_TOKEN, "203.0.113.67")).status).toBe(201);

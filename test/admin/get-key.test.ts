@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, type KeyJson, scenarioEnv } from "../support/admin";
+import { admin, createKey, type KeyJson } from "../support/admin";
+import { expectProblem, gatewayEnv, json } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 describe("GET /_gateway/admin/keys/:id", () => {
   it("answers the key object", async () => {

@@ -3,11 +3,11 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { hashKey } from "../../src/keys/format";
 import { hasImportedShape, IMPORT_PREFIXES_REFRESH_MS } from "../../src/keys/import-prefixes";
-import { admin, call, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
-import { countingD1 } from "../support/gateway";
+import { admin } from "../support/admin";
+import { call, countingD1, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
 const counted = countingD1(env.DB);
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { DB: counted.db });
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { DB: counted.db });
 
 interface Report {
   imported: { index: number; id: string }[];

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 interface Bucket {
   start: string;

@@ -1,10 +1,10 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashOperatorToken } from "../../src/operators/token";
-import { admin, call, expectProblem, json, scenarioEnv } from "../support/admin";
-import { countingD1 } from "../support/gateway";
+import { admin } from "../support/admin";
+import { call, countingD1, expectProblem, gatewayEnv, json } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 interface Operator {
   id: string;

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, expectProblem, json, type KeyJson, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey, type KeyJson } from "../support/admin";
+import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 describe("PATCH /_gateway/admin/keys/:id", () => {
   it("changes the given fields and leaves the rest", async () => {

@@ -5,9 +5,10 @@ import type { UsageReport } from "../../src/admin/usage-report";
 import { database } from "../../src/db/client";
 import { keyObjectName } from "../../src/ratelimit/client";
 import { writeUsageRollups } from "../../src/usage/hourly";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 const HOUR = 3_600_000;
 
 /** A span of its own per test, so rollups other tests store never fall into it. */
@@ -31,7 +32,7 @@ const at = (ms: number) => new Date(ms).toISOString();
 
 describe("GET /_gateway/admin/usage", () => {
   it("counts traffic through the worker by key and route once the key objects' alarms have copied it to D1", async () => {
-    const traffic = scenarioEnv([
+    const traffic = gatewayEnv([
       { path: "/api/*", upstream: env.UPSTREAM_URL },
       { path: "/v2/*", upstream: env.UPSTREAM_URL, rateLimits: [{ name: "burst", limit: 1, window: 60 }] },
     ]);

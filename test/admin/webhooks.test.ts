@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, expectProblem, json } from "../support/admin";
+import { admin } from "../support/admin";
+import { expectProblem, json } from "../support/gateway";
 
 const hook = (body: Record<string, unknown> = {}) =>
   admin(env, "POST", "/webhooks", { url: `${env.UPSTREAM_URL}/hooks`, events: ["key.revoked"], ...body });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { buildConfig } from "../../src/config/settings";
-import { call, gatewayEnv, problem } from "../support/gateway";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 describe("configuration", () => {
   it("accepts routes as a parsed TOML array or as a JSON string", () => {
@@ -56,8 +56,7 @@ describe("configuration", () => {
     for (const path of ["/a/x", "/_gateway/health"]) {
       const response = await call(broken, path);
       expect(response.status).toBe(503);
-      const body = await problem(response);
-      expect(body.code).toBe("gateway_misconfigured");
+      const body = await expectProblem(response, 503, "gateway_misconfigured");
       expect(body.detail).toContain("GATEWAY_ROUTES[0].timeoutMs");
     }
   });
@@ -98,7 +97,7 @@ describe("configuration", () => {
     }
   });
 
-  it("accepts every route field of CONTRACT §8 with its documented defaults", () => {
+  it("accepts every route field in docs/routes.md with its documented defaults", () => {
     const result = buildConfig({
       GATEWAY_ROUTES: [
         {

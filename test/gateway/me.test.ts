@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, call, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 const me = (key: string, headers: Record<string, string> = {}) =>
   call(gateway, "/_gateway/me", { headers: { "x-api-key": key, ...headers } });
 

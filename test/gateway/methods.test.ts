@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, gatewayEnv, problem } from "../support/gateway";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 const asAdmin = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -10,7 +10,7 @@ describe("methods on the gateway's own paths", () => {
     const response = await call(gateway, "/_gateway/admin/keys", { method: "PUT", headers: asAdmin });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")?.split(", ").sort()).toEqual(["GET", "HEAD", "POST"]);
-    expect((await problem(response)).code).toBe("method_not_allowed");
+    await expectProblem(response, 405, "method_not_allowed");
     const byId = await call(gateway, "/_gateway/admin/keys/key_abc", { method: "POST", headers: asAdmin });
     expect(byId.status).toBe(405);
     expect(byId.headers.get("allow")?.split(", ").sort()).toEqual(["DELETE", "GET", "HEAD", "PATCH"]);
@@ -26,6 +26,6 @@ describe("methods on the gateway's own paths", () => {
     expect(health.headers.get("allow")).toBe("GET, HEAD");
     const unknown = await call(gateway, "/_gateway/nothing-here");
     expect(unknown.status).toBe(404);
-    expect((await problem(unknown)).code).toBe("no_route");
+    await expectProblem(unknown, 404, "no_route");
   });
 });

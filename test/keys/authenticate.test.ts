@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { call, countingD1, createKey, type Echo, gatewayEnv, problem, revokeKey } from "../support/gateway";
+import { createKey, revokeKey } from "../support/admin";
+import { call, countingD1, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 const counted = countingD1(env.DB);
 const gateway = gatewayEnv(
@@ -20,9 +21,8 @@ beforeAll(async () => {
 });
 
 async function expectRefused(response: Response, code: string) {
-  expect(response.status).toBe(401);
   expect(response.headers.get("www-authenticate")).toBe('api-key realm="acme"');
-  expect((await problem(response)).code).toBe(code);
+  await expectProblem(response, 401, code);
 }
 
 describe("authentication", () => {
@@ -103,7 +103,7 @@ describe("authentication", () => {
   it("refuses a key without the route's scopes with 403 insufficient_scope", async () => {
     const response = await call(gateway, "/scoped", { headers: { "x-api-key": valid } });
     expect(response.status).toBe(403);
-    expect((await problem(response)).code).toBe("insufficient_scope");
+    await expectProblem(response, 403, "insufficient_scope");
     const both = await createKey(gateway, { scopes: ["read", "write", "admin"] });
     expect((await call(gateway, "/scoped", { headers: { "x-api-key": both.key } })).status).toBe(200);
   });

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ipInRange, parseIp, parseIpRange } from "../../src/keys/ip";
-import { createKey, expectProblem, scenarioEnv, withKey } from "../support/admin";
+import { createKey } from "../support/admin";
+import { expectProblem, gatewayEnv, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([
+const gateway = gatewayEnv([
   { path: "/api/*", upstream: env.UPSTREAM_URL },
   { path: "/scoped/*", upstream: env.UPSTREAM_URL, scopes: ["read", "write"] },
 ]);

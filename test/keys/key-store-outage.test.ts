@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 /** D1 as during an outage: every statement fails. */
 const unreachableD1 = new Proxy(env.DB, {
@@ -29,8 +30,7 @@ describe("when D1 is unavailable", () => {
   it("answers 503 key_store_unavailable, not 500, for a key it has not seen", async () => {
     const response = await call(outage, "/api/x", { headers: { "x-api-key": generateKey("gk_live") } });
     expect(response.status).toBe(503);
-    const body = await problem(response);
-    expect(body.code).toBe("key_store_unavailable");
+    const body = await expectProblem(response, 503, "key_store_unavailable");
     expect(body.detail).not.toContain("D1_ERROR");
   });
 

@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { periodEnd, periodStart } from "../../src/ratelimit/quota";
-import { admin, call, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 const me = async (key: string) => json(await call(gateway, "/_gateway/me", { headers: { "x-api-key": key } }), 200);
 

@@ -1,14 +1,26 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isolateKeyCache, KeyCache } from "../../src/keys/cache";
 import { hashKey } from "../../src/keys/format";
-import { admin, createKey, expectProblem, json, scenarioEnv, withKey } from "../support/admin";
+import type { KeyStatus } from "../../src/keys/record";
+import { keyObjectName } from "../../src/ratelimit/client";
+import { admin, createKey } from "../support/admin";
+import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 /** This isolate's cached record for a key, if any (the cache is shared by every env in the isolate). */
 async function cachedRecord(key: string) {
   return isolateKeyCache(10_000, 60_000).get(await hashKey(key), Date.now())?.record;
+}
+
+/** The key status the key's Durable Object has stored, read inside the object. */
+function storedStatus(keyId: string): Promise<KeyStatus> {
+  return runInDurableObject(env.KEY_LIMITER.getByName(keyObjectName(keyId)), (_, state) => {
+    const row = state.storage.sql.exec<{ status: string }>("SELECT status FROM key_status").one();
+    return JSON.parse(row.status) as KeyStatus;
+  });
 }
 
 /**
@@ -28,6 +40,7 @@ describe("a changed key is refused on the next request even where it is still ca
     expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     expect((await admin(gateway, "DELETE", `/keys/${created.id}`)).status).toBe(204);
     expect((await cachedRecord(created.key))?.revokedAt).toBeNull();
+    expect((await storedStatus(created.id)).revokedAt).not.toBeNull();
     await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "revoked_key");
   });
 

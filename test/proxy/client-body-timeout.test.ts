@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { call, gatewayEnv, problem, recordingDataset } from "../support/gateway";
+import { call, expectProblem, gatewayEnv, recordingDataset } from "../support/gateway";
 
 const usage = recordingDataset();
 const gateway = gatewayEnv([{ path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none", timeoutMs: 5000 }], {
@@ -31,7 +31,7 @@ describe("a client body that stops sending", () => {
     const started = Date.now();
     const response = await call(gateway, "/open/__sink", { method: "POST", body: stalledBody() });
     expect(response.status).toBe(408);
-    expect((await problem(response)).code).toBe("request_timeout");
+    await expectProblem(response, 408, "request_timeout");
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(logged).toEqual([]);

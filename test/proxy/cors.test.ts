@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, gatewayEnv } from "../support/gateway";
 
 const APP = "https://app.example.com";
 const gateway = gatewayEnv([

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
-import { admin, json } from "../support/admin";
-import { call, createKey, type Echo, gatewayEnv } from "../support/gateway";
+import { admin, createKey } from "../support/admin";
+import { call, type Echo, gatewayEnv, json } from "../support/gateway";
 
 const gateway = gatewayEnv(
   [

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, type Echo, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([
   {
@@ -102,14 +103,13 @@ describe("proxying", () => {
   it("answers 504 upstream_timeout when the upstream does not answer in time", async () => {
     const response = await call(gateway, "/slow/__hang", { headers: { "x-api-key": key } });
     expect(response.status).toBe(504);
-    expect((await problem(response)).code).toBe("upstream_timeout");
+    await expectProblem(response, 504, "upstream_timeout");
   });
 
   it("answers 502 upstream_unreachable when the upstream refuses the connection", async () => {
     const response = await call(gateway, "/down/x", { headers: { "x-api-key": key } });
     expect(response.status).toBe(502);
-    const body = await problem(response);
-    expect(body.code).toBe("upstream_unreachable");
+    const body = await expectProblem(response, 502, "upstream_unreachable");
     expect(body.detail).not.toMatch(/ECONNREFUSED|Error|at /);
   });
 
@@ -117,24 +117,24 @@ describe("proxying", () => {
     const response = await call(gateway, "/readonly/x", { method: "DELETE", headers: { "x-api-key": key } });
     expect(response.status).toBe(405);
     expect(response.headers.get("allow")).toBe("GET, HEAD");
-    expect((await problem(response)).code).toBe("method_not_allowed");
+    await expectProblem(response, 405, "method_not_allowed");
   });
 
   it("answers 413 for a body over maxBodyBytes", async () => {
     const response = await call(gateway, "/small/x", { method: "POST", body: "x".repeat(11), headers: { "x-api-key": key } });
     expect(response.status).toBe(413);
-    expect((await problem(response)).code).toBe("payload_too_large");
+    await expectProblem(response, 413, "payload_too_large");
   });
 
   it("answers 404 no_route for a path no route matches", async () => {
     const response = await call(gateway, "/nowhere", { headers: { "x-api-key": key } });
     expect(response.status).toBe(404);
-    expect((await problem(response)).code).toBe("no_route");
+    await expectProblem(response, 404, "no_route");
   });
 
   it("never proxies /_gateway/ paths", async () => {
     const response = await call(gateway, "/_gateway/unknown");
     expect(response.status).toBe(404);
-    expect((await problem(response)).code).toBe("no_route");
+    await expectProblem(response, 404, "no_route");
   });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, type Echo, gatewayEnv, problem } from "../support/gateway";
+import { call, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([
   { path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none" },
@@ -41,7 +41,7 @@ describe("methods", () => {
     const path = `/flaky/${method}-${crypto.randomUUID()}/__reset`;
     const response = await call(gateway, path, { method, body: method === "GET" ? null : "charge the card" });
     expect(response.status).toBe(502);
-    expect((await problem(response)).code).toBe("upstream_unreachable");
+    await expectProblem(response, 502, "upstream_unreachable");
     expect(await receivedBy(path)).toBe(1);
   });
 

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkPath } from "../../src/proxy/path-safety";
-import { call, createKey, type Echo, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 // Raw spellings that `new Request()` would resolve before the worker sees them (`..`, `%2e%2e`)
 // are covered through a real socket in test/e2e/raw-paths.test.ts.
@@ -89,8 +90,7 @@ describe("path safety through the gateway", () => {
   ])("refuses %s with 400 invalid_request before any auth decision", async (path) => {
     const response = await call(gateway, path);
     expect(response.status).toBe(400);
-    const body = await problem(response);
-    expect(body.code).toBe("invalid_request");
+    await expectProblem(response, 400, "invalid_request");
     expect(response.headers.get("www-authenticate")).toBeNull();
   });
 
@@ -119,7 +119,7 @@ describe("path safety through the gateway", () => {
     async (path) => {
       const response = await call(gateway, path, { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
       expect(response.status).toBe(404);
-      expect((await problem(response)).code).toBe("no_route");
+      await expectProblem(response, 404, "no_route");
     },
   );
 

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, type Echo, gatewayEnv, problem } from "../support/gateway";
+import { call, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([
   { path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none" },
@@ -70,7 +70,7 @@ describe("streaming", () => {
     const path = `/capped/chunked-${crypto.randomUUID()}`;
     const response = await call(gateway, path, { method: "POST", body: chunked(["a".repeat(600), "b".repeat(600), "c".repeat(600)]) });
     expect(response.status).toBe(413);
-    expect((await problem(response)).code).toBe("payload_too_large");
+    await expectProblem(response, 413, "payload_too_large");
   });
 
   it("answers 413 from Content-Length alone, before sending anything upstream", async () => {

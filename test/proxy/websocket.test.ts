@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/ws/*", upstream: env.UPSTREAM_URL, cors: { origins: "*" } }]);
 
@@ -33,6 +34,6 @@ describe("WebSocket", () => {
   it("requires a key for an upgrade like any other request", async () => {
     const response = await call(gateway, "/ws/chat", { headers: { upgrade: "websocket" } });
     expect(response.status).toBe(401);
-    expect((await problem(response)).code).toBe("missing_key");
+    await expectProblem(response, 401, "missing_key");
   });
 });

@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { keyObjectName } from "../../src/ratelimit/client";
-import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 /** The real Durable Object namespace, counting the `check` calls made through it. */
 function countingLimiter(): { namespace: Env["KEY_LIMITER"]; checks: () => number } {
@@ -42,7 +43,7 @@ describe("the isolate's denial memo", () => {
     for (let i = 0; i < 5; i++) {
       const again = await call(gateway, "/api/x", asKey);
       expect(again.status).toBe(429);
-      expect((await problem(again)).code).toBe("rate_limited");
+      await expectProblem(again, 429, "rate_limited");
       expect(Number(again.headers.get("retry-after"))).toBe(1);
       expect(again.headers.get("ratelimit")).toBe('"second";r=0;t=1');
     }
@@ -73,7 +74,7 @@ describe("the isolate's denial memo", () => {
     await new Promise((resolve) => setTimeout(resolve, 350));
     const refused = await call(gateway, "/api/x", asKey);
     expect(refused.status).toBe(401);
-    expect((await problem(refused)).code).toBe("revoked_key");
+    await expectProblem(refused, 401, "revoked_key");
   });
 
   it("is off with LEASE_TTL_MS=0: every request over the limit asks the key's object", async () => {

@@ -1,7 +1,8 @@
 import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 

@@ -1,9 +1,10 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { admin, createKey, json, type KeyJson, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey, type KeyJson } from "../support/admin";
+import { gatewayEnv, json, withKey } from "../support/gateway";
 
-const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
 describe("a key's lastUsedAt", () => {
   it("is copied from the key's Durable Object to D1 by its alarm, not on the request path", async () => {

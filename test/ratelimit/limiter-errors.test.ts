@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 /** A Durable Object namespace whose objects cannot be reached, as during an outage. */
 const unreachableLimiter = {
@@ -22,8 +23,7 @@ describe("when the limiter fails", () => {
     const { key } = await createKey(healthy);
     const response = await call(failing, "/closed/x", { headers: { "x-api-key": key } });
     expect(response.status).toBe(503);
-    const body = await problem(response);
-    expect(body.code).toBe("limiter_unavailable");
+    const body = await expectProblem(response, 503, "limiter_unavailable");
     expect(body.detail).not.toContain("Durable Object reset");
   });
 
@@ -49,7 +49,7 @@ describe("when the limiter is slow", () => {
     const started = Date.now();
     const response = await call(slow, "/closed/x", { headers: { "x-api-key": key } });
     expect(response.status).toBe(503);
-    expect((await problem(response)).code).toBe("limiter_unavailable");
+    await expectProblem(response, 503, "limiter_unavailable");
     expect(Date.now() - started).toBeLessThan(1_500);
   });
 

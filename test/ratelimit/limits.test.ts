@@ -1,7 +1,8 @@
 import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv, problem } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([
   { path: "/api/*", upstream: env.UPSTREAM_URL },
@@ -45,7 +46,7 @@ describe("rate limiting", () => {
     await call(gateway, "/api/x", withKey(key));
     const denied = await call(gateway, "/api/x", withKey(key));
     expect(denied.status).toBe(429);
-    expect((await problem(denied)).code).toBe("rate_limited");
+    await expectProblem(denied, 429, "rate_limited");
     expect(Number(denied.headers.get("retry-after"))).toBeGreaterThanOrEqual(59);
     expect(Number(denied.headers.get("retry-after"))).toBeLessThanOrEqual(60);
     expect(denied.headers.get("ratelimit")).toMatch(/^"minute";r=0;t=(59|60)$/);

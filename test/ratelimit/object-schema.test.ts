@@ -5,7 +5,8 @@ import type { KeyStatus } from "../../src/keys/record";
 import { keyObjectName } from "../../src/ratelimit/client";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
 import { schemaVersion } from "../../src/ratelimit/object-schema";
-import { admin, createKey, json, scenarioEnv, withKey } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { gatewayEnv, json, withKey } from "../support/gateway";
 
 /** The tables a key object got from the code before its schema was versioned, verbatim. */
 const UNVERSIONED_SCHEMA = `
@@ -72,7 +73,7 @@ describe("the key object's schema", () => {
   });
 
   it("drops the windows of limits a key no longer has once a request of the new version arrives", async () => {
-    const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
     const created = await createKey(gateway, {
       rateLimits: [
         { name: "minute", limit: 10, window: 60 },
@@ -88,7 +89,7 @@ describe("the key object's schema", () => {
   });
 
   it("drops windows left empty after pruning when the key changes", async () => {
-    const gateway = scenarioEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL, rateLimits: [{ name: "burst", limit: 5, window: 1 }] }]);
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL, rateLimits: [{ name: "burst", limit: 5, window: 1 }] }]);
     const created = await createKey(gateway);
     expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     expect(await windowIds(created.id)).toEqual(["route:/api/*:burst"]);

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, countingD1, createKey, type Echo, gatewayEnv } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, countingD1, type Echo, gatewayEnv } from "../support/gateway";
 
 const counted = countingD1(env.DB);
 const gateway = gatewayEnv(

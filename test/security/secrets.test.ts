@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { hashKey } from "../../src/keys/format";
-import { call, createKey, gatewayEnv, recordingDataset, revokeKey } from "../support/gateway";
+import { createKey, revokeKey } from "../support/admin";
+import { call, gatewayEnv, recordingDataset } from "../support/gateway";
 
 const usage = recordingDataset();
 const UPSTREAM_SECRET = "upstream-secret-token"; // the UPSTREAM_TOKEN test binding

@@ -1,10 +1,7 @@
 import { env } from "cloudflare:workers";
-import { expect } from "vitest";
 import type { KeyObject } from "../../src/admin/key-object";
 import type { Env } from "../../src/env";
 import { call } from "./gateway";
-
-export { call, gatewayEnv as scenarioEnv } from "./gateway";
 
 /** An admin call with the right token; `body` is sent as JSON. */
 export function admin(target: Env, method: string, path: string, body?: unknown): Promise<Response> {
@@ -23,32 +20,6 @@ export async function createKey(target: Env, body: Record<string, unknown> = {})
   return response.json();
 }
 
-export async function json<T = any>(response: Response, status: number): Promise<T> {
-  const text = await response.text();
-  expect(response.status, text).toBe(status);
-  return JSON.parse(text) as T;
-}
-
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  requestId: string;
-}
-
-/** The problem body of an error answer, checking its status, content type and code. */
-export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
-  const text = await response.text();
-  expect(response.status, text).toBe(status);
-  expect(response.headers.get("content-type")).toBe("application/problem+json");
-  const body = JSON.parse(text) as Problem;
-  expect(body.code).toBe(code);
-  return body;
-}
-
-/** Calls a proxied path with a client key. */
-export function withKey(target: Env, path: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
-  return call(target, path, { headers: { "x-api-key": key, ...headers } });
+export function revokeKey(target: Env, id: string): Promise<Response> {
+  return admin(target, "DELETE", `/keys/${id}`);
 }

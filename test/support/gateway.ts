@@ -18,26 +18,6 @@ export async function call(target: Env, path: string, init: RequestInit = {}): P
   return response;
 }
 
-export interface CreatedKey {
-  key: string;
-  id: string;
-  [field: string]: unknown;
-}
-
-export async function createKey(target: Env, body: Record<string, unknown> = {}): Promise<CreatedKey> {
-  const response = await call(target, "/_gateway/admin/keys", {
-    method: "POST",
-    headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name: "test key", ...body }),
-  });
-  if (response.status !== 201) throw new Error(`create key: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-export async function revokeKey(target: Env, id: string): Promise<Response> {
-  return call(target, `/_gateway/admin/keys/${id}`, { method: "DELETE", headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
-}
-
 /** The real D1 binding, counting the statements prepared through it. */
 export function countingD1(db: D1Database): { db: D1Database; queries: () => number } {
   let queries = 0;
@@ -70,9 +50,33 @@ export interface Echo {
   body: string;
 }
 
-export async function problem(
-  response: Response,
-): Promise<{ code: string; status: number; detail: string; requestId: string; type: string; title: string }> {
+/** Calls a proxied path with a client key. */
+export function withKey(target: Env, path: string, key: string, headers: Record<string, string> = {}): Promise<Response> {
+  return call(target, path, { headers: { "x-api-key": key, ...headers } });
+}
+
+/** The JSON body of an answer, checking its status. */
+export async function json<T = any>(response: Response, status: number): Promise<T> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  return JSON.parse(text) as T;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  requestId: string;
+}
+
+/** The problem body of an error answer, checking its status, content type and code. */
+export async function expectProblem(response: Response, status: number, code: string): Promise<Problem> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
   expect(response.headers.get("content-type")).toBe("application/problem+json");
-  return response.json();
+  const body = JSON.parse(text) as Problem;
+  expect(body.code).toBe(code);
+  return body;
 }

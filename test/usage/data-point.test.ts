@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, createKey, gatewayEnv, recordingDataset } from "../support/gateway";
+import { createKey } from "../support/admin";
+import { call, gatewayEnv, recordingDataset } from "../support/gateway";
 
 const usage = recordingDataset();
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { USAGE: usage.dataset });

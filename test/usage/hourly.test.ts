@@ -6,9 +6,10 @@ import type { Env } from "../../src/env";
 import type { KeyStatus } from "../../src/keys/record";
 import { keyObjectName } from "../../src/ratelimit/client";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
-import { admin, json, scenarioEnv } from "../support/admin";
+import { admin } from "../support/admin";
+import { gatewayEnv, json } from "../support/gateway";
 
-const gateway = scenarioEnv([]);
+const gateway = gatewayEnv([]);
 const status: KeyStatus = { version: 1, enabled: true, expiresAt: null, revokedAt: null, secretExpiry: {}, quota: null };
 const HOUR = 3_600_000;
 

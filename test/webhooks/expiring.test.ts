@@ -2,7 +2,8 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { admin, createKey, json } from "../support/admin";
+import { admin, createKey } from "../support/admin";
+import { json } from "../support/gateway";
 
 const DAY = 86_400_000;
 let webhookId: string;

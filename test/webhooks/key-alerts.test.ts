@@ -1,8 +1,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { KEY_ALERTS_SCHEMA, KeyAlerts, QUIET_SPELL_MS } from "../../src/webhooks/key-alerts";
-import { admin, createKey, json } from "../support/admin";
+import { KeyAlerts, QUIET_SPELL_MS } from "../../src/webhooks/key-alerts";
+import { admin, createKey } from "../support/admin";
+import { json } from "../support/gateway";
 
 let webhookId: string;
 
@@ -11,11 +12,10 @@ beforeAll(async () => {
   webhookId = (await json(await admin(env, "POST", "/webhooks", body), 201)).id;
 });
 
-/** Runs `body` with alerts kept in a fresh object's SQLite. */
+/** Runs `body` with alerts kept in a fresh key object's SQLite (its schema holds their tables). */
 async function withAlerts<T>(body: (alerts: KeyAlerts) => Promise<T> | T): Promise<T> {
   const stub = env.KEY_LIMITER.getByName(`alerts-test:${crypto.randomUUID()}`);
   return runInDurableObject(stub, (_, state) => {
-    state.storage.sql.exec(KEY_ALERTS_SCHEMA);
     return body(new KeyAlerts(state.storage.sql));
   });
 }
