@@ -28,5 +28,5 @@ export const adminErrors = {
 
 export const notFoundError = { 404: problem("No key with that id.") } as const;
 
-/** Client keys in any accepted place (CONTRACT §3); OpenAPI has no scheme for `Authorization: api-key`. */
+/** Client keys in any accepted place (docs/keys.md); OpenAPI has no scheme for `Authorization: api-key`. */
 export const clientSecurity: Record<string, string[]>[] = [{ apiKeyHeader: [] }, { apiKeyBearer: [] }];
