@@ -37,7 +37,9 @@ function accuracySection(): string[] {
       "the share the sliding window still overlaps and counts admitted units only. The leased limiters run the gateway's lease modules " +
       `(bench/leases/): each request goes to a random isolate, LEASE_TTL_MS=${results.leases.leaseTtlMs}, every call to the key's object ` +
       `and its answer take ${results.leases.rpcDelayMs[0]}–${results.leases.rpcDelayMs[1]} ms each way, no isolate dies; a request its ` +
-      "isolate cannot decide counts as decided when the object decides it, and so do its overshoot windows.",
+      "isolate cannot decide counts as decided when the object decides it, and so do its overshoot windows. Past 10,000 entries " +
+      "per window (the 100,000/day traces) SlidingWindow approximates, in the key's object as well, so there the leased " +
+      "limiters inherit its overshoot; see the per-trace table.",
     ...accuracyTables(results).map(markdownTable),
   ];
 }
