@@ -9,6 +9,7 @@ import { deleteWebhook, deleteWebhookRoute } from "../admin/delete-webhook";
 import { getKey, getKeyRoute } from "../admin/get-key";
 import { getWebhook, getWebhookRoute } from "../admin/get-webhook";
 import { ImportKeyEntry, importKeys, importKeysRoute } from "../admin/import-keys";
+import { keyLimits, keyLimitsRoute } from "../admin/key-limits";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
@@ -108,6 +109,7 @@ export function gatewayApi() {
   api.openapi(revokeKeyRoute, revokeKey);
   api.openapi(rotateKeyRoute, rotateKey);
   api.openapi(keyUsageRoute, keyUsage);
+  api.openapi(keyLimitsRoute, keyLimits);
   api.openapi(listAuditRoute, listAudit);
   api.openapi(createOperatorRoute, createOperator);
   api.openapi(listOperatorsRoute, listOperators);

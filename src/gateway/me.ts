@@ -10,6 +10,25 @@ import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests } from "../ratelimit/decision";
 import { clientSecurity, problem } from "./schemas";
 
+/** A rate limit with what is left of it now (the policy's own fields spread in: `allOf` with a closed RateLimit would admit nothing). */
+export const RateLimitStateSchema = z
+  .object({
+    ...rateLimitSchema.shape,
+    remaining: z.number().int(),
+    reset: z.number().int().openapi({ description: "Seconds until one more request is allowed back." }),
+  })
+  .openapi("RateLimitState");
+
+/** A quota with what is used and left of it in the current period. */
+export const QuotaStateSchema = z
+  .object({
+    ...QuotaSchema.shape,
+    used: z.number().int(),
+    remaining: z.number().int(),
+    reset: z.number().int().nullable().openapi({ description: "Seconds until the UTC period ends; null for `total`." }),
+  })
+  .openapi("QuotaState");
+
 export const MeSchema = z
   .object({
     id: z.string(),
@@ -17,25 +36,8 @@ export const MeSchema = z
     owner: z.string().nullable(),
     scopes: z.array(z.string()),
     expiresAt: z.string().nullable().openapi({ description: "When this key (or, after a rotation, this secret) stops working." }),
-    // The policy's own fields spread in, not extended: `allOf` with a closed RateLimit/Quota would admit nothing.
-    rateLimits: z.array(
-      z
-        .object({
-          ...rateLimitSchema.shape,
-          remaining: z.number().int(),
-          reset: z.number().int().openapi({ description: "Seconds until one more request is allowed back." }),
-        })
-        .openapi("RateLimitState"),
-    ),
-    quota: z
-      .object({
-        ...QuotaSchema.shape,
-        used: z.number().int(),
-        remaining: z.number().int(),
-        reset: z.number().int().nullable().openapi({ description: "Seconds until the UTC period ends; null for `total`." }),
-      })
-      .nullable()
-      .openapi("QuotaState"),
+    rateLimits: z.array(RateLimitStateSchema),
+    quota: QuotaStateSchema.nullable(),
   })
   .openapi("Me");
 

@@ -53,6 +53,7 @@ describe("GET /_gateway/openapi.json", () => {
         "DELETE /admin/keys/{id}",
         "POST /admin/keys/{id}/rotate",
         "GET /admin/keys/{id}/usage",
+        "GET /admin/keys/{id}/limits",
         "GET /admin/audit",
         "POST /admin/operators",
         "GET /admin/operators",

@@ -1,0 +1,60 @@
+import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import { database } from "../db/client";
+import type { GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
+import { QuotaStateSchema, RateLimitStateSchema } from "../gateway/me";
+import { adminErrors, notFoundError } from "../gateway/schemas";
+import { keyStatus } from "../keys/record";
+import { getKeyRow, getSecrets } from "../keys/store";
+import { limiterClient } from "../ratelimit/client";
+import { keyLimitRequests } from "../ratelimit/decision";
+import { requireScope } from "./auth";
+import { currentSecret } from "./key-object";
+import { KeyIdParam } from "./params";
+
+export const KeyLimitsSchema = z
+  .object({
+    state: z
+      .string()
+      .openapi({ description: "`allowed`, or the error code the key's requests get now (e.g. `revoked_key`).", example: "allowed" }),
+    rateLimits: z
+      .array(RateLimitStateSchema)
+      .openapi({ description: "The key's own limits (routes may add theirs); empty unless `state` is `allowed`." }),
+    quota: QuotaStateSchema.nullable(),
+  })
+  .openapi("KeyLimits");
+
+export const keyLimitsRoute = createRoute({
+  method: "get",
+  path: "/admin/keys/{id}/limits",
+  operationId: "getKeyLimits",
+  tags: ["Keys"],
+  summary: "A key's limits and what is left of them",
+  description: "Read from the key's Durable Object, consuming nothing. Units leased to isolates count as used until they come back.",
+  ...requireScope("keys:read"),
+  request: { params: KeyIdParam },
+  responses: {
+    200: { description: "The key's limits now", content: { "application/json": { schema: KeyLimitsSchema } } },
+    ...notFoundError,
+    ...adminErrors,
+  },
+});
+
+export const keyLimits: RouteHandler<typeof keyLimitsRoute, GatewayEnv> = async (c) => {
+  const { id } = c.req.valid("param");
+  const db = database(c.env.DB);
+  const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);
+  if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const inspection = await limiterClient(c).inspect(id, {
+    limits: keyLimitRequests(key.rateLimits),
+    key: { keyId: id, secretId: currentSecret(secrets)?.id ?? "", status: keyStatus(key, secrets) },
+  });
+  return c.json(
+    {
+      state: inspection.outcome,
+      rateLimits: inspection.policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
+      quota: inspection.quota,
+    },
+    200,
+  );
+};
