@@ -110,6 +110,7 @@ describe("operators' dashboard in a browser", () => {
     await page.reload();
     await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("6 allowed");
     await page.getByText("Quota: 6 of 1000 used").waitFor();
+    await page.getByText("94 left").waitFor(); // the "minute" limit's remaining, from the key's object
     await shoot("key-detail");
 
     await page.getByLabel("Old secret keeps working for").fill("0");

@@ -2,7 +2,7 @@ import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { OutcomeChart } from "../charts";
-import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, keyStatus, type Page, type UsageBucket } from "../types";
+import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, keyStatus, type Page } from "../types";
 import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
 import { keyUsage } from "../usage";
 import { AuditTable } from "./audit";
@@ -10,32 +10,31 @@ import { type FormState, KeyForm, updateBody } from "./key-form";
 
 const keyPath = (id: string) => `/keys/${encodeURIComponent(id)}`;
 
-/** Requests admitted in the quota's current period, summed from the key's usage (UTC periods). */
-async function quotaUsed(key: KeyObject): Promise<number | undefined> {
-  if (!key.quota) return undefined;
-  const now = new Date();
-  const from =
-    key.quota.period === "day"
-      ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate())
-      : key.quota.period === "month"
-        ? Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)
-        : Math.max(Date.parse(key.createdAt), now.getTime() - 399 * 86_400_000);
-  const query = {
-    granularity: key.quota.period === "day" ? "hour" : "day",
-    from: new Date(from).toISOString(),
-    to: new Date(now.getTime() + 1).toISOString(),
-  };
-  const { buckets } = await adminApi<{ buckets: UsageBucket[] }>("GET", withQuery(`${keyPath(key.id)}/usage`, query));
-  return buckets.reduce((sum, bucket) => sum + bucket.allowed, 0);
+/** What is left of the key's limits and quota now, from its Durable Object (spends nothing). */
+interface KeyLimits {
+  state: string;
+  rateLimits: { name: string; limit: number; window: number; remaining: number; reset: number }[];
+  quota: { limit: number; period: string; used: number; remaining: number; reset: number | null } | null;
 }
 
-function Limits({ apiKey, used }: { apiKey: KeyObject; used: number | undefined }) {
+const loadLimits = (key: KeyObject) => adminApi<KeyLimits>("GET", `${keyPath(key.id)}/limits`);
+
+function Limits({ apiKey, live }: { apiKey: KeyObject; live: KeyLimits | undefined }) {
+  const used = live?.quota?.used;
+  const left = (name: string) => live?.rateLimits.find((state) => state.name === name);
   return html`<section aria-labelledby="limits-title">
     <h2 id="limits-title">Limits</h2>
     ${
       apiKey.rateLimits.length === 0
         ? html`<p>No rate limits of its own (routes may add theirs).</p>`
-        : html`<ul>${apiKey.rateLimits.map((limit) => html`<li><strong>${limit.name}</strong>: ${limit.limit} requests per ${limit.window} s</li>`)}</ul>`
+        : html`<ul>${apiKey.rateLimits.map(
+            (limit) =>
+              html`<li><strong>${limit.name}</strong>: ${limit.limit} requests per ${limit.window} s${
+                left(limit.name)
+                  ? html` — <span class="remaining">${left(limit.name)?.remaining} left</span>, next back in ${left(limit.name)?.reset} s`
+                  : ""
+              }</li>`,
+          )}</ul>`
     }
     ${
       apiKey.quota
@@ -111,7 +110,7 @@ export function KeyDetailView({ id }: { id: string }) {
   const [editing, setEditing] = useState(false);
   const key = useLoad(() => adminApi<KeyObject>("GET", keyPath(id)), [id]);
   const usage = useLoad(() => keyUsage(id, granularity), [id, granularity, key.data]);
-  const used = useLoad(async () => (key.data ? quotaUsed(key.data) : undefined), [key.data]);
+  const live = useLoad(async () => (key.data ? loadLimits(key.data) : undefined), [key.data]);
   const audit = useLoad(() => adminApi<Page<AuditEntry>>("GET", withQuery("/audit", { keyId: id, limit: 20 })), [id, key.data]);
 
   if (key.error) return html`<h1>Key</h1><${ErrorLine} error=${key.error} /><p><a href="#/keys">Back to keys</a></p>`;
@@ -132,7 +131,7 @@ export function KeyDetailView({ id }: { id: string }) {
       <dt>Last used</dt><dd>${formatRelative(apiKey.lastUsedAt)}</dd>
       <dt>Metadata</dt><dd><code>${JSON.stringify(apiKey.metadata)}</code></dd>
     </dl>
-    <${Limits} apiKey=${apiKey} used=${used.data} />
+    <${Limits} apiKey=${apiKey} live=${live.data} />
     <section aria-labelledby="usage-title">
       <h2 id="usage-title">Usage</h2>
       <div class="field inline">
