@@ -69,8 +69,6 @@ describe("operators' dashboard in a browser", () => {
     await signIn("not-the-token");
     await expect.poll(() => page.getByRole("alert").textContent()).toBe("That token was refused.");
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
-    // The refused call is the one error the browser may log.
-    consoleErrors.splice(0, consoleErrors.length, ...consoleErrors.filter((text) => !text.includes("401")));
   });
 
   it("creates a key, shows its usage, rotates, disables and revokes it", async () => {
@@ -218,6 +216,9 @@ describe("operators' dashboard in a browser", () => {
 
   it("sent nothing to another origin and logged no errors", () => {
     expect(foreignRequests).toEqual([]);
-    expect(consoleErrors).toEqual([]);
+    // The wrong token's refused sign-in is the one error the browser may log (its message can arrive late).
+    const refusedSignIn = (text: string) => text.includes("status of 401");
+    expect(consoleErrors.filter((text) => !refusedSignIn(text))).toEqual([]);
+    expect(consoleErrors.filter(refusedSignIn).length).toBeLessThanOrEqual(1);
   });
 });

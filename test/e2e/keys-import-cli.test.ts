@@ -82,7 +82,7 @@ describe("npm run keys -- import", () => {
       env: { ...process.env, GATEWAY_ADMIN_TOKEN: "wrong-token" },
     }).catch((error: { code: number; stderr: string }) => error);
     expect("code" in failed && failed.code).toBe(1);
-    expect(failed.stderr).toContain("invalid_key");
+    expect(failed.stderr).toContain("invalid_token");
     expect(failed.stderr).toContain("stopped at lines 1–3");
   });
 });
