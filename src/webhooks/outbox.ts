@@ -1,5 +1,4 @@
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../config/settings";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import { migrateSchema, type SchemaSteps } from "../ratelimit/object-schema";
@@ -197,9 +196,10 @@ export class WebhookOutbox extends DurableObject<Env> {
     else this.sql.exec("UPDATE deliveries SET next_at = ? WHERE id = ?", next, row.id);
   }
 
+  /** `WEBHOOK_RETRY_BASE_MS`, read here rather than through the config module, which would load zod with every new isolate. */
   private retryBaseMs(): number {
-    const config = loadConfig(this.env);
-    return config.ok ? config.config.webhookRetryBaseMs : DEFAULT_RETRY_BASE_MS;
+    const value = Number(this.env.WEBHOOK_RETRY_BASE_MS);
+    return Number.isInteger(value) && value >= 1 && value <= 10_000 ? value : DEFAULT_RETRY_BASE_MS;
   }
 
   private async scheduleAlarm(): Promise<void> {
