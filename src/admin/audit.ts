@@ -4,7 +4,18 @@ import type { KeyObject } from "./key-object";
 
 /** What an audit entry records: one schema for the audit API, the OpenAPI document and the DB column's type. */
 export const AuditActionSchema = z
-  .enum(["key.create", "key.update", "key.revoke", "key.rotate", "key.import", "operator.create", "operator.revoke"])
+  .enum([
+    "key.create",
+    "key.update",
+    "key.revoke",
+    "key.rotate",
+    "key.import",
+    "operator.create",
+    "operator.revoke",
+    "webhook.create",
+    "webhook.update",
+    "webhook.delete",
+  ])
   .openapi("AuditAction");
 
 export type AuditAction = z.infer<typeof AuditActionSchema>;

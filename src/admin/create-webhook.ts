@@ -6,7 +6,8 @@ import { adminErrors } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { newSigningSecret } from "../webhooks/signing";
 import { insertWebhook } from "../webhooks/store";
-import { requireScope } from "./auth";
+import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { CreatedWebhookSchema, CreateWebhookBody, DEFAULT_THRESHOLDS, toWebhookObject } from "./webhook-object";
 
 export const createWebhookRoute = createRoute({
@@ -37,6 +38,13 @@ export const createWebhook: RouteHandler<typeof createWebhookRoute, GatewayEnv> 
     createdAt: now,
     updatedAt: now,
   };
-  await insertWebhook(database(c.env.DB), row);
+  const audit = auditEntry(
+    "webhook.create",
+    null,
+    { webhookId: row.id, url: row.url, events: row.events, thresholds: row.thresholds, enabled: row.enabled },
+    now,
+    auditActor(c),
+  );
+  await insertWebhook(database(c.env.DB), row, audit);
   return c.json({ ...toWebhookObject(row), secret: row.secret }, 201);
 };

@@ -4,8 +4,9 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { webhookOutbox } from "../webhooks/publish";
-import { deleteWebhookRow } from "../webhooks/store";
-import { requireScope } from "./auth";
+import { deleteWebhookRow, getWebhookRow } from "../webhooks/store";
+import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { WebhookIdParam } from "./webhook-object";
 
 export const deleteWebhookRoute = createRoute({
@@ -26,7 +27,11 @@ export const deleteWebhookRoute = createRoute({
 
 export const deleteWebhook: RouteHandler<typeof deleteWebhookRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
-  if (!(await deleteWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  const db = database(c.env.DB);
+  const row = await getWebhookRow(db, id);
+  if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  const now = Date.now();
+  await deleteWebhookRow(db, id, auditEntry("webhook.delete", null, { webhookId: id, url: row.url }, now, auditActor(c)));
   // The row is gone first, so an alarm that runs before the purge finds no webhook and sends nothing.
   try {
     await webhookOutbox(c.env, id).purge();

@@ -3,8 +3,9 @@ import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
-import { updateWebhookRow } from "../webhooks/store";
-import { requireScope } from "./auth";
+import { getWebhookRow, updateWebhookRow } from "../webhooks/store";
+import { auditEntry } from "./audit";
+import { auditActor, requireScope } from "./auth";
 import { toWebhookObject, UpdateWebhookBody, WebhookIdParam, WebhookSchema } from "./webhook-object";
 
 export const updateWebhookRoute = createRoute({
@@ -27,7 +28,16 @@ export const updateWebhook: RouteHandler<typeof updateWebhookRoute, GatewayEnv> 
   const { id } = c.req.valid("param");
   const { thresholds, ...rest } = c.req.valid("json");
   const changes = { ...rest, ...(thresholds && { thresholds: [...thresholds].sort((a, b) => a - b) }) };
-  const row = await updateWebhookRow(database(c.env.DB), id, changes, Date.now());
+  const db = database(c.env.DB);
+  if (!(await getWebhookRow(db, id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
+  const now = Date.now();
+  const row = await updateWebhookRow(
+    db,
+    id,
+    changes,
+    now,
+    auditEntry("webhook.update", null, { webhookId: id, ...changes }, now, auditActor(c)),
+  );
   if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);
   return c.json(toWebhookObject(row), 200);
 };

@@ -1,30 +1,41 @@
 import { asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type WebhookRow, webhookNotices, webhooks } from "../db/schema";
+import { auditLog, type NewAuditRow, type WebhookRow, webhookNotices, webhooks } from "../db/schema";
 
 export async function getWebhookRow(db: Database, id: string): Promise<WebhookRow | undefined> {
   const rows = await db.select().from(webhooks).where(eq(webhooks.id, id)).limit(1);
   return rows[0];
 }
 
-export async function insertWebhook(db: Database, row: WebhookRow): Promise<void> {
-  await db.insert(webhooks).values(row);
+/** The webhook and its audit entry, in one batch. */
+export async function insertWebhook(db: Database, row: WebhookRow, audit: NewAuditRow): Promise<void> {
+  await db.batch([db.insert(webhooks).values(row), db.insert(auditLog).values(audit)]);
 }
 
 export type WebhookChanges = Partial<Pick<WebhookRow, "url" | "events" | "thresholds" | "enabled">>;
 
-export async function updateWebhookRow(db: Database, id: string, changes: WebhookChanges, now: number): Promise<WebhookRow | undefined> {
-  const rows = await db
-    .update(webhooks)
-    .set({ ...changes, updatedAt: now })
-    .where(eq(webhooks.id, id))
-    .returning();
+/** Applies the changes to an existing webhook, with its audit entry in the same batch. */
+export async function updateWebhookRow(
+  db: Database,
+  id: string,
+  changes: WebhookChanges,
+  now: number,
+  audit: NewAuditRow,
+): Promise<WebhookRow | undefined> {
+  const [rows] = await db.batch([
+    db
+      .update(webhooks)
+      .set({ ...changes, updatedAt: now })
+      .where(eq(webhooks.id, id))
+      .returning(),
+    db.insert(auditLog).values(audit),
+  ]);
   return rows[0];
 }
 
-export async function deleteWebhookRow(db: Database, id: string): Promise<boolean> {
-  const rows = await db.delete(webhooks).where(eq(webhooks.id, id)).returning({ id: webhooks.id });
-  return rows.length > 0;
+/** Deletes an existing webhook, with its audit entry in the same batch. */
+export async function deleteWebhookRow(db: Database, id: string, audit: NewAuditRow): Promise<void> {
+  await db.batch([db.delete(webhooks).where(eq(webhooks.id, id)), db.insert(auditLog).values(audit)]);
 }
 
 /** Webhooks in id order after `afterId`; one extra row says whether another page exists. */

@@ -53,4 +53,17 @@ describe("webhooks admin API", () => {
     const response = await admin({ ...env, ADMIN_TOKEN: "another-token-entirely-0123456789" } as typeof env, "GET", "/webhooks");
     expect(response.status).toBe(401);
   });
+
+  it("records who created, changed and deleted a webhook in the audit log, never its secret", async () => {
+    const created = await json(await hook(), 201);
+    await json(await admin(env, "PATCH", `/webhooks/${created.id}`, { enabled: false }), 200);
+    expect((await admin(env, "DELETE", `/webhooks/${created.id}`)).status).toBe(204);
+    const audit = await json(await admin(env, "GET", "/audit?limit=100"), 200);
+    const entries = (audit.items as { action: string; actor: string; changes: { webhookId?: string } }[]).filter(
+      (e) => e.changes.webhookId === created.id,
+    );
+    expect(entries.map((e) => e.action).sort()).toEqual(["webhook.create", "webhook.delete", "webhook.update"]);
+    expect(entries.every((e) => e.actor === "admin")).toBe(true);
+    expect(JSON.stringify(audit)).not.toContain(created.secret);
+  });
 });
