@@ -5,19 +5,10 @@ import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
 import { limiterClient } from "../ratelimit/client";
-import { DAY_MS, HOUR_MS, rollUp } from "../usage/hourly";
+import { HOUR_MS, rollUp } from "../usage/hourly";
 import { requireScope } from "./auth";
 import { KeyIdParam } from "./params";
-
-/** Bounds on one answer's size: 31 days of hours, 400 days of days. */
-const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
-const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
-
-const time = (name: string, description: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
+import { usageSpan, usageTime } from "./usage-span";
 
 export const UsageBucketSchema = z
   .object({
@@ -40,8 +31,8 @@ export const keyUsageRoute = createRoute({
   request: {
     params: KeyIdParam,
     query: z.object({
-      from: time("from", "Start (inclusive); must be before `to`. Default: one day (hour) or 30 days (day) before `to`."),
-      to: time("to", "End (exclusive); must be after `from`. Default now."),
+      from: usageTime("from", "Start (inclusive); must be before `to`. Default: one day (hour) or 30 days (day) before `to`."),
+      to: usageTime("to", "End (exclusive); must be after `from`. Default now."),
       granularity: z
         .enum(["hour", "day"])
         .default("hour")
@@ -62,15 +53,7 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, GatewayEnv> = async (c
   const { id } = c.req.valid("param");
   const query = c.req.valid("query");
   const granularity = query.granularity;
-  const to = query.to ? Date.parse(query.to) : Date.now() + 1;
-  const from = query.from ? Date.parse(query.from) : to - DEFAULT_SPAN_MS[granularity];
-  if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
-  if (to - from > MAX_SPAN_MS[granularity]) {
-    throw new GatewayError(
-      "invalid_request",
-      `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`,
-    );
-  }
+  const { from, to } = usageSpan(query, granularity);
   if (!(await getKeyRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No key with id ${id}.`);
 
   const hours = await limiterClient(c).usageBetween(id, from - (from % HOUR_MS), to);

@@ -1,23 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
-import { GatewayError } from "../errors";
 import { adminErrors } from "../gateway/schemas";
-import { DAY_MS } from "../usage/hourly";
 import { readUsageReport } from "../usage/rollups";
 import { requireScope } from "./auth";
 import { UsageBucketSchema } from "./key-usage";
+import { usageSpan, usageTime } from "./usage-span";
 
-/** Bounds on one answer's size, as for one key's usage: 31 days of hours, 400 days of days. */
-const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
-const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
 const MAX_KEY_IDS = 100;
-
-const time = (name: string, description: string) =>
-  z.iso
-    .datetime({ offset: true })
-    .optional()
-    .openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
 
 export const UsageCountsSchema = z
   .object({ allowed: z.number().int(), rateLimited: z.number().int(), quotaExceeded: z.number().int() })
@@ -64,8 +54,8 @@ export const usageReportRoute = createRoute({
   ...requireScope("usage:read"),
   request: {
     query: z.object({
-      from: time("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
-      to: time("to", "End (exclusive); default now."),
+      from: usageTime("from", "Start (inclusive); default: one day (hour) or 30 days (day) before `to`."),
+      to: usageTime("to", "End (exclusive); default now."),
       granularity: z
         .enum(["hour", "day"])
         .default("hour")
@@ -107,15 +97,7 @@ export const usageReportRoute = createRoute({
 export const usageReport: RouteHandler<typeof usageReportRoute, GatewayEnv> = async (c) => {
   const query = c.req.valid("query");
   const { granularity, groupBy, limit } = query;
-  const to = query.to ? Date.parse(query.to) : Date.now() + 1;
-  const from = query.from ? Date.parse(query.from) : to - DEFAULT_SPAN_MS[granularity];
-  if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
-  if (to - from > MAX_SPAN_MS[granularity]) {
-    throw new GatewayError(
-      "invalid_request",
-      `to: at most ${MAX_SPAN_MS[granularity] / DAY_MS} days after from at granularity ${granularity}`,
-    );
-  }
+  const { from, to } = usageSpan(query, granularity);
   const report = await readUsageReport(database(c.env.DB), {
     from,
     to,
