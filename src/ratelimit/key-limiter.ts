@@ -91,13 +91,9 @@ export class KeyLimiter extends DurableObject<Env> {
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
   check(input: CheckInput): LimitDecision {
     const now = Date.now();
-    const verdict = this.judge(input.key, now);
-    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
-    const { quota } = verdict;
-    const budget = quota ? this.quota.budget(quota) : undefined;
-    this.dropRemovedLimits(input);
-    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
-    this.scheduleFlush(now);
+    const opened = this.open(input, now);
+    if ("outcome" in opened) return opened;
+    const { quota, budget } = opened;
     if (input.lease) this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
     if (input.refusedLocally) this.usage.record(now, input.route, "rate_limited", input.refusedLocally);
     // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
@@ -136,13 +132,9 @@ export class KeyLimiter extends DurableObject<Env> {
    */
   renew(input: RenewInput): LimitDecision {
     const now = Date.now();
-    const verdict = this.judge(input.key, now);
-    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
-    const { quota } = verdict;
-    const budget = quota ? this.quota.budget(quota) : undefined;
-    this.dropRemovedLimits(input);
-    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
-    this.scheduleFlush(now);
+    const opened = this.open(input, now);
+    if ("outcome" in opened) return opened;
+    const { quota, budget } = opened;
     this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
     const lease = this.grant(input.limits, budget, input.lease, now);
     if (quota) this.noteQuota(input.key.keyId, quota, now);
@@ -154,6 +146,20 @@ export class KeyLimiter extends DurableObject<Env> {
       ...(quota && { quota: this.quota.state(quota, now) }),
       ...(lease && { lease }),
     };
+  }
+
+  /**
+   * What every deciding call does first: judge the key (a refusal ends the call), drop windows of
+   * removed limits, and note the key's usage for the next flush to D1.
+   */
+  private open(input: CheckInput | RenewInput, now: number): LimitDecision | { quota: QuotaSpec | null; budget: QuotaBudget | undefined } {
+    const verdict = this.judge(input.key, now);
+    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
+    const { quota } = verdict;
+    this.dropRemovedLimits(input);
+    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
+    this.scheduleFlush(now);
+    return { quota, budget: quota ? this.quota.budget(quota) : undefined };
   }
 
   /** Shrinks the leases an isolate closed, gives their unused quota back, and counts what it admitted and refused. */
