@@ -26,6 +26,9 @@ export const OperatorSchema = z
   })
   .openapi("Operator");
 
+/** An operator token as the admin API shows it (never its hash). */
+export type OperatorObject = z.infer<typeof OperatorSchema>;
+
 export const CreatedOperatorSchema = OperatorSchema.extend({
   token: z.string().openapi({ description: "The operator token. Shown only in this response.", example: "gop_…" }),
 }).openapi("CreatedOperator");
@@ -38,7 +41,7 @@ export const OperatorIdParam = z.object({
     .openapi({ param: { name: "id", in: "path" }, example: "op_3ZbV8kq1t4NfW2xYpQ7mHs" }),
 });
 
-export function toOperatorObject(row: OperatorRow): z.infer<typeof OperatorSchema> {
+export function toOperatorObject(row: OperatorRow): OperatorObject {
   return {
     id: row.id,
     name: row.name,

@@ -1,18 +1,10 @@
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
+import type { OperatorObject as Operator } from "../../../src/admin/operator-object";
 import { OPERATOR_SCOPES } from "../../../src/operators/scopes";
 import { adminApi, withQuery } from "../api";
 import type { Page } from "../types";
 import { ErrorLine, formatTime, RevealDialog, useLoad } from "../ui";
-
-interface Operator {
-  id: string;
-  name: string;
-  scopes: string[];
-  start: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
 
 function CreateOperator({ onCreated }: { onCreated: () => void }) {
   const [name, setName] = useState("");
