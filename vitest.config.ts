@@ -29,6 +29,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest(async ({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
+            // The source, not wrangler.toml's built entry: vitest bundles it itself.
+            main: "./src/index.ts",
             miniflare: {
               bindings: {
                 TEST_MIGRATIONS: await readD1Migrations("./migrations"),

@@ -1,7 +1,7 @@
 // The built gateway on workerd through miniflare, listening on a real socket: used by the
 // end-to-end tests and the benchmark (never `wrangler dev`, whose dev proxy is much slower).
 import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { convertV4MiniflareOptions, type LegacyWorkerOptions, Miniflare } from "miniflare";
 import { unstable_getMiniflareWorkerOptions, unstable_splitSqlQuery } from "wrangler";
 import { buildWorker, ROOT } from "../scripts/build.ts";
@@ -46,6 +46,15 @@ export interface LocalGatewayOptions {
 
 const workerName = (index: number) => (index === 0 ? "gateway" : `gateway-${index + 1}`);
 
+/** The built entry first, then every module built beside it (scripts/build-worker.ts splits the worker). */
+function workerModules(scriptPath: string): { type: "ESModule"; path: string }[] {
+  const dir = dirname(scriptPath);
+  const others = readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((file) => join(dir, file))
+    .filter((path) => path.endsWith(".mjs") && path !== scriptPath);
+  return [scriptPath, ...others].map((path) => ({ type: "ESModule", path }));
+}
+
 export async function applyMigrations(miniflare: Miniflare): Promise<void> {
   const db = await miniflare.getD1Database("DB");
   const dir = join(ROOT, "migrations");
@@ -67,9 +76,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     ...(options.usage !== false && { analyticsEngineDatasets }),
     ...(options.assets !== false && { assets }),
     name: workerName(0),
-    modules: true,
+    modules: workerModules(scriptPath),
+    modulesRoot: dirname(scriptPath),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    scriptPath,
     bindings: { ...(workerOptions.bindings as Record<string, unknown> | undefined), ...options.bindings },
   } as LegacyWorkerOptions;
   // The other isolates reach the first one's objects, so every key still has exactly one object.

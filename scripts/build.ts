@@ -1,4 +1,4 @@
-// Bundles the worker exactly as `wrangler deploy` would, into .build/worker/, for miniflare runs.
+// Builds the worker exactly as `wrangler deploy` uploads it (the entry and its modules), into .build/worker/, for miniflare runs.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -11,7 +11,7 @@ export function buildWorker(): string {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
-  return `${ROOT}${BUILD_DIR}/index.js`;
+  return `${ROOT}${BUILD_DIR}/index.mjs`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(buildWorker());
