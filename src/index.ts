@@ -4,6 +4,7 @@ import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
+import { lazy } from "./lazy";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
 import { checkPath, pathSafety, rawPathOf } from "./proxy/path-safety";
@@ -41,16 +42,25 @@ function mayBeGatewayPath(url: string): boolean {
   return checked.ok && GATEWAY_PATH.test(checked.path);
 }
 
+/** Stands in for the gateway's API while it cannot load: its requests get the one error renderer's 500. */
+function unavailableApi(error: unknown): Hono<GatewayEnv> {
+  return new Hono<GatewayEnv>().all("*", () => {
+    throw error instanceof Error ? error : new Error(String(error));
+  });
+}
+
 const proxyApp = buildApp();
 // The admin and OpenAPI app (its zod schemas, routes and document) is built on the first /_gateway request,
-// so a new isolate's first proxied request does not pay for it.
-let fullApp: Promise<Hono<AnyStageEnv>> | undefined;
+// so a new isolate's first proxied request does not pay for it; a failed load is tried again on the next one.
+const fullApp = lazy(() => import("./gateway/app").then(({ gatewayApi }) => buildApp(gatewayApi())));
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     if (!mayBeGatewayPath(request.url)) return proxyApp.fetch(request, env, ctx);
-    fullApp ??= import("./gateway/app").then(({ gatewayApi }) => buildApp(gatewayApi()));
-    return fullApp.then((app) => app.fetch(request, env, ctx));
+    return fullApp().then(
+      (app) => app.fetch(request, env, ctx),
+      (error: unknown) => buildApp(unavailableApi(error)).fetch(request, env, ctx),
+    );
   },
   // Cron trigger: notices that come with time (webhooks for keys about to expire).
   scheduled: (controller, env, ctx) => ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime)),
