@@ -5,13 +5,30 @@
 // that need them (docs/performance.md, "Cold start").
 import { existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { ROOT } from "./build.ts";
 import { files, fingerprint, isBuilt, markBuilt } from "./fingerprint.ts";
 
 const WORKER_DIR = join(ROOT, "dist/worker");
 const FINGERPRINT = join(ROOT, "dist/worker.fingerprint");
 const NODE_ENV = process.env.NODE_ENV ?? "production";
+
+/**
+ * zod's `z.locales`, every language's error messages (about 350 KiB), left out: nothing in src/ switches
+ * zod's language, and zod loads its English messages on its own. `z.locales.en` stays.
+ */
+const zodEnglishOnly: Plugin = {
+  name: "zod-english-only",
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, ({ importer }) =>
+      /[\\/]node_modules[\\/]zod[\\/]/.test(importer) ? { path: "zod-locales", namespace: "zod-english-only" } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: "zod-english-only" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: ROOT,
+    }));
+  },
+};
 
 export async function bundleWorker(): Promise<void> {
   const current = fingerprint([...files(join(ROOT, "src")), join(ROOT, "scripts/build-worker.ts")]) + NODE_ENV;
@@ -35,6 +52,7 @@ export async function bundleWorker(): Promise<void> {
     external: ["cloudflare:*"],
     define: { "process.env.NODE_ENV": JSON.stringify(NODE_ENV) },
     sourcemap: true,
+    plugins: [zodEnglishOnly],
     logLevel: "warning",
   });
   const previous = `${WORKER_DIR}.old.${process.pid}`;
