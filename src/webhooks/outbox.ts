@@ -1,11 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
 import type { Env } from "../env";
+import { lazy } from "../lazy";
 import { migrateSchema, type SchemaSteps } from "../ratelimit/object-schema";
 import type { WebhookEvent } from "./events";
 import { DEFAULT_RETRY_BASE_MS, nextAttemptAt } from "./retry";
-import { signedHeaders } from "./signing";
 import { getWebhookRow } from "./store";
+
+// Signing (the Standard Webhooks library, with its own SHA-256 and base64) loads with the first delivery,
+// not with every new isolate.
+const signing = lazy(() => import("./signing"));
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
@@ -158,6 +162,7 @@ export class WebhookOutbox extends DurableObject<Env> {
     let status: number | null = null;
     let error: string | null = null;
     try {
+      const { signedHeaders } = await signing();
       const response = await fetch(url, {
         method: "POST",
         headers: {
