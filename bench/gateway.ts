@@ -35,7 +35,8 @@ export const COUNTING_BUILD_DIR = ".build/bench-counting";
 
 /** The gateway behind counting bindings (bench/worker/counting-entry.ts), bundled as wrangler deploys it. */
 export function buildCountingWorker(): string {
-  execFileSync("wrangler", ["deploy", "bench/worker/counting-entry.ts", "--dry-run", "--outdir", COUNTING_BUILD_DIR], {
+  // `--bundle`: wrangler.toml uploads the split build as is (`no_bundle`); this entry is bundled by wrangler, in one file.
+  execFileSync("wrangler", ["deploy", "bench/worker/counting-entry.ts", "--bundle", "--dry-run", "--outdir", COUNTING_BUILD_DIR], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
