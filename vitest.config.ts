@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { buildAssets } from "./scripts/build-assets.ts";
+import { bundleWorker } from "./scripts/build-worker.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -21,6 +22,8 @@ const SERVICE_UPSTREAM_SCRIPT = `export default {
 
 // wrangler.toml's [assets] folder must exist before the workers pool reads it; the e2e gateway serves it too.
 await buildAssets();
+// Built once here, so the e2e tests' builds (wrangler's [build], run by each test file at once) find it current.
+await bundleWorker();
 
 export default defineConfig({
   test: {
