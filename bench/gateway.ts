@@ -20,12 +20,15 @@ export function startBenchGateway(upstreamUrl: string, scriptPath?: string, vars
   });
 }
 
-/** A key with a limit no run can reach, so every request takes the allowed path. */
-export async function createBenchKey(gatewayUrl: string, name = "bench"): Promise<string> {
+/** A limit no run can reach, so every request takes the allowed path. */
+const UNREACHABLE_LIMITS = [{ name: "minute", limit: 100_000_000, window: 60 }];
+
+/** A key with `rateLimits` (by default one no run can reach; `[]` for a key without limits). */
+export async function createBenchKey(gatewayUrl: string, name = "bench", rateLimits: object[] = UNREACHABLE_LIMITS): Promise<string> {
   const response = await fetch(`${gatewayUrl}/_gateway/admin/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ name, rateLimits: [{ name: "minute", limit: 100_000_000, window: 60 }] }),
+    body: JSON.stringify({ name, rateLimits }),
   });
   if (response.status !== 201) throw new Error(`creating a bench key: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { key: string }).key;
