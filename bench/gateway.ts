@@ -8,10 +8,20 @@ export const BENCH_PATH = "/bench/hello";
 /** LEASE_TTL_MS as each gateway variant runs it: the default (unset) or 0, one DO call per request. */
 export const LEASE_SETTINGS = { leased: {}, unleased: { LEASE_TTL_MS: "0" } } as const;
 
-/** The gateway with one route, /bench/* → the upstream, prefix stripped; `vars` layered over wrangler.toml's. */
-export function startBenchGateway(upstreamUrl: string, scriptPath?: string, vars: Record<string, string> = {}): Promise<LocalGateway> {
+/**
+ * The gateway with one route, /bench/* → the upstream, prefix stripped; `vars` layered over wrangler.toml's.
+ * Without wrangler.toml's [assets] unless `assets`: in miniflare their router worker runs in front of the
+ * gateway in the same workerd process, which a bare worker does not have (docs/performance.md).
+ */
+export function startBenchGateway(
+  upstreamUrl: string,
+  scriptPath?: string,
+  vars: Record<string, string> = {},
+  { assets = false } = {},
+): Promise<LocalGateway> {
   return startLocalGateway({
     ...(scriptPath ? { scriptPath } : {}),
+    assets,
     bindings: {
       ADMIN_TOKEN,
       GATEWAY_ROUTES: JSON.stringify([{ path: "/bench/*", upstream: upstreamUrl, stripPrefix: true }]),
