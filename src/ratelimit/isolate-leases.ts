@@ -174,20 +174,15 @@ function busyHere(held: HeldLease, now: number, ttlMs: number): boolean {
 export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits: LimitRequest[], cost: number): Promise<LimitDecision> {
   const route = c.get("route").route.path;
   const held = isolateLeases.of(key.id, route, key.version, Date.now());
-  const call: LeaseCall = {
-    c,
-    held,
-    keyId: key.id,
-    key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
-    limits,
-    route,
-  };
+  // Built only for a call: a request admitted from the lease allocates none of it.
+  const keyCheck = (): KeyCheck => ({ keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) });
+  const call = (): LeaseCall => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
   held.slot.observe(cost);
   const refused = held.slot.refusedHere(Date.now());
   if (refused) return refused;
   const local = takeLocal(held, cost, Date.now());
   if (local) {
-    if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call, undefined));
+    if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call(), undefined));
     return local;
   }
   if (held.inFlight) {
@@ -197,7 +192,9 @@ export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits:
   }
   const leasable = limits.length > 0 || key.quota !== null || busyHere(held, Date.now(), c.get("config").leaseTtlMs);
   const decision =
-    held.inFlight || !leasable ? await limiterClient(c).check(key.id, { limits, cost, key: call.key, route }) : await leaseCall(call, cost);
+    held.inFlight || !leasable
+      ? await limiterClient(c).check(key.id, { limits, cost, key: keyCheck(), route })
+      : await leaseCall(call(), cost);
   // A lease that arrived meanwhile may still hold a unit the object could no longer give.
   if (decision.outcome === "rate_limited") return takeLocal(held, cost, Date.now()) ?? decision;
   return decision;
