@@ -1,5 +1,5 @@
-// (a) direct, (b) bare worker, (c) gateway, (d) gateway with LEASE_TTL_MS=0: the same upstream,
-// each concurrency in turn.
+// (a) direct, (b) bare worker, (c) gateway, (d) gateway with LEASE_TTL_MS=0, (e) the gateway with
+// miniflare's [assets] router in front: the same upstream, each concurrency in turn.
 import { startBareWorker } from "./bare-worker.ts";
 import { cpuMeter } from "./cpu-meter.ts";
 import { BENCH_PATH, createBenchKey, LEASE_SETTINGS, startBenchGateway } from "./gateway.ts";
@@ -24,10 +24,11 @@ export async function measureThroughput(
 ): Promise<ThroughputRow[]> {
   // Each in its own workerd process, so /proc tells their CPU apart.
   const bare = await withNewChild("workerd", () => withTmpdir(storage, () => startBareWorker(upstream.url)));
-  const startGateway = (vars: Record<string, string>) =>
-    withNewChild("workerd", () => withTmpdir(storage, () => startBenchGateway(upstream.url, gatewayScript, vars)));
+  const startGateway = (vars: Record<string, string>, assets = false) =>
+    withNewChild("workerd", () => withTmpdir(storage, () => startBenchGateway(upstream.url, gatewayScript, vars, { assets })));
   const gateway = await startGateway(LEASE_SETTINGS.leased);
   const unleased = await startGateway(LEASE_SETTINGS.unleased);
+  const withAssets = await startGateway(LEASE_SETTINGS.leased, true);
   try {
     const gatewayTarget = async (name: Target["name"], { value, pid }: typeof gateway): Promise<Target> => ({
       name,
@@ -40,6 +41,7 @@ export async function measureThroughput(
       { name: "bare", url: bare.value.url + BENCH_PATH, workerdPid: bare.pid },
       await gatewayTarget("gateway", gateway),
       await gatewayTarget("gatewayUnleased", unleased),
+      await gatewayTarget("gatewayWithAssets", withAssets),
     ];
     const rows: ThroughputRow[] = [];
     // Targets alternate within each concurrency, so a drift in the machine touches all of them alike.
@@ -55,6 +57,7 @@ export async function measureThroughput(
     }
     return rows;
   } finally {
+    await withAssets.value.dispose();
     await unleased.value.dispose();
     await gateway.value.dispose();
     await bare.value.dispose();

@@ -2,9 +2,15 @@
 // concurrency for each target.
 import { type BenchResults, TARGET_LABELS, type TargetName, type ThroughputRow } from "../results.ts";
 
-const TARGETS: TargetName[] = ["direct", "bare", "gateway", "gatewayUnleased"];
-const COLORS: Record<TargetName, string> = { direct: "#9aa5b1", bare: "#4e79a7", gateway: "#f28e2b", gatewayUnleased: "#e15759" };
-const WIDTH = 920;
+const TARGETS: TargetName[] = ["direct", "bare", "gateway", "gatewayUnleased", "gatewayWithAssets"];
+const COLORS: Record<TargetName, string> = {
+  direct: "#9aa5b1",
+  bare: "#4e79a7",
+  gateway: "#f28e2b",
+  gatewayUnleased: "#e15759",
+  gatewayWithAssets: "#edc948",
+};
+const WIDTH = 1000;
 const HEIGHT = 380;
 const PANEL = { top: 70, bottom: 320, width: 400 };
 const PANEL_LEFT = [70, 540];
@@ -85,14 +91,14 @@ function latencyPanel(results: BenchResults, left: number): string[] {
 
 function legend(): string[] {
   return TARGETS.flatMap((target, i) => [
-    `<rect x="${70 + i * 170}" y="${HEIGHT - 30}" width="12" height="12" fill="${COLORS[target]}"/>`,
-    text(88 + i * 170, HEIGHT - 20, TARGET_LABELS[target]),
+    `<rect x="${70 + i * 180}" y="${HEIGHT - 30}" width="12" height="12" fill="${COLORS[target]}"/>`,
+    text(88 + i * 180, HEIGHT - 20, TARGET_LABELS[target]),
   ]);
 }
 
 export function throughputSvg(results: BenchResults): string {
   const { machine: m } = results;
-  const title = `Gateway (leased and LEASE_TTL_MS=0) vs bare worker vs direct, workerd via miniflare (${m.cpuModel}, ${m.cores} cores)`;
+  const title = `Gateway (leased, LEASE_TTL_MS=0, with the [assets] router) vs bare worker vs direct, workerd via miniflare (${m.cpuModel}, ${m.cores} cores)`;
   const body = [
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
     text(WIDTH / 2, 24, title, 'text-anchor="middle" font-size="14" font-weight="bold"'),

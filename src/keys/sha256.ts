@@ -1,10 +1,13 @@
 import { sha256 } from "@noble/hashes/sha2.js";
-import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { bytesToHex } from "@noble/hashes/utils.js";
+
+/** One encoder for the isolate: noble's `utf8ToBytes` builds a new one (and copies its output) per call. */
+const utf8 = new TextEncoder();
 
 /**
  * SHA-256 of a UTF-8 string, as lowercase hex. Synchronous: on the request path a key is ~50
  * bytes, and WebCrypto's promise round-trip costs far more than hashing one block.
  */
 export function sha256Hex(text: string): string {
-  return bytesToHex(sha256(utf8ToBytes(text)));
+  return bytesToHex(sha256(utf8.encode(text)));
 }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { getQueryStrings } from "hono/utils/url";
 import type { Route } from "../config/routes";
 import type { CredentialSource } from "../config/settings";
 import type { AppEnv, CredentialLocation } from "../env";
@@ -24,8 +25,9 @@ const decodeQueryPart = (part: string) => {
  * values (and the one that authenticated); other pairs pass byte for byte, in the client's encoding.
  */
 function upstreamSearch(search: string, sources: CredentialSource[], credential: CredentialLocation | undefined): string {
+  if (search.length <= 1) return "";
+  if (!sources.some((source) => source.kind === "query")) return search;
   const names = new Set(sources.flatMap((source) => (source.kind === "query" ? [source.name] : [])));
-  if (names.size === 0 || search.length <= 1) return search;
   const pairs = search
     .slice(1)
     .split("&")
@@ -56,7 +58,6 @@ function upstreamUrl(route: Route, forwardPath: string, search: string): string 
 export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const { route, forwardPath } = c.get("route");
   const request = c.req.raw;
-  const url = new URL(request.url);
   const credential = c.get("credentialSource");
   const config = c.get("config");
   const timer = new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs);
@@ -76,13 +77,13 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const headers = upstreamRequestHeaders(request.headers, {
     requestId: c.get("requestId"),
     clientIp: c.get("clientIp"),
-    url,
+    url: request.url,
     key: c.get("key"),
     credential,
     credentialSources: config.credentialSources,
     routeHeaders: route.upstreamHeaders,
   });
-  const target = upstreamUrl(route, forwardPath, upstreamSearch(url.search, config.credentialSources, credential));
+  const target = upstreamUrl(route, forwardPath, upstreamSearch(getQueryStrings(request.url), config.credentialSources, credential));
 
   timer.waitOnUpstream();
   let upstream: Response;

@@ -4,6 +4,7 @@ import { cachedKeyStatus, type KeyRecord } from "../keys/record";
 import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
 import { LeaseSlot, type SentAsk } from "./lease-holder";
+import { defaultLeasePolicy } from "./lease-ledger";
 
 interface HeldLease {
   slot: LeaseSlot<LimitDecision>;
@@ -12,6 +13,8 @@ interface HeldLease {
   template: LimitDecision | undefined;
   /** The one call in flight that may bring a lease: requests that find the lease empty wait for it. */
   inFlight: Promise<LimitDecision> | undefined;
+  /** Requests seen here since `since`, within one TTL: whether a key with no limit and no quota is busy enough to lease. */
+  recent: { since: number; requests: number };
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
@@ -44,7 +47,13 @@ export class IsolateLeases {
     }
     if (!held) {
       if (this.held.size >= this.maxEntries) this.held.delete(this.held.keys().next().value as string);
-      held = { slot: new LeaseSlot(this.isolateId, now), version, template: undefined, inFlight: undefined };
+      held = {
+        slot: new LeaseSlot(this.isolateId, now),
+        version,
+        template: undefined,
+        inFlight: undefined,
+        recent: { since: now, requests: 0 },
+      };
       this.held.set(name, held);
     }
     return held;
@@ -147,6 +156,17 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
 }
 
 /**
+ * Whether a key with no limit and no quota is busy enough here to lease: its lease is a slice of
+ * nothing, so it saves calls only past `minUnits` requests per TTL; below that, a lease and the
+ * report that follows it would cost two calls where one per request does.
+ */
+function busyHere(held: HeldLease, now: number, ttlMs: number): boolean {
+  if (now - held.recent.since > ttlMs) held.recent = { since: now, requests: 0 };
+  held.recent.requests++;
+  return held.recent.requests >= defaultLeasePolicy.minUnits;
+}
+
+/**
  * Decides a keyed request with leases: from this isolate's lease when it has units (no I/O, a
  * renewal in the background when about half is gone), else by asking the key's object, which
  * decides exactly and may hand a lease back. Only the object, or its recent refusal, refuses.
@@ -154,20 +174,15 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
 export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits: LimitRequest[], cost: number): Promise<LimitDecision> {
   const route = c.get("route").route.path;
   const held = isolateLeases.of(key.id, route, key.version, Date.now());
-  const call: LeaseCall = {
-    c,
-    held,
-    keyId: key.id,
-    key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
-    limits,
-    route,
-  };
+  // Built only for a call: a request admitted from the lease allocates none of it.
+  const keyCheck = (): KeyCheck => ({ keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) });
+  const call = (): LeaseCall => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
   held.slot.observe(cost);
   const refused = held.slot.refusedHere(Date.now());
   if (refused) return refused;
   const local = takeLocal(held, cost, Date.now());
   if (local) {
-    if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call, undefined));
+    if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call(), undefined));
     return local;
   }
   if (held.inFlight) {
@@ -175,9 +190,11 @@ export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits:
     const shared = takeLocal(held, cost, Date.now());
     if (shared) return shared;
   }
-  const decision = held.inFlight
-    ? await limiterClient(c).check(key.id, { limits, cost, key: call.key, route })
-    : await leaseCall(call, cost);
+  const leasable = limits.length > 0 || key.quota !== null || busyHere(held, Date.now(), c.get("config").leaseTtlMs);
+  const decision =
+    held.inFlight || !leasable
+      ? await limiterClient(c).check(key.id, { limits, cost, key: keyCheck(), route })
+      : await leaseCall(call(), cost);
   // A lease that arrived meanwhile may still hold a unit the object could no longer give.
   if (decision.outcome === "rate_limited") return takeLocal(held, cost, Date.now()) ?? decision;
   return decision;

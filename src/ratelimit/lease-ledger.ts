@@ -215,6 +215,8 @@ export function refusalMs(
 /**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
  * capped at a small share of the free budget; none (decide per request) when that is too small.
+ * With no limit and no quota it is a status lease: a slice of nothing, sized from the rate alone,
+ * that only carries the key's status for one TTL (and its isolate's count of what it admitted).
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
  */
 export function grantLease(
@@ -226,7 +228,6 @@ export function grantLease(
   now: number,
   policy: LeasePolicy = defaultLeasePolicy,
 ): LeaseGrant | undefined {
-  if (limits.length === 0 && !quota) return undefined;
   const ttl = leaseTtlMs(limits, quota, ttlMs, now, policy);
   if (ttl < policy.minTtlMs) return undefined;
   let free = quota ? quota.remaining(now) : Infinity;

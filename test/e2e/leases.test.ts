@@ -93,8 +93,11 @@ describe(`leases across ${ISOLATES} gateway isolates`, () => {
     expect(isolates.upstream.received()).toBe(120);
   });
 
-  it("refuse a key revoked through isolate 0 within LEASE_TTL_MS in isolates holding leases on it", async () => {
-    const { key, id } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit: 1_000_000, window: 600 }] });
+  it.each([
+    ["with a limit", [{ name: "ten-minutes", limit: 1_000_000, window: 600 }]],
+    ["with no limit (a status lease)", []],
+  ])("refuse a key %s revoked through isolate 0 within LEASE_TTL_MS in isolates holding leases on it", async (_, rateLimits) => {
+    const { key, id } = await isolates.createKey({ rateLimits });
     // Busy enough on every isolate that each holds a lease.
     await hammer(key, 1_000_000, 4, 40);
 

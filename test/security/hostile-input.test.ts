@@ -10,7 +10,8 @@ const gateway = gatewayEnv(
     { path: "/api/*", upstream: env.UPSTREAM_URL, stripPrefix: true },
     { path: "/open/*", upstream: env.UPSTREAM_URL, auth: "none" },
   ],
-  { DB: counted.db },
+  // A short lease TTL: each call waits for its background work, and a key's lease report comes one TTL after the grant.
+  { DB: counted.db, LEASE_TTL_MS: "100" },
 );
 
 let key: string;

@@ -1,14 +1,15 @@
-// `npx node scripts/profile-open-route.ts [--ms 8000] [--concurrency 8]`: a V8 CPU profile of the
-// gateway's isolate while it serves the open route (no key, no limits) under load, taken through
-// workerd's inspector; prints the functions with the most self time. Samples are spread over the
-// isolate's busy time, so shares hold on a noisy machine better than throughput does.
+// `npx node scripts/profile-path.ts [--target keyed-no-assets] [--ms 8000] [--concurrency 8]`: a V8 CPU
+// profile of the gateway's isolate while it serves one path under load (target names:
+// scripts/path-targets.ts), taken through workerd's inspector; prints the functions with the most
+// self time. Samples are spread over the isolate's busy time, so shares hold on a noisy machine
+// better than throughput does.
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { runLoad } from "../bench/load.ts";
-import { storageDir, withTmpdir } from "../bench/storage.ts";
+import { storageDir } from "../bench/storage.ts";
 import { startUpstreamProcess } from "../bench/upstream.ts";
-import { startLocalGateway } from "../dev/local-gateway.ts";
 import { buildWorker } from "./build.ts";
+import { parsePathTarget, pathRequest, startPathGateway } from "./path-targets.ts";
 
 interface ProfileNode {
   id: number;
@@ -19,20 +20,22 @@ interface Profile {
   samples: number[];
 }
 
-const { values } = parseArgs({ options: { ms: { type: "string", default: "8000" }, concurrency: { type: "string", default: "8" } } });
+const { values } = parseArgs({
+  options: {
+    target: { type: "string", default: "keyed-no-assets" },
+    ms: { type: "string", default: "8000" },
+    concurrency: { type: "string", default: "8" },
+  },
+});
+const path = parsePathTarget(values.target);
 const INSPECTOR_PORT = 9339;
 process.env.GATEWAY_INSPECTOR_PORT = String(INSPECTOR_PORT);
 
 const storage = storageDir("tmpfs");
 const upstream = await startUpstreamProcess();
-const gateway = await withTmpdir(storage, () =>
-  startLocalGateway({
-    scriptPath: buildWorker(),
-    bindings: { GATEWAY_ROUTES: JSON.stringify([{ path: "/bench/*", upstream: upstream.url, stripPrefix: true, auth: "none" }]) },
-  }),
-);
-const target = { url: `${gateway.url}/bench/hello` };
+const { value: gateway } = await startPathGateway(upstream.url, storage, buildWorker(), path);
 try {
+  const target = await pathRequest(gateway.url, path.kind);
   const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json/list`)).json()) as {
     title: string;
     webSocketDebuggerUrl: string;
@@ -71,7 +74,9 @@ try {
     self.set(name, (self.get(name) ?? 0) + 1);
   }
   const busy = profile.samples.length - (self.get("(idle) (native)") ?? 0);
-  console.log(`${load.requests} requests at c=${concurrency}, ${busy} busy samples, load average ${loadavg()[0]!.toFixed(1)}`);
+  console.log(
+    `${values.target}: ${load.requests} requests at c=${concurrency}, ${busy} busy samples, load average ${loadavg()[0]!.toFixed(1)}`,
+  );
   for (const [name, samples] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
     if (name !== "(idle) (native)") console.log(`${((100 * samples) / busy).toFixed(1).padStart(5)}% of busy  ${name}`);
   }
