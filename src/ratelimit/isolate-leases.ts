@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { cachedKeyStatus, type KeyRecord } from "../keys/record";
 import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
@@ -89,8 +89,8 @@ function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, tt
   }
 }
 
-interface LeaseCall {
-  c: Context<AppEnv>;
+interface LeaseCall<E extends GatewayEnv> {
+  c: Context<E>;
   held: HeldLease;
   keyId: string;
   key: KeyCheck;
@@ -100,7 +100,7 @@ interface LeaseCall {
 }
 
 /** One call that carries the lease's reports and may bring a lease; `cost` undefined: a renewal. */
-function leaseCall(request: LeaseCall, cost: number | undefined): Promise<LimitDecision> {
+function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | undefined): Promise<LimitDecision> {
   const { c, held, keyId, key, limits, route } = request;
   const ttlMs = c.get("config").leaseTtlMs;
   const sent = held.slot.ask(Date.now());
@@ -128,7 +128,7 @@ function leaseCall(request: LeaseCall, cost: number | undefined): Promise<LimitD
 }
 
 /** In the background, once the lease has run out: report it if no request did, so its unused units and usage reach the object. */
-function reportWhenOver(call: LeaseCall, ttlMs: number): void {
+function reportWhenOver<E extends GatewayEnv>(call: LeaseCall<E>, ttlMs: number): void {
   const { held } = call;
   const report = new Promise<void>((resolve) => setTimeout(resolve, ttlMs + 10)).then(() => {
     if (held.inFlight || !held.slot.hasReport(Date.now())) return;
@@ -137,7 +137,7 @@ function reportWhenOver(call: LeaseCall, ttlMs: number): void {
   inBackground(call.c, report);
 }
 
-function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
+function inBackground<E extends GatewayEnv>(c: Context<E>, work: Promise<unknown>): void {
   const logged = work.catch((error: unknown) => console.warn(`lease renewal failed: ${String(error)}`));
   try {
     c.executionCtx.waitUntil(logged);
@@ -151,10 +151,15 @@ function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
  * renewal in the background when about half is gone), else by asking the key's object, which
  * decides exactly and may hand a lease back. Only the object, or its recent refusal, refuses.
  */
-export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits: LimitRequest[], cost: number): Promise<LimitDecision> {
-  const route = c.get("route").route.path;
+export async function admitWithLease<E extends GatewayEnv>(
+  c: Context<E>,
+  key: KeyRecord,
+  route: string,
+  limits: LimitRequest[],
+  cost: number,
+): Promise<LimitDecision> {
   const held = isolateLeases.of(key.id, route, key.version, Date.now());
-  const call: LeaseCall = {
+  const call: LeaseCall<E> = {
     c,
     held,
     keyId: key.id,
