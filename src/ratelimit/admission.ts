@@ -27,7 +27,7 @@ export async function admit<E extends GatewayEnv>(
   const subject = key ? keyObjectName(key.id) : anonymousTrafficCounter(clientIp);
   const version = key?.version ?? 0;
   const now = Date.now();
-  const remembered = isolateDenials.get(subject, route, version, now);
+  const remembered = isolateDenials.get(subject, route, version, now, cost);
   if (remembered) return remembered;
 
   const refusedLocally = isolateDenials.takeRefused(subject, route);
@@ -43,6 +43,6 @@ export async function admit<E extends GatewayEnv>(
     : await limiter.count(anonymousTrafficCounter(clientIp), { limits, cost });
   // With leases, the key's lease keeps the denial (a zero lease) instead of the memo.
   if (decision.outcome === "rate_limited")
-    isolateDenials.remember(subject, route, version, decision, Date.now(), c.get("config").leaseTtlMs);
+    isolateDenials.remember(subject, route, version, decision, Date.now(), c.get("config").leaseTtlMs, cost);
   return decision;
 }

@@ -77,7 +77,7 @@ function takeLocal(held: HeldLease, cost: number, now: number): LimitDecision | 
   };
 }
 
-function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, ttlMs: number): void {
+function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, ttlMs: number, cost: number): void {
   if (decision.lease) {
     held.slot.grant(sent, decision.lease);
     held.template = decision;
@@ -85,7 +85,7 @@ function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, tt
     held.slot.drop();
     held.template = undefined;
   } else if (decision.outcome === "rate_limited" && decision.refuseForMs !== undefined) {
-    held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs);
+    held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs, cost);
   }
 }
 
@@ -111,7 +111,7 @@ function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | u
   const flight: Promise<LimitDecision> = call
     .then(
       (decision) => {
-        applyAnswer(held, sent, decision, ttlMs);
+        applyAnswer(held, sent, decision, ttlMs, cost ?? 1);
         if (decision.lease) reportWhenOver(request, decision.lease.ttlMs);
         return decision;
       },
@@ -168,7 +168,7 @@ export async function admitWithLease<E extends GatewayEnv>(
     route,
   };
   held.slot.observe(cost);
-  const refused = held.slot.refusedHere(Date.now());
+  const refused = held.slot.refusedHere(Date.now(), cost);
   if (refused) return refused;
   const local = takeLocal(held, cost, Date.now());
   if (local) {

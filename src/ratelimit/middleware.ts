@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
 import { admit } from "./admission";
-import { keyLimitRequests, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
+import { type LimitDecision, type LimitRequest, rateLimitHeaders, requestLimits, routeLimitId } from "./decision";
 
 function rateLimited(decision: LimitDecision): GatewayError {
   const denied = decision.policies[decision.nearest];
@@ -16,8 +16,9 @@ export function rateLimit() {
   return createMiddleware<AppEnv>(async function rateLimit(c, next) {
     const key = c.get("key");
     const route = c.get("route").route;
-    const limits: LimitRequest[] = key ? keyLimitRequests(key.rateLimits) : [];
-    for (const l of route.rateLimits) limits.push({ id: `route:${route.path}:${l.name}`, ...l });
+    const limits: LimitRequest[] = key
+      ? requestLimits(key.rateLimits, key.routeRateLimits, route)
+      : route.rateLimits.map((l) => ({ id: routeLimitId(route.path, l.name), ...l }));
     if (!key && limits.length === 0) return next();
 
     let decision: LimitDecision;
