@@ -153,9 +153,19 @@ async function judge(c: Context<GatewayEnv>, body: VerifyInput, route: Route | u
 
   const cost = body.cost ?? 1;
   const limits = route ? requestLimits(record.rateLimits, record.routeRateLimits, route) : keyLimitRequests(record.rateLimits);
-  const decision = body.dryRun
-    ? await dryRunDecision(c, record, limits, cost)
-    : await admit(c, record, body.ip ?? "", route?.path ?? VERIFY_ROUTE_LABEL, limits, cost);
+  let decision: LimitDecision;
+  try {
+    decision = body.dryRun
+      ? await dryRunDecision(c, record, limits, cost)
+      : await admit(c, record, body.ip ?? "", route?.path ?? VERIFY_ROUTE_LABEL, limits, cost);
+  } catch (error) {
+    // A fail-open route admits a proxied request the limiter cannot judge; elsewhere 503 limiter_unavailable, as on the proxy path.
+    if (route?.onLimiterError !== "open") throw error;
+    console.warn(
+      `limiter_unavailable (fail-open) on verify for ${route.path}: ${String(error instanceof GatewayError ? error.cause : error)}`,
+    );
+    return { code: "valid", record };
+  }
   return { code: decision.outcome === "allowed" ? "valid" : decision.outcome, record, decision };
 }
 

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { Env } from "../../src/env";
 import type { VerifyResult } from "../../src/gateway/verify";
 import { generateKey } from "../../src/keys/format";
 import { admin, createKey, revokeKey } from "../support/admin";
@@ -234,5 +235,18 @@ describe("POST /_gateway/verify", () => {
       400,
       "invalid_request",
     );
+  });
+
+  it("answers 503 limiter_unavailable when the key's object is unreachable, and valid on a fail-open route as the proxy would", async () => {
+    const created = await createKey(gateway);
+    const unreachable = {
+      getByName: () => ({ check: () => Promise.reject(new Error("Durable Object reset because its code was updated.")) }),
+    } as unknown as Env["KEY_LIMITER"];
+    const failing = gatewayEnv([...routes, { path: "/open/*", upstream: env.UPSTREAM_URL, onLimiterError: "open" }], {
+      KEY_LIMITER: unreachable,
+    });
+    const problem = await expectProblem(await verifyWith(failing, env.ADMIN_TOKEN, { key: created.key }), 503, "limiter_unavailable");
+    expect(problem.detail).not.toContain("Durable Object reset");
+    expect(await verify({ key: created.key, route: "/open/*" }, failing)).toMatchObject({ valid: true, keyId: created.id, ratelimits: [] });
   });
 });
