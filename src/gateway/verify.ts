@@ -44,6 +44,9 @@ export const VerifyBody = z
 
 type VerifyInput = z.infer<typeof VerifyBody>;
 
+/** What a caller sends: optional fields may be left out. */
+export type VerifyRequest = z.input<typeof VerifyBody>;
+
 const VERIFY_CODES = [
   "valid",
   "invalid_key",
