@@ -83,6 +83,34 @@ describe("POST /_gateway/verify", () => {
     expect(counted.queries()).toBe(cold);
   });
 
+  it("costs one Durable Object call and no D1 query once warm, like a proxied request", async () => {
+    const created = await createKey(gateway);
+    let objectCalls = 0;
+    const counting = <T extends object>(namespace: T): T =>
+      new Proxy(namespace, {
+        get(target, property) {
+          const value = Reflect.get(target, property, target);
+          if (property !== "getByName" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value;
+          return (name: string) => {
+            objectCalls++;
+            return value.call(target, name);
+          };
+        },
+      });
+    const d1 = countingD1(env.DB);
+    const target = gatewayEnv(routes, {
+      DB: d1.db,
+      LEASE_TTL_MS: "0",
+      KEY_LIMITER: counting(env.KEY_LIMITER),
+      CLIENT_IP_COUNTER: counting(env.CLIENT_IP_COUNTER),
+    });
+    expect(await verify({ key: created.key }, target)).toMatchObject({ valid: true });
+    const [objectsBefore, queriesBefore] = [objectCalls, d1.queries()];
+    expect(await verify({ key: created.key }, target)).toMatchObject({ valid: true });
+    expect(objectCalls - objectsBefore).toBe(1);
+    expect(d1.queries() - queriesBefore).toBe(0);
+  });
+
   it("verifies an imported key of a registered foreign shape", async () => {
     const key = `sk_verify_${crypto.randomUUID().replaceAll("-", "")}`;
     const report = await json(
