@@ -53,9 +53,9 @@ export async function presentedKey<E extends GatewayEnv>(c: Context<E>): Promise
 
 /** A key string's record, usable or not (the caller judges it): shape first, as `presentedKey` does, then cache or D1. */
 export async function keyRecordOf<E extends GatewayEnv>(c: Context<E>, value: string, now: number): Promise<KeyRecord> {
-  if (!parseKey(value) && !(couldBeForeignKey(value) && hasImportShape(value, await registeredPrefixes(database(c.env.DB), now)))) {
-    throw new GatewayError("invalid_key", "The API key is malformed.");
-  }
+  const wellFormed =
+    parseKey(value) !== undefined || (couldBeForeignKey(value) && hasImportShape(value, await registeredPrefixes(database(c.env.DB), now)));
+  if (!wellFormed) throw new GatewayError("invalid_key", "The API key is malformed.");
   return knownKey(c, value, now);
 }
 
