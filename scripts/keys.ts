@@ -26,6 +26,7 @@ Operator scopes: keys:read keys:write keys:verify usage:read operators:write
 Key options:
   --name <name>  --owner <owner>  --scope <s> (repeat)  --expires <iso-8601>
   --rate-limit <name>=<limit>/<window-seconds> (repeat, e.g. minute=100/60)
+  --route-rate-limit <route-path>:<name>=<limit>/<window-seconds> (repeat, e.g. /v1/search:minute=1000/60)
   --quota <limit>/<day|month|total>  --ip <ip-or-cidr> (repeat)  --metadata '<json>'
 
 Global:
@@ -43,6 +44,7 @@ const OPTIONS = {
   scope: { type: "string", multiple: true },
   expires: { type: "string" },
   "rate-limit": { type: "string", multiple: true },
+  "route-rate-limit": { type: "string", multiple: true },
   quota: { type: "string" },
   ip: { type: "string", multiple: true },
   metadata: { type: "string" },
@@ -114,6 +116,19 @@ function rateLimit(spec: string) {
   return { name: match[1], limit: Number(match[2]), window: Number(match[3]) };
 }
 
+/** `/v1/search:minute=1000/60` flags, grouped by route path (a limit name holds no `:`). */
+function routeRateLimits(specs: string[]) {
+  const routes: Record<string, ReturnType<typeof rateLimit>[]> = {};
+  for (const spec of specs) {
+    const colon = spec.lastIndexOf(":");
+    if (colon < 1)
+      throw new UsageError(`--route-rate-limit ${spec}: use <route-path>:<name>=<limit>/<window-seconds>, e.g. /v1/search:minute=1000/60`);
+    const path = spec.slice(0, colon);
+    routes[path] = [...(routes[path] ?? []), rateLimit(spec.slice(colon + 1))];
+  }
+  return routes;
+}
+
 function quota(spec: string) {
   const match = /^(\d+)\/(day|month|total)$/.exec(spec);
   if (!match) throw new UsageError(`--quota ${spec}: use <limit>/<day|month|total>, e.g. 10000/month`);
@@ -130,6 +145,7 @@ function keyBody(flags: Flags): Record<string, unknown> {
   if (flags.expires !== undefined) body.expiresAt = flags.expires;
   if (flags["no-expiry"]) body.expiresAt = null;
   if (flags["rate-limit"]) body.rateLimits = flags["rate-limit"].map(rateLimit);
+  if (flags["route-rate-limit"]) body.routeRateLimits = routeRateLimits(flags["route-rate-limit"]);
   if (flags.quota !== undefined) body.quota = quota(flags.quota);
   if (flags["no-quota"]) body.quota = null;
   if (flags.ip) body.ipAllowlist = flags.ip;

@@ -27,6 +27,7 @@ const AUDITED_FIELDS = [
   "start",
   "scopes",
   "rateLimits",
+  "routeRateLimits",
   "quota",
   "ipAllowlist",
   "metadata",

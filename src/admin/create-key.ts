@@ -35,6 +35,7 @@ export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): Ke
     prefix,
     scopes: fields.scopes ?? [],
     rateLimits: fields.rateLimits ?? [],
+    routeRateLimits: fields.routeRateLimits ?? {},
     quota: fields.quota ?? null,
     ipAllowlist: fields.ipAllowlist ?? [],
     metadata: fields.metadata ?? {},

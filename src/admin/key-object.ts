@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { rateLimitSchema, rateLimitsSchema } from "../config/schema";
+import { rateLimitSchema, rateLimitsSchema, routeRateLimitsSchema } from "../config/schema";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import { KEY_PREFIX_PATTERN } from "../keys/format";
 import { parseIpRange } from "../keys/ip";
@@ -22,6 +22,7 @@ export const keyFields = {
     .openapi({ example: ["read", "write"] }),
   expiresAt: isoTime,
   rateLimits: rateLimitsSchema,
+  routeRateLimits: routeRateLimitsSchema,
   quota: QuotaSchema,
   ipAllowlist: z
     .array(
@@ -49,6 +50,7 @@ export const CreateKeyBody = z
     scopes: keyFields.scopes.optional(),
     expiresAt: keyFields.expiresAt.optional(),
     rateLimits: keyFields.rateLimits.optional(),
+    routeRateLimits: keyFields.routeRateLimits.optional(),
     quota: keyFields.quota.optional(),
     ipAllowlist: keyFields.ipAllowlist.optional(),
     metadata: keyFields.metadata.optional(),
@@ -65,6 +67,7 @@ export const UpdateKeyBody = z
     scopes: keyFields.scopes.optional(),
     expiresAt: keyFields.expiresAt.nullable().optional(),
     rateLimits: keyFields.rateLimits.optional(),
+    routeRateLimits: keyFields.routeRateLimits.optional(),
     quota: nullableQuota.optional(),
     ipAllowlist: keyFields.ipAllowlist.optional(),
     metadata: keyFields.metadata.optional(),
@@ -84,6 +87,7 @@ export const KeyObjectSchema = z
     start: z.string().openapi({ description: "Prefix and first 4 body characters of the current secret.", example: "gk_live_4Fz9" }),
     scopes: z.array(z.string()),
     rateLimits: z.array(rateLimitSchema),
+    routeRateLimits: z.record(z.string(), z.array(rateLimitSchema)),
     quota: nullableQuota,
     ipAllowlist: z.array(z.string()),
     metadata: z.record(z.string(), z.unknown()),
@@ -120,6 +124,7 @@ export function toKeyObject(key: KeyRow, secrets: KeySecretRow[]): KeyObject {
     start: currentSecret(secrets)?.start ?? "",
     scopes: key.scopes,
     rateLimits: key.rateLimits,
+    routeRateLimits: key.routeRateLimits,
     quota: key.quota ?? null,
     ipAllowlist: key.ipAllowlist,
     metadata: key.metadata,

@@ -23,6 +23,24 @@ export const rateLimitsSchema = z
   .refine((limits) => new Set(limits.map((l) => l.name)).size === limits.length, "limit names must be unique")
   .openapi({ description: "At most 8, names unique." });
 
+/** A route's `path` as configured: `/v1/search`, or a prefix ending in `*`. */
+export const ROUTE_PATH_PATTERN = /^\/[^*?#]*\*?$/;
+
+/** A key's limits per route path, each replacing the route's limit of the same name. */
+export const routeRateLimitsSchema = z
+  .record(
+    z.string().max(1000).regex(ROUTE_PATH_PATTERN, 'must be a route path as configured, e.g. "/v1/search" or "/v1/*"'),
+    rateLimitsSchema,
+  )
+  .refine((routes) => Object.keys(routes).length <= 32, "at most 32 routes")
+  .openapi({
+    description:
+      "Per route path exactly as configured: limits that replace the route's limit of the same name for this key (other names are added). Paths no route has are kept and ignored.",
+    example: { "/v1/search": [{ name: "minute", limit: 1000, window: 60 }] },
+  });
+
+export type RouteRateLimits = z.infer<typeof routeRateLimitsSchema>;
+
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"] as const;
 
 const upstreamSchema = z.string().refine((value) => {
@@ -72,7 +90,7 @@ export type CorsConfig = z.infer<typeof corsSchema>;
 
 export const routeSchema = z
   .object({
-    path: z.string().regex(/^\/[^*?#]*\*?$/, 'must start with "/" and may end with "*" (prefix match)'),
+    path: z.string().regex(ROUTE_PATH_PATTERN, 'must start with "/" and may end with "*" (prefix match)'),
     upstream: upstreamSchema,
     stripPrefix: z.boolean().default(false),
     auth: z.enum(["required", "optional", "none"]).default("required"),

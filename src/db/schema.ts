@@ -1,6 +1,6 @@
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AuditAction } from "../admin/audit";
-import type { RateLimitSpec } from "../config/schema";
+import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
 import type { QuotaSpec } from "../keys/quota";
 import type { OperatorScope } from "../operators/scopes";
 
@@ -19,6 +19,8 @@ export const keys = sqliteTable(
     quota: text("quota", { mode: "json" }).$type<QuotaSpec | null>(),
     ipAllowlist: text("ip_allowlist", { mode: "json" }).$type<string[]>().notNull(),
     metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** Per route path as configured: limits replacing the route's of the same name (docs/rate-limits.md). */
+    routeRateLimits: text("route_rate_limits", { mode: "json" }).$type<RouteRateLimits>().notNull().default({}),
     enabled: integer("enabled", { mode: "boolean" }).notNull(),
     expiresAt: integer("expires_at"),
     createdAt: integer("created_at").notNull(),

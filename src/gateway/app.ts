@@ -29,6 +29,7 @@ import { GatewayError } from "../errors";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
+import { verify, verifyRoute } from "./verify";
 
 const healthRoute = createRoute({
   method: "get",
@@ -98,6 +99,9 @@ export function gatewayApi() {
   api.use(methodNotAllowed({ app: api, onMethodNotAllowed: refuseMethod }));
   api.openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200));
   api.openapi(meRoute, me);
+
+  api.use("/verify", adminAuth());
+  api.openapi(verifyRoute, verify);
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);

@@ -45,13 +45,27 @@ export async function presentedKey<E extends GatewayEnv>(c: Context<E>): Promise
     credential = presented.find(({ value }) => hasImportShape(value, prefixes));
   }
   if (!credential) throw new GatewayError("invalid_key", "The API key is malformed.");
-
-  const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
-  const record = await verifyKey(credential.value, db, cache, now);
-  if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
+  const record = await knownKey(c, credential.value, now);
   const refused = refusal(record, record.secretExpiresAt, now);
   if (refused) throw new GatewayError(refused);
   return { record, location: credential.location };
+}
+
+/** A key string's record, usable or not (the caller judges it): shape first, as `presentedKey` does, then cache or D1. */
+export async function keyRecordOf<E extends GatewayEnv>(c: Context<E>, value: string, now: number): Promise<KeyRecord> {
+  const wellFormed =
+    parseKey(value) !== undefined || (couldBeForeignKey(value) && hasImportShape(value, await registeredPrefixes(database(c.env.DB), now)));
+  if (!wellFormed) throw new GatewayError("invalid_key", "The API key is malformed.");
+  return knownKey(c, value, now);
+}
+
+/** The record of a key string of a valid shape: isolate cache, else D1; `invalid_key` if unknown. */
+async function knownKey<E extends GatewayEnv>(c: Context<E>, value: string, now: number): Promise<KeyRecord> {
+  const config = c.get("config");
+  const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
+  const record = await verifyKey(value, database(c.env.DB), cache, now);
+  if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
+  return record;
 }
 
 /** Resolves the request's API key per the route's `auth` mode, and checks the route's scopes and the key's IP allowlist. */

@@ -1,4 +1,4 @@
-import type { RateLimitSpec } from "../config/schema";
+import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
 import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
 import { type IpRange, parseIpRange } from "./ip";
 
@@ -9,7 +9,9 @@ export interface KeyRecord {
   owner: string | null;
   scopes: string[];
   rateLimits: RateLimitSpec[];
+  routeRateLimits: RouteRateLimits;
   quota: QuotaSpec | null;
+  metadata: Record<string, unknown>;
   /** The key's IP allowlist, parsed once when the record is loaded; null when it has none. */
   ipRanges: IpRange[] | null;
   enabled: boolean;
@@ -39,7 +41,9 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
     owner: key.owner,
     scopes: key.scopes,
     rateLimits: key.rateLimits,
+    routeRateLimits: key.routeRateLimits,
     quota: key.quota ?? null,
+    metadata: key.metadata,
     ipRanges:
       key.ipAllowlist.length === 0 ? null : key.ipAllowlist.map(parseIpRange).filter((range): range is IpRange => range !== undefined),
     enabled: key.enabled,

@@ -66,7 +66,10 @@ export async function listKeyRows(db: Database, query: { owner?: string; limit: 
 }
 
 export type KeyChanges = Partial<
-  Pick<KeyRow, "name" | "owner" | "scopes" | "rateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt">
+  Pick<
+    KeyRow,
+    "name" | "owner" | "scopes" | "rateLimits" | "routeRateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt"
+  >
 >;
 
 /** Applies the changes and bumps the version, with its audit entry in the same batch. */

@@ -18,6 +18,29 @@ const KEY_WIDE = "key:";
 export const keyLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] =>
   limits.map((l) => ({ id: `${KEY_WIDE}${l.name}`, ...l }));
 
+/**
+ * A keyed request's limits on a route: the key's own (key-wide), then the route's, counted per key on
+ * that route. A key's `routeRateLimits` entry for the route's path replaces the route's limit of the
+ * same name and adds the names the route lacks (docs/rate-limits.md "Per-key route limits").
+ */
+export function requestLimits(
+  own: ReadonlyArray<RateLimitSpec>,
+  overrides: Readonly<Record<string, RateLimitSpec[]>>,
+  route: { path: string; rateLimits: ReadonlyArray<RateLimitSpec> },
+): LimitRequest[] {
+  const limits = keyLimitRequests(own);
+  const override = Object.hasOwn(overrides, route.path) ? overrides[route.path] : undefined;
+  for (const l of route.rateLimits) {
+    if (override?.some((o) => o.name === l.name)) continue;
+    limits.push({ id: routeLimitId(route.path, l.name), ...l });
+  }
+  if (override) for (const l of override) limits.push({ id: routeLimitId(route.path, l.name), ...l });
+  return limits;
+}
+
+/** A route limit's counter: per key (or client IP) on that route; an override keeps the id of the limit it replaces. */
+export const routeLimitId = (path: string, name: string) => `route:${path}:${name}`;
+
 export const isKeyWideLimit = (id: string) => id.startsWith(KEY_WIDE);
 
 /** The calling key as the request path knows it: the cached status, which the object reconciles with its own. */

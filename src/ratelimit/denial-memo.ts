@@ -7,6 +7,8 @@ interface Denial {
   refused: number;
   /** The key version it was decided for: an admin write (say, a raised limit) makes it void. */
   version: number;
+  /** Units the denied request asked for: a smaller cost may fit sooner, so only as many or more are refused here. */
+  cost: number;
 }
 
 /**
@@ -22,9 +24,9 @@ export class DenialMemo {
   constructor(private readonly maxEntries = 10_000) {}
 
   /** The remembered denial, with Retry-After and the denying policy's reset counted down to `now`. */
-  get(subject: string, route: string, version: number, now: number): LimitDecision | undefined {
+  get(subject: string, route: string, version: number, now: number, cost = 1): LimitDecision | undefined {
     const denial = this.denials.get(memoKey(subject, route));
-    if (!denial || denial.until <= now || denial.version !== version) return undefined;
+    if (!denial || denial.until <= now || denial.version !== version || cost < denial.cost) return undefined;
     denial.refused++;
     const retryAfter = Math.max(1, Math.ceil(((denial.decision.deniedUntil ?? denial.until) - now) / 1000));
     const policies = denial.decision.policies.map((p, i) =>
@@ -43,7 +45,7 @@ export class DenialMemo {
   }
 
   /** Keeps a denial until `min(deniedUntil, now + maxAgeMs)`; with `maxAgeMs` 0, not at all. */
-  remember(subject: string, route: string, version: number, decision: LimitDecision, now: number, maxAgeMs: number): void {
+  remember(subject: string, route: string, version: number, decision: LimitDecision, now: number, maxAgeMs: number, cost = 1): void {
     if (decision.outcome !== "rate_limited" || decision.deniedUntil === undefined) return;
     const until = Math.min(decision.deniedUntil, now + maxAgeMs);
     if (until <= now) return;
@@ -51,7 +53,7 @@ export class DenialMemo {
       for (const [k, d] of this.denials) if (d.until <= now) this.denials.delete(k);
       if (this.denials.size >= this.maxEntries) this.denials.delete(this.denials.keys().next().value as string);
     }
-    this.denials.set(memoKey(subject, route), { until, decision, refused: 0, version });
+    this.denials.set(memoKey(subject, route), { until, decision, refused: 0, version, cost });
   }
 
   /** Ends every denial of the subject, on all routes: this isolate just served an admin write to it. */

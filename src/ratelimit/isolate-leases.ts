@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { AppEnv } from "../env";
+import type { GatewayEnv } from "../env";
 import { cachedKeyStatus, type KeyRecord } from "../keys/record";
 import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
@@ -86,7 +86,7 @@ function takeLocal(held: HeldLease, cost: number, now: number): LimitDecision | 
   };
 }
 
-function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, ttlMs: number): void {
+function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, ttlMs: number, cost: number): void {
   if (decision.lease) {
     held.slot.grant(sent, decision.lease);
     held.template = decision;
@@ -94,12 +94,12 @@ function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, tt
     held.slot.drop();
     held.template = undefined;
   } else if (decision.outcome === "rate_limited" && decision.refuseForMs !== undefined) {
-    held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs);
+    held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs, cost);
   }
 }
 
-interface LeaseCall {
-  c: Context<AppEnv>;
+interface LeaseCall<E extends GatewayEnv> {
+  c: Context<E>;
   held: HeldLease;
   keyId: string;
   key: KeyCheck;
@@ -109,7 +109,7 @@ interface LeaseCall {
 }
 
 /** One call that carries the lease's reports and may bring a lease; `cost` undefined: a renewal. */
-function leaseCall(request: LeaseCall, cost: number | undefined): Promise<LimitDecision> {
+function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | undefined): Promise<LimitDecision> {
   const { c, held, keyId, key, limits, route } = request;
   const ttlMs = c.get("config").leaseTtlMs;
   const sent = held.slot.ask(Date.now());
@@ -120,7 +120,7 @@ function leaseCall(request: LeaseCall, cost: number | undefined): Promise<LimitD
   const flight: Promise<LimitDecision> = call
     .then(
       (decision) => {
-        applyAnswer(held, sent, decision, ttlMs);
+        applyAnswer(held, sent, decision, ttlMs, cost ?? 1);
         if (decision.lease) reportWhenOver(request, decision.lease.ttlMs);
         return decision;
       },
@@ -137,7 +137,7 @@ function leaseCall(request: LeaseCall, cost: number | undefined): Promise<LimitD
 }
 
 /** In the background, once the lease has run out: report it if no request did, so its unused units and usage reach the object. */
-function reportWhenOver(call: LeaseCall, ttlMs: number): void {
+function reportWhenOver<E extends GatewayEnv>(call: LeaseCall<E>, ttlMs: number): void {
   const { held } = call;
   const report = new Promise<void>((resolve) => setTimeout(resolve, ttlMs + 10)).then(() => {
     if (held.inFlight || !held.slot.hasReport(Date.now())) return;
@@ -146,7 +146,7 @@ function reportWhenOver(call: LeaseCall, ttlMs: number): void {
   inBackground(call.c, report);
 }
 
-function inBackground(c: Context<AppEnv>, work: Promise<unknown>): void {
+function inBackground<E extends GatewayEnv>(c: Context<E>, work: Promise<unknown>): void {
   const logged = work.catch((error: unknown) => console.warn(`lease renewal failed: ${String(error)}`));
   try {
     c.executionCtx.waitUntil(logged);
@@ -171,14 +171,19 @@ function busyHere(held: HeldLease, now: number, ttlMs: number): boolean {
  * renewal in the background when about half is gone), else by asking the key's object, which
  * decides exactly and may hand a lease back. Only the object, or its recent refusal, refuses.
  */
-export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits: LimitRequest[], cost: number): Promise<LimitDecision> {
-  const route = c.get("route").route.path;
+export async function admitWithLease<E extends GatewayEnv>(
+  c: Context<E>,
+  key: KeyRecord,
+  route: string,
+  limits: LimitRequest[],
+  cost: number,
+): Promise<LimitDecision> {
   const held = isolateLeases.of(key.id, route, key.version, Date.now());
   // Built only for a call: a request admitted from the lease allocates none of it.
   const keyCheck = (): KeyCheck => ({ keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) });
-  const call = (): LeaseCall => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
+  const call = (): LeaseCall<E> => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
   held.slot.observe(cost);
-  const refused = held.slot.refusedHere(Date.now());
+  const refused = held.slot.refusedHere(Date.now(), cost);
   if (refused) return refused;
   const local = takeLocal(held, cost, Date.now());
   if (local) {

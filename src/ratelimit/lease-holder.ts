@@ -30,7 +30,7 @@ export interface SentAsk extends LeaseAsk {
 export class LeaseSlot<Refusal> {
   private current: HeldLease | undefined;
   private closed: { leaseId: number; used: number }[] = [];
-  private refusal: { until: number; answer: Refusal } | undefined;
+  private refusal: { until: number; answer: Refusal; cost: number } | undefined;
   private admitted = 0;
   private refused = 0;
   private demand = 0;
@@ -62,9 +62,10 @@ export class LeaseSlot<Refusal> {
     return lease && now < lease.endsAt ? lease.units - lease.used : 0;
   }
 
-  /** The object's refusal, while it stands (a zero lease): the request is refused here. */
-  refusedHere(now: number): Refusal | undefined {
-    if (!this.refusal || now >= this.refusal.until) return undefined;
+  /** The object's refusal, while it stands (a zero lease): a request of at least the refused cost is refused here. */
+  refusedHere(now: number, cost = 1): Refusal | undefined {
+    // A smaller cost may fit sooner than the refused one: the object decides it.
+    if (!this.refusal || now >= this.refusal.until || cost < this.refusal.cost) return undefined;
     this.refused++;
     return this.refusal.answer;
   }
@@ -121,9 +122,9 @@ export class LeaseSlot<Refusal> {
   }
 
   /** The object refused (a zero lease): refuse here until `retryAfterMs` or the TTL runs out, from when the call was sent. */
-  refuse(sent: SentAsk, answer: Refusal, retryAfterMs: number, ttlMs: number): void {
+  refuse(sent: SentAsk, answer: Refusal, retryAfterMs: number, ttlMs: number, cost = 1): void {
     const until = sent.sentAt + Math.min(retryAfterMs, ttlMs);
-    if (until > sent.sentAt) this.refusal = { until, answer };
+    if (until > sent.sentAt) this.refusal = { until, answer, cost };
   }
 
   /** Stops admitting at once (an admin write here, or the object refused the key). */

@@ -26,6 +26,16 @@ export interface UsageEvent {
 
 export const ANONYMOUS_INDEX = "anonymous";
 
+/** Writes the event's data point when the dataset is bound; a failed write never fails the request. */
+export function writeUsage(dataset: AnalyticsEngineDataset | undefined, event: UsageEvent): void {
+  if (!dataset) return;
+  try {
+    dataset.writeDataPoint(toDataPoint(event));
+  } catch (writeError) {
+    console.warn(`usage data point not written: ${String(writeError)}`);
+  }
+}
+
 export function toDataPoint(event: UsageEvent): AnalyticsEngineDataPoint {
   return {
     indexes: [event.keyId ?? ANONYMOUS_INDEX],

@@ -3,7 +3,7 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import type { KeyVariables } from "../keys/authenticate";
 import type { RouteVariables } from "../proxy/route-match";
-import { toDataPoint } from "./data-point";
+import { writeUsage } from "./data-point";
 
 const contentLength = (headers: Headers) => Number(headers.get("content-length") ?? 0) || 0;
 
@@ -12,25 +12,17 @@ export function usageRecorder() {
   return createMiddleware<GatewayEnv & { Variables: Partial<RouteVariables> & KeyVariables }>(async function usageRecorder(c, next) {
     const startedAt = Date.now();
     await next();
-    const dataset = c.env.USAGE;
-    if (!dataset) return;
     const error = c.error;
-    try {
-      dataset.writeDataPoint(
-        toDataPoint({
-          keyId: c.get("key")?.id,
-          owner: c.get("key")?.owner,
-          route: c.get("route")?.route.path,
-          method: c.req.method,
-          outcome: error instanceof GatewayError ? error.code : error ? "internal_error" : "allowed",
-          status: c.res.status,
-          latencyMs: Date.now() - startedAt,
-          requestBytes: contentLength(c.req.raw.headers),
-          responseBytes: contentLength(c.res.headers),
-        }),
-      );
-    } catch (writeError) {
-      console.warn(`usage data point not written: ${String(writeError)}`);
-    }
+    writeUsage(c.env.USAGE, {
+      keyId: c.get("key")?.id,
+      owner: c.get("key")?.owner,
+      route: c.get("route")?.route.path,
+      method: c.req.method,
+      outcome: error instanceof GatewayError ? error.code : error ? "internal_error" : "allowed",
+      status: c.res.status,
+      latencyMs: Date.now() - startedAt,
+      requestBytes: contentLength(c.req.raw.headers),
+      responseBytes: contentLength(c.res.headers),
+    });
   });
 }

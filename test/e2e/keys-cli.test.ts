@@ -40,6 +40,32 @@ async function keys(args: string[], token = TOKEN): Promise<{ stdout: string; st
 const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { "x-api-key": key } });
 
 describe("npm run keys", () => {
+  it("sets a key's per-route limits with --route-rate-limit, grouped by route path", async () => {
+    const created = await keys([
+      "create",
+      "--name",
+      "partner",
+      "--route-rate-limit",
+      "/v1/search:minute=1000/60",
+      "--route-rate-limit",
+      "/v1/search:second=20/1",
+      "--route-rate-limit",
+      "/v1/*:minute=50/60",
+      "--json",
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    expect((JSON.parse(created.stdout) as { routeRateLimits: unknown }).routeRateLimits).toEqual({
+      "/v1/search": [
+        { name: "minute", limit: 1000, window: 60 },
+        { name: "second", limit: 20, window: 1 },
+      ],
+      "/v1/*": [{ name: "minute", limit: 50, window: 60 }],
+    });
+    const bad = await keys(["create", "--name", "x", "--route-rate-limit", "minute=5/60"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("--route-rate-limit");
+  });
+
   it("creates, lists, updates, rotates, shows usage and revokes a key", async () => {
     const owner = `cli-${Date.now()}`;
     const created = await keys([

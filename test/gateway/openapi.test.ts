@@ -45,6 +45,7 @@ describe("GET /_gateway/openapi.json", () => {
       [
         "GET /health",
         "GET /me",
+        "POST /verify",
         "POST /admin/keys",
         "POST /admin/keys/import",
         "GET /admin/keys",

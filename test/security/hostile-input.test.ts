@@ -168,4 +168,41 @@ describe("hostile input", () => {
       { numRuns: 150 },
     );
   });
+
+  it("answers any verify body with 200 or 400 invalid_request, and never looks a malformed key up", async () => {
+    const body = fc.oneof(
+      fc.record({ key: headerValue }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      fc
+        .record(
+          {
+            key: fc.oneof(headerValue, fc.anything({ maxDepth: 1 })),
+            cost: fc.anything({ maxDepth: 1 }),
+            scopes: fc.anything({ maxDepth: 2 }),
+            dryRun: fc.anything({ maxDepth: 1 }),
+            route: fc.anything({ maxDepth: 1 }),
+            ip: fc.oneof(headerValue, fc.anything({ maxDepth: 1 })),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+      fc.json({ maxDepth: 3 }),
+      fc.string({ maxLength: 200 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(body, async (payload) => {
+        const before = counted.queries();
+        const response = await call(gateway, "/_gateway/verify", {
+          method: "POST",
+          headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: payload,
+        });
+        expect([200, 400]).toContain(response.status);
+        const answer = (await response.json()) as { code: string };
+        if (response.status === 400) expect(answer.code).toBe("invalid_request");
+        else expect(answer.code).toBe("invalid_key");
+        expect(counted.queries()).toBe(before);
+      }),
+      { numRuns: 150 },
+    );
+  });
 });

@@ -60,7 +60,17 @@ describe("secrets", () => {
         }),
       ),
     );
+    const verify = (body: unknown) =>
+      call(gateway, "/_gateway/verify", {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    seen.push(await transcript(await verify({ key: created.key })));
+    seen.push(await transcript(await verify({ key: created.key, route: "/api/*", cost: 5 }))); // over the route limit
+    seen.push(await transcript(await verify({ key: `${created.key.slice(0, -1)}0` })));
     seen.push(await transcript(await revokeKey(gateway, created.id)));
+    seen.push(await transcript(await verify({ key: created.key })));
     seen.push(await transcript(await call(gateway, "/api/x", asKey)));
 
     const everything = [...seen, ...logged, JSON.stringify(usage.points)].join("\n");

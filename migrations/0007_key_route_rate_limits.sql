@@ -1,0 +1,1 @@
+ALTER TABLE `keys` ADD `route_rate_limits` text DEFAULT '{}' NOT NULL;

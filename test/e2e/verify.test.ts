@@ -1,0 +1,72 @@
+// POST /_gateway/verify and proxied requests on one key, across gateway isolates sharing one D1 and
+// one Durable Object namespace: they spend one budget, leases included.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GatewayIsolates, ISOLATES_ADMIN_TOKEN, startGatewayIsolates } from "../support/isolates.ts";
+
+const ISOLATES = 2;
+const LEASE_TTL_MS = 1000;
+let isolates: GatewayIsolates;
+
+beforeAll(async () => {
+  isolates = await startGatewayIsolates({
+    isolates: ISOLATES,
+    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
+    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
+  });
+});
+
+afterAll(async () => {
+  await isolates?.dispose();
+});
+
+/** One proxied request (even `n`) or verify call (odd `n`), through every isolate in turn for each kind: whether it was admitted. */
+async function admitted(n: number, key: string): Promise<boolean> {
+  const index = Math.floor(n / 2) % ISOLATES;
+  if (n % 2 === 0) {
+    const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+    await response.arrayBuffer();
+    return response.status === 200;
+  }
+  const response = await isolates.fetch(index, "/_gateway/verify", {
+    method: "POST",
+    headers: { authorization: `Bearer ${ISOLATES_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ key }),
+  });
+  const verdict = (await response.json()) as { valid: boolean; code: string };
+  expect(response.status).toBe(200);
+  return verdict.valid;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe(`verify and proxied requests on one key, across ${ISOLATES} isolates`, () => {
+  it("admit exactly 100 of 240 parallel calls, half of them verify calls", async () => {
+    const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit: 100, window: 60 }] });
+    isolates.upstream.reset();
+    const outcomes = await Promise.all(Array.from({ length: 240 }, (_, n) => admitted(n, key)));
+    expect(outcomes.filter(Boolean)).toHaveLength(100);
+    expect(isolates.upstream.received()).toBe(outcomes.filter((ok, n) => ok && n % 2 === 0).length);
+  });
+
+  it("never admit more than a leased limit together, and exactly the limit once leases have turned over", async () => {
+    const limit = 400;
+    const { key } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit, window: 600 }] });
+    let total = 0;
+    const loop = async (start: number) => {
+      for (let n = start; n < start + 60; n++) if (await admitted(n, key)) total++;
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, client) => loop(client * 60)));
+    expect(total).toBeLessThanOrEqual(limit);
+
+    // Leases run out within LEASE_TTL_MS and are reported; their unused units come back.
+    await sleep(2 * LEASE_TTL_MS + 500);
+    let lastAdmission = Date.now();
+    for (let n = 0; Date.now() - lastAdmission < 2 * LEASE_TTL_MS; n++) {
+      if (await admitted(n, key)) {
+        total++;
+        lastAdmission = Date.now();
+      }
+    }
+    expect(total).toBe(limit);
+  });
+});
