@@ -46,7 +46,10 @@ export interface LocalGatewayOptions {
 
 const workerName = (index: number) => (index === 0 ? "gateway" : `gateway-${index + 1}`);
 
-/** The built entry first, then every module built beside it (scripts/build-worker.ts splits the worker). */
+/**
+ * The built entry first, then every module built beside it (scripts/build-worker.ts splits the worker);
+ * a module left there by an earlier build is never imported, so never compiled.
+ */
 function workerModules(scriptPath: string): { type: "ESModule"; path: string }[] {
   const dir = dirname(scriptPath);
   const others = readdirSync(dir, { recursive: true, encoding: "utf8" })
