@@ -31,7 +31,9 @@ const zodEnglishOnly: Plugin = {
 };
 
 export async function bundleWorker(): Promise<void> {
-  const current = fingerprint([...files(join(ROOT, "src")), join(ROOT, "scripts/build-worker.ts")]) + NODE_ENV;
+  // esbuild reads tsconfig.json too (class fields, JSX settings).
+  const inputs = [...files(join(ROOT, "src")), join(ROOT, "tsconfig.json"), join(ROOT, "scripts/build-worker.ts")];
+  const current = fingerprint(inputs) + NODE_ENV;
   if (isBuilt(WORKER_DIR, FINGERPRINT, current)) return;
   // Built beside the uploaded folder, then swapped in: wrangler uploads every module in it, so no
   // chunk of an earlier build may stay, and a reader never sees a half-written tree.
