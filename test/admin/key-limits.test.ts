@@ -15,7 +15,11 @@ describe("GET /_gateway/admin/keys/{id}/limits", () => {
       rateLimits: [{ name: "minute", limit: 5, window: 60, remaining: 3 }],
       quota: { limit: 10, period: "month", used: 2, remaining: 8 },
     });
-    expect(await json(await admin(gateway, "GET", `/keys/${key.id}/limits`), 200)).toEqual(first);
+    // Spending nothing: the counts stay; `reset` may move on by a second between the two reads.
+    expect(await json(await admin(gateway, "GET", `/keys/${key.id}/limits`), 200)).toMatchObject({
+      rateLimits: [{ remaining: 3 }],
+      quota: { used: 2, remaining: 8 },
+    });
   });
 
   it("says why a revoked key's requests are refused", async () => {
