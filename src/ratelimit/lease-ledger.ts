@@ -23,10 +23,16 @@ export interface LeaseAsk {
 
 /** A slice of every limit of a request (and of the key's quota), for one isolate. */
 export interface LeaseGrant {
+  /** 0 for a grant of no units (nothing to close later). */
   leaseId: number;
   units: number;
   /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
   ttlMs: number;
+  /**
+   * The budget held less than the isolate's rate asked for: the key is at its limit, so while this
+   * lease lives, requests it cannot hold are refused in the isolate, unless no call is in flight.
+   */
+  full?: true;
 }
 
 /** One outstanding lease as the object counts it (and stores it, one row each). */
@@ -64,9 +70,13 @@ export interface LeasableLimit extends LimitState {
 
 /** Sizing rules; `defaultLeasePolicy` holds the figures docs/rate-limits.md explains. */
 export interface LeasePolicy {
-  /** Largest share of a limit's free budget one grant takes. */
+  /** Largest share of a limit's free budget one grant takes (near the top, up to `minUnits` of it). */
   share: number;
-  /** A grant smaller than this saves too few calls: decide per request instead. */
+  /**
+   * An isolate asking for fewer units per TTL decides per request (low traffic); a limit whose
+   * `share` is below it is never leased (small limits stay exact); a quota is leased only while
+   * its `share` of what is left reaches it.
+   */
   minUnits: number;
   /**
    * A lease's TTL is at most this share of the shortest window: a used unit is counted from
@@ -213,8 +223,12 @@ export function refusalMs(
 }
 
 /**
- * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
- * capped at a small share of the free budget; none (decide per request) when that is too small.
+ * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate:
+ * none for low traffic, a small limit or a quota near its end (decide per request there). Each
+ * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
+ * it: a saturated hot key keeps being served in slices (each call admits more than one request)
+ * instead of a call per request. A grant smaller than asked is `full`; with nothing free at all,
+ * a `full` grant of 0 units (no entry) tells the isolate the key is at its limit.
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
  */
 export function grantLease(
@@ -229,14 +243,22 @@ export function grantLease(
   if (limits.length === 0 && !quota) return undefined;
   const ttl = leaseTtlMs(limits, quota, ttlMs, now, policy);
   if (ttl < policy.minTtlMs) return undefined;
-  let free = quota ? quota.remaining(now) : Infinity;
+  const wanted = Math.ceil((ask.rate * ttl) / 1000);
+  if (!(wanted >= policy.minUnits)) return undefined;
+  let cap = Infinity;
+  if (quota) {
+    cap = Math.floor(quota.remaining(now) * policy.share);
+    if (cap < policy.minUnits) return undefined;
+  }
   let longestWindow = 0;
   for (const limit of limits) {
-    free = Math.min(free, limit.limit - countedUnits(limit, now));
+    if (limit.limit * policy.share < policy.minUnits) return undefined;
+    const free = Math.max(0, limit.limit - countedUnits(limit, now));
+    cap = Math.min(cap, Math.max(Math.floor(free * policy.share), Math.min(free, policy.minUnits)));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
-  const units = Math.min(Math.ceil((ask.rate * ttl) / 1000), Math.floor(free * policy.share));
-  if (!(units >= policy.minUnits)) return undefined;
+  const units = Math.min(wanted, cap);
+  if (units <= 0) return { leaseId: 0, units: 0, ttlMs: ttl, full: true };
   const entry = ledger.open(
     {
       isolateId: ask.isolateId,
@@ -250,5 +272,5 @@ export function grantLease(
     now,
   );
   quota?.consume(units, now);
-  return { leaseId: entry.leaseId, units, ttlMs: ttl };
+  return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(units < wanted && { full: true as const }) };
 }
