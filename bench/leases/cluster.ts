@@ -20,8 +20,8 @@ export type LocalStep = "admitted" | "refused" | "wait" | "call";
 export interface LeaseHolder<Ask, Answer> {
   /** A request arrived asking for `cost` units (the demand leases are sized from). */
   observe(cost: number): void;
-  /** `calling`: a call that may bring a lease is in flight. */
-  step(now: number, cost: number, calling: boolean): LocalStep;
+  /** `calling`: a call that may bring a lease is in flight; `waited`: the request already waited for one. */
+  step(now: number, cost: number, calling: boolean, waited: boolean): LocalStep;
   /** Whether to renew in the background now (none is in flight). */
   wantsRenewal(now: number): boolean;
   /** What a call sent now tells the object. */
@@ -137,8 +137,8 @@ export function runCluster<Ask, Answer>(
   };
 
   /** Decides request `i` as the middleware does: here, after the call in flight, or by the object. */
-  const handle = (isolate: Isolate<Ask, Answer>, i: number, now: number) => {
-    const step = isolate.holder.step(now, costs[i]!, isolate.leaseCall);
+  const handle = (isolate: Isolate<Ask, Answer>, i: number, now: number, waited: boolean) => {
+    const step = isolate.holder.step(now, costs[i]!, isolate.leaseCall, waited);
     if (step === "wait") isolate.waiting.push(i);
     else if (step === "call") askObject(isolate, i, now, isolate.leaseCall ? undefined : isolate.holder.ask(now));
     else {
@@ -155,7 +155,7 @@ export function runCluster<Ask, Answer>(
   const retryWaiting = (isolate: Isolate<Ask, Answer>, now: number) => {
     const waiting = isolate.waiting;
     isolate.waiting = [];
-    for (const i of waiting) handle(isolate, i, now);
+    for (const i of waiting) handle(isolate, i, now, true);
   };
 
   const maybeRenew = (isolate: Isolate<Ask, Answer>, now: number) => {
@@ -180,7 +180,7 @@ export function runCluster<Ask, Answer>(
     events.runUntil(now);
     const isolate = isolates[Math.floor(rng() * options.isolates)]!;
     isolate.holder.observe(costs[i]!);
-    handle(isolate, i, now);
+    handle(isolate, i, now, false);
   }
   events.runUntil(stopAt);
   return run;

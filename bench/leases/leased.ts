@@ -56,7 +56,7 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
       const slot: LeaseSlot<true> = new Slot(`isolate-${isolate}`, 0);
       return {
         observe: (cost) => slot.observe(cost),
-        step: (now, cost, calling) => slot.step(cost, now, calling).kind,
+        step: (now, cost, calling, waited) => slot.step(cost, now, calling, waited).kind,
         wantsRenewal: (now) => slot.wantsRenewal(now),
         ask: (now) => slot.ask(now),
         take(ask, { grant, refusal }) {

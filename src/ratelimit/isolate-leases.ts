@@ -172,8 +172,8 @@ export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits:
     route,
   };
   held.slot.observe(cost);
-  for (;;) {
-    const step = held.slot.step(cost, Date.now(), held.inFlight !== undefined);
+  for (let waited = false; ; waited = true) {
+    const step = held.slot.step(cost, Date.now(), held.inFlight !== undefined, waited);
     if (step.kind === "refused") return step.answer;
     if (step.kind === "admitted") {
       if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call, undefined));

@@ -4,8 +4,9 @@
  * (a key's object and a route). All times are the ISOLATE's clock.
  *
  * An empty, expired or missing lease refuses only on the object's word: after it refused (a zero
- * lease), or after it granted less than asked (a `full` lease: the key is at its limit) while
- * the next call is in flight; each at most for one TTL, so a revoked key is learnt within it.
+ * lease), or, to a request that already waited for one call, after it granted less than asked (a
+ * `full` lease: the key is at its limit) while the next call is in flight; each at most for one
+ * TTL, so a revoked key is learnt within it.
  * Otherwise the request waits for the call in flight, or asks the object, which decides exactly.
  * One call that may bring a lease is in flight per slot: `step` says what a request does.
  */
@@ -61,15 +62,16 @@ export class LeaseSlot<Refusal> {
 
   /**
    * Decides what a request for `cost` units does; `calling`: a call that may bring a lease is in
-   * flight. A request the lease cannot hold waits for that call while the object leases, since
-   * its answer brings units; calls on its own when the object decides per request.
+   * flight; `waited`: the request already waited for one. A request the lease cannot hold waits
+   * for that call while the object leases, since its answer brings units, but only once when the
+   * key is at its limit (the answer was `full`); it calls on its own when the object decides per request.
    */
-  step(cost: number, now: number, calling: boolean): Step<Refusal> {
+  step(cost: number, now: number, calling: boolean, waited: boolean): Step<Refusal> {
     if (this.take(cost, now)) return { kind: "admitted" };
     const refused = this.refusedHere(now);
     if (refused !== undefined) return { kind: "refused", answer: refused };
     if (!calling) return { kind: "call" };
-    if (this.full && now < this.full.until) {
+    if (waited && this.full && now < this.full.until) {
       this.refused++;
       return { kind: "refused", answer: this.full.answer };
     }

@@ -54,6 +54,8 @@ export interface LeaseEntry {
 
 /** The key's quota as a lease sees it: units reserved at grant, the unused ones given back at close. */
 export interface QuotaBudget {
+  /** Units per period. */
+  limit: number;
   remaining(now: number): number;
   periodStart(now: number): number;
   /** End of the period holding `now` (epoch ms); null when it never ends. */
@@ -73,9 +75,9 @@ export interface LeasePolicy {
   /** Largest share of a limit's free budget one grant takes (near the top, up to `minUnits` of it). */
   share: number;
   /**
-   * An isolate asking for fewer units per TTL decides per request (low traffic); a limit whose
-   * `share` is below it is never leased (small limits stay exact); a quota is leased only while
-   * its `share` of what is left reaches it.
+   * An isolate whose rate asks for fewer units per TTL decides per request (low traffic); a limit
+   * whose `share` is below it is never leased (small limits stay exact); a quota is leased only
+   * while its `share` of what is left reaches it.
    */
   minUnits: number;
   /**
@@ -86,9 +88,14 @@ export interface LeasePolicy {
   windowShare: number;
   /** Below this TTL a lease would need renewing too often to save anything. */
   minTtlMs: number;
+  /**
+   * Largest share of a quota's limit one grant reserves: a dead isolate's leases are never
+   * reported, so their quota units stay spent (at most two slices per dead isolate).
+   */
+  quotaShare: number;
 }
 
-export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50 };
+export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50, quotaShare: 1 / 1000 };
 
 const entryKey = (isolateId: string, leaseId: number) => `${isolateId}\n${leaseId}`;
 
@@ -134,13 +141,18 @@ export class LeaseLedger {
     return opened;
   }
 
-  /** Shrinks a lease to its final use (never grows it); returns the units given back. */
-  close(isolateId: string, leaseId: number, used: number): { entry: LeaseEntry; returned: number } | undefined {
+  /**
+   * Shrinks a lease to its final use (never grows it), reported at `now`; returns the units given
+   * back. Its isolate stopped using it before sending the report, so what it kept is counted from
+   * `now` on if that is before the lease's end (no window reaching a use is left without it).
+   */
+  close(isolateId: string, leaseId: number, used: number, now: number): { entry: LeaseEntry; returned: number } | undefined {
     const entry = this.entries.get(entryKey(isolateId, leaseId));
     if (!entry || entry.closed) return undefined;
     const kept = Math.min(entry.units, Math.max(0, used));
     const returned = entry.units - kept;
-    const closed = { ...entry, units: kept, closed: true };
+    const earlier = Math.max(0, entry.end - now);
+    const closed = { ...entry, units: kept, end: entry.end - earlier, forgetAt: entry.forgetAt - earlier, closed: true };
     if (kept === 0) this.remove(closed);
     else this.put(closed);
     return { entry: closed, returned };
@@ -178,7 +190,7 @@ export class LeaseLedger {
 /** Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes back. */
 export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number): void {
   for (const { leaseId, used } of ask.closed) {
-    const closed = ledger.close(ask.isolateId, leaseId, used);
+    const closed = ledger.close(ask.isolateId, leaseId, used, now);
     if (closed && closed.returned > 0 && quota && closed.entry.quotaPeriodStart !== null)
       quota.refund(closed.returned, closed.entry.quotaPeriodStart, now);
   }
@@ -224,7 +236,7 @@ export function refusalMs(
 
 /**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate:
- * none for low traffic, a small limit or a quota near its end (decide per request there). Each
+ * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
  * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
  * it: a saturated hot key keeps being served in slices (each call admits more than one request)
  * instead of a call per request. A grant smaller than asked is `full`; with nothing free at all,
@@ -247,7 +259,7 @@ export function grantLease(
   if (!(wanted >= policy.minUnits)) return undefined;
   let cap = Infinity;
   if (quota) {
-    cap = Math.floor(quota.remaining(now) * policy.share);
+    cap = Math.floor(Math.min(quota.remaining(now) * policy.share, quota.limit * policy.quotaShare));
     if (cap < policy.minUnits) return undefined;
   }
   let longestWindow = 0;

@@ -351,7 +351,7 @@ export function simulate(options: SimOptions): SimResult {
       }
       const waiting = iso.waiters;
       iso.waiters = [];
-      for (const w of waiting) route(iso, back, w);
+      for (const w of waiting) route(iso, back, w, true);
     });
   };
 
@@ -365,9 +365,9 @@ export function simulate(options: SimOptions): SimResult {
   };
 
   /** What the middleware (src/ratelimit/isolate-leases.ts) does with one request. */
-  const route = (iso: Isolate, t: number, request: Pending) => {
+  const route = (iso: Isolate, t: number, request: Pending, waited: boolean) => {
     const local = t + iso.offset;
-    const step = iso.slot.step(request.cost, local, iso.inFlight);
+    const step = iso.slot.step(request.cost, local, iso.inFlight, waited);
     if (step.kind === "refused") refused++;
     else if (step.kind === "admitted") {
       admit(t, request.cost);
@@ -382,7 +382,7 @@ export function simulate(options: SimOptions): SimResult {
       const iso = isolates[r.isolate]!;
       if (iso.dead) return;
       iso.slot.observe(r.cost);
-      route(iso, r.at, { cost: r.cost });
+      route(iso, r.at, { cost: r.cost }, false);
     });
   for (const c of options.crashes ?? [])
     queue.push(c.at, () => {
