@@ -29,8 +29,9 @@ export interface LeaseGrant {
   /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
   ttlMs: number;
   /**
-   * The budget held less than the isolate's rate asked for: the key is at its limit, so while this
-   * lease lives, requests it cannot hold are refused in the isolate, unless no call is in flight.
+   * Smaller than the isolate's rate asked for, with a window nearly full: the key is at its limit,
+   * so while this lease lives, requests it cannot hold are refused in the isolate after waiting
+   * once for its call (see `LeaseSlot.step`).
    */
   full?: true;
 }
@@ -239,8 +240,8 @@ export function refusalMs(
  * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
  * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
  * it: a saturated hot key keeps being served in slices (each call admits more than one request)
- * instead of a call per request. A grant smaller than asked is `full`; with nothing free at all,
- * a `full` grant of 0 units (no entry) tells the isolate the key is at its limit.
+ * instead of a call per request. A grant smaller than asked that leaves a window under `share`
+ * free is `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
  */
 export function grantLease(
@@ -263,14 +264,17 @@ export function grantLease(
     if (cap < policy.minUnits) return undefined;
   }
   let longestWindow = 0;
-  for (const limit of limits) {
+  const free = limits.map((limit) => Math.max(0, limit.limit - countedUnits(limit, now)));
+  for (const [i, limit] of limits.entries()) {
     if (limit.limit * policy.share < policy.minUnits) return undefined;
-    const free = Math.max(0, limit.limit - countedUnits(limit, now));
-    cap = Math.min(cap, Math.max(Math.floor(free * policy.share), Math.min(free, policy.minUnits)));
+    cap = Math.min(cap, Math.max(Math.floor(free[i]! * policy.share), Math.min(free[i]!, policy.minUnits)));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
   const units = Math.min(wanted, cap);
-  if (units <= 0) return { leaseId: 0, units: 0, ttlMs: ttl, full: true };
+  // Full: smaller than asked with a window left nearly full (a quota's cap, or a window far from
+  // its top, only slows the isolate's slices down: its requests wait for the next one instead).
+  const full = units < wanted && limits.some((limit, i) => free[i]! - units < limit.limit * policy.share);
+  if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
   const entry = ledger.open(
     {
       isolateId: ask.isolateId,
@@ -284,5 +288,5 @@ export function grantLease(
     now,
   );
   quota?.consume(units, now);
-  return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(units < wanted && { full: true as const }) };
+  return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(full && { full }) };
 }

@@ -365,6 +365,9 @@ describe("lease ledger", () => {
     expect(grantLease(ledger, [spent], undefined, ask, 1000, 1)).toEqual({ leaseId: 0, units: 0, ttlMs: 600, full: true });
     expect(ledger.size).toBe(1);
     expect(grantLease(new LeaseLedger(), [minute()], undefined, ask, 1000, 0)).not.toHaveProperty("full");
+    // Smaller than asked far from the top (1/8 of what is free) is not full: the window is not near its limit.
+    const eager = grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 100_000 }, 1000, 0);
+    expect(eager).toEqual({ leaseId: expect.any(Number), units: 1250, ttlMs: 600 });
   });
 
   it("forgets a lease never reported once it has left every window", () => {
