@@ -40,7 +40,7 @@ export class LeaseSlot<Refusal> {
   private current: HeldLease | undefined;
   private closed: { leaseId: number; used: number }[] = [];
   private refusal: { until: number; answer: Refusal } | undefined;
-  /** After a `full` grant: refuse what the lease cannot hold while a call is in flight, until then. */
+  /** After a `full` grant, until then: refuse what the lease cannot hold once it waited for a call, while one is in flight. */
   private full: { until: number; answer: Refusal } | undefined;
   /** The object's last answer brought a lease (or none came yet): requests wait for the next one. */
   private leasing = true;
