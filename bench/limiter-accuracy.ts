@@ -120,6 +120,8 @@ function measureLimiter(limiter: Limiter, cases: Case[], exact: ReturnType<Limit
   };
 }
 
+const cpuSeconds = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
+
 function main(): void {
   const started = performance.now();
   const cases = buildCases(mulberry32(SEED));
@@ -131,6 +133,7 @@ function main(): void {
     seed: SEED,
     maxEntries: MAX_ENTRIES,
     seconds: (performance.now() - started) / 1000,
+    cpuSeconds: cpuSeconds(process.cpuUsage()),
     leases: { rpcDelayMs: LEASED_RPC_DELAY_MS, leaseTtlMs: DEFAULT_LEASE_TTL_MS },
     limiters,
   };

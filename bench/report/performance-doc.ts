@@ -29,7 +29,8 @@ function accuracySection(): string[] {
   const results = file as AccuracyResults;
   return [
     "## Limiter accuracy",
-    `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime).`,
+    `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s` +
+      `${results.cpuSeconds === undefined ? "" : ` (${results.cpuSeconds.toFixed(0)} s of CPU)`} (virtual time, no runtime).`,
     "Every limiter sees the same seeded traces and decides on its own state; the exact sliding log is the reference. " +
       "*wrong (same history)* counts decisions an exact log holding the limiter's own admissions would have taken otherwise; " +
       "*differs from independent exact run* compares with the exact limiter run on its own; *max overshoot* is the most admitted " +
