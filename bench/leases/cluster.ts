@@ -7,22 +7,21 @@ import { EventQueue } from "./event-queue.ts";
 
 /** The object's side of the lease protocol for one key. */
 export interface LeaseObject<Ask, Answer> {
-  /** A request its isolate could not decide from a lease: decided exactly, the answer maybe carrying a lease. */
-  decide(now: number, cost: number, ask: Ask): { allowed: boolean; answer: Answer };
+  /** A request its isolate could not decide from a lease: decided exactly; with an ask, the answer may carry a lease. */
+  decide(now: number, cost: number, ask: Ask | undefined): { allowed: boolean; answer: Answer };
   /** A background renewal: the isolate reports its use and gets its next lease (possibly none). */
   renew(now: number, ask: Ask): Answer;
 }
 
-/** What a lease decides with no I/O: admitted, refused (a refusal the object gave, still standing), or ask the object. */
-export type LocalDecision = "admitted" | "refused" | "ask";
+/** What an isolate does with a request (src/ratelimit/lease-holder.ts `LeaseSlot.step`). */
+export type LocalStep = "admitted" | "refused" | "wait" | "call";
 
 /** An isolate's side: the lease it holds, on its own clock. */
 export interface LeaseHolder<Ask, Answer> {
   /** A request arrived asking for `cost` units (the demand leases are sized from). */
   observe(cost: number): void;
-  decideHere(now: number, cost: number): LocalDecision;
-  /** Whether an answer in flight may bring a lease: its last one did, or none came yet. Else ask per request. */
-  expectsLease(): boolean;
+  /** `calling`: a call that may bring a lease is in flight; `waited`: the request already waited for one. */
+  step(now: number, cost: number, calling: boolean, waited: boolean): LocalStep;
   /** Whether to renew in the background now (none is in flight). */
   wantsRenewal(now: number): boolean;
   /** What a call sent now tells the object. */
@@ -65,12 +64,11 @@ export interface ClusterRun {
   maxQueueMs: number;
 }
 
-/** One isolate: its lease, its calls in flight, and the requests waiting for one of them. */
+/** One isolate: its lease, whether a call that may bring a lease is in flight, and the requests waiting for it. */
 interface Isolate<Ask, Answer> {
   id: number;
   holder: LeaseHolder<Ask, Answer>;
-  inFlight: number;
-  renewing: boolean;
+  leaseCall: boolean;
   waiting: number[];
 }
 
@@ -87,8 +85,7 @@ export function runCluster<Ask, Answer>(
   const isolates: Isolate<Ask, Answer>[] = Array.from({ length: options.isolates }, (_, id) => ({
     id,
     holder: system.holder(id),
-    inFlight: 0,
-    renewing: false,
+    leaseCall: false,
     waiting: [],
   }));
   const run: ClusterRun = {
@@ -104,9 +101,8 @@ export function runCluster<Ask, Answer>(
   let objectFreeAt = Number.NEGATIVE_INFINITY;
 
   /** Sends a call at `sentAt`: the object runs `serve` when it gets to it; `answered` runs when its answer is back. */
-  const call = (isolate: Isolate<Ask, Answer>, sentAt: number, serve: (at: number) => Answer, answered: (answer: Answer) => void) => {
+  const call = (sentAt: number, serve: (at: number) => Answer, answered: (answer: Answer) => void) => {
     run.objectCalls++;
-    isolate.inFlight++;
     events.schedule(sentAt + options.delayMs(rng), () => {
       const arrived = events.now;
       const at = Math.max(arrived, objectFreeAt);
@@ -114,19 +110,15 @@ export function runCluster<Ask, Answer>(
       run.maxQueueMs = Math.max(run.maxQueueMs, at - arrived);
       events.schedule(at, () => {
         const answer = serve(at);
-        events.schedule(at + options.delayMs(rng), () => {
-          isolate.inFlight--;
-          answered(answer);
-          retryWaiting(isolate, events.now);
-        });
+        events.schedule(at + options.delayMs(rng), () => answered(answer));
       });
     });
   };
 
-  const askObject = (isolate: Isolate<Ask, Answer>, i: number, now: number) => {
-    const ask = isolate.holder.ask(now);
+  /** The object decides request `i`; with `ask` (the isolate's one lease call), its answer may bring a lease. */
+  const askObject = (isolate: Isolate<Ask, Answer>, i: number, now: number, ask: Ask | undefined) => {
+    if (ask !== undefined) isolate.leaseCall = true;
     call(
-      isolate,
       now,
       (at) => {
         const { allowed, answer } = object.decide(at, costs[i]!, ask);
@@ -135,46 +127,49 @@ export function runCluster<Ask, Answer>(
         run.decided++;
         return answer;
       },
-      (answer) => isolate.holder.take(ask, answer),
+      (answer) => {
+        if (ask === undefined) return;
+        isolate.leaseCall = false;
+        isolate.holder.take(ask, answer);
+        retryWaiting(isolate, events.now);
+      },
     );
   };
 
-  /**
-   * Decides request `i` here if the lease can; else it waits for a call already in flight that may
-   * bring a lease (one call per lease, not a stampede), or asks the object itself.
-   */
-  const handle = (isolate: Isolate<Ask, Answer>, i: number, now: number) => {
-    const here = isolate.holder.decideHere(now, costs[i]!);
-    if (here === "ask") {
-      if (isolate.inFlight > 0 && isolate.holder.expectsLease()) isolate.waiting.push(i);
-      else askObject(isolate, i, now);
-      return;
+  /** Decides request `i` as the middleware does: here, after the call in flight, or by the object. */
+  const handle = (isolate: Isolate<Ask, Answer>, i: number, now: number, waited: boolean) => {
+    const step = isolate.holder.step(now, costs[i]!, isolate.leaseCall, waited);
+    if (step === "wait") isolate.waiting.push(i);
+    else if (step === "call") askObject(isolate, i, now, isolate.leaseCall ? undefined : isolate.holder.ask(now));
+    else {
+      run.allowed[i] = step === "admitted" ? 1 : 0;
+      run.decidedAt[i] = now;
+      run.decided++;
+      if (step === "admitted") {
+        run.admittedLocally++;
+        maybeRenew(isolate, now);
+      } else run.refusedLocally++;
     }
-    run.allowed[i] = here === "admitted" ? 1 : 0;
-    run.decidedAt[i] = now;
-    run.decided++;
-    if (here === "admitted") run.admittedLocally++;
-    else run.refusedLocally++;
   };
 
   const retryWaiting = (isolate: Isolate<Ask, Answer>, now: number) => {
     const waiting = isolate.waiting;
     isolate.waiting = [];
-    for (const i of waiting) handle(isolate, i, now);
+    for (const i of waiting) handle(isolate, i, now, true);
   };
 
   const maybeRenew = (isolate: Isolate<Ask, Answer>, now: number) => {
-    if (isolate.renewing || !isolate.holder.wantsRenewal(now)) return;
-    isolate.renewing = true;
+    if (isolate.leaseCall || !isolate.holder.wantsRenewal(now)) return;
+    isolate.leaseCall = true;
     run.renewals++;
     const ask = isolate.holder.ask(now);
     call(
-      isolate,
       now,
       (at) => object.renew(at, ask),
       (answer) => {
-        isolate.renewing = false;
+        isolate.leaseCall = false;
         isolate.holder.take(ask, answer);
+        retryWaiting(isolate, events.now);
       },
     );
   };
@@ -185,8 +180,7 @@ export function runCluster<Ask, Answer>(
     events.runUntil(now);
     const isolate = isolates[Math.floor(rng() * options.isolates)]!;
     isolate.holder.observe(costs[i]!);
-    handle(isolate, i, now);
-    maybeRenew(isolate, now);
+    handle(isolate, i, now, false);
   }
   events.runUntil(stopAt);
   return run;

@@ -2,7 +2,7 @@
 // (src/ratelimit/lease-ledger.ts, sliding-window.ts) and one isolate lease slot per isolate
 // (src/ratelimit/lease-holder.ts), composed as the key's object composes them for one limit set.
 import { type LeaseSlot, type SentAsk, LeaseSlot as Slot } from "../../src/ratelimit/lease-holder.ts";
-import { closeLeases, grantLease, type LeasableLimit, type LeaseGrant, LeaseLedger, leaseTtlMs } from "../../src/ratelimit/lease-ledger.ts";
+import { closeLeases, grantLease, type LeasableLimit, type LeaseGrant, LeaseLedger, refusalMs } from "../../src/ratelimit/lease-ledger.ts";
 import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 import type { LeaseSystem } from "./cluster.ts";
 
@@ -10,7 +10,7 @@ import type { LeaseSystem } from "./cluster.ts";
 export const DEFAULT_LEASE_TTL_MS = 1000;
 
 /** A refusal carries only how long it may be repeated here; the simulation needs no more of it. */
-type Answer = { grant: LeaseGrant | undefined; refusal: { retryAfterMs: number; ttlMs: number } | undefined };
+type Answer = { grant: LeaseGrant | undefined; refusal: { refuseForMs: number } | undefined };
 
 export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk, Answer> {
   return {
@@ -37,13 +37,14 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
       };
       return {
         decide(now, cost, ask) {
-          settle(ask, now);
+          if (ask) settle(ask, now);
+          else for (const limit of limits) limit.window.prune(now);
           const decision = decide(limits, now, cost);
           if (!decision.allowed) {
-            const refusal = { retryAfterMs: decision.retryAfterMs, ttlMs: leaseTtlMs(limits, undefined, ttlMs, now) };
+            const refusal = { refuseForMs: refusalMs(limits, undefined, ttlMs, decision.retryAfterMs, now) };
             return { allowed: false, answer: { grant: undefined, refusal } };
           }
-          return { allowed: true, answer: { grant: grant(ask, now), refusal: undefined } };
+          return { allowed: true, answer: { grant: ask && grant(ask, now), refusal: undefined } };
         },
         renew(now, ask) {
           settle(ask, now);
@@ -53,20 +54,15 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
     },
     holder(isolate) {
       const slot: LeaseSlot<true> = new Slot(`isolate-${isolate}`, 0);
-      let lastAnswerLeased = true;
       return {
         observe: (cost) => slot.observe(cost),
-        decideHere(now, cost) {
-          if (slot.refusedHere(now)) return "refused";
-          return slot.take(cost, now) ? "admitted" : "ask";
-        },
-        expectsLease: () => lastAnswerLeased,
+        step: (now, cost, calling, waited) => slot.step(cost, now, calling, waited).kind,
         wantsRenewal: (now) => slot.wantsRenewal(now),
         ask: (now) => slot.ask(now),
         take(ask, { grant, refusal }) {
-          lastAnswerLeased = grant !== undefined;
-          if (grant) slot.grant(ask, grant);
-          else if (refusal) slot.refuse(ask, true, refusal.retryAfterMs, refusal.ttlMs);
+          if (grant) slot.grant(ask, grant, true);
+          else if (refusal) slot.refuse(ask, true, refusal.refuseForMs, ttlMs);
+          else slot.unleased();
         },
       };
     },

@@ -15,8 +15,7 @@ export const unleasedSystem: LeaseSystem<undefined, undefined> = {
   },
   holder: () => ({
     observe: () => {},
-    decideHere: () => "ask",
-    expectsLease: () => false,
+    step: () => "call",
     wantsRenewal: () => false,
     ask: () => undefined,
     take: () => {},

@@ -30,6 +30,8 @@ export interface AccuracyResults {
   seed: number;
   maxEntries: number;
   seconds: number;
+  /** CPU the run took (user + system): the wall time depends on what else the machine runs. */
+  cpuSeconds?: number;
   /** How the leased limiters ran. */
   leases: { rpcDelayMs: [number, number]; leaseTtlMs: number };
   limiters: LimiterAccuracy[];

@@ -29,7 +29,8 @@ function accuracySection(): string[] {
   const results = file as AccuracyResults;
   return [
     "## Limiter accuracy",
-    `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime).`,
+    `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s` +
+      `${results.cpuSeconds === undefined ? "" : ` (${results.cpuSeconds.toFixed(0)} s of CPU)`} (virtual time, no runtime).`,
     "Every limiter sees the same seeded traces and decides on its own state; the exact sliding log is the reference. " +
       "*wrong (same history)* counts decisions an exact log holding the limiter's own admissions would have taken otherwise; " +
       "*differs from independent exact run* compares with the exact limiter run on its own; *max overshoot* is the most admitted " +
@@ -50,11 +51,13 @@ function hotKeySection(): string[] {
   return [
     "## One hot key past the object's ceiling",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime; ` +
-      "the gateway's lease modules, composed in bench/leases/leased.ts). Each request goes to a random isolate, which admits it " +
-      "from its lease, refuses it on a refusal the object gave (a zero lease), or else asks the object: it waits for a call of its " +
-      "isolate already in flight while that isolate's last answer brought a lease, and calls itself otherwise (a model of the " +
-      "middleware, which is not wired yet). A request is counted when it is decided; every sliding window of the admissions is " +
-      "checked against the limit. *still queued at the end*: requests whose call the object had not served when the span ended.",
+      "the gateway's lease modules, composed in bench/leases/leased.ts). Each request goes to a random isolate, which does what " +
+      "the middleware does (`LeaseSlot.step` in src/ratelimit/lease-holder.ts): admits it from its lease; refuses it on the " +
+      "object's word (a refusal, or a *full* lease when the key is at its limit and the request already waited once); waits for " +
+      "the isolate's one lease call in flight; or calls the object. *of an exact limiter's admissions*: against one object " +
+      "with no ceiling deciding every request on arrival (at a steady 2× demand it admits a window's worth, then nothing until " +
+      "that leaves the window). A request is counted when it is decided; every sliding window of the admissions is checked " +
+      "against the limit. *still queued at the end*: requests whose call the object had not served when the span ended.",
     markdownTable(hotKeyTable(results)),
   ];
 }

@@ -73,11 +73,11 @@ export class IsolateLeases {
 /** The one set of leases of this isolate, shared by the request path and the admin writes it serves. */
 export const isolateLeases = new IsolateLeases();
 
-/** Admits from the lease with no I/O; the headers promise no more than its unused units. */
-function takeLocal(held: HeldLease, cost: number, now: number): LimitDecision | undefined {
+/** An admission from the lease, with no I/O: the headers promise no more than its unused units. */
+function localAdmission(held: HeldLease, now: number): LimitDecision {
   const template = held.template;
-  if (!template || !held.slot.take(cost, now)) return undefined;
   const unused = held.slot.unused(now);
+  if (!template) return { outcome: "allowed", policies: [], nearest: -1 };
   return {
     outcome: "allowed",
     policies: template.policies.map((p) => ({ ...p, remaining: Math.min(p.remaining, unused) })),
@@ -86,15 +86,23 @@ function takeLocal(held: HeldLease, cost: number, now: number): LimitDecision | 
   };
 }
 
+/** The refusal a `full` lease gives what it cannot hold: the key is at its limit, its next slice is on the way. */
+function atLimit(decision: LimitDecision): LimitDecision {
+  const policies = decision.policies.map((p, i) => (i === decision.nearest ? { ...p, remaining: 0, reset: Math.max(1, p.reset) } : p));
+  return { outcome: "rate_limited", policies, nearest: decision.nearest, retryAfter: 1 };
+}
+
 function applyAnswer(held: HeldLease, sent: SentAsk, decision: LimitDecision, ttlMs: number, cost: number): void {
   if (decision.lease) {
-    held.slot.grant(sent, decision.lease);
-    held.template = decision;
+    held.slot.grant(sent, decision.lease, atLimit(decision));
+    if (decision.lease.units > 0) held.template = decision;
   } else if (!limitOutcomes.has(decision.outcome)) {
     held.slot.drop();
     held.template = undefined;
   } else if (decision.outcome === "rate_limited" && decision.refuseForMs !== undefined) {
     held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs, cost);
+  } else if (decision.outcome === "allowed") {
+    held.slot.unleased();
   }
 }
 
@@ -168,8 +176,9 @@ function busyHere(held: HeldLease, now: number, ttlMs: number): boolean {
 
 /**
  * Decides a keyed request with leases: from this isolate's lease when it has units (no I/O, a
- * renewal in the background when about half is gone), else by asking the key's object, which
- * decides exactly and may hand a lease back. Only the object, or its recent refusal, refuses.
+ * renewal in the background when about half is gone), else as `LeaseSlot.step` says: refused on
+ * the object's recent word, waiting for the one call in flight, or asking the object, which
+ * decides exactly and may hand a lease back.
  */
 export async function admitWithLease<E extends GatewayEnv>(
   c: Context<E>,
@@ -183,17 +192,15 @@ export async function admitWithLease<E extends GatewayEnv>(
   const keyCheck = (): KeyCheck => ({ keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) });
   const call = (): LeaseCall<E> => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
   held.slot.observe(cost);
-  const refused = held.slot.refusedHere(Date.now(), cost);
-  if (refused) return refused;
-  const local = takeLocal(held, cost, Date.now());
-  if (local) {
-    if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call(), undefined));
-    return local;
-  }
-  if (held.inFlight) {
-    await held.inFlight.catch(() => undefined);
-    const shared = takeLocal(held, cost, Date.now());
-    if (shared) return shared;
+  for (let waited = false; ; waited = true) {
+    const step = held.slot.step(cost, Date.now(), held.inFlight !== undefined, waited);
+    if (step.kind === "refused") return step.answer;
+    if (step.kind === "admitted") {
+      if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call(), undefined));
+      return localAdmission(held, Date.now());
+    }
+    if (step.kind === "call") break;
+    await held.inFlight?.catch(() => undefined);
   }
   const leasable = limits.length > 0 || key.quota !== null || busyHere(held, Date.now(), c.get("config").leaseTtlMs);
   const decision =
@@ -201,6 +208,6 @@ export async function admitWithLease<E extends GatewayEnv>(
       ? await limiterClient(c).check(key.id, { limits, cost, key: keyCheck(), route })
       : await leaseCall(call(), cost);
   // A lease that arrived meanwhile may still hold a unit the object could no longer give.
-  if (decision.outcome === "rate_limited") return takeLocal(held, cost, Date.now()) ?? decision;
+  if (decision.outcome === "rate_limited" && held.slot.take(cost, Date.now())) return localAdmission(held, Date.now());
   return decision;
 }

@@ -3,9 +3,12 @@
  * property tests drive it directly). One `LeaseSlot` per limit set the isolate admits on
  * (a key's object and a route). All times are the ISOLATE's clock.
  *
- * An empty, expired or missing lease never refuses: the request asks the object, which decides
- * exactly. Only a refusal the object gave (a zero lease) refuses here, and at most for one TTL,
- * so a revoked key is learnt within it.
+ * An empty, expired or missing lease refuses only on the object's word: after it refused (a zero
+ * lease), or, to a request that already waited for one call, after it granted less than asked (a
+ * `full` lease: the key is at its limit) while the next call is in flight; each at most for one
+ * TTL, so a revoked key is learnt within it.
+ * Otherwise the request waits for the call in flight, or asks the object, which decides exactly.
+ * One call that may bring a lease is in flight per slot: `step` says what a request does.
  */
 import type { LeaseAsk, LeaseGrant } from "./lease-ledger.ts";
 
@@ -27,10 +30,20 @@ export interface SentAsk extends LeaseAsk {
   refused: number;
 }
 
+/**
+ * What a request does: admitted from the lease or refused here (no I/O), waits for the call in
+ * flight and steps again, or calls the object (with the lease's reports when no call is in flight).
+ */
+export type Step<Refusal> = { kind: "admitted" } | { kind: "refused"; answer: Refusal } | { kind: "wait" } | { kind: "call" };
+
 export class LeaseSlot<Refusal> {
   private current: HeldLease | undefined;
   private closed: { leaseId: number; used: number }[] = [];
   private refusal: { until: number; answer: Refusal; cost: number } | undefined;
+  /** After a `full` grant, until then: refuse what the lease cannot hold once it waited for a call, while one is in flight. */
+  private full: { until: number; answer: Refusal } | undefined;
+  /** The object's last answer brought a lease (or none came yet): requests wait for the next one. */
+  private leasing = true;
   private admitted = 0;
   private refused = 0;
   private demand = 0;
@@ -45,6 +58,24 @@ export class LeaseSlot<Refusal> {
   /** Notes a request asking for `cost` units: the rate the next grant is sized from. */
   observe(cost: number): void {
     this.demand += cost;
+  }
+
+  /**
+   * Decides what a request for `cost` units does; `calling`: a call that may bring a lease is in
+   * flight; `waited`: the request already waited for one. A request the lease cannot hold waits
+   * for that call while the object leases, since its answer brings units, but only once when the
+   * key is at its limit (the answer was `full`); it calls on its own when the object decides per request.
+   */
+  step(cost: number, now: number, calling: boolean, waited: boolean): Step<Refusal> {
+    if (this.take(cost, now)) return { kind: "admitted" };
+    const refused = this.refusedHere(now, cost);
+    if (refused !== undefined) return { kind: "refused", answer: refused };
+    if (!calling) return { kind: "call" };
+    if (waited && this.full && now < this.full.until) {
+      this.refused++;
+      return { kind: "refused", answer: this.full.answer };
+    }
+    return this.leasing ? { kind: "wait" } : { kind: "call" };
   }
 
   /** Admits from the lease with no I/O; false when it is empty, expired or missing. */
@@ -108,10 +139,17 @@ export class LeaseSlot<Refusal> {
     this.refused += sent.refused;
   }
 
-  /** Takes a grant answered to `sent`: the lease it replaces stops admitting and is reported as closed. */
-  grant(sent: SentAsk, grant: LeaseGrant): void {
-    this.retire();
+  /**
+   * Takes a grant answered to `sent`: the lease it replaces stops admitting and is reported as
+   * closed. A `full` grant also refuses, with `full`, what it cannot hold while the next call is
+   * in flight; one of 0 units only says so and leaves the current lease be.
+   */
+  grant(sent: SentAsk, grant: LeaseGrant, full: Refusal): void {
     this.refusal = undefined;
+    this.leasing = true;
+    this.full = grant.full ? { until: sent.sentAt + grant.ttlMs, answer: full } : undefined;
+    if (grant.units === 0) return;
+    this.retire();
     this.current = {
       leaseId: grant.leaseId,
       units: grant.units,
@@ -125,12 +163,21 @@ export class LeaseSlot<Refusal> {
   refuse(sent: SentAsk, answer: Refusal, retryAfterMs: number, ttlMs: number, cost = 1): void {
     const until = sent.sentAt + Math.min(retryAfterMs, ttlMs);
     if (until > sent.sentAt) this.refusal = { until, answer, cost };
+    this.full = undefined;
+  }
+
+  /** The object answered with no lease (a small limit, low traffic): requests ask it one by one. */
+  unleased(): void {
+    this.leasing = false;
+    this.full = undefined;
   }
 
   /** Stops admitting at once (an admin write here, or the object refused the key). */
   drop(): void {
     this.retire();
     this.refusal = undefined;
+    this.full = undefined;
+    this.leasing = true;
   }
 
   private retire(): void {

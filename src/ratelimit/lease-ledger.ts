@@ -23,10 +23,17 @@ export interface LeaseAsk {
 
 /** A slice of every limit of a request (and of the key's quota), for one isolate. */
 export interface LeaseGrant {
+  /** 0 for a grant of no units (nothing to close later). */
   leaseId: number;
   units: number;
   /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
   ttlMs: number;
+  /**
+   * Smaller than the isolate's rate asked for, with a window nearly full: the key is at its limit,
+   * so while this lease lives, requests it cannot hold are refused in the isolate after waiting
+   * once for its call (see `LeaseSlot.step`).
+   */
+  full?: true;
 }
 
 /** One outstanding lease as the object counts it (and stores it, one row each). */
@@ -48,6 +55,8 @@ export interface LeaseEntry {
 
 /** The key's quota as a lease sees it: units reserved at grant, the unused ones given back at close. */
 export interface QuotaBudget {
+  /** Units per period. */
+  limit: number;
   remaining(now: number): number;
   periodStart(now: number): number;
   /** End of the period holding `now` (epoch ms); null when it never ends. */
@@ -64,9 +73,13 @@ export interface LeasableLimit extends LimitState {
 
 /** Sizing rules; `defaultLeasePolicy` holds the figures docs/rate-limits.md explains. */
 export interface LeasePolicy {
-  /** Largest share of a limit's free budget one grant takes. */
+  /** Largest share of a limit's free budget one grant takes (near the top, up to `minUnits` of it). */
   share: number;
-  /** A grant smaller than this saves too few calls: decide per request instead. */
+  /**
+   * An isolate whose rate asks for fewer units per TTL decides per request (low traffic); a limit
+   * whose `share` is below it is never leased (small limits stay exact); a quota is leased only
+   * while its `share` of what is left reaches it.
+   */
   minUnits: number;
   /**
    * A lease's TTL is at most this share of the shortest window: a used unit is counted from
@@ -76,9 +89,14 @@ export interface LeasePolicy {
   windowShare: number;
   /** Below this TTL a lease would need renewing too often to save anything. */
   minTtlMs: number;
+  /**
+   * Largest share of a quota's limit one grant reserves: a dead isolate's leases are never
+   * reported, so their quota units stay spent (at most two slices per dead isolate).
+   */
+  quotaShare: number;
 }
 
-export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50 };
+export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50, quotaShare: 1 / 1000 };
 
 const entryKey = (isolateId: string, leaseId: number) => `${isolateId}\n${leaseId}`;
 
@@ -124,13 +142,18 @@ export class LeaseLedger {
     return opened;
   }
 
-  /** Shrinks a lease to its final use (never grows it); returns the units given back. */
-  close(isolateId: string, leaseId: number, used: number): { entry: LeaseEntry; returned: number } | undefined {
+  /**
+   * Shrinks a lease to its final use (never grows it), reported at `now`; returns the units given
+   * back. Its isolate stopped using it before sending the report, so what it kept is counted from
+   * `now` on if that is before the lease's end (no window reaching a use is left without it).
+   */
+  close(isolateId: string, leaseId: number, used: number, now: number): { entry: LeaseEntry; returned: number } | undefined {
     const entry = this.entries.get(entryKey(isolateId, leaseId));
     if (!entry || entry.closed) return undefined;
     const kept = Math.min(entry.units, Math.max(0, used));
     const returned = entry.units - kept;
-    const closed = { ...entry, units: kept, closed: true };
+    const earlier = Math.max(0, entry.end - now);
+    const closed = { ...entry, units: kept, end: entry.end - earlier, forgetAt: entry.forgetAt - earlier, closed: true };
     if (kept === 0) this.remove(closed);
     else this.put(closed);
     return { entry: closed, returned };
@@ -168,7 +191,7 @@ export class LeaseLedger {
 /** Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes back. */
 export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number): void {
   for (const { leaseId, used } of ask.closed) {
-    const closed = ledger.close(ask.isolateId, leaseId, used);
+    const closed = ledger.close(ask.isolateId, leaseId, used, now);
     if (closed && closed.returned > 0 && quota && closed.entry.quotaPeriodStart !== null)
       quota.refund(closed.returned, closed.entry.quotaPeriodStart, now);
   }
@@ -213,8 +236,12 @@ export function refusalMs(
 }
 
 /**
- * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate and
- * capped at a small share of the free budget; none (decide per request) when that is too small.
+ * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate:
+ * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
+ * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
+ * it: a saturated hot key keeps being served in slices (each call admits more than one request)
+ * instead of a call per request. A grant smaller than asked that leaves a window under `share`
+ * free is `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
  * With no limit and no quota it is a status lease: a slice of nothing, sized from the rate alone,
  * that only carries the key's status for one TTL (and its isolate's count of what it admitted).
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
@@ -230,14 +257,25 @@ export function grantLease(
 ): LeaseGrant | undefined {
   const ttl = leaseTtlMs(limits, quota, ttlMs, now, policy);
   if (ttl < policy.minTtlMs) return undefined;
-  let free = quota ? quota.remaining(now) : Infinity;
+  const wanted = Math.ceil((ask.rate * ttl) / 1000);
+  if (!(wanted >= policy.minUnits)) return undefined;
+  let cap = Infinity;
+  if (quota) {
+    cap = Math.floor(Math.min(quota.remaining(now) * policy.share, quota.limit * policy.quotaShare));
+    if (cap < policy.minUnits) return undefined;
+  }
   let longestWindow = 0;
-  for (const limit of limits) {
-    free = Math.min(free, limit.limit - countedUnits(limit, now));
+  const free = limits.map((limit) => Math.max(0, limit.limit - countedUnits(limit, now)));
+  for (const [i, limit] of limits.entries()) {
+    if (limit.limit * policy.share < policy.minUnits) return undefined;
+    cap = Math.min(cap, Math.max(Math.floor(free[i]! * policy.share), Math.min(free[i]!, policy.minUnits)));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
-  const units = Math.min(Math.ceil((ask.rate * ttl) / 1000), Math.floor(free * policy.share));
-  if (!(units >= policy.minUnits)) return undefined;
+  const units = Math.min(wanted, cap);
+  // Full: smaller than asked with a window left nearly full (a quota's cap, or a window far from
+  // its top, only slows the isolate's slices down: its requests wait for the next one instead).
+  const full = units < wanted && limits.some((limit, i) => free[i]! - units < limit.limit * policy.share);
+  if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
   const entry = ledger.open(
     {
       isolateId: ask.isolateId,
@@ -251,5 +289,5 @@ export function grantLease(
     now,
   );
   quota?.consume(units, now);
-  return { leaseId: entry.leaseId, units, ttlMs: ttl };
+  return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(full && { full }) };
 }

@@ -79,6 +79,7 @@ export class QuotaCounter {
   /** The counter as leases see it: units reserved at grant, the unused ones given back at close. */
   budget(quota: QuotaSpec): QuotaBudget {
     return {
+      limit: quota.limit,
       remaining: (now) => Math.max(0, quota.limit - this.usedIn(quota, now)),
       periodStart: (now) => periodStart(quota.period, now),
       periodEnd: (now) => periodEnd(quota.period, now),

@@ -338,7 +338,8 @@ export function simulate(options: SimOptions): SimResult {
         iso.slot.unsent(sent);
         if (request) refused++; // limiter_unavailable: nothing reached the upstream
       } else {
-        if (answer.grant) iso.slot.grant(sent, answer.grant);
+        if (answer.grant) iso.slot.grant(sent, answer.grant, { retryAfterMs: 1000 });
+        else if (answer.allowed) iso.slot.unleased();
         if (request) {
           if (answer.allowed) admit(answer.decidedAt, request.cost);
           else if (iso.slot.take(request.cost, local)) admit(back, request.cost);
@@ -363,21 +364,17 @@ export function simulate(options: SimOptions): SimResult {
     });
   };
 
-  /** What the middleware does with one request. `waited`: it already shared an in-flight call. */
+  /** What the middleware (src/ratelimit/isolate-leases.ts) does with one request. */
   const route = (iso: Isolate, t: number, request: Pending, waited: boolean) => {
     const local = t + iso.offset;
-    if (iso.slot.refusedHere(local)) {
-      refused++;
-      return;
-    }
-    if (options.ttlMs > 0 && iso.slot.take(request.cost, local)) {
+    const step = iso.slot.step(request.cost, local, iso.inFlight, waited);
+    if (step.kind === "refused") refused++;
+    else if (step.kind === "admitted") {
       admit(t, request.cost);
       if (iso.slot.wantsRenewal(local) && !iso.inFlight) leaseCall(iso, t, undefined);
-      return;
-    }
-    if (!iso.inFlight) leaseCall(iso, t, request);
-    else if (!waited) iso.waiters.push(request);
-    else plainCall(iso, t, request);
+    } else if (step.kind === "wait") iso.waiters.push(request);
+    else if (iso.inFlight) plainCall(iso, t, request);
+    else leaseCall(iso, t, request);
   };
 
   for (const r of options.requests)
