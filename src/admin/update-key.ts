@@ -7,6 +7,7 @@ import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
+import { requireIdentities } from "./identity-object";
 import { KeyObjectSchema, toKeyObject, UpdateKeyBody, type UpdateKeyInput } from "./key-object";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
@@ -18,7 +19,7 @@ export const updateKeyRoute = createRoute({
   tags: ["Keys"],
   summary: "Update a key",
   description:
-    "Changes any field a create may set except `prefix`. Disabling, re-enabling and expiry changes apply from the next request, everywhere.",
+    "Changes any field a create may set except `prefix`. Disabling, re-enabling and expiry changes apply from the next request, everywhere. `identityId: null` takes the key out of its identity.",
   ...requireScope("keys:write"),
   request: { params: KeyIdParam, body: { required: true, content: { "application/json": { schema: UpdateKeyBody } } } },
   responses: {
@@ -59,11 +60,12 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async 
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
   const changes = differing(current, rowChanges(c.req.valid("json")));
   if (Object.keys(changes).length === 0) return c.json(toKeyObject(current, await getSecrets(db, id)), 200);
+  if (changes.identityId) await requireIdentities(db, [changes.identityId]);
 
   const now = Date.now();
   const key = await updateKeyRow(db, id, changes, now, auditEntry("key.update", id, auditedChanges(changes), now, auditActor(c)));
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
-  await publishKeyStatus(c, key, secrets);
+  await publishKeyStatus(c, key, secrets, current.identityId);
   return c.json(toKeyObject(key, secrets), 200);
 };

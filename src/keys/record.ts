@@ -1,5 +1,5 @@
 import type { RateLimitSpec } from "../config/schema";
-import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+import type { IdentityRow, KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
 import { type IpRange, parseIpRange } from "./ip";
 
 /** What the request path knows of a key after finding its secret: cached per isolate. */
@@ -18,6 +18,21 @@ export interface KeyRecord {
   version: number;
   secretId: string;
   secretExpiresAt: number | null;
+  /** The identity whose limits the key shares, as loaded with the key; null for a key on its own. */
+  identity: IdentityStatus | null;
+}
+
+/** What an identity's Durable Object needs to decide for its keys; newer `version` wins there (docs/identities.md). */
+export interface IdentityStatus {
+  id: string;
+  version: number;
+  enabled: boolean;
+  rateLimits: RateLimitSpec[];
+  quota: QuotaSpec | null;
+}
+
+export function identityStatus(row: Pick<IdentityRow, "id" | "version" | "enabled" | "rateLimits" | "quota">): IdentityStatus {
+  return { id: row.id, version: row.version, enabled: row.enabled, rateLimits: row.rateLimits, quota: row.quota ?? null };
 }
 
 /** The fields the key's Durable Object needs to judge validity; newer `version` wins there. */
@@ -32,7 +47,7 @@ export interface KeyStatus {
   quota?: QuotaSpec | null;
 }
 
-export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
+export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null): KeyRecord {
   return {
     id: key.id,
     name: key.name,
@@ -48,6 +63,7 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
     version: key.version,
     secretId: secret.id,
     secretExpiresAt: secret.expiresAt,
+    identity: identity ? identityStatus(identity) : null,
   };
 }
 
@@ -62,6 +78,16 @@ export function keyStatus(
     revokedAt: key.revokedAt,
     secretExpiry: Object.fromEntries(secrets.map((s) => [s.id, s.expiresAt])),
     quota: key.quota ?? null,
+  };
+}
+
+/** The key as the request path presents it to the object deciding for it (its own, or its identity's). */
+export function cachedKeyCheck(record: KeyRecord): { keyId: string; secretId: string; status: KeyStatus; identity?: IdentityStatus } {
+  return {
+    keyId: record.id,
+    secretId: record.secretId,
+    status: cachedKeyStatus(record),
+    ...(record.identity && { identity: record.identity }),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { cachedKeyStatus, type KeyRecord } from "../keys/record";
+import { cachedKeyCheck, type KeyRecord } from "../keys/record";
 import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
 import { LeaseSlot, type SentAsk } from "./lease-holder";
@@ -158,7 +158,7 @@ export async function admitWithLease(c: Context<AppEnv>, key: KeyRecord, limits:
     c,
     held,
     keyId: key.id,
-    key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
+    key: cachedKeyCheck(key),
     limits,
     route,
   };

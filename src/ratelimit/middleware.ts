@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
-import { cachedKeyStatus } from "../keys/record";
+import { cachedKeyCheck } from "../keys/record";
 import { anonymousTrafficCounter, keyObjectName, limiterClient } from "./client";
 import { keyLimitRequests, type LimitDecision, type LimitRequest, rateLimitHeaders } from "./decision";
 import { isolateDenials } from "./denial-memo";
@@ -29,7 +29,7 @@ function askObject(c: Context<AppEnv>, limits: LimitRequest[], refusedLocally: n
     limits,
     cost,
     route: c.get("route").route.path,
-    key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
+    key: cachedKeyCheck(key),
     ...(refusedLocally > 0 && { refusedLocally }),
   });
 }
