@@ -6,6 +6,8 @@ import { GatewayError } from "../errors";
 import { adminErrors, problem } from "../gateway/schemas";
 import { insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
+import { identityStatus } from "../keys/record";
+import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { CreateIdentityBody, IdentitySchema, toIdentityObject } from "./identity-object";
@@ -47,5 +49,7 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
   const audit = auditEntry("identity.create", null, { identityId: id, ...fields }, now, auditActor(c));
   if (!(await insertIdentity(database(c.env.DB), row, audit)))
     throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
+  // Its object must know its limits before any key is sent there by an object that does not (a key moving in).
+  await limiterClient(c).updateIdentity(identityStatus(row));
   return c.json(identity, 201);
 };

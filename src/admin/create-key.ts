@@ -7,7 +7,7 @@ import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { requireIdentities } from "./identity-object";
+import { namedIdentity } from "./identity-object";
 import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
@@ -53,7 +53,7 @@ export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): Ke
 export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const db = database(c.env.DB);
-  if (body.identityId !== undefined) await requireIdentities(db, [body.identityId]);
+  if (body.identityId !== undefined) await namedIdentity(db, body.identityId);
   const now = Date.now();
   const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
   const key = newKeyRow(body, parseKey(plaintext)!.prefix, now);

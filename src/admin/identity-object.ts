@@ -3,7 +3,7 @@ import { rateLimitSchema } from "../config/schema";
 import type { Database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import { GatewayError } from "../errors";
-import { existingIdentityIds } from "../identities/store";
+import { getIdentityRow } from "../identities/store";
 import { QuotaSchema } from "../keys/quota";
 import { keyFields } from "./key-object";
 
@@ -85,9 +85,9 @@ export function toIdentityObject(row: IdentityRow): IdentityObject {
   };
 }
 
-/** A key body naming an identity that does not exist is refused like any other bad field. */
-export async function requireIdentities(db: Database, ids: string[]): Promise<void> {
-  const existing = await existingIdentityIds(db, [...new Set(ids)]);
-  const missing = ids.find((id) => !existing.has(id));
-  if (missing !== undefined) throw new GatewayError("invalid_request", `identityId: no identity with id ${missing}`);
+/** The identity a key body names; one that does not exist is refused like any other bad field. */
+export async function namedIdentity(db: Database, id: string): Promise<IdentityRow> {
+  const row = await getIdentityRow(db, id);
+  if (!row) throw new GatewayError("invalid_request", `identityId: no identity with id ${id}`);
+  return row;
 }

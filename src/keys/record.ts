@@ -45,6 +45,8 @@ export interface KeyStatus {
   secretExpiry: Record<string, number | null>;
   /** The quota as of `version` (absent in statuses saved before quotas existed). */
   quota?: QuotaSpec | null;
+  /** The identity whose object decides for the key as of `version`; null: its own (absent in statuses saved before identities). */
+  identityId?: string | null;
 }
 
 export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null): KeyRecord {
@@ -68,7 +70,7 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: Identit
 }
 
 export function keyStatus(
-  key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota">,
+  key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota" | "identityId">,
   secrets: Pick<KeySecretRow, "id" | "expiresAt">[],
 ): KeyStatus {
   return {
@@ -78,6 +80,7 @@ export function keyStatus(
     revokedAt: key.revokedAt,
     secretExpiry: Object.fromEntries(secrets.map((s) => [s.id, s.expiresAt])),
     quota: key.quota ?? null,
+    identityId: key.identityId,
   };
 }
 
@@ -100,6 +103,7 @@ export function cachedKeyStatus(record: KeyRecord): KeyStatus {
     revokedAt: record.revokedAt,
     secretExpiry: { [record.secretId]: record.secretExpiresAt },
     quota: record.quota,
+    identityId: record.identity?.id ?? null,
   };
 }
 

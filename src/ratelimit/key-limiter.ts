@@ -6,6 +6,7 @@ import { type IdentityStatus, type KeyRefusal, type KeyStatus, refusal } from ".
 import { recordLastUse } from "../keys/store";
 import { HourlyUsage, USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { ALERT_DELAY_MS, KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
+import { decidingObjectName } from "./client";
 import {
   type CheckInput,
   type InspectInput,
@@ -124,7 +125,9 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
-  check(input: CheckInput): LimitDecision {
+  check(input: CheckInput): LimitDecision | Promise<LimitDecision> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).check({ ...input, key: moved });
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
@@ -166,7 +169,9 @@ export class KeyLimiter extends DurableObject<Env> {
    * allows. A key that is no longer valid gets its refusal instead, so every isolate learns it
    * within one lease TTL.
    */
-  renew(input: RenewInput): LimitDecision {
+  renew(input: RenewInput): LimitDecision | Promise<LimitDecision> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).renew({ ...input, key: moved });
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
@@ -231,6 +236,25 @@ export class KeyLimiter extends DurableObject<Env> {
     };
   }
 
+  /**
+   * A request presented with a cached record from before its key moved into or out of an identity
+   * reached the object that decided for the key then: the key as the object now deciding for it
+   * must see it, with the newest status known here (so it never sends it back), else undefined.
+   */
+  private movedTo(key: KeyCheck): KeyCheck | undefined {
+    const newest = key.identity ? this.member(key.keyId ?? "").status : this.status;
+    if (!newest || newest.version <= key.status.version || newest.identityId === undefined) return undefined;
+    if (newest.identityId === (key.identity?.id ?? null)) return undefined;
+    const { identity: _, ...alone } = key;
+    if (newest.identityId === null) return { ...alone, status: newest };
+    // Its object holds the identity's newest status (pushed by every write to it or a key joining it): version 0 never wins there.
+    return { ...alone, status: newest, identity: { id: newest.identityId, version: 0, enabled: true, rateLimits: [], quota: null } };
+  }
+
+  private decidingObject(key: KeyCheck) {
+    return this.env.KEY_LIMITER.getByName(decidingObjectName(key.keyId ?? "", key));
+  }
+
   /** The quota nearest exhaustion, for the answer's `quota`. */
   private quotaState(quotas: HeldQuota[], now: number): { quota?: QuotaState } {
     const quota = tightestQuota(quotas.map((q) => q.counter.state(q.spec, now)));
@@ -275,7 +299,9 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
-  inspect(input: InspectInput): KeyInspection {
+  inspect(input: InspectInput): KeyInspection | Promise<KeyInspection> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).inspect({ ...input, key: moved });
     const now = Date.now();
     const admission = this.admission(input, now);
     if (typeof admission === "string") return { outcome: admission, policies: [], quota: null, expiresAt: null };

@@ -123,3 +123,33 @@ describe("a key moving into an identity", () => {
     expect(total(identityUsage.buckets)).toEqual({ allowed: 2, rateLimited: 1 });
   });
 });
+
+describe("a key moved while another isolate still holds its old record", () => {
+  const here = gatewayEnv(routes, { LEASE_TTL_MS: "0" });
+  // Another cache bound is another key cache: an isolate that did not serve the admin write.
+  const elsewhere = gatewayEnv(routes, { LEASE_TTL_MS: "0", KEY_CACHE_MAX_ENTRIES: "9999" });
+
+  it("counts against the identity it joined from the next request there too", async () => {
+    const identity = await createIdentity(here, { rateLimits: perMinute(2) });
+    const key = await createKey(here);
+    expect((await call(elsewhere, "/api/x", withKey(key.key))).status).toBe(200);
+    await json(await admin(here, "PATCH", `/keys/${key.id}`, { identityId: identity.id }), 200);
+    const statuses = [];
+    for (const gateway of [elsewhere, here, elsewhere]) statuses.push((await call(gateway, "/api/x", withKey(key.key))).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await call(elsewhere, "/api/x", withKey(key.key))).headers.get("ratelimit")).toMatch(/^"identity\.minute";r=0;/);
+  });
+
+  it("stops counting against the identity it left from the next request there too", async () => {
+    const identity = await createIdentity(here, { rateLimits: perMinute(2) });
+    const key = await createKey(here, { identityId: identity.id });
+    expect((await call(elsewhere, "/api/x", withKey(key.key))).status).toBe(200);
+    await json(await admin(here, "PATCH", `/keys/${key.id}`, { identityId: null }), 200);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await call(elsewhere, "/api/x", withKey(key.key))).status);
+    expect(statuses).toEqual([200, 200, 200]);
+    const other = await createKey(here, { identityId: identity.id });
+    expect((await call(here, "/api/x", withKey(other.key))).status).toBe(200);
+    expect((await call(here, "/api/x", withKey(other.key))).status).toBe(429);
+  });
+});

@@ -53,8 +53,8 @@ describe("the key object's schema", () => {
       expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
       // An older cached status loses to the saved one, whose quota has one unit left.
       const key = { secretId: "sec_old", status: { ...status, version: 1, quota: null } };
-      const first = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
-      const second = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
+      const first = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
+      const second = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
       return [first, second];
     });
     expect(decisions[0]).toMatchObject({ outcome: "allowed", policies: [{ name: "minute", remaining: 0 }], quota: { used: 10 } });
