@@ -1,3 +1,4 @@
+import { evictDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { admin, createIdentity, createKey, revokeKey } from "../support/admin";
@@ -151,5 +152,52 @@ describe("a key moved while another isolate still holds its old record", () => {
     const other = await createKey(here, { identityId: identity.id });
     expect((await call(here, "/api/x", withKey(other.key))).status).toBe(200);
     expect((await call(here, "/api/x", withKey(other.key))).status).toBe(429);
+  });
+});
+
+describe("an identity's Durable Object", () => {
+  const here = gatewayEnv(routes, { LEASE_TTL_MS: "0" });
+  const elsewhere = gatewayEnv(routes, { LEASE_TTL_MS: "0", KEY_CACHE_MAX_ENTRIES: "9998" });
+  const identityObject = (id: string) => env.KEY_LIMITER.getByName(`identity:${id}`);
+
+  it("keeps the shared counts, the identity's status and its keys' statuses across a restart", async () => {
+    const identity = await createIdentity(here, { rateLimits: perMinute(3) });
+    const a = await createKey(here, { identityId: identity.id });
+    const b = await createKey(here, { identityId: identity.id });
+    for (const key of [a, b]) expect((await call(elsewhere, "/api/x", withKey(key.key))).status).toBe(200);
+    expect((await revokeKey(here, a.id)).status).toBe(204);
+    await evictDurableObject(identityObject(identity.id));
+    // `elsewhere` still holds both records as they were: only the object knows a is revoked.
+    await expectProblem(await call(elsewhere, "/api/x", withKey(a.key)), 401, "revoked_key");
+    expect((await call(elsewhere, "/api/x", withKey(b.key))).status).toBe(200);
+    await expectProblem(await call(elsewhere, "/api/x", withKey(b.key)), 429, "rate_limited");
+
+    await json(await admin(here, "PATCH", `/identities/${identity.id}`, { enabled: false }), 200);
+    await evictDurableObject(identityObject(identity.id));
+    await expectProblem(await call(elsewhere, "/api/x", withKey(b.key)), 401, "disabled_key");
+  });
+
+  it("answers GET /_gateway/me and GET /keys/{id}/limits with the identity's policies and the tighter quota", async () => {
+    const identity = await createIdentity(here, { rateLimits: perMinute(5), quota: { limit: 10, period: "day" } });
+    const key = await createKey(here, { identityId: identity.id, rateLimits: perMinute(50), quota: { limit: 100, period: "month" } });
+    expect((await call(here, "/api/x", withKey(key.key))).status).toBe(200);
+    const me = await json<{ rateLimits: { name: string; remaining: number }[]; quota: { limit: number; remaining: number } }>(
+      await call(here, "/_gateway/me", withKey(key.key)),
+      200,
+    );
+    expect(me.rateLimits.map((l) => [l.name, l.remaining])).toEqual([
+      ["minute", 49],
+      ["identity.minute", 4],
+    ]);
+    expect(me.quota).toMatchObject({ limit: 10, remaining: 9 });
+    const limits = await json<{ state: string; rateLimits: { name: string; remaining: number }[] }>(
+      await admin(here, "GET", `/keys/${key.id}/limits`),
+      200,
+    );
+    expect(limits.state).toBe("allowed");
+    expect(limits.rateLimits.map((l) => [l.name, l.remaining])).toEqual([
+      ["minute", 49],
+      ["identity.minute", 4],
+    ]);
   });
 });
