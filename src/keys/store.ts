@@ -146,12 +146,13 @@ export async function recordLastUse(db: Database, keyId: string, at: number): Pr
 /** Audit entries newest first, before `beforeSeq`. */
 export async function listAuditRows(
   db: Database,
-  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string },
+  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string },
 ): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
   const conditions = [
     query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined,
     query.keyId ? eq(auditLog.keyId, query.keyId) : undefined,
     query.actor ? eq(auditLog.actor, query.actor) : undefined,
+    query.identityId ? sql`json_extract(${auditLog.changes}, '$.identityId') = ${query.identityId}` : undefined,
   ];
   const rows = await db
     .select()

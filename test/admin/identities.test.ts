@@ -79,17 +79,20 @@ describe("the identities admin API", () => {
     expect((await json<KeyJson>(await admin(gateway, "GET", `/keys/${key.id}`), 200)).identityId).toBeNull();
   });
 
-  it("audits every write to an identity with the identity's id", async () => {
+  it("audits every write to an identity, and keys put into it, under ?identityId=", async () => {
     const identity = await createIdentity(gateway);
     await admin(gateway, "PATCH", `/identities/${identity.id}`, { name: "renamed" });
+    const key = await createKey(gateway, { identityId: identity.id });
+    await admin(gateway, "PATCH", `/keys/${key.id}`, { identityId: null });
     await admin(gateway, "DELETE", `/identities/${identity.id}`);
     const audit = await json<{ items: { action: string; changes: Record<string, unknown>; actor: string }[] }>(
-      await admin(gateway, "GET", "/audit?limit=100"),
+      await admin(gateway, "GET", `/audit?identityId=${identity.id}`),
       200,
     );
-    const mine = audit.items.filter((entry) => entry.changes.identityId === identity.id).map((entry) => [entry.action, entry.actor]);
+    const mine = audit.items.map((entry) => [entry.action, entry.actor]);
     expect(mine).toEqual([
       ["identity.delete", "admin"],
+      ["key.create", "admin"],
       ["identity.update", "admin"],
       ["identity.create", "admin"],
     ]);
