@@ -32,7 +32,8 @@ export const keyLimitsRoute = createRoute({
   operationId: "getKeyLimits",
   tags: ["Keys"],
   summary: "A key's limits and what is left of them",
-  description: "Read from the key's Durable Object, consuming nothing. Units leased to isolates count as used until they come back.",
+  description:
+    "Read from the Durable Object deciding for the key (its identity's, when it has one), consuming nothing. Units leased to isolates count as used until they come back.",
   ...requireScope("keys:read"),
   request: { params: KeyIdParam },
   responses: {
