@@ -1,6 +1,7 @@
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { UsageReport } from "../../src/admin/usage-report";
 import { admin, createIdentity, createKey, revokeKey } from "../support/admin";
 import { call, expectProblem, gatewayEnv, json } from "../support/gateway";
 
@@ -199,5 +200,24 @@ describe("an identity's Durable Object", () => {
       ["minute", 49],
       ["identity.minute", 4],
     ]);
+  });
+});
+
+describe("usage of all keys by identity", () => {
+  const gateway = gatewayEnv(routes, { LEASE_TTL_MS: "0" });
+
+  it("groups GET /usage?groupBy=identity by the identity the keys belong to, with its name, once its object has copied them", async () => {
+    const identity = await createIdentity(gateway, { name: "Grouped", rateLimits: perMinute(3) });
+    const a = await createKey(gateway, { identityId: identity.id });
+    const b = await createKey(gateway, { identityId: identity.id });
+    const alone = await createKey(gateway);
+    for (const key of [a, b, a, b, alone]) await call(gateway, "/api/x", withKey(key.key));
+    expect(await runDurableObjectAlarm(env.KEY_LIMITER.getByName(`identity:${identity.id}`))).toBe(true);
+    expect(await runDurableObjectAlarm(env.KEY_LIMITER.getByName(`key:${alone.id}`))).toBe(true);
+    const report = await json<UsageReport>(await admin(gateway, "GET", `/usage?groupBy=identity&keyIds=${a.id},${b.id},${alone.id}`), 200);
+    expect(report.groups.map((g) => [g.group, g.name, g.total])).toEqual([
+      [identity.id, "Grouped", { allowed: 3, rateLimited: 1, quotaExceeded: 0 }],
+    ]);
+    expect(report.totals.reduce((sum, t) => sum + t.allowed, 0)).toBe(4);
   });
 });
