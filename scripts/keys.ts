@@ -8,9 +8,9 @@ const USAGE = `Usage: npm run keys -- <command> [options]
 
 Commands:
   create --name <name> [key options] [--prefix <p>]   create a key (prints the plaintext once)
-  list [--owner <o>] [--limit <n>] [--cursor <c>] [--all]
+  list [--owner <o>] [--identity <id>] [--limit <n>] [--cursor <c>] [--all]
   get <id>
-  update <id> [key options] [--enable|--disable] [--no-owner] [--no-expiry] [--no-quota]
+  update <id> [key options] [--enable|--disable] [--no-owner] [--no-expiry] [--no-quota] [--no-identity]
   revoke <id>
   rotate <id> [--grace <seconds>]                      new secret; old one lives <seconds> more (default 0)
   usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
@@ -20,6 +20,12 @@ Commands:
   operators create --name <name> --scope <s> (repeat)   create an operator token (prints it once)
   operators list [--limit <n>] [--cursor <c>] [--all]
   operators revoke <id>
+  identities create --external-id <id> [identity options]   a customer whose keys share its limits
+  identities list [--external-id <id>] [--limit <n>] [--cursor <c>] [--all]
+  identities get <id>
+  identities update <id> [identity options] [--enable|--disable] [--no-name] [--no-quota]
+  identities delete <id>                               only once none of its keys is live
+  identities usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
 
 Operator scopes: keys:read keys:write keys:verify usage:read operators:write
 
@@ -28,6 +34,11 @@ Key options:
   --rate-limit <name>=<limit>/<window-seconds> (repeat, e.g. minute=100/60)
   --route-rate-limit <route-path>:<name>=<limit>/<window-seconds> (repeat, e.g. /v1/search:minute=1000/60)
   --quota <limit>/<day|month|total>  --ip <ip-or-cidr> (repeat)  --metadata '<json>'
+  --identity <identity id>   the key shares that identity's limits and quota
+
+Identity options:
+  --external-id <your customer id>  --name <name>  --metadata '<json>'
+  --rate-limit <name>=<limit>/<window-seconds> (repeat)  --quota <limit>/<day|month|total>
 
 Global:
   --url <gateway>   default http://localhost:8787 (or GATEWAY_URL)
@@ -62,6 +73,10 @@ const OPTIONS = {
   granularity: { type: "string" },
   key: { type: "string" },
   actor: { type: "string" },
+  identity: { type: "string" },
+  "no-identity": { type: "boolean" },
+  "external-id": { type: "string" },
+  "no-name": { type: "boolean" },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -135,20 +150,14 @@ function quota(spec: string) {
   return { limit: Number(match[1]), period: match[2] };
 }
 
-/** The key fields the flags set, as the API names them. */
-function keyBody(flags: Flags): Record<string, unknown> {
+/** The fields keys and identities share, as the API names them. */
+function limitsBody(flags: Flags): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   if (flags.name !== undefined) body.name = flags.name;
-  if (flags.owner !== undefined) body.owner = flags.owner;
-  if (flags["no-owner"]) body.owner = null;
-  if (flags.scope) body.scopes = flags.scope;
-  if (flags.expires !== undefined) body.expiresAt = flags.expires;
-  if (flags["no-expiry"]) body.expiresAt = null;
   if (flags["rate-limit"]) body.rateLimits = flags["rate-limit"].map(rateLimit);
   if (flags["route-rate-limit"]) body.routeRateLimits = routeRateLimits(flags["route-rate-limit"]);
   if (flags.quota !== undefined) body.quota = quota(flags.quota);
   if (flags["no-quota"]) body.quota = null;
-  if (flags.ip) body.ipAllowlist = flags.ip;
   if (flags.metadata !== undefined) {
     try {
       body.metadata = JSON.parse(flags.metadata);
@@ -159,6 +168,28 @@ function keyBody(flags: Flags): Record<string, unknown> {
   if (flags.enable && flags.disable) throw new UsageError("--enable and --disable together");
   if (flags.enable) body.enabled = true;
   if (flags.disable) body.enabled = false;
+  return body;
+}
+
+/** The key fields the flags set, as the API names them. */
+function keyBody(flags: Flags): Record<string, unknown> {
+  const body = limitsBody(flags);
+  if (flags.owner !== undefined) body.owner = flags.owner;
+  if (flags["no-owner"]) body.owner = null;
+  if (flags.scope) body.scopes = flags.scope;
+  if (flags.expires !== undefined) body.expiresAt = flags.expires;
+  if (flags["no-expiry"]) body.expiresAt = null;
+  if (flags.ip) body.ipAllowlist = flags.ip;
+  if (flags.identity !== undefined) body.identityId = flags.identity;
+  if (flags["no-identity"]) body.identityId = null;
+  return body;
+}
+
+/** The identity fields the flags set, as the API names them. */
+function identityBody(flags: Flags): Record<string, unknown> {
+  const body = limitsBody(flags);
+  if (flags["external-id"] !== undefined) body.externalId = flags["external-id"];
+  if (flags["no-name"]) body.name = null;
   return body;
 }
 
@@ -180,6 +211,7 @@ interface Key {
   updatedAt: string;
   revokedAt: string | null;
   lastUsedAt: string | null;
+  identityId: string | null;
   key?: string;
 }
 
@@ -212,6 +244,7 @@ function describeKey(key: Key): string {
     ["scopes", key.scopes.join(", ") || "-"],
     ["rate limits", key.rateLimits.map((l) => `${l.name}: ${l.limit} per ${l.window}s`).join(", ") || "-"],
     ["quota", key.quota ? `${key.quota.limit} per ${key.quota.period}` : "-"],
+    ["identity", orDash(key.identityId)],
     ["ip allowlist", key.ipAllowlist.join(", ") || "any"],
     ["metadata", Object.keys(key.metadata).length ? JSON.stringify(key.metadata) : "-"],
     ["expires", orDash(key.expiresAt)],
@@ -260,7 +293,7 @@ async function run(command: string, positionals: string[], flags: Flags, request
       do {
         const page: { items: Key[]; nextCursor: string | null } = await request(
           "GET",
-          `/keys${query({ owner: flags.owner, limit: flags.limit, cursor })}`,
+          `/keys${query({ owner: flags.owner, identityId: flags.identity, limit: flags.limit, cursor })}`,
         );
         items.push(...page.items);
         next = page.nextCursor;
@@ -295,17 +328,8 @@ async function run(command: string, positionals: string[], flags: Flags, request
       const note = grace ? `\nThe previous secret keeps working for ${grace} s.` : "\nThe previous secret no longer works.";
       return { json: key, text: showSecret(key) + note };
     }
-    case "usage": {
-      const id = idArgument(positionals, command);
-      const usage: { buckets: { start: string; allowed: number; rateLimited: number; quotaExceeded: number }[] } = await request(
-        "GET",
-        `/keys/${id}/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity })}`,
-      );
-      const rows = usage.buckets.map((b) => [b.start, String(b.allowed), String(b.rateLimited), String(b.quotaExceeded)]);
-      const total = usage.buckets.reduce((sum, b) => [sum[0]! + b.allowed, sum[1]! + b.rateLimited, sum[2]! + b.quotaExceeded], [0, 0, 0]);
-      rows.push(["total", ...total.map(String)]);
-      return { json: usage, text: table(["start", "allowed", "rate_limited", "quota_exceeded"], rows) };
-    }
+    case "usage":
+      return usageOf(`/keys/${idArgument(positionals, command)}`, flags, request);
     case "audit": {
       const page: {
         items: { at: string; action: string; keyId: string | null; actor: string; changes: Record<string, unknown> }[];
@@ -323,8 +347,104 @@ async function run(command: string, positionals: string[], flags: Flags, request
     }
     case "operators":
       return runOperators(positionals, flags, request);
+    case "identities":
+      return runIdentities(positionals, flags, request);
     default:
       throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+/** A key's or an identity's usage over time (`path`: the key's or identity's admin path). */
+async function usageOf(path: string, flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+  const usage: { buckets: { start: string; allowed: number; rateLimited: number; quotaExceeded: number }[] } = await request(
+    "GET",
+    `${path}/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity })}`,
+  );
+  const rows = usage.buckets.map((b) => [b.start, String(b.allowed), String(b.rateLimited), String(b.quotaExceeded)]);
+  const total = usage.buckets.reduce((sum, b) => [sum[0]! + b.allowed, sum[1]! + b.rateLimited, sum[2]! + b.quotaExceeded], [0, 0, 0]);
+  rows.push(["total", ...total.map(String)]);
+  return { json: usage, text: table(["start", "allowed", "rate_limited", "quota_exceeded"], rows) };
+}
+
+// ---- identities ---------------------------------------------------------------------------
+
+interface Identity {
+  id: string;
+  externalId: string;
+  name: string | null;
+  metadata: Record<string, unknown>;
+  enabled: boolean;
+  rateLimits: { name: string; limit: number; window: number }[];
+  quota: { limit: number; period: string } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+function describeIdentity(identity: Identity): string {
+  const rows: [string, string][] = [
+    ["id", identity.id],
+    ["external id", identity.externalId],
+    ["name", orDash(identity.name)],
+    ["status", identity.enabled ? "active" : "disabled"],
+    ["rate limits", identity.rateLimits.map((l) => `${l.name}: ${l.limit} per ${l.window}s`).join(", ") || "-"],
+    ["quota", identity.quota ? `${identity.quota.limit} per ${identity.quota.period}` : "-"],
+    ["metadata", Object.keys(identity.metadata).length ? JSON.stringify(identity.metadata) : "-"],
+    ["created", identity.createdAt],
+    ["updated", identity.updatedAt],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+async function runIdentities(positionals: string[], flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+  const [subcommand, rawId] = positionals;
+  const id = () => {
+    if (!rawId) throw new UsageError(`identities ${subcommand} needs an identity id`);
+    return encodeURIComponent(rawId);
+  };
+  switch (subcommand) {
+    case "create": {
+      if (!flags["external-id"]) throw new UsageError("identities create needs --external-id");
+      const identity = await request<Identity>("POST", "/identities", identityBody(flags));
+      return { json: identity, text: describeIdentity(identity) };
+    }
+    case "list": {
+      const items: Identity[] = [];
+      let cursor = flags.cursor;
+      let next: string | null = null;
+      do {
+        const page: { items: Identity[]; nextCursor: string | null } = await request(
+          "GET",
+          `/identities${query({ externalId: flags["external-id"], limit: flags.limit, cursor })}`,
+        );
+        items.push(...page.items);
+        next = page.nextCursor;
+        cursor = next ?? undefined;
+      } while (flags.all && next);
+      const rows = items.map((i) => [i.id, i.externalId, orDash(i.name), i.enabled ? "active" : "disabled"]);
+      const more = next ? `\n\nmore: --cursor ${next} (or --all)` : "";
+      return { json: { items, nextCursor: next }, text: table(["id", "external id", "name", "status"], rows) + more };
+    }
+    case "get": {
+      const identity = await request<Identity>("GET", `/identities/${id()}`);
+      return { json: identity, text: describeIdentity(identity) };
+    }
+    case "update": {
+      const body = identityBody(flags);
+      if (Object.keys(body).length === 0) throw new UsageError("identities update needs at least one field to change");
+      const identity = await request<Identity>("PATCH", `/identities/${id()}`, body);
+      return { json: identity, text: describeIdentity(identity) };
+    }
+    case "delete": {
+      await request("DELETE", `/identities/${id()}`);
+      return { json: { id: rawId, deleted: true }, text: `deleted ${rawId}` };
+    }
+    case "usage":
+      return usageOf(`/identities/${id()}`, flags, request);
+    default:
+      throw new UsageError(
+        subcommand ? `unknown identities command ${subcommand}` : "identities needs create, list, get, update, delete or usage",
+      );
   }
 }
 

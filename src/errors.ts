@@ -39,7 +39,7 @@ export const ERRORS = {
   conflict: {
     status: 409,
     title: "Conflict",
-    help: "The call conflicts with the resource's state, e.g. rotating a revoked key; `detail` says how.",
+    help: "The call conflicts with the resource's state, e.g. rotating a revoked key, deleting an identity that still has keys, or a taken `externalId`; `detail` says how.",
   },
   payload_too_large: { status: 413, title: "Payload too large", help: "The request body exceeds the route's `maxBodyBytes`." },
   rate_limited: {

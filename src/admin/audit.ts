@@ -15,6 +15,9 @@ export const AuditActionSchema = z
     "webhook.create",
     "webhook.update",
     "webhook.delete",
+    "identity.create",
+    "identity.update",
+    "identity.delete",
   ])
   .openapi("AuditAction");
 
@@ -34,6 +37,7 @@ const AUDITED_FIELDS = [
   "enabled",
   "expiresAt",
   "revokedAt",
+  "identityId",
 ] as const;
 
 export type AuditedField = (typeof AUDITED_FIELDS)[number];

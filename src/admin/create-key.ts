@@ -7,6 +7,7 @@ import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
 import { auditActor, requireScope } from "./auth";
+import { namedIdentity } from "./identity-object";
 import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
@@ -46,11 +47,14 @@ export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): Ke
     revokedAt: null,
     lastUsedAt: null,
     version: 1,
+    identityId: fields.identityId ?? null,
   };
 }
 
 export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
+  const db = database(c.env.DB);
+  if (body.identityId !== undefined) await namedIdentity(db, body.identityId);
   const now = Date.now();
   const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
   const key = newKeyRow(body, parseKey(plaintext)!.prefix, now);
@@ -63,6 +67,6 @@ export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async 
     expiresAt: null,
   };
   const keyObject = toKeyObject(key, [secret]);
-  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, auditActor(c)));
+  await insertKey(db, key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, auditActor(c)));
   return c.json({ key: plaintext, ...keyObject }, 201);
 };

@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
+import { existingIdentityIds } from "../identities/store";
 import { isolateKeyCache } from "../keys/cache";
 import {
   FOREIGN_BODY_MAX_LENGTH,
@@ -113,6 +114,16 @@ function judgeEntry(raw: unknown, prefix: string, now: number): ImportedKey | { 
   return { key, secret };
 }
 
+/** The identity ids the entries name, each once. */
+function namedIdentities(entries: unknown[]): string[] {
+  const ids = new Set<string>();
+  for (const entry of entries) {
+    const id = typeof entry === "object" && entry !== null ? (entry as { identityId?: unknown }).identityId : undefined;
+    if (typeof id === "string") ids.add(id);
+  }
+  return [...ids];
+}
+
 export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const prefix = body.prefix ?? "";
@@ -121,14 +132,18 @@ export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = asyn
   const candidates = new Map<string, { index: number; row: ImportedKey }>(); // by hash: the first entry holding it
   const repeats: { index: number; hash: string }[] = [];
 
+  const db = database(c.env.DB);
+  const identities = await existingIdentityIds(db, namedIdentities(body.keys));
   for (const [index, raw] of body.keys.entries()) {
     const judged = judgeEntry(raw, prefix, now);
     if ("invalid" in judged) invalid.push({ index, detail: judged.invalid });
+    // An entry naming an identity that does not exist is refused, like any other bad field.
+    else if (judged.key.identityId !== null && !identities.has(judged.key.identityId))
+      invalid.push({ index, detail: `identityId: no identity with id ${judged.key.identityId}` });
     else if (candidates.has(judged.secret.hash)) repeats.push({ index, hash: judged.secret.hash });
     else candidates.set(judged.secret.hash, { index, row: judged });
   }
 
-  const db = database(c.env.DB);
   const held = await keysHoldingHashes(db, [...candidates.keys()]);
   const fresh = [...candidates.values()].filter(({ row }) => !held.has(row.secret.hash));
   let inserted = new Set<string>();

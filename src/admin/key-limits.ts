@@ -4,7 +4,8 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { QuotaStateSchema, RateLimitStateSchema } from "../gateway/me";
 import { adminErrors, notFoundError } from "../gateway/schemas";
-import { keyStatus } from "../keys/record";
+import { getIdentityRow } from "../identities/store";
+import { identityStatus, keyStatus } from "../keys/record";
 import { getKeyRow, getSecrets } from "../keys/store";
 import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests } from "../ratelimit/decision";
@@ -17,9 +18,10 @@ export const KeyLimitsSchema = z
     state: z
       .string()
       .openapi({ description: "`allowed`, or the error code the key's requests get now (e.g. `revoked_key`).", example: "allowed" }),
-    rateLimits: z
-      .array(RateLimitStateSchema)
-      .openapi({ description: "The key's own limits (routes may add theirs); empty unless `state` is `allowed`." }),
+    rateLimits: z.array(RateLimitStateSchema).openapi({
+      description:
+        "The key's own limits, then its identity's (`identity.<name>`); routes may add theirs. Empty unless `state` is `allowed`.",
+    }),
     quota: QuotaStateSchema.nullable(),
   })
   .openapi("KeyLimits");
@@ -30,7 +32,8 @@ export const keyLimitsRoute = createRoute({
   operationId: "getKeyLimits",
   tags: ["Keys"],
   summary: "A key's limits and what is left of them",
-  description: "Read from the key's Durable Object, consuming nothing. Units leased to isolates count as used until they come back.",
+  description:
+    "Read from the Durable Object deciding for the key (its identity's, when it has one), consuming nothing. Units leased to isolates count as used until they come back.",
   ...requireScope("keys:read"),
   request: { params: KeyIdParam },
   responses: {
@@ -45,9 +48,15 @@ export const keyLimits: RouteHandler<typeof keyLimitsRoute, GatewayEnv> = async 
   const db = database(c.env.DB);
   const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const identity = key.identityId === null ? undefined : await getIdentityRow(db, key.identityId);
   const inspection = await limiterClient(c).inspect(id, {
     limits: keyLimitRequests(key.rateLimits),
-    key: { keyId: id, secretId: currentSecret(secrets)?.id ?? "", status: keyStatus(key, secrets) },
+    key: {
+      keyId: id,
+      secretId: currentSecret(secrets)?.id ?? "",
+      status: keyStatus(key, secrets),
+      ...(identity && { identity: identityStatus(identity) }),
+    },
   });
   return c.json(
     {

@@ -40,6 +40,10 @@ export const keyFields = {
     .record(z.string(), z.unknown())
     .refine((value) => new TextEncoder().encode(JSON.stringify(value)).byteLength <= MAX_METADATA_BYTES, "must be at most 4 KiB of JSON"),
   enabled: z.boolean(),
+  identityId: z.string().min(1).max(64).openapi({
+    description: "The identity whose limits and quota the key shares (docs/identities.md).",
+    example: "idt_7QbV8kq1t4NfW2xYpQ7mHs",
+  }),
 };
 
 export const CreateKeyBody = z
@@ -55,11 +59,12 @@ export const CreateKeyBody = z
     ipAllowlist: keyFields.ipAllowlist.optional(),
     metadata: keyFields.metadata.optional(),
     enabled: keyFields.enabled.optional(),
+    identityId: keyFields.identityId.optional(),
   })
   .strict()
   .openapi("CreateKey");
 
-/** Any field of a create but `prefix`; null clears `owner`, `expiresAt` and `quota`. */
+/** Any field of a create but `prefix`; null clears `owner`, `expiresAt` and `quota`, and takes the key out of its identity. */
 export const UpdateKeyBody = z
   .object({
     name: keyFields.name.optional(),
@@ -72,6 +77,7 @@ export const UpdateKeyBody = z
     ipAllowlist: keyFields.ipAllowlist.optional(),
     metadata: keyFields.metadata.optional(),
     enabled: keyFields.enabled.optional(),
+    identityId: keyFields.identityId.nullable().optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
@@ -100,6 +106,7 @@ export const KeyObjectSchema = z
       .string()
       .nullable()
       .openapi({ description: "The last admitted request, copied from the key's Durable Object within about a minute." }),
+    identityId: z.string().nullable().openapi({ description: "The identity whose limits and quota the key shares; null if none." }),
   })
   .openapi("Key");
 
@@ -134,5 +141,6 @@ export function toKeyObject(key: KeyRow, secrets: KeySecretRow[]): KeyObject {
     updatedAt: iso(key.updatedAt)!,
     revokedAt: iso(key.revokedAt),
     lastUsedAt: iso(key.lastUsedAt),
+    identityId: key.identityId,
   };
 }

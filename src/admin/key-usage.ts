@@ -19,6 +19,16 @@ export const UsageBucketSchema = z
   })
   .openapi("UsageBucket");
 
+/** The span and granularity of a usage-over-time call. */
+export const usageQuery = z.object({
+  from: usageTime("from", "Start (inclusive); must be before `to`. Default: one day (hour) or 30 days (day) before `to`."),
+  to: usageTime("to", "End (exclusive); must be after `from`. Default now."),
+  granularity: z
+    .enum(["hour", "day"])
+    .default("hour")
+    .openapi({ param: { name: "granularity", in: "query" } }),
+});
+
 export const keyUsageRoute = createRoute({
   method: "get",
   path: "/admin/keys/{id}/usage",
@@ -28,17 +38,7 @@ export const keyUsageRoute = createRoute({
   description:
     "Requests per UTC hour or day by outcome, counted by the key's Durable Object as it decides them. Every bucket in [from, to) is listed, empty ones as zeros. Spans up to 31 days by hour, 400 days by day.",
   ...requireScope("usage:read"),
-  request: {
-    params: KeyIdParam,
-    query: z.object({
-      from: usageTime("from", "Start (inclusive); must be before `to`. Default: one day (hour) or 30 days (day) before `to`."),
-      to: usageTime("to", "End (exclusive); must be after `from`. Default now."),
-      granularity: z
-        .enum(["hour", "day"])
-        .default("hour")
-        .openapi({ param: { name: "granularity", in: "query" } }),
-    }),
-  },
+  request: { params: KeyIdParam, query: usageQuery },
   responses: {
     200: {
       description: "Usage buckets, oldest first",
@@ -54,9 +54,18 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, GatewayEnv> = async (c
   const query = c.req.valid("query");
   const granularity = query.granularity;
   const { from, to } = usageSpan(query, granularity);
-  if (!(await getKeyRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No key with id ${id}.`);
+  const key = await getKeyRow(database(c.env.DB), id);
+  if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
 
-  const hours = await limiterClient(c).usageBetween(id, from - (from % HOUR_MS), to);
+  // Counted by the key's object while it was on its own, by its identity's object since it joined.
+  const limiter = limiterClient(c);
+  const since = from - (from % HOUR_MS);
+  const hours = (
+    await Promise.all([
+      limiter.usageBetween(id, since, to),
+      ...(key.identityId === null ? [] : [limiter.usageBetween(id, since, to, key.identityId)]),
+    ])
+  ).flat();
   const buckets = rollUp(hours, from, to, granularity).map((bucket) => ({ ...bucket, start: new Date(bucket.start).toISOString() }));
   return c.json({ buckets }, 200);
 };

@@ -46,6 +46,15 @@ export const listAuditRoute = createRoute({
         .max(64)
         .optional()
         .openapi({ param: { name: "actor", in: "query" }, description: "Only writes by this operator token id, or `admin`." }),
+      identityId: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .openapi({
+          param: { name: "identityId", in: "query" },
+          description: "Only writes to this identity and keys put into it (entries whose `changes.identityId` is it).",
+        }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -60,11 +69,12 @@ export const listAuditRoute = createRoute({
 });
 
 export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async (c) => {
-  const { keyId, actor, limit, cursor } = c.req.valid("query");
+  const { keyId, actor, identityId, limit, cursor } = c.req.valid("query");
   const page = await listAuditRows(database(c.env.DB), {
     limit,
     ...(keyId !== undefined && { keyId }),
     ...(actor !== undefined && { actor }),
+    ...(identityId !== undefined && { identityId }),
     ...(cursor !== undefined && { beforeSeq: decodeCursor(cursor, "number") }),
   });
   return c.json(

@@ -14,7 +14,7 @@ export const listKeysRoute = createRoute({
   operationId: "listKeys",
   tags: ["Keys"],
   summary: "List keys",
-  description: "Keys in a stable order (by id), a page at a time, optionally of one owner. Revoked keys are included.",
+  description: "Keys in a stable order (by id), a page at a time, optionally of one owner or identity. Revoked keys are included.",
   ...requireScope("keys:read"),
   request: {
     query: z.object({
@@ -24,6 +24,12 @@ export const listKeysRoute = createRoute({
         .max(200)
         .optional()
         .openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
+      identityId: z
+        .string()
+        .min(1)
+        .max(64)
+        .optional()
+        .openapi({ param: { name: "identityId", in: "query" }, example: "idt_7QbV8kq1t4NfW2xYpQ7mHs" }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -38,10 +44,11 @@ export const listKeysRoute = createRoute({
 });
 
 export const listKeys: RouteHandler<typeof listKeysRoute, GatewayEnv> = async (c) => {
-  const { owner, limit, cursor } = c.req.valid("query");
+  const { owner, identityId, limit, cursor } = c.req.valid("query");
   const page = await listKeyRows(database(c.env.DB), {
     limit,
     ...(owner !== undefined && { owner }),
+    ...(identityId !== undefined && { identityId }),
     ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
   });
   return c.json(

@@ -4,9 +4,12 @@ import type { KeyRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
+import { identityStatus } from "../keys/record";
 import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
+import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
+import { namedIdentity } from "./identity-object";
 import { KeyObjectSchema, toKeyObject, UpdateKeyBody, type UpdateKeyInput } from "./key-object";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
@@ -18,7 +21,7 @@ export const updateKeyRoute = createRoute({
   tags: ["Keys"],
   summary: "Update a key",
   description:
-    "Changes any field a create may set except `prefix`. Disabling, re-enabling and expiry changes apply from the next request, everywhere.",
+    "Changes any field a create may set except `prefix`. Disabling, re-enabling and expiry changes apply from the next request, everywhere. `identityId: null` takes the key out of its identity.",
   ...requireScope("keys:write"),
   request: { params: KeyIdParam, body: { required: true, content: { "application/json": { schema: UpdateKeyBody } } } },
   responses: {
@@ -59,11 +62,14 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async 
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
   const changes = differing(current, rowChanges(c.req.valid("json")));
   if (Object.keys(changes).length === 0) return c.json(toKeyObject(current, await getSecrets(db, id)), 200);
+  const joined = changes.identityId ? await namedIdentity(db, changes.identityId) : undefined;
 
   const now = Date.now();
   const key = await updateKeyRow(db, id, changes, now, auditEntry("key.update", id, auditedChanges(changes), now, auditActor(c)));
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
-  await publishKeyStatus(c, key, secrets);
+  await publishKeyStatus(c, key, secrets, current.identityId);
+  // Isolates still holding the key's record from before it joined are sent on by its former object, which knows no identity's limits.
+  if (joined) await limiterClient(c).updateIdentity(identityStatus(joined));
   return c.json(toKeyObject(key, secrets), 200);
 };

@@ -17,10 +17,12 @@ export const UsageGroupSchema = z
   .object({
     group: z.string().openapi({
       description:
-        "groupBy=key: the key id; route: the route's `path` as configured (`unknown` for traffic counted before routes were recorded); outcome: `allowed`, `rate_limited` or `quota_exceeded`.",
+        "groupBy=key: the key id; route: the route's `path` as configured (`unknown` for traffic counted before routes were recorded); outcome: `allowed`, `rate_limited` or `quota_exceeded`; identity: the id of the identity the keys belong to now.",
       example: "key_3ZbV8kq1t4NfW2xYpQ7mHs",
     }),
-    name: z.string().nullable().optional().openapi({ description: "groupBy=key only: the key's name (null for a key no longer stored)." }),
+    name: z.string().nullable().optional().openapi({
+      description: "groupBy=key and identity only: the key's or identity's name (null for one no longer stored, or without a name).",
+    }),
     total: UsageCountsSchema,
     buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of [from, to), oldest first, empty ones as zeros." }),
   })
@@ -31,7 +33,7 @@ export const UsageReportSchema = z
     from: z.string().openapi({ description: "The first bucket's start (UTC).", example: "2027-01-01T00:00:00.000Z" }),
     to: z.string().openapi({ description: "End of the span (exclusive)." }),
     granularity: z.enum(["hour", "day"]),
-    groupBy: z.enum(["key", "outcome", "route"]),
+    groupBy: z.enum(["key", "outcome", "route", "identity"]),
     totals: z.array(UsageBucketSchema).openapi({ description: "All traffic the query matched, per bucket, whatever the group." }),
     groups: z.array(UsageGroupSchema).openapi({
       description:
@@ -50,7 +52,7 @@ export const usageReportRoute = createRoute({
   tags: ["Usage"],
   summary: "Usage of all keys",
   description:
-    "Requests per UTC hour or day by outcome, for all keys in one call, grouped by key, route or outcome. Read from rollups each key's Durable Object copies to D1 off the request path, at most a minute behind. Spans up to 31 days by hour, 400 days by day.",
+    "Requests per UTC hour or day by outcome, for all keys in one call, grouped by key, route, outcome or identity (the one each key belongs to now). Read from rollups each key's Durable Object copies to D1 off the request path, at most a minute behind. Spans up to 31 days by hour, 400 days by day.",
   ...requireScope("usage:read"),
   request: {
     query: z.object({
@@ -61,7 +63,7 @@ export const usageReportRoute = createRoute({
         .default("hour")
         .openapi({ param: { name: "granularity", in: "query" } }),
       groupBy: z
-        .enum(["key", "outcome", "route"])
+        .enum(["key", "outcome", "route", "identity"])
         .default("outcome")
         .openapi({ param: { name: "groupBy", in: "query" } }),
       limit: z.coerce

@@ -29,9 +29,33 @@ export const keys = sqliteTable(
     lastUsedAt: integer("last_used_at"),
     /** Bumped on every admin write; the key's Durable Object keeps the newest version it has seen. */
     version: integer("version").notNull(),
+    /** The identity whose limits the key shares (docs/identities.md); null for a key on its own. */
+    identityId: text("identity_id"),
   },
-  (table) => [index("keys_owner_idx").on(table.owner, table.id)],
+  (table) => [index("keys_owner_idx").on(table.owner, table.id), index("keys_identity_idx").on(table.identityId, table.id)],
 );
+
+/** A customer of the API owner: its limits and quota are shared by all its keys (docs/identities.md). */
+export const identities = sqliteTable(
+  "identities",
+  {
+    id: text("id").primaryKey(),
+    /** The operator's own id for the customer; unique. */
+    externalId: text("external_id").notNull(),
+    name: text("name"),
+    metadata: text("metadata", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull(),
+    rateLimits: text("rate_limits", { mode: "json" }).$type<RateLimitSpec[]>().notNull(),
+    quota: text("quota", { mode: "json" }).$type<QuotaSpec | null>(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+    /** Bumped on every admin write; the identity's Durable Object keeps the newest version it has seen. */
+    version: integer("version").notNull(),
+  },
+  (table) => [uniqueIndex("identities_external_id_idx").on(table.externalId)],
+);
+
+export type IdentityRow = typeof identities.$inferSelect;
 
 /** A key's secrets: only the SHA-256 of each is stored. Rotation adds one and expires the old. */
 export const keySecrets = sqliteTable(

@@ -5,7 +5,7 @@ import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { ipAllowed, presentedKey } from "../keys/authenticate";
 import { QuotaSchema } from "../keys/quota";
-import { cachedKeyStatus } from "../keys/record";
+import { cachedKeyCheck } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests } from "../ratelimit/decision";
 import { clientSecurity, problem } from "./schemas";
@@ -65,7 +65,7 @@ export const me: RouteHandler<typeof meRoute, GatewayEnv> = async (c) => {
 
   const inspection = await limiterClient(c).inspect(record.id, {
     limits: keyLimitRequests(record.rateLimits),
-    key: { secretId: record.secretId, status: cachedKeyStatus(record) },
+    key: cachedKeyCheck(record),
   });
   if (inspection.outcome !== "allowed") throw new GatewayError(inspection.outcome);
 

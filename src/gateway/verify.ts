@@ -6,7 +6,7 @@ import type { GatewayEnv } from "../env";
 import { ERRORS, GatewayError } from "../errors";
 import { ipAllowed, keyRecordOf } from "../keys/authenticate";
 import { parseIp } from "../keys/ip";
-import { cachedKeyStatus, type KeyRecord, refusal } from "../keys/record";
+import { cachedKeyCheck, type KeyRecord, refusal } from "../keys/record";
 import { admit } from "../ratelimit/admission";
 import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests, type LimitDecision, type LimitRequest, nearestExhaustion, requestLimits } from "../ratelimit/decision";
@@ -92,8 +92,8 @@ export const verifyRoute = createRoute({
   },
 });
 
-/** The one place verify reads the key's identity: null until keys carry one. */
-const identityOf = (_record: KeyRecord): string | null => null;
+/** The one place verify reads the key's identity: null for a key on its own. */
+const identityOf = (record: KeyRecord): string | null => record.identity?.id ?? null;
 
 function verdict(code: VerifyCode, record: KeyRecord | undefined, decision?: LimitDecision): VerifyResult {
   return {
@@ -119,7 +119,7 @@ function configuredRoute(routes: Route[], path: string): Route {
 async function dryRunDecision(c: Context<GatewayEnv>, record: KeyRecord, limits: LimitRequest[], cost: number) {
   const inspection = await limiterClient(c).inspect(record.id, {
     limits,
-    key: { secretId: record.secretId, status: cachedKeyStatus(record) },
+    key: cachedKeyCheck(record),
   });
   const decision: LimitDecision = {
     outcome: inspection.outcome,

@@ -50,6 +50,11 @@ export class KeyCache {
   forgetKey(keyId: string): void {
     for (const [hash, entry] of this.entries) if (entry.record?.id === keyId) this.entries.delete(hash);
   }
+
+  /** Drops every cached key of an identity (an admin write to the identity in this isolate). */
+  forgetIdentity(identityId: string): void {
+    for (const [hash, entry] of this.entries) if (entry.record?.identity?.id === identityId) this.entries.delete(hash);
+  }
 }
 
 const shared = new Map<string, KeyCache>();

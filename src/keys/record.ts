@@ -1,5 +1,5 @@
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
-import type { KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+import type { IdentityRow, KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
 import { type IpRange, parseIpRange } from "./ip";
 
 /** What the request path knows of a key after finding its secret: cached per isolate. */
@@ -20,6 +20,21 @@ export interface KeyRecord {
   version: number;
   secretId: string;
   secretExpiresAt: number | null;
+  /** The identity whose limits the key shares, as loaded with the key; null for a key on its own. */
+  identity: IdentityStatus | null;
+}
+
+/** What an identity's Durable Object needs to decide for its keys; newer `version` wins there (docs/identities.md). */
+export interface IdentityStatus {
+  id: string;
+  version: number;
+  enabled: boolean;
+  rateLimits: RateLimitSpec[];
+  quota: QuotaSpec | null;
+}
+
+export function identityStatus(row: Pick<IdentityRow, "id" | "version" | "enabled" | "rateLimits" | "quota">): IdentityStatus {
+  return { id: row.id, version: row.version, enabled: row.enabled, rateLimits: row.rateLimits, quota: row.quota ?? null };
 }
 
 /** The fields the key's Durable Object needs to judge validity; newer `version` wins there. */
@@ -32,9 +47,11 @@ export interface KeyStatus {
   secretExpiry: Record<string, number | null>;
   /** The quota as of `version` (absent in statuses saved before quotas existed). */
   quota?: QuotaSpec | null;
+  /** The identity whose object decides for the key as of `version`; null: its own (absent in statuses saved before identities). */
+  identityId?: string | null;
 }
 
-export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
+export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null): KeyRecord {
   return {
     id: key.id,
     name: key.name,
@@ -52,11 +69,12 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow): KeyRecord {
     version: key.version,
     secretId: secret.id,
     secretExpiresAt: secret.expiresAt,
+    identity: identity ? identityStatus(identity) : null,
   };
 }
 
 export function keyStatus(
-  key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota">,
+  key: Pick<KeyRow, "version" | "enabled" | "expiresAt" | "revokedAt" | "quota" | "identityId">,
   secrets: Pick<KeySecretRow, "id" | "expiresAt">[],
 ): KeyStatus {
   return {
@@ -66,6 +84,17 @@ export function keyStatus(
     revokedAt: key.revokedAt,
     secretExpiry: Object.fromEntries(secrets.map((s) => [s.id, s.expiresAt])),
     quota: key.quota ?? null,
+    identityId: key.identityId,
+  };
+}
+
+/** The key as the request path presents it to the object deciding for it (its own, or its identity's). */
+export function cachedKeyCheck(record: KeyRecord): { keyId: string; secretId: string; status: KeyStatus; identity?: IdentityStatus } {
+  return {
+    keyId: record.id,
+    secretId: record.secretId,
+    status: cachedKeyStatus(record),
+    ...(record.identity && { identity: record.identity }),
   };
 }
 
@@ -78,6 +107,7 @@ export function cachedKeyStatus(record: KeyRecord): KeyStatus {
     revokedAt: record.revokedAt,
     secretExpiry: { [record.secretId]: record.secretExpiresAt },
     quota: record.quota,
+    identityId: record.identity?.id ?? null,
   };
 }
 

@@ -1,18 +1,19 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type AuditRow, auditLog, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";
+import { type AuditRow, auditLog, identities, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";
 import { type KeyRecord, toKeyRecord } from "./record";
 
-/** One D1 query: the key that owns the secret with this hash. */
+/** One D1 query: the key that owns the secret with this hash, with its identity if it has one. */
 export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
   const rows = await db
-    .select({ key: keys, secret: keySecrets })
+    .select({ key: keys, secret: keySecrets, identity: identities })
     .from(keySecrets)
     .innerJoin(keys, eq(keySecrets.keyId, keys.id))
+    .leftJoin(identities, eq(keys.identityId, identities.id))
     .where(eq(keySecrets.hash, hash))
     .limit(1);
   const row = rows[0];
-  return row ? toKeyRecord(row.key, row.secret) : undefined;
+  return row ? toKeyRecord(row.key, row.secret, row.identity) : undefined;
 }
 
 export async function getKeyRow(db: Database, id: string): Promise<KeyRow | undefined> {
@@ -35,10 +36,14 @@ export interface KeyPage {
   lastId: string | undefined;
 }
 
-/** Keys in id order after `afterId`, optionally of one owner (served by the (owner, id) index). */
-export async function listKeyRows(db: Database, query: { owner?: string; limit: number; afterId?: string }): Promise<KeyPage> {
+/** Keys in id order after `afterId`, optionally of one owner or identity (served by the (owner, id) and (identity_id, id) indexes). */
+export async function listKeyRows(
+  db: Database,
+  query: { owner?: string; identityId?: string; limit: number; afterId?: string },
+): Promise<KeyPage> {
   const conditions = [
     query.owner !== undefined ? eq(keys.owner, query.owner) : undefined,
+    query.identityId !== undefined ? eq(keys.identityId, query.identityId) : undefined,
     query.afterId ? gt(keys.id, query.afterId) : undefined,
   ];
   // One extra row says whether another page exists.
@@ -68,7 +73,17 @@ export async function listKeyRows(db: Database, query: { owner?: string; limit: 
 export type KeyChanges = Partial<
   Pick<
     KeyRow,
-    "name" | "owner" | "scopes" | "rateLimits" | "routeRateLimits" | "quota" | "ipAllowlist" | "metadata" | "enabled" | "expiresAt"
+    | "name"
+    | "owner"
+    | "scopes"
+    | "rateLimits"
+    | "routeRateLimits"
+    | "quota"
+    | "ipAllowlist"
+    | "metadata"
+    | "enabled"
+    | "expiresAt"
+    | "identityId"
   >
 >;
 
@@ -144,12 +159,13 @@ export async function recordLastUse(db: Database, keyId: string, at: number): Pr
 /** Audit entries newest first, before `beforeSeq`. */
 export async function listAuditRows(
   db: Database,
-  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string },
+  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string },
 ): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
   const conditions = [
     query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined,
     query.keyId ? eq(auditLog.keyId, query.keyId) : undefined,
     query.actor ? eq(auditLog.actor, query.actor) : undefined,
+    query.identityId ? sql`json_extract(${auditLog.changes}, '$.identityId') = ${query.identityId}` : undefined,
   ];
   const rows = await db
     .select()

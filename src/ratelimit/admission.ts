@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env";
-import { cachedKeyStatus, type KeyRecord } from "../keys/record";
+import { cachedKeyCheck, type KeyRecord } from "../keys/record";
 import { anonymousTrafficCounter, keyObjectName, limiterClient } from "./client";
 import type { LimitDecision, LimitRequest } from "./decision";
 import { isolateDenials } from "./denial-memo";
@@ -37,7 +37,7 @@ export async function admit<E extends GatewayEnv>(
         limits,
         cost,
         route,
-        key: { keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) },
+        key: cachedKeyCheck(key),
         ...(refusedLocally > 0 && { refusedLocally }),
       })
     : await limiter.count(anonymousTrafficCounter(clientIp), { limits, cost });

@@ -1,9 +1,19 @@
 import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import type { KeyStatus } from "../keys/record";
+import type { IdentityStatus, KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
-import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
+import type {
+  CheckInput,
+  CountInput,
+  InspectInput,
+  KeyCheck,
+  KeyInspection,
+  LimitDecision,
+  LimitRequest,
+  PolicyState,
+  RenewInput,
+} from "./decision";
 
 /**
  * Every Durable Object call the gateway makes goes through here: object names, stub lookup,
@@ -14,6 +24,13 @@ import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision
 
 /** The key's object: its status, windows, quota, usage and last use. */
 export const keyObjectName = (keyId: string) => `key:${keyId}`;
+
+/** An identity's object: it decides for every key of the identity (docs/identities.md). */
+export const identityObjectName = (identityId: string) => `identity:${identityId}`;
+
+/** The object that decides the key's requests: its identity's when it has one, else its own. */
+export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity">) =>
+  key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
 
 declare const counterName: unique symbol;
 /** The name of a `ClientIpCounter`: only the two functions below make one. */
@@ -32,12 +49,19 @@ export interface KeyAdmission {
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection>;
 }
 
-/** What admin calls ask of a key's object. */
+/** What admin calls ask of a key's object, or of its identity's. */
 export interface KeyAdministration {
-  /** Tells the object the key's new status (newer versions win there); retrying is safe. */
-  updateStatus(keyId: string, status: KeyStatus): Promise<void>;
-  /** Hourly outcome counts in [from, to) (epoch ms). */
-  usageBetween(keyId: string, from: number, to: number): Promise<UsageBucket[]>;
+  /**
+   * Tells the object deciding for the key its new status (newer versions win there); retrying is safe.
+   * `identityId`: the key's identity, whose object decides for it.
+   */
+  updateStatus(keyId: string, status: KeyStatus, identityId: string | null): Promise<void>;
+  /** Tells an identity's object the identity's new status (newer versions win there); retrying is safe. */
+  updateIdentity(status: IdentityStatus): Promise<void>;
+  /** Hourly outcome counts in [from, to) (epoch ms), counted by the key's object or, for `identityId`, by that identity's. */
+  usageBetween(keyId: string, from: number, to: number, identityId?: string): Promise<UsageBucket[]>;
+  /** Hourly outcome counts of all an identity's keys in [from, to) (epoch ms). */
+  identityUsageBetween(identityId: string, from: number, to: number): Promise<UsageBucket[]>;
 }
 
 /** Sliding-window counters per client IP. */
@@ -61,31 +85,57 @@ export class DurableLimiterClient implements LimiterClient {
   ) {}
 
   check(keyId: string, input: CheckInput): Promise<LimitDecision> {
-    return this.call(() => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).check(input), "The rate limiter could not be reached.");
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).check(input),
+      "The rate limiter could not be reached.",
+    );
   }
 
   renew(keyId: string, input: RenewInput): Promise<LimitDecision> {
-    return this.call(() => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).renew(input), "The rate limiter could not be reached.");
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).renew(input),
+      "The rate limiter could not be reached.",
+    );
   }
 
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection> {
     return this.call(
-      () => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).inspect(input),
+      () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).inspect(input),
       "The key's Durable Object could not be reached.",
     );
   }
 
-  updateStatus(keyId: string, status: KeyStatus): Promise<void> {
+  updateStatus(keyId: string, status: KeyStatus, identityId: string | null): Promise<void> {
     return this.call(
-      () => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).updateStatus(status),
+      () =>
+        identityId === null
+          ? this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).updateStatus(status)
+          : this.env.KEY_LIMITER.getByName(identityObjectName(identityId)).updateMemberStatus(keyId, status),
       "The change is stored but not yet enforced everywhere; retry the call.",
     );
   }
 
-  usageBetween(keyId: string, from: number, to: number): Promise<UsageBucket[]> {
+  updateIdentity(status: IdentityStatus): Promise<void> {
     return this.call(
-      () => this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).usageBetween(from, to),
+      () => this.env.KEY_LIMITER.getByName(identityObjectName(status.id)).updateIdentity(status),
+      "The change is stored but not yet enforced everywhere; retry the call.",
+    );
+  }
+
+  usageBetween(keyId: string, from: number, to: number, identityId?: string): Promise<UsageBucket[]> {
+    return this.call(
+      () =>
+        identityId === undefined
+          ? this.env.KEY_LIMITER.getByName(keyObjectName(keyId)).usageBetween(from, to)
+          : this.env.KEY_LIMITER.getByName(identityObjectName(identityId)).usageBetween(from, to, keyId),
       "The key's usage could not be read; retry the call.",
+    );
+  }
+
+  identityUsageBetween(identityId: string, from: number, to: number): Promise<UsageBucket[]> {
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(identityObjectName(identityId)).usageBetween(from, to),
+      "The identity's usage could not be read; retry the call.",
     );
   }
 

@@ -1,5 +1,5 @@
 import type { RateLimitSpec } from "../config/schema";
-import type { KeyRefusal, KeyStatus } from "../keys/record";
+import type { IdentityStatus, KeyRefusal, KeyStatus } from "../keys/record";
 import type { LeaseAsk, LeaseGrant } from "./lease-ledger";
 import type { QuotaState } from "./quota";
 
@@ -43,12 +43,25 @@ export const routeLimitId = (path: string, name: string) => `route:${path}:${nam
 
 export const isKeyWideLimit = (id: string) => id.startsWith(KEY_WIDE);
 
+/**
+ * An identity's limits, shared by all its keys; named `identity.<name>` in the headers so they stay
+ * apart from a key's own limit of the same name (docs/identities.md).
+ */
+export const identityLimitRequests = (limits: ReadonlyArray<RateLimitSpec>): LimitRequest[] =>
+  limits.map((l) => ({ ...l, id: `identity:${l.name}`, name: `identity.${l.name}` }));
+
+/** In an identity's object, a key's own and route limits are counted per key. */
+export const memberLimitRequests = (keyId: string, limits: ReadonlyArray<LimitRequest>): LimitRequest[] =>
+  limits.map((l) => ({ ...l, id: `${keyId}/${l.id}` }));
+
 /** The calling key as the request path knows it: the cached status, which the object reconciles with its own. */
 export interface KeyCheck {
   status: KeyStatus;
   secretId: string;
   /** Lets the object report when the key was last used. */
   keyId?: string;
+  /** The key's identity as the request path knows it: present, the identity's object decides (and needs `keyId`). */
+  identity?: IdentityStatus;
 }
 
 /** One authenticated request for its key's object to decide. */

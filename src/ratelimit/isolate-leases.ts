@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env";
-import { cachedKeyStatus, type KeyRecord } from "../keys/record";
+import { cachedKeyCheck, type KeyRecord } from "../keys/record";
 import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
 import { LeaseSlot, type SentAsk } from "./lease-holder";
@@ -189,7 +189,7 @@ export async function admitWithLease<E extends GatewayEnv>(
 ): Promise<LimitDecision> {
   const held = isolateLeases.of(key.id, route, key.version, Date.now());
   // Built only for a call: a request admitted from the lease allocates none of it.
-  const keyCheck = (): KeyCheck => ({ keyId: key.id, secretId: key.secretId, status: cachedKeyStatus(key) });
+  const keyCheck = (): KeyCheck => cachedKeyCheck(key);
   const call = (): LeaseCall<E> => ({ c, held, keyId: key.id, key: keyCheck(), limits, route });
   held.slot.observe(cost);
   for (let waited = false; ; waited = true) {

@@ -2,19 +2,22 @@ import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
 import type { Env } from "../env";
-import { type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
+import { type IdentityStatus, type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
 import { recordLastUse } from "../keys/store";
-import { HourlyUsage, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
+import { HourlyUsage, USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { ALERT_DELAY_MS, KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
+import { decidingObjectName } from "./client";
 import {
   type CheckInput,
   type InspectInput,
+  identityLimitRequests,
   isKeyWideLimit,
   type KeyCheck,
   type KeyInspection,
   type LeaseRequest,
   type LimitDecision,
   type LimitRequest,
+  memberLimitRequests,
   nearestExhaustion,
   type PolicyState,
   type RenewInput,
@@ -22,7 +25,7 @@ import {
 import { closeLeases, grantLease, type LeaseGrant, type QuotaBudget, refusalMs } from "./lease-ledger";
 import { LeaseStore } from "./lease-store";
 import { migrateSchema, type SchemaSteps } from "./object-schema";
-import { periodStart, QuotaCounter } from "./quota";
+import { combinedBudget, periodStart, QuotaCounter, type QuotaState, tightestQuota } from "./quota";
 import { WindowStore } from "./window-store";
 
 /** The key object's schema, oldest step first (see object-schema.ts). */
@@ -40,13 +43,41 @@ CREATE TABLE IF NOT EXISTS last_used (id INTEGER PRIMARY KEY CHECK (id = 1), key
   USAGE_BY_ROUTE_STEP,
   // 4: what webhooks are told: quota thresholds crossed, the first refusal of a spell (webhooks/key-alerts.ts).
   KEY_ALERTS_SCHEMA,
+  // 5: an identity's object decides for all its keys (docs/identities.md): usage, last use, status and quota per key.
+  `${USAGE_BY_KEY_STEP}
+CREATE TABLE last_use (key_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO last_use (key_id, at) SELECT key_id, at FROM last_used;
+DROP TABLE last_used;
+CREATE TABLE member_status (key_id TEXT PRIMARY KEY, status TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE member_quota (key_id TEXT PRIMARY KEY, period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE identity_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);`,
 ];
+
+/** A quota the request counts against, with its counter in this object. */
+interface HeldQuota {
+  spec: QuotaSpec;
+  counter: QuotaCounter;
+}
+
+/** What a deciding call works with once the key (and its identity) have been judged valid. */
+interface Admission {
+  keyId: string | undefined;
+  /** Every limit the request counts against here: the key's own and the route's, then its identity's. */
+  limits: LimitRequest[];
+  quotas: HeldQuota[];
+  /** All the quotas as one: what a lease reserves. */
+  budget: QuotaBudget | undefined;
+  /** Decided in the key's identity's object: webhook alerts are only a key object's. */
+  member: boolean;
+  /** When the presented secret stops working. */
+  expiresAt: number | null;
+}
 
 interface KeyVerdict {
   refused: KeyRefusal | undefined;
   quota: QuotaSpec | null;
+  /** When this secret stops working: the key's or the secret's expiry, whichever is first. */
   expiresAt: number | null;
-  secretExpiresAt: number | null;
 }
 
 /** How long a key's last use and usage counts may wait before they are copied to D1 (by alarm, off the request path). */
@@ -72,7 +103,10 @@ export class KeyLimiter extends DurableObject<Env> {
   private readonly alerts: KeyAlerts;
   private flushScheduled = false;
   private alertScheduled = false;
-  private lastUseWritten = 0;
+  private readonly lastUseWritten = new Map<string, number>();
+  /** In an identity's object: the identity's newest status, and each key's, loaded on first use. */
+  private identity: IdentityStatus | undefined;
+  private readonly members = new Map<string, { status: KeyStatus | undefined; quota: QuotaCounter }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -86,21 +120,26 @@ export class KeyLimiter extends DurableObject<Env> {
     this.quota = new QuotaCounter(this.sql);
     this.usage = new HourlyUsage(this.sql);
     this.alerts = new KeyAlerts(this.sql);
+    const identity = this.sql.exec<{ status: string }>("SELECT status FROM identity_status").toArray()[0];
+    if (identity) this.identity = JSON.parse(identity.status) as IdentityStatus;
   }
 
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
-  check(input: CheckInput): LimitDecision {
+  check(input: CheckInput): LimitDecision | Promise<LimitDecision> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).check({ ...input, key: moved });
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
-    const { quota, budget } = opened;
-    if (input.lease) this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
-    if (input.refusedLocally) this.usage.record(now, input.route, "rate_limited", input.refusedLocally);
-    // Quota is judged before the windows are touched: a request it refuses consumes no rate limit.
-    if (quota && !this.quota.fits(quota, input.cost, now)) {
-      this.usage.record(now, input.route, "quota_exceeded");
-      const policies = this.windows.peek(input.limits, now, this.leasesIn);
-      const state = this.quota.state(quota, now);
+    const { keyId, limits, quotas, budget } = opened;
+    if (input.lease) this.settleLeases(input.lease, opened, input.route, now);
+    if (input.refusedLocally) this.usage.record(now, keyId, input.route, "rate_limited", input.refusedLocally);
+    // Quotas are judged before the windows are touched: a request they refuse consumes no rate limit.
+    const short = quotas.find((q) => !q.counter.fits(q.spec, input.cost, now));
+    if (short) {
+      this.usage.record(now, keyId, input.route, "quota_exceeded");
+      const policies = this.windows.peek(limits, now, this.leasesIn);
+      const state = short.counter.state(short.spec, now);
       return {
         outcome: "quota_exceeded",
         policies,
@@ -109,20 +148,20 @@ export class KeyLimiter extends DurableObject<Env> {
         ...(state.reset !== null && { retryAfter: state.reset }),
       };
     }
-    const decision = this.windows.decide(input.limits, input.cost, now, this.leasesIn);
-    this.usage.record(now, input.route, decision.outcome);
+    const decision = this.windows.decide(limits, input.cost, now, this.leasesIn);
+    this.usage.record(now, keyId, input.route, decision.outcome);
     if (decision.outcome === "rate_limited") {
       const denied = decision.policies[decision.nearest];
-      if (input.key.keyId && this.alerts.refused(input.key.keyId, now, denied?.name ?? "", decision.retryAfter ?? 0)) this.alertSoon(now);
+      if (keyId && !opened.member && this.alerts.refused(keyId, now, denied?.name ?? "", decision.retryAfter ?? 0)) this.alertSoon(now);
       if (!input.lease || decision.deniedUntil === undefined) return decision;
-      const states = this.windows.pruned(input.limits, now, this.leasesIn);
+      const states = this.windows.pruned(limits, now, this.leasesIn);
       return { ...decision, refuseForMs: refusalMs(states, budget, input.lease.ttlMs, decision.deniedUntil - now, now) };
     }
-    if (input.key.keyId) this.noteUse(input.key.keyId, now);
+    if (keyId) this.noteUse(keyId, now);
     budget?.consume(input.cost, now);
-    const lease = input.lease && this.grant(input.limits, budget, input.lease, now);
-    if (quota) this.noteQuota(input.key.keyId, quota, now);
-    return { ...decision, ...(quota && { quota: this.quota.state(quota, now) }), ...(lease && { lease }) };
+    const lease = input.lease && this.grant(limits, budget, input.lease, now);
+    this.noteQuota(opened, now);
+    return { ...decision, ...this.quotaState(quotas, now), ...(lease && { lease }) };
   }
 
   /**
@@ -130,55 +169,117 @@ export class KeyLimiter extends DurableObject<Env> {
    * allows. A key that is no longer valid gets its refusal instead, so every isolate learns it
    * within one lease TTL.
    */
-  renew(input: RenewInput): LimitDecision {
+  renew(input: RenewInput): LimitDecision | Promise<LimitDecision> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).renew({ ...input, key: moved });
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
-    const { quota, budget } = opened;
-    this.settleLeases(input.lease, budget, input.key.keyId, input.route, now);
-    const lease = this.grant(input.limits, budget, input.lease, now);
-    if (quota) this.noteQuota(input.key.keyId, quota, now);
-    const policies = this.windows.peek(input.limits, now, this.leasesIn);
+    const { limits, quotas, budget } = opened;
+    this.settleLeases(input.lease, opened, input.route, now);
+    const lease = this.grant(limits, budget, input.lease, now);
+    this.noteQuota(opened, now);
+    const policies = this.windows.peek(limits, now, this.leasesIn);
+    return { outcome: "allowed", policies, nearest: nearestExhaustion(policies), ...this.quotaState(quotas, now), ...(lease && { lease }) };
+  }
+
+  /**
+   * What every deciding call does first: judge the key, and its identity when it has one (a refusal
+   * ends the call), drop windows of removed limits, and note the key's usage for the next flush to D1.
+   */
+  private open(input: CheckInput | RenewInput, now: number): LimitDecision | Admission {
+    const admission = this.admission(input, now);
+    if (typeof admission === "string") return { outcome: admission, policies: [], nearest: -1 };
+    if (!admission.member) {
+      this.dropRemovedLimits(input);
+      if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
+    }
+    this.scheduleFlush(now);
+    return admission;
+  }
+
+  /**
+   * The limits and quotas a request on this key counts against, or why the key is refused. In an
+   * identity's object: the key's own limits (counted per key), its identity's, and both quotas.
+   */
+  private admission(input: CheckInput | RenewInput | InspectInput, now: number): Admission | KeyRefusal {
+    const { key } = input;
+    if (!key.identity) {
+      const verdict = this.judge(key, this.reconcile(key.status), now);
+      if (verdict.refused) return verdict.refused;
+      const quotas: HeldQuota[] = verdict.quota ? [{ spec: verdict.quota, counter: this.quota }] : [];
+      return {
+        keyId: key.keyId,
+        limits: input.limits,
+        quotas,
+        budget: quotas[0]?.counter.budget(quotas[0].spec),
+        member: false,
+        expiresAt: verdict.expiresAt,
+      };
+    }
+    const keyId = key.keyId ?? "";
+    const member = this.member(keyId);
+    const verdict = this.judge(key, this.reconcileMember(keyId, key.status), now);
+    if (verdict.refused) return verdict.refused;
+    const identity = this.reconcileIdentity(key.identity);
+    if (!identity.enabled) return "disabled_key";
+    const quotas: HeldQuota[] = [];
+    if (verdict.quota) quotas.push({ spec: verdict.quota, counter: member.quota });
+    if (identity.quota) quotas.push({ spec: identity.quota, counter: this.quota });
     return {
-      outcome: "allowed",
-      policies,
-      nearest: nearestExhaustion(policies),
-      ...(quota && { quota: this.quota.state(quota, now) }),
-      ...(lease && { lease }),
+      keyId,
+      limits: [...memberLimitRequests(keyId, input.limits), ...identityLimitRequests(identity.rateLimits)],
+      quotas,
+      budget: combinedBudget(quotas.map((q) => q.counter.budget(q.spec))),
+      member: true,
+      expiresAt: verdict.expiresAt,
     };
   }
 
   /**
-   * What every deciding call does first: judge the key (a refusal ends the call), drop windows of
-   * removed limits, and note the key's usage for the next flush to D1.
+   * A request presented with a cached record from before its key moved into or out of an identity
+   * reached the object that decided for the key then: the key as the object now deciding for it
+   * must see it, with the newest status known here (so it never sends it back), else undefined.
    */
-  private open(input: CheckInput | RenewInput, now: number): LimitDecision | { quota: QuotaSpec | null; budget: QuotaBudget | undefined } {
-    const verdict = this.judge(input.key, now);
-    if (verdict.refused) return { outcome: verdict.refused, policies: [], nearest: -1 };
-    const { quota } = verdict;
-    this.dropRemovedLimits(input);
-    if (input.key.keyId) this.usage.ownedBy(input.key.keyId);
-    this.scheduleFlush(now);
-    return { quota, budget: quota ? this.quota.budget(quota) : undefined };
+  private movedTo(key: KeyCheck): KeyCheck | undefined {
+    const newest = key.identity ? this.member(key.keyId ?? "").status : this.status;
+    if (!newest || newest.version <= key.status.version || newest.identityId === undefined) return undefined;
+    if (newest.identityId === (key.identity?.id ?? null)) return undefined;
+    const { identity: _, ...alone } = key;
+    if (newest.identityId === null) return { ...alone, status: newest };
+    // Its object holds the identity's newest status (pushed by every write to it or a key joining it): version 0 never wins there.
+    return { ...alone, status: newest, identity: { id: newest.identityId, version: 0, enabled: true, rateLimits: [], quota: null } };
+  }
+
+  private decidingObject(key: KeyCheck) {
+    return this.env.KEY_LIMITER.getByName(decidingObjectName(key.keyId ?? "", key));
+  }
+
+  /** The quota nearest exhaustion, for the answer's `quota`. */
+  private quotaState(quotas: HeldQuota[], now: number): { quota?: QuotaState } {
+    const quota = tightestQuota(quotas.map((q) => q.counter.state(q.spec, now)));
+    return quota ? { quota } : {};
   }
 
   /** Shrinks the leases an isolate closed, gives their unused quota back, and counts what it admitted and refused. */
-  private settleLeases(lease: LeaseRequest, budget: QuotaBudget | undefined, keyId: string | undefined, route: string, now: number): void {
+  private settleLeases(lease: LeaseRequest, admission: Admission, route: string, now: number): void {
+    const { keyId, budget, member } = admission;
     closeLeases(this.leases.ledger, lease, budget, now);
     this.leases.persist();
     if (lease.admitted > 0) {
-      this.usage.record(now, route, "allowed", lease.admitted);
+      this.usage.record(now, keyId, route, "allowed", lease.admitted);
       if (keyId) this.noteUse(keyId, now);
     }
-    if (lease.refused > 0) this.usage.record(now, route, "rate_limited", lease.refused);
+    if (lease.refused > 0) this.usage.record(now, keyId, route, "rate_limited", lease.refused);
     // Refusals made in the isolate follow one the object made: they keep that spell going.
-    if (keyId && lease.refused > 0 && this.alerts.refused(keyId, now, "", 0, lease.refused)) this.alertSoon(now);
+    if (keyId && !member && lease.refused > 0 && this.alerts.refused(keyId, now, "", 0, lease.refused)) this.alertSoon(now);
   }
 
-  /** Quota spent or reserved (a lease's units count from its grant) may have crossed a webhook threshold. */
-  private noteQuota(keyId: string | undefined, quota: QuotaSpec, now: number): void {
-    if (keyId && this.alerts.quotaSpent(keyId, quota, periodStart(quota.period, now), this.quota.state(quota, now).used))
-      this.alertSoon(now);
+  /** A key object's quota spent or reserved (a lease's units count from its grant) may have crossed a webhook threshold. */
+  private noteQuota({ keyId, quotas, member }: Admission, now: number): void {
+    const quota = quotas[0]?.spec;
+    if (!keyId || member || !quota) return;
+    if (this.alerts.quotaSpent(keyId, quota, periodStart(quota.period, now), this.quota.state(quota, now).used)) this.alertSoon(now);
   }
 
   /** Alerts go out from the alarm, moments after the decision that raised them (the alarm also flushes usage). */
@@ -198,17 +299,17 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
-  inspect(input: InspectInput): KeyInspection {
+  inspect(input: InspectInput): KeyInspection | Promise<KeyInspection> {
+    const moved = this.movedTo(input.key);
+    if (moved) return this.decidingObject(moved).inspect({ ...input, key: moved });
     const now = Date.now();
-    const verdict = this.judge(input.key, now);
-    if (verdict.refused) return { outcome: verdict.refused, policies: [], quota: null, expiresAt: null };
-    const { quota } = verdict;
-    const ends = [verdict.expiresAt, verdict.secretExpiresAt].filter((t): t is number => t !== null);
+    const admission = this.admission(input, now);
+    if (typeof admission === "string") return { outcome: admission, policies: [], quota: null, expiresAt: null };
     return {
       outcome: "allowed",
-      policies: this.windows.peek(input.limits, now, this.leasesIn),
-      quota: quota ? this.quota.state(quota, now) : null,
-      expiresAt: ends.length > 0 ? Math.min(...ends) : null,
+      policies: this.windows.peek(admission.limits, now, this.leasesIn),
+      quota: this.quotaState(admission.quotas, now).quota ?? null,
+      expiresAt: admission.expiresAt,
     };
   }
 
@@ -221,8 +322,10 @@ export class KeyLimiter extends DurableObject<Env> {
     this.alertScheduled = false;
     this.windows.sweep(Date.now());
     const db = database(this.env.DB);
-    const row = this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_used").toArray()[0];
-    if (row) await recordLastUse(db, row.key_id, row.at);
+    for (const row of this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_use").toArray()) {
+      await recordLastUse(db, row.key_id, row.at);
+      this.sql.exec("DELETE FROM last_use WHERE key_id = ? AND at = ?", row.key_id, row.at);
+    }
     await this.usage.copyToD1(db);
     await this.alerts.send(this.env);
   }
@@ -236,14 +339,14 @@ export class KeyLimiter extends DurableObject<Env> {
 
   private noteUse(keyId: string, now: number): void {
     // A second's precision is all lastUsedAt needs; a write per request is not.
-    if (now - this.lastUseWritten < 1000) return;
-    this.lastUseWritten = now;
-    this.sql.exec("INSERT OR REPLACE INTO last_used (id, key_id, at) VALUES (1, ?, ?)", keyId, now);
+    if (now - (this.lastUseWritten.get(keyId) ?? 0) < 1000) return;
+    this.lastUseWritten.set(keyId, now);
+    this.sql.exec("INSERT OR REPLACE INTO last_use (key_id, at) VALUES (?, ?)", keyId, now);
   }
 
-  /** Hourly request counts by outcome in [from, to) (epoch ms). */
-  usageBetween(from: number, to: number): UsageBucket[] {
-    return this.usage.read(from, to);
+  /** Hourly request counts by outcome in [from, to) (epoch ms): of one key in an identity's object, else of all counted here. */
+  usageBetween(from: number, to: number, keyId?: string): UsageBucket[] {
+    return this.usage.read(from, to, keyId);
   }
 
   /** Current remaining and reset for each limit, consuming nothing. */
@@ -254,6 +357,16 @@ export class KeyLimiter extends DurableObject<Env> {
   /** An admin write tells the object the key's new status; older versions never override newer. */
   updateStatus(status: KeyStatus): void {
     this.reconcile(status);
+  }
+
+  /** In an identity's object: an admin write to one of its keys. */
+  updateMemberStatus(keyId: string, status: KeyStatus): void {
+    this.reconcileMember(keyId, status);
+  }
+
+  /** In an identity's object: an admin write to the identity (limits, quota, enabled). */
+  updateIdentity(status: IdentityStatus): void {
+    this.reconcileIdentity(status);
   }
 
   /**
@@ -268,18 +381,46 @@ export class KeyLimiter extends DurableObject<Env> {
     this.windows.forget(this.windows.ids().filter((id) => isKeyWideLimit(id) && !current.has(id)));
   }
 
-  /** The key's validity judged on the newest status known, and the quota that status carries. */
-  private judge(key: KeyCheck, now: number): KeyVerdict {
-    const status = this.reconcile(key.status);
+  /** The key's validity judged on `status`, the newest known, and the quota that status carries. */
+  private judge(key: KeyCheck, status: KeyStatus, now: number): KeyVerdict {
     // A status pushed by an admin write knows every secret; a cached one only the presented secret.
     const known = Object.hasOwn(status.secretExpiry, key.secretId) ? status.secretExpiry : key.status.secretExpiry;
     const secretExpiresAt = known[key.secretId] ?? null;
     return {
       refused: refusal(status, secretExpiresAt, now),
       quota: status.quota !== undefined ? status.quota : (key.status.quota ?? null),
-      expiresAt: status.expiresAt,
-      secretExpiresAt,
+      expiresAt:
+        status.expiresAt === null || secretExpiresAt === null
+          ? (status.expiresAt ?? secretExpiresAt)
+          : Math.min(status.expiresAt, secretExpiresAt),
     };
+  }
+
+  /** A key of this identity: its newest status and its quota counter. */
+  private member(keyId: string): { status: KeyStatus | undefined; quota: QuotaCounter } {
+    let member = this.members.get(keyId);
+    if (!member) {
+      const saved = this.sql.exec<{ status: string }>("SELECT status FROM member_status WHERE key_id = ?", keyId).toArray()[0];
+      member = { status: saved ? (JSON.parse(saved.status) as KeyStatus) : undefined, quota: new QuotaCounter(this.sql, keyId) };
+      this.members.set(keyId, member);
+    }
+    return member;
+  }
+
+  private reconcileMember(keyId: string, candidate: KeyStatus): KeyStatus {
+    const member = this.member(keyId);
+    if (member.status && member.status.version >= candidate.version) return member.status;
+    member.status = candidate;
+    this.sql.exec("INSERT OR REPLACE INTO member_status (key_id, status) VALUES (?, ?)", keyId, JSON.stringify(candidate));
+    return candidate;
+  }
+
+  private reconcileIdentity(candidate: IdentityStatus): IdentityStatus {
+    if (this.identity && this.identity.version >= candidate.version) return this.identity;
+    this.identity = candidate;
+    this.sql.exec("INSERT OR REPLACE INTO identity_status (id, status) VALUES (1, ?)", JSON.stringify(candidate));
+    this.windows.sweep(Date.now());
+    return candidate;
   }
 
   private reconcile(candidate: KeyStatus): KeyStatus {

@@ -27,6 +27,8 @@ export function periodEnd(period: QuotaSpec["period"], now: number): number | nu
   }
 }
 
+type QuotaRow = { period: string; period_start: number; used: number };
+
 export interface QuotaState {
   limit: number;
   period: QuotaSpec["period"];
@@ -34,6 +36,42 @@ export interface QuotaState {
   remaining: number;
   /** Whole seconds until the period ends; null for `total`. */
   reset: number | null;
+}
+
+/**
+ * Several quotas as one (a key's and its identity's): a lease reserves its units in each. A lease never
+ * spans any of their period ends, so a quota's period at refund time still holds the grant exactly when
+ * it started no later than the latest period start recorded at the grant.
+ */
+export function combinedBudget(budgets: QuotaBudget[]): QuotaBudget | undefined {
+  if (budgets.length <= 1) return budgets[0];
+  return {
+    // The smallest quota bounds a slice: a dead isolate strands no more of it than of a quota alone.
+    limit: Math.min(...budgets.map((b) => b.limit)),
+    remaining: (now) => Math.min(...budgets.map((b) => b.remaining(now))),
+    periodStart: (now) => Math.max(...budgets.map((b) => b.periodStart(now))),
+    periodEnd: (now) => {
+      const ends = budgets.map((b) => b.periodEnd(now)).filter((end): end is number => end !== null);
+      return ends.length > 0 ? Math.min(...ends) : null;
+    },
+    consume: (units, now) => {
+      for (const b of budgets) b.consume(units, now);
+    },
+    refund: (units, latestStart, now) => {
+      for (const b of budgets) {
+        const start = b.periodStart(now);
+        if (start <= latestStart) b.refund(units, start, now);
+      }
+    },
+  };
+}
+
+/** The quota with the smallest share left: the one a response reports. */
+export function tightestQuota(states: QuotaState[]): QuotaState | undefined {
+  return states.reduce<QuotaState | undefined>(
+    (best, q) => (!best || q.remaining / q.limit < best.remaining / best.limit ? q : best),
+    undefined,
+  );
 }
 
 /**
@@ -45,10 +83,16 @@ export class QuotaCounter {
   private start = 0;
   private used = 0;
 
-  constructor(private readonly sql: SqlStorage) {
-    const row = sql
-      .exec<{ period: string; period_start: number; used: number }>("SELECT period, period_start, used FROM quota_usage")
-      .toArray()[0];
+  /** `member`: a key counted in its identity's object (table `member_quota`); else the object's own quota. */
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly member?: string,
+  ) {
+    const row = (
+      member === undefined
+        ? sql.exec<QuotaRow>("SELECT period, period_start, used FROM quota_usage")
+        : sql.exec<QuotaRow>("SELECT period, period_start, used FROM member_quota WHERE key_id = ?", member)
+    ).toArray()[0];
     if (row) {
       this.period = row.period;
       this.start = row.period_start;
@@ -73,7 +117,21 @@ export class QuotaCounter {
 
   private write(used: number): void {
     this.used = used;
-    this.sql.exec("INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)", this.period, this.start, used);
+    if (this.member === undefined)
+      this.sql.exec(
+        "INSERT OR REPLACE INTO quota_usage (id, period, period_start, used) VALUES (1, ?, ?, ?)",
+        this.period,
+        this.start,
+        used,
+      );
+    else
+      this.sql.exec(
+        "INSERT OR REPLACE INTO member_quota (key_id, period, period_start, used) VALUES (?, ?, ?, ?)",
+        this.member,
+        this.period,
+        this.start,
+        used,
+      );
   }
 
   /** The counter as leases see it: units reserved at grant, the unused ones given back at close. */

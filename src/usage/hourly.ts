@@ -31,80 +31,118 @@ INSERT INTO usage_route_hours (hour, route, allowed, rate_limited, quota_exceede
 DROP TABLE usage_hours;
 CREATE TABLE usage_owner (id INTEGER PRIMARY KEY CHECK (id = 1), key_id TEXT NOT NULL);`;
 
-type RouteHourRow = { hour: number; route: string; allowed: number; rate_limited: number; quota_exceeded: number };
+/**
+ * Key object schema step: counts also per key, as an identity's object counts for all its keys.
+ * Rows of a key object move under its owner; '' marks rows whose key is not known yet.
+ */
+export const USAGE_BY_KEY_STEP = `CREATE TABLE usage_key_hours (key_id TEXT NOT NULL, hour INTEGER NOT NULL, route TEXT NOT NULL, allowed INTEGER NOT NULL DEFAULT 0, rate_limited INTEGER NOT NULL DEFAULT 0, quota_exceeded INTEGER NOT NULL DEFAULT 0, copied INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (key_id, hour, route)) WITHOUT ROWID;
+INSERT INTO usage_key_hours (key_id, hour, route, allowed, rate_limited, quota_exceeded, copied) SELECT COALESCE((SELECT key_id FROM usage_owner), ''), hour, route, allowed, rate_limited, quota_exceeded, copied FROM usage_route_hours;
+DROP TABLE usage_route_hours;
+DROP TABLE usage_owner;`;
+
+type KeyHourRow = { key_id: string; hour: number; route: string; allowed: number; rate_limited: number; quota_exceeded: number };
+
+/** Stands for the key a key object belongs to until it learns the key's id. */
+const UNKNOWN_KEY = "";
 
 /**
- * Per-hour request counts by route and outcome, in the key's Durable Object (table
- * `usage_route_hours`): written in the same turn as the decision, copied to D1 by `copyToD1`.
+ * Per-hour request counts by key, route and outcome, in a Durable Object (table `usage_key_hours`):
+ * a key's object counts its key, an identity's object each of its keys. Written in the same turn
+ * as the decision, copied to D1 by `copyToD1`.
  */
 export class HourlyUsage {
   private lastHour = 0;
-  private owner: string | undefined;
+  private ownerKnown = false;
 
-  constructor(private readonly sql: SqlStorage) {
-    this.owner = sql.exec<{ key_id: string }>("SELECT key_id FROM usage_owner").toArray()[0]?.key_id;
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
-  record(now: number, route: string, outcome: UsageOutcome, count = 1): void {
+  /** `keyId` undefined: the key of a key object that has not learnt its id yet (see `ownedBy`). */
+  record(now: number, keyId: string | undefined, route: string, outcome: UsageOutcome, count = 1): void {
     const hour = now - (now % HOUR_MS);
     const column = COLUMN[outcome];
     this.sql.exec(
-      `INSERT INTO usage_route_hours (hour, route, ${column}) VALUES (?, ?, ?) ON CONFLICT(hour, route) DO UPDATE SET ${column} = ${column} + excluded.${column}, copied = 0`,
+      `INSERT INTO usage_key_hours (key_id, hour, route, ${column}) VALUES (?, ?, ?, ?) ON CONFLICT(key_id, hour, route) DO UPDATE SET ${column} = ${column} + excluded.${column}, copied = 0`,
+      keyId ?? UNKNOWN_KEY,
       hour,
       route,
       count,
     );
     if (hour !== this.lastHour) {
       this.lastHour = hour;
-      this.sql.exec("DELETE FROM usage_route_hours WHERE hour < ?", hour - RETENTION_MS);
+      this.sql.exec("DELETE FROM usage_key_hours WHERE hour < ?", hour - RETENTION_MS);
     }
   }
 
-  /** The key these counts belong to, kept for the copy to D1 (written once). */
+  /** A key object's key: counts made before it was known become its own (once per object start). */
   ownedBy(keyId: string): void {
-    if (this.owner === keyId) return;
-    this.owner = keyId;
-    this.sql.exec("INSERT OR REPLACE INTO usage_owner (id, key_id) VALUES (1, ?)", keyId);
+    if (this.ownerKnown) return;
+    this.ownerKnown = true;
+    const orphans = this.sql.exec<KeyHourRow>("SELECT * FROM usage_key_hours WHERE key_id = ?", UNKNOWN_KEY).toArray();
+    if (orphans.length === 0) return;
+    this.sql.exec("DELETE FROM usage_key_hours WHERE key_id = ?", UNKNOWN_KEY);
+    for (const row of orphans)
+      this.sql.exec(
+        "INSERT INTO usage_key_hours (key_id, hour, route, allowed, rate_limited, quota_exceeded) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(key_id, hour, route) DO UPDATE SET allowed = allowed + excluded.allowed, rate_limited = rate_limited + excluded.rate_limited, quota_exceeded = quota_exceeded + excluded.quota_exceeded, copied = 0",
+        keyId,
+        row.hour,
+        row.route,
+        row.allowed,
+        row.rate_limited,
+        row.quota_exceeded,
+      );
   }
 
-  /** Hours with any traffic in [from, to), all routes together. */
-  read(from: number, to: number): UsageBucket[] {
-    return this.sql
-      .exec<{ hour: number; allowed: number; rate_limited: number; quota_exceeded: number }>(
-        "SELECT hour, SUM(allowed) AS allowed, SUM(rate_limited) AS rate_limited, SUM(quota_exceeded) AS quota_exceeded FROM usage_route_hours WHERE hour >= ? AND hour < ? GROUP BY hour ORDER BY hour",
-        from,
-        to,
-      )
+  /** Hours with any traffic in [from, to), all routes together; of one key, or of every key counted here. */
+  read(from: number, to: number, keyId?: string): UsageBucket[] {
+    const rows =
+      keyId === undefined
+        ? this.sql.exec<KeyHourRow>(
+            "SELECT hour, SUM(allowed) AS allowed, SUM(rate_limited) AS rate_limited, SUM(quota_exceeded) AS quota_exceeded FROM usage_key_hours WHERE hour >= ? AND hour < ? GROUP BY hour ORDER BY hour",
+            from,
+            to,
+          )
+        : this.sql.exec<KeyHourRow>(
+            "SELECT hour, SUM(allowed) AS allowed, SUM(rate_limited) AS rate_limited, SUM(quota_exceeded) AS quota_exceeded FROM usage_key_hours WHERE key_id = ? AND hour >= ? AND hour < ? GROUP BY hour ORDER BY hour",
+            keyId,
+            from,
+            to,
+          );
+    return rows
       .toArray()
       .map((row) => ({ start: row.hour, allowed: row.allowed, rateLimited: row.rate_limited, quotaExceeded: row.quota_exceeded }));
   }
 
   /**
-   * Copies the rows changed since their last copy to D1. They are marked copied before the write
-   * (in the same synchronous turn, so no count slips between), and marked back if it fails.
+   * Copies the rows of known keys changed since their last copy to D1. They are marked copied before
+   * the write (in the same synchronous turn, so no count slips between), and marked back if it fails.
    */
   async copyToD1(db: Database): Promise<void> {
-    const keyId = this.owner;
-    if (keyId === undefined) return;
     const changed = this.sql
-      .exec<RouteHourRow>("SELECT hour, route, allowed, rate_limited, quota_exceeded FROM usage_route_hours WHERE copied = 0")
+      .exec<KeyHourRow>(
+        "SELECT key_id, hour, route, allowed, rate_limited, quota_exceeded FROM usage_key_hours WHERE copied = 0 AND key_id != ?",
+        UNKNOWN_KEY,
+      )
       .toArray();
     if (changed.length === 0) return;
-    this.sql.exec("UPDATE usage_route_hours SET copied = 1 WHERE copied = 0");
+    this.sql.exec("UPDATE usage_key_hours SET copied = 1 WHERE copied = 0 AND key_id != ?", UNKNOWN_KEY);
+    const byKey = new Map<string, KeyHourRow[]>();
+    for (const row of changed) byKey.set(row.key_id, [...(byKey.get(row.key_id) ?? []), row]);
     try {
-      await writeUsageRollups(
-        db,
-        keyId,
-        changed.map((row) => ({
-          hour: row.hour,
-          route: row.route,
-          allowed: row.allowed,
-          rateLimited: row.rate_limited,
-          quotaExceeded: row.quota_exceeded,
-        })),
-      );
+      for (const [keyId, rows] of byKey)
+        await writeUsageRollups(
+          db,
+          keyId,
+          rows.map((row) => ({
+            hour: row.hour,
+            route: row.route,
+            allowed: row.allowed,
+            rateLimited: row.rate_limited,
+            quotaExceeded: row.quota_exceeded,
+          })),
+        );
     } catch (error) {
-      for (const row of changed) this.sql.exec("UPDATE usage_route_hours SET copied = 0 WHERE hour = ? AND route = ?", row.hour, row.route);
+      for (const row of changed)
+        this.sql.exec("UPDATE usage_key_hours SET copied = 0 WHERE key_id = ? AND hour = ? AND route = ?", row.key_id, row.hour, row.route);
       throw error;
     }
   }

@@ -1,10 +1,10 @@
-import { and, asc, desc, gte, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, gte, inArray, isNotNull, lt, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Database } from "../db/client";
-import { keys, usageRollups } from "../db/schema";
+import { identities, keys, usageRollups } from "../db/schema";
 import { DAY_MS, type Granularity, HOUR_MS, rollUp, type UsageBucket } from "./hourly";
 
-export type UsageGroupBy = "key" | "outcome" | "route";
+export type UsageGroupBy = "key" | "outcome" | "route" | "identity";
 
 export interface UsageReportQuery {
   /** Epoch ms: [from, to). */
@@ -12,7 +12,7 @@ export interface UsageReportQuery {
   to: number;
   granularity: Granularity;
   groupBy: UsageGroupBy;
-  /** Most groups to list (groupBy key or route). */
+  /** Most groups to list (groupBy key, route or identity). */
   limit: number;
   keyIds?: string[];
 }
@@ -63,6 +63,13 @@ function outcomeGroups(totals: UsageBucket[]): UsageGroup[] {
   return groups.sort((a, b) => requests(b.total) - requests(a.total));
 }
 
+/** What a group is: a rollup column, or (by identity) the identity its key belongs to now. */
+function groupColumn(groupBy: Exclude<UsageGroupBy, "outcome">) {
+  if (groupBy === "key") return usageRollups.keyId;
+  if (groupBy === "route") return usageRollups.route;
+  return sql<string>`(SELECT ${keys.identityId} FROM ${keys} WHERE ${keys.id} = ${usageRollups.keyId})`;
+}
+
 /**
  * All keys' usage from the rollups in one D1 batch: totals per bucket, the busiest `limit` groups
  * with their buckets, and (by key) their names. Buckets are summed in SQL, zero-filled here.
@@ -97,38 +104,45 @@ export async function readUsageReport(db: Database, query: UsageReportQuery) {
     return report(totals, outcomeGroups(totals), 0);
   }
 
-  const column = query.groupBy === "key" ? usageRollups.keyId : usageRollups.route;
+  const column = groupColumn(query.groupBy);
+  // Traffic of keys in no identity is in the totals but in no identity's group.
+  const grouped = query.groupBy === "identity" ? and(where, isNotNull(column)) : where;
   const topGroups = db
     .select({ group: column })
     .from(usageRollups)
-    .where(where)
+    .where(grouped)
     .groupBy(column)
     .orderBy(desc(busiest), asc(column))
     .limit(query.limit);
-  const [totalRows, groupCount, seriesRows, nameRows] = await db.batch([
+  const [totalRows, groupCount, seriesRows, keyNames, identityNames] = await db.batch([
     totalsQuery,
     db
       .select({ groups: sql<number>`count(distinct ${column})`.mapWith(Number) })
       .from(usageRollups)
-      .where(where),
+      .where(grouped),
     db
       .select({ group: column, start: bucket, ...counts })
       .from(usageRollups)
-      .where(and(where, inArray(column, topGroups)))
+      .where(and(where, sql`${column} IN ${topGroups}`))
       .groupBy(column, sql`2`),
-    // Routes have no names: the statement stays (one batch shape) but matches nothing.
+    // Routes have no names: the statements stay (one batch shape) but match nothing.
     db
       .select({ id: keys.id, name: keys.name })
       .from(keys)
       .where(query.groupBy === "key" ? inArray(keys.id, topGroups) : sql`0`),
+    db
+      .select({ id: identities.id, name: identities.name })
+      .from(identities)
+      .where(query.groupBy === "identity" ? inArray(identities.id, topGroups) : sql`0`),
   ]);
 
   const series = new Map<string, UsageBucket[]>();
   for (const { group, ...row } of seriesRows) series.set(group, [...(series.get(group) ?? []), row]);
-  const nameOf = new Map(nameRows.map((row) => [row.id, row.name]));
+  const nameOf = new Map([...keyNames, ...identityNames].map((row) => [row.id, row.name]));
+  const named = query.groupBy === "key" || query.groupBy === "identity";
   const groups: UsageGroup[] = [...series].map(([group, rows]) => {
     const buckets = toBuckets(rows);
-    return { group, ...(query.groupBy === "key" && { name: nameOf.get(group) ?? null }), total: totalOf(buckets), buckets };
+    return { group, ...(named && { name: nameOf.get(group) ?? null }), total: totalOf(buckets), buckets };
   });
   groups.sort((a, b) => requests(b.total) - requests(a.total) || (a.group < b.group ? -1 : 1));
   return report(toBuckets(totalRows), groups, Math.max(0, (groupCount[0]?.groups ?? 0) - groups.length));

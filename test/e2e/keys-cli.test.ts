@@ -159,6 +159,45 @@ describe("npm run keys", () => {
     expect((await keys(["operators", "create", "--name", "x"])).code).toBe(2);
   });
 
+  it("creates an identity, puts a key in it, shares its limit, shows its usage, and deletes it once the key is out", async () => {
+    const externalId = `cli-customer-${Date.now()}`;
+    const created = await keys([
+      "identities",
+      "create",
+      "--external-id",
+      externalId,
+      "--name",
+      "CLI customer",
+      "--rate-limit",
+      "minute=2/60",
+      "--json",
+    ]);
+    expect(created.code).toBe(0);
+    const identity = JSON.parse(created.stdout) as { id: string; externalId: string };
+    expect(identity.externalId).toBe(externalId);
+    expect((await keys(["identities", "list", "--external-id", externalId])).stdout).toMatch(
+      new RegExp(`${identity.id}\\s+${externalId}\\s+CLI customer\\s+active`),
+    );
+
+    const key = JSON.parse((await keys(["create", "--name", "member", "--identity", identity.id, "--json"])).stdout) as {
+      id: string;
+      key: string;
+    };
+    expect((await keys(["get", key.id])).stdout).toMatch(new RegExp(`identity\\s+${identity.id}`));
+    expect((await keys(["list", "--identity", identity.id])).stdout).toContain(key.id);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) statuses.push((await callApi(key.key)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await keys(["identities", "usage", identity.id])).stdout).toMatch(/total\s+2\s+1\s+0/);
+
+    const refused = await keys(["identities", "delete", identity.id]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("conflict");
+    expect((await keys(["update", key.id, "--no-identity"])).stdout).toMatch(/identity\s+-/);
+    expect((await keys(["identities", "update", identity.id, "--disable"])).stdout).toMatch(/status\s+disabled/);
+    expect((await keys(["identities", "delete", identity.id])).stdout).toContain(`deleted ${identity.id}`);
+  });
+
   it("reports API errors and usage mistakes with a non-zero exit", async () => {
     const wrongToken = await keys(["list"], "wrong");
     expect(wrongToken.code).toBe(1);

@@ -27,7 +27,7 @@ function requestsFor(seed: number, isolates: number, units: number, durationMs: 
 }
 
 /** Every limit's busiest sliding window, and every quota period, against the real admission times. */
-function expectBoundHeld(options: SimOptions, admissions: { at: number; cost: number }[]): void {
+function expectBoundHeld(options: Pick<SimOptions, "limits" | "quota">, admissions: { at: number; cost: number }[]): void {
   for (const limit of options.limits)
     expect(busiestWindow(admissions, limit.windowMs), `limit ${limit.id}`).toBeLessThanOrEqual(limit.limit);
   const quota = options.quota;
@@ -123,6 +123,31 @@ describe("leases keep the hard bound", () => {
         expectBoundHeld(options, admissions);
       }),
       { numRuns: 150, endOnFailure: true },
+    );
+  }, 300_000);
+
+  it("holds for an identity's shared limits and quota, and each key's own, with several keys leasing from the identity's object", () => {
+    const identityArb = fc.record({
+      keys: fc.integer({ min: 2, max: 4 }),
+      limits: fc.array(limitArb, { minLength: 1, maxLength: 2 }),
+      quota: scheduleArb.map((s) => s.quota),
+    });
+    fc.assert(
+      fc.property(scheduleArb, identityArb, (schedule, identity) => {
+        const base = optionsFor(schedule);
+        const shared = identity.limits.map((l, i) => ({ id: `shared-${i}`, ...l }));
+        // Demand sized on the key's limits, spread over the keys: the shared limits are often the tighter.
+        const requests = base.requests.map((r, i) => ({ ...r, key: i % identity.keys }));
+        const options: SimOptions = { ...base, requests, identity: { keys: identity.keys, limits: shared, quota: identity.quota } };
+        const { admissions } = simulate(options);
+        expectBoundHeld({ limits: shared, quota: identity.quota }, admissions);
+        for (let key = 0; key < identity.keys; key++)
+          expectBoundHeld(
+            options,
+            admissions.filter((a) => a.key === key),
+          );
+      }),
+      { numRuns: 100, endOnFailure: true },
     );
   }, 300_000);
 

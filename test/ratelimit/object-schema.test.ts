@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import type { KeyStatus } from "../../src/keys/record";
 import { keyObjectName } from "../../src/ratelimit/client";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
-import { schemaVersion } from "../../src/ratelimit/object-schema";
-import { admin, createKey } from "../support/admin";
+import { migrateSchema, schemaVersion } from "../../src/ratelimit/object-schema";
+import { admin, createKey, type KeyJson } from "../support/admin";
 import { gatewayEnv, json, withKey } from "../support/gateway";
 
 /** The tables a key object got from the code before its schema was versioned, verbatim. */
@@ -53,8 +53,8 @@ describe("the key object's schema", () => {
       expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
       // An older cached status loses to the saved one, whose quota has one unit left.
       const key = { secretId: "sec_old", status: { ...status, version: 1, quota: null } };
-      const first = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
-      const second = upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
+      const first = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
+      const second = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
       return [first, second];
     });
     expect(decisions[0]).toMatchObject({ outcome: "allowed", policies: [{ name: "minute", remaining: 0 }], quota: { used: 10 } });
@@ -97,5 +97,27 @@ describe("the key object's schema", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "renamed" }), 200);
     expect(await windowIds(created.id)).toEqual([]);
+  });
+
+  it("upgrades a key object of step 4 to per-key usage and last use, keeping both", async () => {
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
+    const created = await createKey(gateway);
+    const hour = Date.now() - (Date.now() % 3_600_000);
+    const usedAt = Date.now() - 5_000;
+    await runInDurableObject(env.KEY_LIMITER.getByName(keyObjectName(created.id)), async (_, state) => {
+      await state.storage.deleteAll();
+      migrateSchema(state.storage, KEY_OBJECT_SCHEMA.slice(0, 4));
+      state.storage.sql.exec("INSERT INTO usage_owner (id, key_id) VALUES (1, ?)", created.id);
+      state.storage.sql.exec("INSERT INTO usage_route_hours (hour, route, allowed, rate_limited) VALUES (?, '/api/*', 4, 1)", hour);
+      state.storage.sql.exec("INSERT INTO last_used (id, key_id, at) VALUES (1, ?, ?)", created.id, usedAt);
+      const upgraded = new KeyLimiter(state, env);
+      expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
+      expect(upgraded.usageBetween(hour, hour + 3_600_000)).toEqual([{ start: hour, allowed: 4, rateLimited: 1, quotaExceeded: 0 }]);
+      await upgraded.alarm();
+    });
+    const key = await json<KeyJson>(await admin(gateway, "GET", `/keys/${created.id}`), 200);
+    expect(key.lastUsedAt).toBe(new Date(usedAt).toISOString());
+    const usage = await json<{ buckets: { allowed: number }[] }>(await admin(gateway, "GET", `/keys/${created.id}/usage`), 200);
+    expect(usage.buckets.reduce((sum, b) => sum + b.allowed, 0)).toBe(4);
   });
 });

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import type { IdentityObject } from "../../src/admin/identity-object";
 import type { KeyObject } from "../../src/admin/key-object";
 import type { Env } from "../../src/env";
 import { call } from "./gateway";
@@ -22,4 +23,12 @@ export async function createKey(target: Env, body: Record<string, unknown> = {})
 
 export function revokeKey(target: Env, id: string): Promise<Response> {
   return admin(target, "DELETE", `/keys/${id}`);
+}
+
+export type IdentityJson = IdentityObject;
+
+export async function createIdentity(target: Env, body: Record<string, unknown> = {}): Promise<IdentityJson> {
+  const response = await admin(target, "POST", "/identities", { externalId: `customer_${crypto.randomUUID()}`, ...body });
+  if (response.status !== 201) throw new Error(`create identity: ${response.status} ${await response.text()}`);
+  return response.json();
 }

@@ -16,6 +16,7 @@ import {
   type QuotaBudget,
   refusalMs,
 } from "../../src/ratelimit/lease-ledger.ts";
+import { combinedBudget } from "../../src/ratelimit/quota.ts";
 import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 
 export interface SimLimit {
@@ -28,6 +29,15 @@ export interface SimRequest {
   isolate: number;
   at: number;
   cost: number;
+  /** Which key of the identity (0 without one). */
+  key?: number;
+}
+
+/** Several keys of one identity, decided by its object: each key has all of `limits` and `quota`, and they share these. */
+export interface SimIdentity {
+  keys: number;
+  limits: SimLimit[];
+  quota?: { limit: number; periodMs: number };
 }
 
 export interface SimOptions {
@@ -55,11 +65,13 @@ export interface SimOptions {
   clockSkewMs?: number;
   /** The object serves at most this many calls per second; the rest wait their turn. */
   objectCallsPerSecond?: number;
+  /** Absent: one key on its own object. */
+  identity?: SimIdentity;
 }
 
 export interface SimResult {
-  /** Real time of every admission and its cost. */
-  admissions: { at: number; cost: number }[];
+  /** Real time of every admission, its cost and its key. */
+  admissions: { at: number; cost: number; key: number }[];
   refused: number;
   objectCalls: number;
   requests: number;
@@ -67,7 +79,7 @@ export interface SimResult {
   ledger: LeaseEntry[];
   /** When the object served its last call (its windows are pruned to then). */
   lastCallAt: number;
-  /** The object as it stands at `at`: units each limit counts. */
+  /** The object as it stands at `at`: units each limit of key 0 counts. */
   countedAt: (at: number) => number[];
 }
 
@@ -170,26 +182,43 @@ interface Answer {
   grant: ReturnType<typeof grantLease>;
 }
 
-/** The key object: decides and leases on the pure modules, persisting every change into rows it reloads on restart. */
+/** The key object (or an identity's, deciding for its keys): decides and leases on the pure modules, persisting every change into rows it reloads on restart. */
 class SimObject {
   private readonly rows = new Map<string, Map<number, { start: number; count: number }>>();
   private readonly leaseRows = new Map<string, LeaseEntry>();
-  private quotaRow = { start: 0, used: 0 };
+  private readonly quotaRows: { start: number; used: number }[];
   private windows = new Map<string, SlidingWindow>();
   private ledger = new LeaseLedger();
-  private quota: PeriodQuota | undefined;
+  /** One per key, then the identity's. */
+  private quotas: (PeriodQuota | undefined)[] = [];
   private readonly options: SimOptions;
+  private readonly limitsOf: SimLimit[][];
+  private readonly quotaSpecs: ({ limit: number; periodMs: number } | undefined)[];
   lastCallAt = 0;
 
   constructor(options: SimOptions) {
     this.options = options;
-    for (const l of options.limits) this.rows.set(l.id, new Map());
+    const keys = options.identity?.keys ?? 1;
+    const shared = (options.identity?.limits ?? []).map((l) => ({ ...l, id: `identity/${l.id}` }));
+    // Without an identity the key's limits keep their own ids; with one, each key's are its own.
+    this.limitsOf = Array.from({ length: keys }, (_, k) => [
+      ...options.limits.map((l) => (options.identity ? { ...l, id: `${k}/${l.id}` } : l)),
+      ...shared,
+    ]);
+    this.quotaSpecs = [...Array.from({ length: keys }, () => options.quota), options.identity?.quota];
+    this.quotaRows = this.quotaSpecs.map(() => ({ start: 0, used: 0 }));
+    for (const l of new Set(this.limitsOf.flat())) this.rows.set(l.id, new Map());
     this.restart();
+  }
+
+  private allLimits(): SimLimit[] {
+    const byId = new Map(this.limitsOf.flat().map((l) => [l.id, l]));
+    return [...byId.values()];
   }
 
   restart(): void {
     this.windows = new Map();
-    for (const l of this.options.limits) {
+    for (const l of this.allLimits()) {
       const rows = this.rows.get(l.id)!;
       const ends = [...rows.keys()].sort((a, b) => a - b);
       this.windows.set(
@@ -203,50 +232,59 @@ class SimObject {
       );
     }
     this.ledger = new LeaseLedger([...this.leaseRows.values()].map((e) => ({ ...e, limitIds: [...e.limitIds] })));
-    const q = this.options.quota;
-    if (q) {
-      this.quota = new PeriodQuota(q.limit, q.periodMs);
-      this.quota.start = this.quotaRow.start;
-      this.quota.used = this.quotaRow.used;
-    }
+    this.quotas = this.quotaSpecs.map((q, i) => {
+      if (!q) return undefined;
+      const quota = new PeriodQuota(q.limit, q.periodMs);
+      quota.start = this.quotaRows[i]!.start;
+      quota.used = this.quotaRows[i]!.used;
+      return quota;
+    });
   }
 
-  private states(now: number) {
-    return this.options.limits.map((l) => {
+  private states(now: number, key: number) {
+    return this.limitsOf[key]!.map((l) => {
       const window = this.windows.get(l.id)!;
       window.prune(now);
       return { id: l.id, limit: l.limit, window, leases: this.ledger.leasesIn(l.id) };
     });
   }
 
+  /** The key's quota and its identity's, as one budget. */
+  private budget(key: number): QuotaBudget | undefined {
+    const own = this.quotas[key];
+    const shared = this.quotas[this.quotas.length - 1];
+    return combinedBudget([own, shared].filter((q): q is PeriodQuota => q !== undefined));
+  }
+
   /** One call: reports first, then the request (cost 0: a renewal), then maybe a lease. */
-  call(now: number, cost: number, ask: SentAsk | undefined): Answer {
+  call(now: number, cost: number, ask: SentAsk | undefined, key = 0): Answer {
     this.lastCallAt = now;
-    if (ask) closeLeases(this.ledger, ask, this.quota, now);
+    const quota = this.budget(key);
+    if (ask) closeLeases(this.ledger, ask, quota, now);
     else this.ledger.forget(now);
     let allowed = cost === 0;
     let retryAfterMs = 0;
     if (cost > 0) {
-      const quotaFits = !this.quota || this.quota.remaining(now) >= cost;
+      const quotaFits = !quota || quota.remaining(now) >= cost;
       if (quotaFits) {
-        const decision = decide(this.states(now), now, cost);
+        const decision = decide(this.states(now, key), now, cost);
         allowed = decision.allowed;
         retryAfterMs = decision.retryAfterMs;
-        if (allowed) this.quota?.consume(cost, now);
-      } else retryAfterMs = (this.quota!.periodEnd(now) ?? now + 60_000) - now;
+        if (allowed) quota?.consume(cost, now);
+      } else retryAfterMs = (quota!.periodEnd(now) ?? now + 60_000) - now;
     }
     const grant =
       allowed && ask && this.options.ttlMs > 0
-        ? grantLease(this.ledger, this.states(now), this.quota, ask, this.options.ttlMs, now, this.options.policy)
+        ? grantLease(this.ledger, this.states(now, key), quota, ask, this.options.ttlMs, now, this.options.policy)
         : undefined;
     this.persist();
     const policy = this.options.policy ?? defaultLeasePolicy;
-    const refuseForMs = refusalMs(this.states(now), this.quota, this.options.ttlMs, retryAfterMs, now, policy);
+    const refuseForMs = refusalMs(this.states(now, key), quota, this.options.ttlMs, retryAfterMs, now, policy);
     return { allowed, decidedAt: now, retryAfterMs, refuseForMs, grant };
   }
 
   private persist(): void {
-    for (const l of this.options.limits) {
+    for (const l of this.allLimits()) {
       const rows = this.rows.get(l.id)!;
       const { prunedThrough, deletes, upserts } = this.windows.get(l.id)!.takeChanges();
       if (prunedThrough !== undefined) for (const end of [...rows.keys()]) if (end <= prunedThrough) rows.delete(end);
@@ -256,7 +294,7 @@ class SimObject {
     const { upserts, deletes } = this.ledger.takeChanges();
     for (const d of deletes) this.leaseRows.delete(`${d.isolateId}\n${d.leaseId}`);
     for (const e of upserts) this.leaseRows.set(`${e.isolateId}\n${e.leaseId}`, { ...e, limitIds: [...e.limitIds] });
-    if (this.quota) this.quotaRow = { start: this.quota.start, used: this.quota.used };
+    for (const [i, quota] of this.quotas.entries()) if (quota) this.quotaRows[i] = { start: quota.start, used: quota.used };
   }
 
   leases(): LeaseEntry[] {
@@ -264,9 +302,9 @@ class SimObject {
   }
 
   counted(now: number): number[] {
-    return this.states(now).map(
-      (s) => s.window.used + s.leases.filter((l) => l.end > now - s.window.windowMs).reduce((a, l) => a + l.units, 0),
-    );
+    return this.states(now, 0)
+      .slice(0, this.options.limits.length)
+      .map((s) => s.window.used + s.leases.filter((l) => l.end > now - s.window.windowMs).reduce((a, l) => a + l.units, 0));
   }
 }
 
@@ -279,7 +317,7 @@ export function simulate(options: SimOptions): SimResult {
   const rand = random(options.seed);
   const queue = new EventQueue();
   const object = new SimObject(options);
-  const admissions: { at: number; cost: number }[] = [];
+  const admissions: { at: number; cost: number; key: number }[] = [];
   let refused = 0;
   let objectCalls = 0;
   let objectFreeAt = 0;
@@ -291,20 +329,37 @@ export function simulate(options: SimOptions): SimResult {
   const timeout = options.callTimeoutMs ?? 3000;
   const skew = options.clockSkewMs ?? 0;
 
-  interface Isolate {
+  /** An isolate's lease on one key, as `IsolateLeases` holds it. */
+  interface Holder {
+    key: number;
     slot: LeaseSlot<{ retryAfterMs: number }>;
-    offset: number;
-    dead: boolean;
     inFlight: boolean;
     waiters: Pending[];
   }
+  interface Isolate {
+    offset: number;
+    dead: boolean;
+    holders: Holder[];
+  }
   const isolates: Isolate[] = Array.from({ length: options.isolates }, (_, i) => {
     const offset = (rand() * 2 - 1) * skew;
-    return { slot: new LeaseSlot(`isolate-${i}`, offset), offset, dead: false, inFlight: false, waiters: [] };
+    const holders = Array.from({ length: options.identity?.keys ?? 1 }, (_, key) => ({
+      key,
+      slot: new LeaseSlot<{ retryAfterMs: number }>(`isolate-${i}`, offset),
+      inFlight: false,
+      waiters: [],
+    }));
+    return { offset, dead: false, holders };
   });
 
   /** Sends a call; the object serves it after one leg (and its queue), the answer comes back after another, or never. */
-  const callObject = (t: number, cost: number, ask: SentAsk | undefined, onAnswer: (t: number, a: Answer | undefined) => void) => {
+  const callObject = (
+    t: number,
+    cost: number,
+    ask: SentAsk | undefined,
+    key: number,
+    onAnswer: (t: number, a: Answer | undefined) => void,
+  ) => {
     objectCalls++;
     const arrives = t + leg();
     queue.push(arrives, () => {
@@ -312,7 +367,7 @@ export function simulate(options: SimOptions): SimResult {
       const servedAt = cps ? Math.max(arrives, objectFreeAt) : arrives;
       if (cps) objectFreeAt = servedAt + 1000 / cps;
       queue.push(servedAt, () => {
-        const answer = object.call(servedAt, cost, ask);
+        const answer = object.call(servedAt, cost, ask, key);
         if (rand() < (options.lostRate ?? 0))
           queue.push(t + Math.max(timeout, servedAt - t), () => onAnswer(t + Math.max(timeout, servedAt - t), undefined));
         else {
@@ -325,64 +380,65 @@ export function simulate(options: SimOptions): SimResult {
     });
   };
 
-  const admit = (at: number, cost: number) => admissions.push({ at, cost });
+  const admit = (at: number, cost: number, key: number) => admissions.push({ at, cost, key });
 
-  const leaseCall = (iso: Isolate, t: number, request: Pending | undefined) => {
-    const sent = iso.slot.ask(t + iso.offset);
-    iso.inFlight = true;
-    callObject(t, request?.cost ?? 0, sent, (back, answer) => {
+  const leaseCall = (iso: Isolate, h: Holder, t: number, request: Pending | undefined) => {
+    const sent = h.slot.ask(t + iso.offset);
+    h.inFlight = true;
+    callObject(t, request?.cost ?? 0, sent, h.key, (back, answer) => {
       if (iso.dead) return;
-      iso.inFlight = false;
+      h.inFlight = false;
       const local = back + iso.offset;
       if (!answer) {
-        iso.slot.unsent(sent);
+        h.slot.unsent(sent);
         if (request) refused++; // limiter_unavailable: nothing reached the upstream
       } else {
-        if (answer.grant) iso.slot.grant(sent, answer.grant, { retryAfterMs: 1000 });
-        else if (answer.allowed) iso.slot.unleased();
+        if (answer.grant) h.slot.grant(sent, answer.grant, { retryAfterMs: 1000 });
+        else if (answer.allowed) h.slot.unleased();
         if (request) {
-          if (answer.allowed) admit(answer.decidedAt, request.cost);
-          else if (iso.slot.take(request.cost, local)) admit(back, request.cost);
+          if (answer.allowed) admit(answer.decidedAt, request.cost, h.key);
+          else if (h.slot.take(request.cost, local)) admit(back, request.cost, h.key);
           else {
             refused++;
-            iso.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs);
+            h.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs);
           }
         }
       }
-      const waiting = iso.waiters;
-      iso.waiters = [];
-      for (const w of waiting) route(iso, back, w, true);
+      const waiting = h.waiters;
+      h.waiters = [];
+      for (const w of waiting) route(iso, h, back, w, true);
     });
   };
 
-  const plainCall = (iso: Isolate, t: number, request: Pending) => {
-    callObject(t, request.cost, undefined, (back, answer) => {
+  const plainCall = (iso: Isolate, h: Holder, t: number, request: Pending) => {
+    callObject(t, request.cost, undefined, h.key, (back, answer) => {
       if (iso.dead) return;
-      if (answer?.allowed) admit(answer.decidedAt, request.cost);
-      else if (answer && iso.slot.take(request.cost, back + iso.offset)) admit(back, request.cost);
+      if (answer?.allowed) admit(answer.decidedAt, request.cost, h.key);
+      else if (answer && h.slot.take(request.cost, back + iso.offset)) admit(back, request.cost, h.key);
       else refused++;
     });
   };
 
-  /** What the middleware (src/ratelimit/isolate-leases.ts) does with one request. */
-  const route = (iso: Isolate, t: number, request: Pending, waited: boolean) => {
+  /** What the middleware (src/ratelimit/isolate-leases.ts) does with one request. `waited`: it already shared an in-flight call. */
+  const route = (iso: Isolate, h: Holder, t: number, request: Pending, waited: boolean) => {
     const local = t + iso.offset;
-    const step = iso.slot.step(request.cost, local, iso.inFlight, waited);
+    const step = h.slot.step(request.cost, local, h.inFlight, waited);
     if (step.kind === "refused") refused++;
     else if (step.kind === "admitted") {
-      admit(t, request.cost);
-      if (iso.slot.wantsRenewal(local) && !iso.inFlight) leaseCall(iso, t, undefined);
-    } else if (step.kind === "wait") iso.waiters.push(request);
-    else if (iso.inFlight) plainCall(iso, t, request);
-    else leaseCall(iso, t, request);
+      admit(t, request.cost, h.key);
+      if (h.slot.wantsRenewal(local) && !h.inFlight) leaseCall(iso, h, t, undefined);
+    } else if (step.kind === "wait") h.waiters.push(request);
+    else if (h.inFlight) plainCall(iso, h, t, request);
+    else leaseCall(iso, h, t, request);
   };
 
   for (const r of options.requests)
     queue.push(r.at, () => {
       const iso = isolates[r.isolate]!;
       if (iso.dead) return;
-      iso.slot.observe(r.cost);
-      route(iso, r.at, { cost: r.cost }, false);
+      const h = iso.holders[r.key ?? 0]!;
+      h.slot.observe(r.cost);
+      route(iso, h, r.at, { cost: r.cost }, false);
     });
   for (const c of options.crashes ?? [])
     queue.push(c.at, () => {
