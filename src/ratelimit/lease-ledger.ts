@@ -29,7 +29,7 @@ export interface LeaseGrant {
   /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
   ttlMs: number;
   /**
-   * Smaller than the isolate's rate asked for, with a window nearly full: the key is at its limit,
+   * Smaller than the isolate's rate asked for, and all a window had free: the key is at its limit,
    * so while this lease lives, requests it cannot hold are refused in the isolate after waiting
    * once for its call (see `LeaseSlot.step`).
    */
@@ -240,8 +240,8 @@ export function refusalMs(
  * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
  * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
  * it: a saturated hot key keeps being served in slices (each call admits more than one request)
- * instead of a call per request. A grant smaller than asked that leaves a window under `share`
- * free is `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
+ * instead of a call per request. A grant smaller than asked that takes all a window has free is
+ * `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
  * With no limit and no quota it is a status lease: a slice of nothing, sized from the rate alone,
  * that only carries the key's status for one TTL (and its isolate's count of what it admitted).
  * The limits must carry their leases (`ledger.leasesIn`) and be pruned to `now`.
@@ -272,9 +272,10 @@ export function grantLease(
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
   const units = Math.min(wanted, cap);
-  // Full: smaller than asked with a window left nearly full (a quota's cap, or a window far from
-  // its top, only slows the isolate's slices down: its requests wait for the next one instead).
-  const full = units < wanted && limits.some((limit, i) => free[i]! - units < limit.limit * policy.share);
+  // Full: smaller than asked and all a window has free. A window with some left after the slice
+  // frees more as it slides, so requests the slice cannot hold still ask (refusing them cost ~1% at
+  // demand equal to the limit); a quota's cap only slows the isolate's slices down.
+  const full = units < wanted && limits.some((limit, i) => free[i]! - units <= 0);
   if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
   const entry = ledger.open(
     {

@@ -380,11 +380,17 @@ describe("lease ledger", () => {
     expect(grantLease(new LeaseLedger(), [minute()], quota(5000, 30), ask, 1000, 0)).toBeUndefined();
   });
 
-  it("near a large limit's top grants small full slices, and a full grant of nothing once nothing is free", () => {
+  it("near a large limit's top grants small slices, full once a slice takes all that is free, and a full grant of nothing once nothing is free", () => {
     const nearlyFull = minute();
     nearlyFull.window.add(0, 9_900);
     const ledger = new LeaseLedger();
-    expect(grantLease(ledger, [nearlyFull], undefined, ask, 1000, 1)).toMatchObject({ units: 16, full: true });
+    // 100 free: a slice of 16 leaves some, so requests it cannot hold still ask (the window slides meanwhile).
+    const slice = grantLease(ledger, [nearlyFull], undefined, ask, 1000, 1);
+    expect(slice).toMatchObject({ units: 16 });
+    expect(slice).not.toHaveProperty("full");
+    const lastTen = minute();
+    lastTen.window.add(0, 9_990);
+    expect(grantLease(new LeaseLedger(), [lastTen], undefined, ask, 1000, 1)).toMatchObject({ units: 10, full: true });
     const spent = minute();
     spent.window.add(0, 10_000);
     expect(grantLease(ledger, [spent], undefined, ask, 1000, 1)).toEqual({ leaseId: 0, units: 0, ttlMs: 600, full: true });
