@@ -275,7 +275,7 @@ export function grantLease(
   // Full: smaller than asked and all a window has free. A window with some left after the slice
   // frees more as it slides, so requests the slice cannot hold still ask (refusing them cost ~1% at
   // demand equal to the limit); a quota's cap only slows the isolate's slices down.
-  const full = units < wanted && limits.some((limit, i) => free[i]! - units <= 0);
+  const full = units < wanted && free.some((left) => left - units <= 0);
   if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
   const entry = ledger.open(
     {
