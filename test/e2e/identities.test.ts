@@ -1,24 +1,12 @@
 // Identities across several gateway isolates sharing one D1 and one Durable Object namespace: the
 // identity's object decides for all its keys, so its shared limit holds however requests are spread
 // over keys and isolates, and disabling it reaches every isolate within LEASE_TTL_MS.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayIsolates, startGatewayIsolates } from "../support/isolates.ts";
+import { describe, expect, it } from "vitest";
+import { isolatesForFile } from "../support/isolates.ts";
 
 const ISOLATES = 4;
 const LEASE_TTL_MS = 1000;
-let isolates: GatewayIsolates;
-
-beforeAll(async () => {
-  isolates = await startGatewayIsolates({
-    isolates: ISOLATES,
-    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
-    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
-  });
-});
-
-afterAll(async () => {
-  await isolates?.dispose();
-});
+const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 interface Outcome {
   status: number;

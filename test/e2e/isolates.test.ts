@@ -1,23 +1,11 @@
 // Several gateway isolates (separate workers in one workerd) sharing one D1 and one Durable
 // Object namespace: what one key's limits and revocation guarantee across locations.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayIsolates, startGatewayIsolates } from "../support/isolates.ts";
+import { describe, expect, it } from "vitest";
+import { isolatesForFile } from "../support/isolates.ts";
 
 const ISOLATES = 4;
 const LEASE_TTL_MS = 400;
-let isolates: GatewayIsolates;
-
-beforeAll(async () => {
-  isolates = await startGatewayIsolates({
-    isolates: ISOLATES,
-    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
-    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
-  });
-});
-
-afterAll(async () => {
-  await isolates?.dispose();
-});
+const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 /** Status of one request through isolate `index`, body drained. */
 async function statusVia(index: number, key: string): Promise<number> {

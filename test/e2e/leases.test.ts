@@ -1,24 +1,12 @@
 // Leases across several gateway isolates (separate workers in one workerd) sharing one D1 and one
 // Durable Object namespace: the bound holds, unused units come back, revocation reaches every
 // isolate within LEASE_TTL_MS.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayIsolates, startGatewayIsolates } from "../support/isolates.ts";
+import { describe, expect, it } from "vitest";
+import { isolatesForFile } from "../support/isolates.ts";
 
 const ISOLATES = 4;
 const LEASE_TTL_MS = 1000;
-let isolates: GatewayIsolates;
-
-beforeAll(async () => {
-  isolates = await startGatewayIsolates({
-    isolates: ISOLATES,
-    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
-    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
-  });
-});
-
-afterAll(async () => {
-  await isolates?.dispose();
-});
+const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 interface Outcome {
   status: number;

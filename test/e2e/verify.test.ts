@@ -1,23 +1,11 @@
 // POST /_gateway/verify and proxied requests on one key, across gateway isolates sharing one D1 and
 // one Durable Object namespace: they spend one budget, leases included.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type GatewayIsolates, ISOLATES_ADMIN_TOKEN, startGatewayIsolates } from "../support/isolates.ts";
+import { describe, expect, it } from "vitest";
+import { ISOLATES_ADMIN_TOKEN, isolatesForFile } from "../support/isolates.ts";
 
 const ISOLATES = 2;
 const LEASE_TTL_MS = 1000;
-let isolates: GatewayIsolates;
-
-beforeAll(async () => {
-  isolates = await startGatewayIsolates({
-    isolates: ISOLATES,
-    routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
-    settings: { LEASE_TTL_MS: String(LEASE_TTL_MS) },
-  });
-});
-
-afterAll(async () => {
-  await isolates?.dispose();
-});
+const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 /** One proxied request (even `n`) or verify call (odd `n`), through every isolate in turn for each kind: whether it was admitted. */
 async function admitted(n: number, key: string): Promise<boolean> {

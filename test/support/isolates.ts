@@ -11,6 +11,7 @@
 // worker's Durable Object namespaces (the others bind them by `scriptName`), in front of the
 // real echo upstream (dev/echo-upstream.ts). `settings` are vars layered over wrangler.toml's.
 
+import { afterAll, beforeAll } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
 import type { RouteInput } from "../../src/config/schema.ts";
@@ -71,4 +72,29 @@ export async function startGatewayIsolates(options: GatewayIsolatesOptions): Pro
       await upstream.close();
     },
   };
+}
+
+/**
+ * For an e2e file: `count` isolates on one `/api/*` route (prefix stripped) with `LEASE_TTL_MS`, started
+ * before the file's tests and disposed after them. Read it inside tests only: it throws before they start.
+ */
+export function isolatesForFile(count: number, leaseTtlMs: number): GatewayIsolates {
+  let started: GatewayIsolates | undefined;
+  beforeAll(async () => {
+    started = await startGatewayIsolates({
+      isolates: count,
+      routes: (upstream) => [{ path: "/api/*", upstream, stripPrefix: true }],
+      settings: { LEASE_TTL_MS: String(leaseTtlMs) },
+    });
+  });
+  afterAll(async () => {
+    await started?.dispose();
+  });
+  return new Proxy({} as GatewayIsolates, {
+    get(_target, property) {
+      if (!started) throw new Error("the isolates start in beforeAll: read them inside a test");
+      const value = Reflect.get(started, property);
+      return typeof value === "function" ? value.bind(started) : value;
+    },
+  });
 }
