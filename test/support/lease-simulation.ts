@@ -5,6 +5,7 @@
  * check every sliding window against it. Node-runnable (bench/ may import it).
  */
 
+import { mulberry32 } from "../../bench/accuracy/traffic.ts";
 import { LeaseSlot, type SentAsk } from "../../src/ratelimit/lease-holder.ts";
 import {
   closeLeases,
@@ -81,18 +82,6 @@ export interface SimResult {
   lastCallAt: number;
   /** The object as it stands at `at`: units each limit of key 0 counts. */
   countedAt: (at: number) => number[];
-}
-
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 class EventQueue {
@@ -314,7 +303,7 @@ interface Pending {
 
 /** Runs one schedule to the end (every call answered or timed out). */
 export function simulate(options: SimOptions): SimResult {
-  const rand = random(options.seed);
+  const rand = mulberry32(options.seed);
   const queue = new EventQueue();
   const object = new SimObject(options);
   const admissions: { at: number; cost: number; key: number }[] = [];
