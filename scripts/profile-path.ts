@@ -1,7 +1,7 @@
-// `npx node scripts/profile-path.ts [--target keyed-no-assets] [--ms 8000] [--concurrency 8]`: a V8 CPU
+// `npx node scripts/profile-path.ts [--target keyed-no-assets] [--ms 8000] [--concurrency 8] [--inclusive]`: a V8 CPU
 // profile of the gateway's isolate while it serves one path under load (target names:
 // scripts/path-targets.ts), taken through workerd's inspector; prints the functions with the most
-// self time. Samples are spread over the isolate's busy time, so shares hold on a noisy machine
+// self time (`--inclusive`: time with callees). Samples are spread over the isolate's busy time, so shares hold on a noisy machine
 // better than throughput does.
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
@@ -14,6 +14,7 @@ import { parsePathTarget, pathRequest, startPathGateway } from "./path-targets.t
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     target: { type: "string", default: "keyed-no-assets" },
     ms: { type: "string", default: "8000" },
     concurrency: { type: "string", default: "8" },
+    inclusive: { type: "boolean", default: false },
   },
 });
 const path = parsePathTarget(values.target);
@@ -67,17 +69,25 @@ try {
   socket.close();
 
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
+  const parents = new Map(profile.nodes.flatMap((node) => (node.children ?? []).map((child) => [child, node.id] as const)));
+  const nameOf = (id: number) => {
+    const frame = frames.get(id)!;
+    return `${frame.functionName || "(anonymous)"} ${frame.url ? `${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : "(native)"}`;
+  };
+  // Self time by default; --inclusive counts a sample for every function on its stack (once each).
   const self = new Map<string, number>();
   for (const id of profile.samples) {
-    const frame = frames.get(id)!;
-    const name = `${frame.functionName || "(anonymous)"} ${frame.url ? `${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : "(native)"}`;
-    self.set(name, (self.get(name) ?? 0) + 1);
+    const names = new Set([nameOf(id)]);
+    if (values.inclusive && nameOf(id) !== "(idle) (native)") {
+      for (let parent = parents.get(id); parent !== undefined; parent = parents.get(parent)) names.add(nameOf(parent));
+    }
+    for (const name of names) self.set(name, (self.get(name) ?? 0) + 1);
   }
   const busy = profile.samples.length - (self.get("(idle) (native)") ?? 0);
   console.log(
     `${values.target}: ${load.requests} requests at c=${concurrency}, ${busy} busy samples, load average ${loadavg()[0]!.toFixed(1)}`,
   );
-  for (const [name, samples] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 40)) {
+  for (const [name, samples] of [...self].sort((a, b) => b[1] - a[1]).slice(0, values.inclusive ? 70 : 40)) {
     if (name !== "(idle) (native)") console.log(`${((100 * samples) / busy).toFixed(1).padStart(5)}% of busy  ${name}`);
   }
 } finally {

@@ -38,7 +38,10 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
 const GATEWAY_PATH = /^\/_gateway/i;
 
 function mayBeGatewayPath(url: string): boolean {
-  const checked = checkPath(rawPathOf(url));
+  const path = rawPathOf(url);
+  // Only `/_…` or a leading escape can normalise to `/_gateway`: other paths skip the full check here (pathSafety makes it).
+  if (path[1] !== "_" && path[1] !== "%") return false;
+  const checked = checkPath(path);
   return checked.ok && GATEWAY_PATH.test(checked.path);
 }
 

@@ -9,6 +9,15 @@ describe("lazy", () => {
     expect(loads).toBe(1);
   });
 
+  it("gives the value without a promise only once it has loaded", async () => {
+    const value = lazy(async () => "loaded");
+    expect(value.loaded()).toBeUndefined();
+    const loading = value();
+    expect(value.loaded()).toBeUndefined();
+    await loading;
+    expect(value.loaded()).toBe("loaded");
+  });
+
   it("tries again after a failed load, instead of keeping the failure", async () => {
     let loads = 0;
     const value = lazy(async () => {

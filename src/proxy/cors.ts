@@ -1,3 +1,4 @@
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { CorsConfig } from "../config/schema";
 import type { GatewayEnv } from "../env";
@@ -44,36 +45,45 @@ function allowedOrigin(policy: CorsPolicy, origin: string | undefined): string |
  * so browser code can read a 401 or 429. Routes without `cors` pass OPTIONS to the upstream.
  */
 export function routeCors() {
-  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(async function routeCors(c, next) {
+  // Not async for routes without `cors` (most): one promise less per request.
+  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(function routeCors(c, next) {
     const policy = c.get("route").route.corsPolicy;
-    if (!policy) return next();
-    const origin = c.req.header("origin");
-    const allowed = allowedOrigin(policy, origin);
-    const requestedMethod = c.req.header("access-control-request-method");
-
-    if (c.req.method === "OPTIONS" && origin && requestedMethod) {
-      const headers = new Headers({ vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers" });
-      if (allowed && policy.methods.has(requestedMethod.toUpperCase())) {
-        headers.set("access-control-allow-origin", allowed);
-        headers.set("access-control-allow-methods", policy.allowMethods);
-        const requestedHeaders = c.req.header("access-control-request-headers");
-        const allowHeaders = policy.allowHeaders ?? requestedHeaders;
-        if (allowHeaders) headers.set("access-control-allow-headers", allowHeaders);
-        headers.set("access-control-max-age", policy.maxAge);
-        if (policy.credentials) headers.set("access-control-allow-credentials", "true");
-      }
-      headers.set("x-request-id", c.get("requestId"));
-      return c.body(null, 204, Object.fromEntries(headers));
-    }
-
-    await next();
-    if (c.res.status === 101) return; // a WebSocket: its headers belong to the handshake
-    const headers = c.res.headers;
-    for (const name of [...headers.keys()]) if (name.startsWith("access-control-")) headers.delete(name);
-    headers.append("vary", "Origin");
-    if (!allowed) return;
-    headers.set("access-control-allow-origin", allowed);
-    if (policy.credentials) headers.set("access-control-allow-credentials", "true");
-    if (policy.exposeHeaders) headers.set("access-control-expose-headers", policy.exposeHeaders);
+    return policy ? withCors(policy, c, next) : next();
   });
+}
+
+/** A route with a policy: its preflights answered here, its allow headers set on every answer. */
+async function withCors(
+  policy: CorsPolicy,
+  c: Context<GatewayEnv & { Variables: RouteVariables }>,
+  next: Next,
+): Promise<Response | undefined> {
+  const origin = c.req.header("origin");
+  const allowed = allowedOrigin(policy, origin);
+  const requestedMethod = c.req.header("access-control-request-method");
+
+  if (c.req.method === "OPTIONS" && origin && requestedMethod) {
+    const headers = new Headers({ vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers" });
+    if (allowed && policy.methods.has(requestedMethod.toUpperCase())) {
+      headers.set("access-control-allow-origin", allowed);
+      headers.set("access-control-allow-methods", policy.allowMethods);
+      const requestedHeaders = c.req.header("access-control-request-headers");
+      const allowHeaders = policy.allowHeaders ?? requestedHeaders;
+      if (allowHeaders) headers.set("access-control-allow-headers", allowHeaders);
+      headers.set("access-control-max-age", policy.maxAge);
+      if (policy.credentials) headers.set("access-control-allow-credentials", "true");
+    }
+    headers.set("x-request-id", c.get("requestId"));
+    return c.body(null, 204, Object.fromEntries(headers));
+  }
+
+  await next();
+  if (c.res.status === 101) return; // a WebSocket: its headers belong to the handshake
+  const headers = c.res.headers;
+  for (const name of [...headers.keys()]) if (name.startsWith("access-control-")) headers.delete(name);
+  headers.append("vary", "Origin");
+  if (!allowed) return;
+  headers.set("access-control-allow-origin", allowed);
+  if (policy.credentials) headers.set("access-control-allow-credentials", "true");
+  if (policy.exposeHeaders) headers.set("access-control-expose-headers", policy.exposeHeaders);
 }

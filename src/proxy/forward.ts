@@ -7,8 +7,8 @@ import { GatewayError } from "../errors";
 import { holdsGatewayKey } from "../keys/credentials";
 import { knownImportPrefixes } from "../keys/import-prefixes";
 import { rateLimitHeaders } from "../ratelimit/decision";
-import { ExchangeTimer, timedBody } from "./exchange-timer";
-import { clientResponseHeaders, upstreamRequestHeaders } from "./headers";
+import { answerWithin, type ExchangeCut, ExchangeTimer, TIMED_OUT, timedBody } from "./exchange-timer";
+import { toClientHeaders, toUpstreamHeaders } from "./headers";
 
 const BODYLESS = new Set(["GET", "HEAD"]);
 
@@ -50,6 +50,33 @@ function upstreamUrl(route: Route, forwardPath: string, search: string): string 
   return origin + basePath + forwardPath + search;
 }
 
+/** Why the upstream fetch failed, as the client's error: what cut the exchange short, else unreachable. */
+function exchangeError(cut: ExchangeCut | undefined, route: Route, clientIdleMs: number, error: unknown): GatewayError {
+  switch (cut) {
+    case "payload_too_large":
+      return payloadTooLarge(route);
+    case "request_timeout":
+      return new GatewayError("request_timeout", `The request body sent no bytes for ${clientIdleMs} ms.`);
+    case "upstream_timeout":
+      return upstreamTimeout(route);
+    default:
+      return new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
+  }
+}
+
+const payloadTooLarge = (route: Route) => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
+const upstreamTimeout = (route: Route) => new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
+
+/** The client's body as the upstream gets it, timed by `timer`; 413 at once when its declared length is over the cap. */
+function forwardedBody(request: Request, body: ReadableStream<Uint8Array>, route: Route, timer: ExchangeTimer) {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && route.maxBodyBytes !== undefined && Number(declared) > route.maxBodyBytes) throw payloadTooLarge(route);
+  // The runtime delivers exactly Content-Length bytes, so only a chunked body needs counting.
+  return declared === null
+    ? timedBody(body, timer, { length: undefined, maxBytes: route.maxBodyBytes })
+    : timedBody(body, timer, { length: Number(declared), maxBytes: undefined });
+}
+
 /**
  * Sends the request to the route's upstream and streams the answer back (docs/routes.md). One
  * attempt only: a request whose upstream fails is never retried, whatever its method, because
@@ -60,21 +87,22 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
   const credential = c.get("credentialSource");
   const config = c.get("config");
-  const timer = new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs);
-  const payloadTooLarge = () => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
+  const body = BODYLESS.has(request.method) ? null : request.body;
+  // A body is timed both ways (the client's chunks, the upstream's reads); without one only the answer is.
+  const timer = body ? new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs) : undefined;
 
-  let body: ReadableStream<Uint8Array> | null = BODYLESS.has(request.method) ? null : request.body;
-  if (body) {
-    const declared = request.headers.get("content-length");
-    if (declared !== null && route.maxBodyBytes !== undefined && Number(declared) > route.maxBodyBytes) throw payloadTooLarge();
-    // The runtime delivers exactly Content-Length bytes, so only a chunked body needs counting.
-    body =
-      declared === null
-        ? timedBody(body, timer, { length: undefined, maxBytes: route.maxBodyBytes })
-        : timedBody(body, timer, { length: Number(declared), maxBytes: undefined });
-  }
-
-  const headers = upstreamRequestHeaders(request.headers, {
+  // Built once and edited in place: fetch() sends a Request given alone as it is, without copying its headers again.
+  const outgoing = new Request(
+    upstreamUrl(route, forwardPath, upstreamSearch(getQueryStrings(request.url), config.credentialSources, credential)),
+    {
+      method: request.method,
+      headers: request.headers,
+      body: body && timer ? forwardedBody(request, body, route, timer) : null,
+      redirect: "manual",
+      signal: timer?.abort.signal,
+    },
+  );
+  toUpstreamHeaders(outgoing.headers, request.headers, {
     requestId: c.get("requestId"),
     clientIp: c.get("clientIp"),
     url: request.url,
@@ -83,45 +111,39 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     credentialSources: config.credentialSources,
     routeHeaders: route.upstreamHeaders,
   });
-  const target = upstreamUrl(route, forwardPath, upstreamSearch(getQueryStrings(request.url), config.credentialSources, credential));
+  const sent = route.target.kind === "service" ? (c.env[route.target.binding] as Fetcher).fetch(outgoing) : fetch(outgoing);
 
-  timer.waitOnUpstream();
   let upstream: Response;
-  try {
-    const init: RequestInit = { method: request.method, headers, body, redirect: "manual", signal: timer.abort.signal };
-    if (route.target.kind === "service") {
-      upstream = await (c.env[route.target.binding] as Fetcher).fetch(target, init);
-    } else {
-      upstream = await fetch(target, init);
+  if (timer) {
+    timer.waitOnUpstream();
+    try {
+      upstream = await sent;
+    } catch (error) {
+      throw exchangeError(timer.cut, route, config.clientBodyTimeoutMs, error);
+    } finally {
+      timer.settle();
     }
-  } catch (error) {
-    switch (timer.cut) {
-      case "payload_too_large":
-        throw payloadTooLarge();
-      case "request_timeout":
-        throw new GatewayError("request_timeout", `The request body sent no bytes for ${config.clientBodyTimeoutMs} ms.`);
-      case "upstream_timeout":
-        throw new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
-      default:
-        throw new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
+    if (timer.cut === "payload_too_large") {
+      // The upstream answered before the cap cut its body short: the client still gets the 413.
+      await upstream.body?.cancel();
+      throw payloadTooLarge(route);
     }
-  } finally {
-    timer.settle();
-  }
-  if (timer.cut === "payload_too_large") {
-    // The upstream answered before the cap cut its body short: the client still gets the 413.
-    await upstream.body?.cancel();
-    throw payloadTooLarge();
+  } else {
+    let answer: Response | typeof TIMED_OUT;
+    try {
+      answer = await answerWithin(sent, route.timeoutMs);
+    } catch (error) {
+      throw exchangeError(undefined, route, config.clientBodyTimeoutMs, error);
+    }
+    if (answer === TIMED_OUT) throw upstreamTimeout(route);
+    upstream = answer;
   }
 
   if (upstream.status === 101) return upstream; // a WebSocket: the runtime joins the two sockets
 
-  const extra: Record<string, string> = { "x-request-id": c.get("requestId") };
+  // The Workers idiom for a response with the upstream's status and headers, mutable: one native copy of them.
+  const response = new Response(upstream.body, upstream);
   const limits = c.get("limits");
-  if (limits) Object.assign(extra, rateLimitHeaders(limits));
-  return new Response(upstream.body, {
-    status: upstream.status,
-    statusText: upstream.statusText,
-    headers: clientResponseHeaders(upstream.headers, extra),
-  });
+  toClientHeaders(response.headers, c.get("requestId"), limits && rateLimitHeaders(limits));
+  return response;
 }

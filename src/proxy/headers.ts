@@ -37,12 +37,13 @@ export interface UpstreamHeaderContext {
   routeHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
-/** The client's headers as the upstream should see them (docs/routes.md, "What the upstream receives"). */
-export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderContext): Headers {
+/**
+ * Turns `out`, a copy of the client's headers, into what the upstream should see (docs/routes.md,
+ * "What the upstream receives"): deletes of the few fields that must not pass are cheaper per request than appending each kept one.
+ */
+export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: UpstreamHeaderContext): void {
   const drop = hopByHop(incoming);
   const keepUpgrade = isWebSocketUpgrade(incoming);
-  // One native copy, then deletes of the few fields that must not pass: cheaper per request than appending each kept one.
-  const out = new Headers(incoming);
   for (const name of incoming.keys()) {
     if (drop.has(name) && !(keepUpgrade && (name === "upgrade" || name === "connection"))) out.delete(name);
     else if (name === "host" || name === "proxy-authorization" || name.startsWith("x-gateway-")) out.delete(name);
@@ -66,14 +67,11 @@ export function upstreamRequestHeaders(incoming: Headers, ctx: UpstreamHeaderCon
     if (ctx.key.owner !== null) out.set("x-gateway-key-owner", ctx.key.owner);
   }
   for (const [name, value] of ctx.routeHeaders) out.set(name, value);
-  return out;
 }
 
-/** The upstream's response headers minus hop-by-hop fields, plus the gateway's own. */
-export function clientResponseHeaders(upstream: Headers, extra: Record<string, string>): Headers {
-  // One native copy (each Set-Cookie kept apart) and a few deletes: cheaper per request than re-appending every field.
-  const out = new Headers(upstream);
-  for (const name of hopByHop(upstream)) out.delete(name);
-  for (const [name, value] of Object.entries(extra)) out.set(name, value);
-  return out;
+/** Turns a copy of the upstream's response headers into the client's: hop-by-hop fields out, the gateway's own in. */
+export function toClientHeaders(headers: Headers, requestId: string, rateLimit: Record<string, string> | undefined): void {
+  for (const name of hopByHop(headers)) headers.delete(name);
+  headers.set("x-request-id", requestId);
+  if (rateLimit) for (const name in rateLimit) headers.set(name, rateLimit[name]!);
 }

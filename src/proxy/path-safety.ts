@@ -72,10 +72,11 @@ export function checkPath(rawPath: string): PathCheck {
  * zone URL normalisation may resolve `..` first); either way the checked path is the routed one.
  */
 export function pathSafety() {
-  return createMiddleware<{ Variables: PathVariables }>(async function pathSafety(c, next) {
+  // Not async, as every middleware on the request path that does nothing after `next()`: one promise less per request.
+  return createMiddleware<{ Variables: PathVariables }>(function pathSafety(c, next) {
     const checked = checkPath(rawPathOf(c.req.url));
     if (!checked.ok) throw new GatewayError("invalid_request", `The request path is not allowed (${checked.reason}).`);
     c.set("path", checked.path);
-    await next();
+    return next();
   });
 }

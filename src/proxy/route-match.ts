@@ -11,25 +11,25 @@ export type RouteVariables = { route: RouteMatch; clientIp: string };
 
 /** Finds the route for the checked path (404), never one under `/_gateway/`. */
 export function routeMatch() {
-  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(async function routeMatch(c, next) {
+  return createMiddleware<GatewayEnv & { Variables: RouteVariables }>(function routeMatch(c, next) {
     const path = c.get("path");
     const match = RESERVED.test(path) ? undefined : c.get("config").router.match(path);
     if (!match) throw new GatewayError("no_route", `No route matches ${c.req.method} ${path}.`);
     c.set("route", match);
     c.set("clientIp", clientIp(c.req.raw));
-    await next();
+    return next();
   });
 }
 
 /** 405 with Allow for a method the route does not list; after CORS, whose preflights it answers. */
 export function allowedMethod() {
-  return createMiddleware<AppEnv>(async function allowedMethod(c, next) {
+  return createMiddleware<AppEnv>(function allowedMethod(c, next) {
     const { route } = c.get("route");
     if (route.methodSet && !route.methodSet.has(c.req.method)) {
       throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${route.path}.`, {
         headers: { allow: route.allowHeader! },
       });
     }
-    await next();
+    return next();
   });
 }

@@ -106,6 +106,14 @@ describe("proxying", () => {
     await expectProblem(response, 504, "upstream_timeout");
   });
 
+  it("times only the upstream's answer: a response that streams past timeoutMs arrives whole, with or without a request body", async () => {
+    for (const init of [{}, { method: "POST", body: "payload" }] as RequestInit[]) {
+      const response = await call(gateway, "/slow/__slow?ms=700", { ...init, headers: { "x-api-key": key } });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("first\nlast\n");
+    }
+  });
+
   it("answers 502 upstream_unreachable when the upstream refuses the connection", async () => {
     const response = await call(gateway, "/down/x", { headers: { "x-api-key": key } });
     expect(response.status).toBe(502);
