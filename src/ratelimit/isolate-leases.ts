@@ -15,6 +15,8 @@ interface HeldLease {
   inFlight: Promise<LimitDecision> | undefined;
   /** Requests seen here since `since`, within one TTL: whether a key with no limit and no quota is busy enough to lease. */
   recent: { since: number; requests: number };
+  /** Calls the object answered: a background report stands down once a later answer has carried the reports. */
+  answered: number;
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
@@ -53,6 +55,7 @@ export class IsolateLeases {
         template: undefined,
         inFlight: undefined,
         recent: { since: now, requests: 0 },
+        answered: 0,
       };
       this.held.set(name, held);
     }
@@ -128,6 +131,7 @@ function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | u
   const flight: Promise<LimitDecision> = call
     .then(
       (decision) => {
+        held.answered++;
         applyAnswer(held, sent, decision, ttlMs, cost ?? 1);
         if (decision.lease) reportWhenOver(request, decision.lease.ttlMs);
         return decision;
@@ -144,11 +148,16 @@ function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | u
   return flight;
 }
 
-/** In the background, once the lease has run out: report it if no request did, so its unused units and usage reach the object. */
+/**
+ * In the background, once the lease has run out: report it if no later call did, so its unused
+ * units and usage reach the object when traffic stops. Under steady traffic renewals carry the
+ * reports; a report per grant would itself be answered with a grant, and so on.
+ */
 function reportWhenOver<E extends GatewayEnv>(call: LeaseCall<E>, ttlMs: number): void {
   const { held } = call;
+  const answered = held.answered;
   const report = new Promise<void>((resolve) => setTimeout(resolve, ttlMs + 10)).then(() => {
-    if (held.inFlight || !held.slot.hasReport(Date.now())) return;
+    if (held.inFlight || held.answered !== answered || !held.slot.hasReport(Date.now())) return;
     return leaseCall(call, undefined).then(() => undefined);
   });
   inBackground(call.c, report);

@@ -24,11 +24,15 @@ function countingKeyObjects(namespace: Env["KEY_LIMITER"]): { namespace: Env["KE
   return { namespace: counted, calls: () => calls };
 }
 
-/** Sends `count` requests one after another, each answered before the next; their background work is awaited at the end. */
-async function busyKey(target: Env, key: string, count: number): Promise<number[]> {
+/**
+ * Sends `count` requests (or as many as fit in `forMs`) one after another, each answered before the
+ * next; their background work is awaited at the end.
+ */
+async function busyKey(target: Env, key: string, count: number, forMs = Number.POSITIVE_INFINITY): Promise<number[]> {
   const contexts: ExecutionContext[] = [];
   const statuses: number[] = [];
-  for (let i = 0; i < count; i++) {
+  const until = Date.now() + forMs;
+  for (let i = 0; i < count && Date.now() < until; i++) {
     const ctx = createExecutionContext();
     contexts.push(ctx);
     const response = await worker.fetch(new Request("https://gw.test/api/x", { headers: { "x-api-key": key } }), target, ctx);
@@ -65,4 +69,26 @@ describe("a key with no limit and no quota", () => {
     expect(await busyKey(gateway, created.key, 5)).toEqual([200, 200, 200, 200, 200]);
     expect(keyObjects.calls() - before).toBe(5);
   });
+});
+
+describe("a busy key's lease calls", () => {
+  it("stay near two per TTL: renewals carry the reports, and a report goes out on its own only once traffic stops", async () => {
+    const keyObjects = countingKeyObjects(env.KEY_LIMITER);
+    const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], {
+      KEY_LIMITER: keyObjects.namespace,
+      LEASE_TTL_MS: String(LEASE_TTL_MS),
+    });
+    // An hour's window: a lease lives LEASE_TTL_MS, not 1/100 of the window.
+    const created = await createKey(gateway, { rateLimits: [{ name: "hour", limit: 10_000_000, window: 3600 }] });
+    const before = keyObjects.calls();
+
+    const seconds = 4;
+    const statuses = await busyKey(gateway, created.key, Number.POSITIVE_INFINITY, seconds * 1000);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    // A renewal at half the TTL, the first call and the reports once traffic stops; a report per grant would grow each TTL.
+    expect(keyObjects.calls() - before).toBeLessThanOrEqual(2 * seconds + 4);
+
+    const { buckets } = await json<{ buckets: { allowed: number }[] }>(await admin(gateway, "GET", `/keys/${created.id}/usage`), 200);
+    expect(buckets.reduce((sum, b) => sum + b.allowed, 0)).toBe(statuses.length);
+  }, 60_000);
 });
