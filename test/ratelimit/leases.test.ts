@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LeaseSlot } from "../../src/ratelimit/lease-holder";
-import { closeLeases, defaultLeasePolicy, grantLease, LeaseLedger, type LeasePolicy } from "../../src/ratelimit/lease-ledger";
+import { closeLeases, defaultLeasePolicy, grantLease, LeaseLedger, type LeasePolicy, refusalMs } from "../../src/ratelimit/lease-ledger";
 import { SlidingWindow } from "../../src/ratelimit/sliding-window";
 import { busiestWindow, exactAdmitted, type SimLimit, type SimOptions, type SimRequest, simulate } from "../support/lease-simulation";
 
@@ -453,6 +453,19 @@ describe("lease ledger", () => {
     // Smaller than asked far from the top (1/8 of what is free) is not full: the window is not near its limit.
     const eager = grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 100_000 }, 1000, 0);
     expect(eager).toEqual({ leaseId: expect.any(Number), units: 1250, ttlMs: 600 });
+  });
+
+  it("lets an isolate refuse on its own only until the request could fit were every open lease given back, at most the TTL", () => {
+    const nearlyFull = minute();
+    nearlyFull.window.add(0, 9_990);
+    const ledger = new LeaseLedger();
+    const lease = grantLease(ledger, [nearlyFull], undefined, ask, 1000, 0)!;
+    expect(lease.units).toBe(10);
+    // The open lease fills the window, but may come back unused: the object decides the next request.
+    expect(refusalMs([nearlyFull], ledger, 1, 1000, 100)).toBe(0);
+    // Closed fully used, it surely stays counted: refuse here for the TTL (the log frees nothing for a minute).
+    closeLeases(ledger, { ...ask, closed: [{ leaseId: lease.leaseId, used: 10 }] }, undefined, 100);
+    expect(refusalMs([nearlyFull], ledger, 1, 1000, 100)).toBe(1000);
   });
 
   it("forgets a lease never reported once it has left every window", () => {
