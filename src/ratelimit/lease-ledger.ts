@@ -78,7 +78,7 @@ export interface LeasableLimit extends LimitState {
 
 /** Sizing rules; `defaultLeasePolicy` holds the figures docs/rate-limits.md explains. */
 export interface LeasePolicy {
-  /** Largest share of a limit's free budget one grant takes (near the top, up to `minUnits` of it). */
+  /** Largest share of a limit's free budget one grant takes (near the top, up to this share of what the rate asks, at most `minUnits`). */
   share: number;
   /**
    * An isolate whose rate asks for fewer units per TTL decides per request (low traffic); a limit
@@ -254,8 +254,7 @@ export function leaseTtlMs(
  * How long an isolate may refuse on its own after the object refused a request of `cost` (a zero
  * lease): until it could fit were every open lease given back unused at once, at most `ttlMs`. Only
  * the log and closed leases surely stay counted until they leave, so a request refused here could
- * not have been admitted by the object either (a longer refusal, sized on open leases, cost about
- * 0.15% of an exact limiter's admissions at demand near the limit: docs/rate-limits.md).
+ * not have been admitted by the object either (docs/rate-limits.md "Demand near the limit").
  */
 export function refusalMs(limits: ReadonlyArray<LeasableLimit>, ledger: LeaseLedger, cost: number, ttlMs: number, now: number): number {
   let wait = 0;
@@ -266,9 +265,10 @@ export function refusalMs(limits: ReadonlyArray<LeasableLimit>, ledger: LeaseLed
 /**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate:
  * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
- * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
- * it: a saturated hot key keeps being served in slices (each call admits more than one request)
- * instead of a call per request. A grant smaller than asked that takes all a window has free is
+ * window gives at most `share` of its free budget, but near its top still up to `share` of what
+ * the rate asks, at most `minUnits`: a saturated hot key keeps being served in slices (each call
+ * admits more than one request) instead of a call per request, and a slower isolate's slice there
+ * is used up soon (units it holds unused count as spent for every isolate). A grant smaller than asked that takes all a window has free is
  * `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
  * With no limit and no quota it is a status lease: a slice of nothing, sized from the rate alone,
  * that only carries the key's status for one TTL (and its isolate's count of what it admitted).
