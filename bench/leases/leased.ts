@@ -9,8 +9,8 @@ import type { LeaseSystem } from "./cluster.ts";
 /** LEASE_TTL_MS's default. */
 export const DEFAULT_LEASE_TTL_MS = 1000;
 
-/** A refusal carries only how long it may be repeated here; the simulation needs no more of it. */
-type Answer = { grant: LeaseGrant | undefined; refusal: { refuseForMs: number } | undefined };
+/** A refusal carries only how long it may be repeated here, and for which cost; the simulation needs no more of it. */
+type Answer = { grant: LeaseGrant | undefined; refusal: { refuseForMs: number; cost: number } | undefined };
 
 export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk, Answer> {
   return {
@@ -41,7 +41,7 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
           else for (const limit of limits) limit.window.prune(now);
           const decision = decide(limits, now, cost);
           if (!decision.allowed) {
-            const refusal = { refuseForMs: refusalMs(limits, undefined, ttlMs, decision.retryAfterMs, now) };
+            const refusal = { refuseForMs: refusalMs(limits, ledger, cost, ttlMs, now), cost };
             return { allowed: false, answer: { grant: undefined, refusal } };
           }
           return { allowed: true, answer: { grant: ask && grant(ask, now), refusal: undefined } };
@@ -61,7 +61,7 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
         ask: (now) => slot.ask(now),
         take(ask, { grant, refusal }) {
           if (grant) slot.grant(ask, grant, true);
-          else if (refusal) slot.refuse(ask, true, refusal.refuseForMs, ttlMs);
+          else if (refusal) slot.refuse(ask, true, refusal.refuseForMs, ttlMs, refusal.cost);
           else slot.unleased();
         },
       };

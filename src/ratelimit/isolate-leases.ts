@@ -124,7 +124,8 @@ function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | u
   const { c, held, keyId, key, limits, route } = request;
   const ttlMs = c.get("config").leaseTtlMs;
   const sent = held.slot.ask(Date.now());
-  const lease = { isolateId: sent.isolateId, closed: sent.closed, rate: sent.rate, admitted: sent.admitted, refused: sent.refused, ttlMs };
+  const { isolateId, closed, rate, using, admitted, refused } = sent;
+  const lease = { isolateId, closed, rate, using, admitted, refused, ttlMs };
   const limiter = limiterClient(c);
   const call =
     cost === undefined ? limiter.renew(keyId, { limits, key, route, lease }) : limiter.check(keyId, { limits, cost, key, route, lease });

@@ -155,7 +155,7 @@ export class KeyLimiter extends DurableObject<Env> {
       if (keyId && !opened.member && this.alerts.refused(keyId, now, denied?.name ?? "", decision.retryAfter ?? 0)) this.alertSoon(now);
       if (!input.lease || decision.deniedUntil === undefined) return decision;
       const states = this.windows.pruned(limits, now, this.leasesIn);
-      return { ...decision, refuseForMs: refusalMs(states, budget, input.lease.ttlMs, decision.deniedUntil - now, now) };
+      return { ...decision, refuseForMs: refusalMs(states, this.leases.ledger, input.cost, input.lease.ttlMs, now) };
     }
     if (keyId) this.noteUse(keyId, now);
     budget?.consume(input.cost, now);

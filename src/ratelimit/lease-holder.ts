@@ -112,7 +112,10 @@ export class LeaseSlot<Refusal> {
     return this.closed.length > 0 || this.admitted > 0 || this.refused > 0 || (this.current !== undefined && now >= this.current.endsAt);
   }
 
-  /** The report and request for the next call; what it reports is not reported again. */
+  /**
+   * The report and request for the next call: closed leases and counts are not reported again; the
+   * lease in use reports its use so far every time (its object counts those units from then on).
+   */
   ask(now: number): SentAsk {
     if (this.current && now >= this.current.endsAt) this.retire();
     const elapsed = Math.max(1, now - this.demandSince);
@@ -120,6 +123,7 @@ export class LeaseSlot<Refusal> {
       isolateId: this.isolateId,
       closed: this.closed,
       rate: (this.demand * 1000) / elapsed,
+      ...(this.current && { using: { leaseId: this.current.leaseId, used: this.current.used } }),
       sentAt: now,
       admitted: this.admitted,
       refused: this.refused,

@@ -7,9 +7,11 @@
  * in every window that reaches `end` (future entries included). Whatever the isolate does, a
  * window then never holds more than its limit: see docs/rate-limits.md "Consistency model".
  * A closed lease shrinks to its reported use (never grows); a lease never reported (its isolate
- * died) is forgotten once it has left every window, at `end` + the longest window.
+ * died) is forgotten once it has left every window, at `end` + the longest window. A lease still in
+ * use reports its use so far with each call: those units are counted from the report on, like a
+ * closed lease's, in a closed entry of their own (lease id `-leaseId`); the rest stay at `end`.
  */
-import { countedUnits, type LeasedUnits, type LimitState } from "./sliding-window.ts";
+import { countedUnits, type LeasedUnits, type LimitState, waitMs } from "./sliding-window.ts";
 
 /** What an isolate sends with a call that may bring a lease. */
 export interface LeaseAsk {
@@ -19,6 +21,8 @@ export interface LeaseAsk {
   closed: { leaseId: number; used: number }[];
   /** Units per second it saw asked for on this limit set lately: sizes the grant. */
   rate: number;
+  /** The lease it still admits from and the units it used so far (cumulative, so a repeated report changes nothing). */
+  using?: { leaseId: number; used: number };
 }
 
 /** A slice of every limit of a request (and of the key's quota), for one isolate. */
@@ -39,6 +43,7 @@ export interface LeaseGrant {
 /** One outstanding lease as the object counts it (and stores it, one row each). */
 export interface LeaseEntry {
   isolateId: string;
+  /** Negative for the reported part of lease `-leaseId` (see `reportUse`). */
   leaseId: number;
   /** Ids of the limits it is a slice of. */
   limitIds: string[];
@@ -73,7 +78,7 @@ export interface LeasableLimit extends LimitState {
 
 /** Sizing rules; `defaultLeasePolicy` holds the figures docs/rate-limits.md explains. */
 export interface LeasePolicy {
-  /** Largest share of a limit's free budget one grant takes (near the top, up to `minUnits` of it). */
+  /** Largest share of a limit's free budget one grant takes (near the top, up to this share of what the rate asks, at most `minUnits`). */
   share: number;
   /**
    * An isolate whose rate asks for fewer units per TTL decides per request (low traffic); a limit
@@ -127,10 +132,11 @@ export class LeaseLedger {
     return this.entries.values();
   }
 
-  /** The units leased out of one limit, for `decide`. */
-  leasesIn(limitId: string): LeasedUnits[] {
+  /** The units leased out of one limit, for `decide`; `closedOnly`: only those sure to stay counted until they leave. */
+  leasesIn(limitId: string, closedOnly = false): LeasedUnits[] {
     const out: LeasedUnits[] = [];
-    for (const entry of this.entries.values()) if (entry.limitIds.includes(limitId)) out.push({ end: entry.end, units: entry.units });
+    for (const entry of this.entries.values())
+      if (entry.limitIds.includes(limitId) && (entry.closed || !closedOnly)) out.push({ end: entry.end, units: entry.units });
     return out;
   }
 
@@ -150,13 +156,31 @@ export class LeaseLedger {
   close(isolateId: string, leaseId: number, used: number, now: number): { entry: LeaseEntry; returned: number } | undefined {
     const entry = this.entries.get(entryKey(isolateId, leaseId));
     if (!entry || entry.closed) return undefined;
-    const kept = Math.min(entry.units, Math.max(0, used));
+    // `used` counts from the lease's start: what its reported part holds is counted there already.
+    const kept = Math.min(entry.units, Math.max(0, used - this.reportedUnits(isolateId, leaseId)));
     const returned = entry.units - kept;
     const earlier = Math.max(0, entry.end - now);
     const closed = { ...entry, units: kept, end: entry.end - earlier, forgetAt: entry.forgetAt - earlier, closed: true };
     if (kept === 0) this.remove(closed);
     else this.put(closed);
     return { entry: closed, returned };
+  }
+
+  /**
+   * Counts what a lease still in use has used so far (`used`, cumulative) from `now` on instead of at
+   * its end: every such use came before the report was sent. Those units move to the lease's reported
+   * part, a closed entry that only grows; its units already there are not moved again.
+   */
+  reportUse(isolateId: string, leaseId: number, used: number, now: number): void {
+    const entry = this.entries.get(entryKey(isolateId, leaseId));
+    // Past its end the lease counts at its end anyway; a status lease counts in no window.
+    if (!entry || entry.closed || now >= entry.end || entry.limitIds.length === 0) return;
+    const reported = this.reportedUnits(isolateId, leaseId);
+    const moved = Math.min(entry.units, used - reported);
+    if (!(moved > 0)) return;
+    this.put({ ...entry, units: entry.units - moved });
+    const earlier = entry.end - now;
+    this.put({ ...entry, leaseId: -leaseId, units: reported + moved, end: now, forgetAt: entry.forgetAt - earlier, closed: true });
   }
 
   /** Drops leases that have left every window they counted in. */
@@ -171,6 +195,10 @@ export class LeaseLedger {
     this.changed = new Set();
     this.deleted = new Map();
     return changes;
+  }
+
+  private reportedUnits(isolateId: string, leaseId: number): number {
+    return this.entries.get(entryKey(isolateId, -leaseId))?.units ?? 0;
   }
 
   private put(entry: LeaseEntry): void {
@@ -188,13 +216,17 @@ export class LeaseLedger {
   }
 }
 
-/** Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes back. */
+/**
+ * Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes
+ * back; the lease still in use counts its use so far from now on.
+ */
 export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number): void {
   for (const { leaseId, used } of ask.closed) {
     const closed = ledger.close(ask.isolateId, leaseId, used, now);
     if (closed && closed.returned > 0 && quota && closed.entry.quotaPeriodStart !== null)
       quota.refund(closed.returned, closed.entry.quotaPeriodStart, now);
   }
+  if (ask.using) ledger.reportUse(ask.isolateId, ask.using.leaseId, ask.using.used, now);
   ledger.forget(now);
 }
 
@@ -219,28 +251,24 @@ export function leaseTtlMs(
 }
 
 /**
- * How long an isolate may refuse on its own after the object refused (a zero lease): until the
- * request could fit (`waitMs`), at most `ttlMs`; and while leases are out on these limits, at most
- * a lease's TTL, since units they give back can make room sooner than the wait says.
+ * How long an isolate may refuse on its own after the object refused a request of `cost` (a zero
+ * lease): until it could fit were every open lease given back unused at once, at most `ttlMs`. Only
+ * the log and closed leases surely stay counted until they leave, so a request refused here could
+ * not have been admitted by the object either (docs/rate-limits.md "Demand near the limit").
  */
-export function refusalMs(
-  limits: ReadonlyArray<LimitState>,
-  quota: QuotaBudget | undefined,
-  ttlMs: number,
-  waitMs: number,
-  now: number,
-  policy: LeasePolicy = defaultLeasePolicy,
-): number {
-  const leased = limits.some((limit) => (limit.leases?.length ?? 0) > 0);
-  return Math.max(0, Math.min(waitMs, leased ? leaseTtlMs(limits, quota, ttlMs, now, policy) : ttlMs));
+export function refusalMs(limits: ReadonlyArray<LeasableLimit>, ledger: LeaseLedger, cost: number, ttlMs: number, now: number): number {
+  let wait = 0;
+  for (const limit of limits) wait = Math.max(wait, waitMs({ ...limit, leases: ledger.leasesIn(limit.id, true) }, now, cost));
+  return Math.max(0, Math.min(wait, ttlMs));
 }
 
 /**
  * Grants a lease on every limit of a request and on the quota, sized from the isolate's rate:
  * none for low traffic, a small limit, or a small quota or one near its end (decide per request there). Each
- * window gives at most `share` of its free budget, but near its top still up to `minUnits` of
- * it: a saturated hot key keeps being served in slices (each call admits more than one request)
- * instead of a call per request. A grant smaller than asked that takes all a window has free is
+ * window gives at most `share` of its free budget, but near its top still up to `share` of what
+ * the rate asks, at most `minUnits`: a saturated hot key keeps being served in slices (each call
+ * admits more than one request) instead of a call per request, and a slower isolate's slice there
+ * is used up soon (units it holds unused count as spent for every isolate). A grant smaller than asked that takes all a window has free is
  * `full`; with nothing free at all, a `full` grant of 0 units (no entry) says so alone.
  * With no limit and no quota it is a status lease: a slice of nothing, sized from the rate alone,
  * that only carries the key's status for one TTL (and its isolate's count of what it admitted).
@@ -268,7 +296,10 @@ export function grantLease(
   const free = limits.map((limit) => Math.max(0, limit.limit - countedUnits(limit, now)));
   for (const [i, limit] of limits.entries()) {
     if (limit.limit * policy.share < policy.minUnits) return undefined;
-    cap = Math.min(cap, Math.max(Math.floor(free[i]! * policy.share), Math.min(free[i]!, policy.minUnits)));
+    // Near the top a slice is still up to `share` of what the rate asks (at most `minUnits`): it is
+    // used up within about `share` of a TTL, so its unused and unreported units hold little for long.
+    const nearTop = Math.min(free[i]!, policy.minUnits, Math.ceil(wanted * policy.share));
+    cap = Math.min(cap, Math.max(Math.floor(free[i]! * policy.share), nearTop));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
   const units = Math.min(wanted, cap);

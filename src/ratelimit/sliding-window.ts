@@ -254,25 +254,27 @@ export function countedUnits(state: LimitState, now: number): number {
   return state.window.used + leasedAt(state, now);
 }
 
-/** Milliseconds from `now` until a limit counts at most `target` units (after `prune(now)`). */
+/** Milliseconds from `now` until a limit counts at most `target` units (after `prune(now)`): the earliest such moment. */
 function waitUntilAtMost(state: LimitState, now: number, target: number): number {
   const { window } = state;
   let wait = 0;
-  // Leases only ever leave as time passes, so each round waits longer or is the answer.
+  // Counts only fall as time passes, and between two lease departures the leased units stay put:
+  // the first such stretch in which the log has left enough holds the answer.
   for (;;) {
-    const leased = leasedAt(state, now + wait);
-    if (leased > target) {
-      let next = Infinity;
-      for (const lease of state.leases ?? []) {
-        const leaves = lease.end + window.windowMs - now;
-        if (leaves > wait) next = Math.min(next, leaves);
+    let leased = 0;
+    let nextDeparture = Infinity;
+    for (const lease of state.leases ?? []) {
+      const leaves = lease.end + window.windowMs - now;
+      if (leaves > wait) {
+        leased += lease.units;
+        nextDeparture = Math.min(nextDeparture, leaves);
       }
-      wait = next;
-      continue;
     }
-    const logWait = window.waitUntilAtMost(now, target - leased);
-    if (logWait <= wait) return Math.ceil(wait);
-    wait = logWait;
+    if (leased <= target) {
+      const fits = Math.max(wait, window.waitUntilAtMost(now, target - leased));
+      if (fits < nextDeparture) return Math.ceil(fits);
+    }
+    wait = nextDeparture;
   }
 }
 

@@ -124,6 +124,16 @@ describe("retry and reset times", () => {
     expect(decide([second], 1200, 3).allowed).toBe(true);
   });
 
+  it("waits only until a lease leaving before the log's oldest request makes room", () => {
+    const second = { ...limitOf(10, SECOND), leases: [{ end: -500, units: 5 }] };
+    admitAll([second], [0, 0, 0, 0, 0]);
+    // The lease leaves at 500, the log's requests at 1000: room comes back at 500.
+    const denied = decide([second], 10, 1);
+    expect(denied.retryAfterMs).toBe(490);
+    expect(decide([second], 499, 1).allowed).toBe(false);
+    expect(decide([second], 500, 1).allowed).toBe(true);
+  });
+
   it("reports the next release as the reset of an admitted request", () => {
     const minute = limitOf(10, MINUTE);
     decide([minute], 1000, 1);

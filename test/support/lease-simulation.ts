@@ -9,7 +9,6 @@ import { mulberry32 } from "../../bench/accuracy/traffic.ts";
 import { LeaseSlot, type SentAsk } from "../../src/ratelimit/lease-holder.ts";
 import {
   closeLeases,
-  defaultLeasePolicy,
   grantLease,
   type LeaseEntry,
   LeaseLedger,
@@ -267,8 +266,7 @@ class SimObject {
         ? grantLease(this.ledger, this.states(now, key), quota, ask, this.options.ttlMs, now, this.options.policy)
         : undefined;
     this.persist();
-    const policy = this.options.policy ?? defaultLeasePolicy;
-    const refuseForMs = refusalMs(this.states(now, key), quota, this.options.ttlMs, retryAfterMs, now, policy);
+    const refuseForMs = allowed ? 0 : refusalMs(this.states(now, key), this.ledger, cost, this.options.ttlMs, now);
     return { allowed, decidedAt: now, retryAfterMs, refuseForMs, grant };
   }
 
@@ -389,7 +387,7 @@ export function simulate(options: SimOptions): SimResult {
           else if (h.slot.take(request.cost, local)) admit(back, request.cost, h.key);
           else {
             refused++;
-            h.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs);
+            h.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs, request.cost);
           }
         }
       }
