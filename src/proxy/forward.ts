@@ -60,9 +60,11 @@ function exchangeError(cut: ExchangeCut | undefined, route: Route, clientIdleMs:
     case "upstream_timeout":
       return upstreamTimeout(route);
     default:
-      return new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
+      return unreachable(error);
   }
 }
+
+const unreachable = (error: unknown) => new GatewayError("upstream_unreachable", "The upstream could not be reached.", { cause: error });
 
 const payloadTooLarge = (route: Route) => new GatewayError("payload_too_large", `The request body exceeds ${route.maxBodyBytes} bytes.`);
 const upstreamTimeout = (route: Route) => new GatewayError("upstream_timeout", `The upstream did not answer within ${route.timeoutMs} ms.`);
@@ -133,7 +135,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     try {
       answer = await answerWithin(sent, route.timeoutMs);
     } catch (error) {
-      throw exchangeError(undefined, route, config.clientBodyTimeoutMs, error);
+      throw unreachable(error);
     }
     if (answer === TIMED_OUT) throw upstreamTimeout(route);
     upstream = answer;

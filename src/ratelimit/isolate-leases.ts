@@ -137,8 +137,7 @@ function leaseCall<E extends GatewayEnv>(request: LeaseCall<E>, cost: number | u
         // This answer's report stands in for every earlier one: whatever is left to report (a new
         // lease, or one still in use after an answer that brought none) goes out once traffic stops.
         const now = Date.now();
-        if (decision.lease || held.slot.unused(now) > 0 || held.slot.hasReport(now))
-          reportWhenOver(request, decision.lease?.ttlMs ?? ttlMs);
+        if (held.slot.unused(now) > 0 || held.slot.hasReport(now)) reportWhenOver(request, decision.lease?.ttlMs ?? ttlMs);
         return decision;
       },
       (error: unknown) => {
