@@ -1,6 +1,6 @@
 // Plans (docs/plans.md): the list, a form to create or edit one, and delete with a confirmation.
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { PlanObject as Plan } from "../../../src/admin/plan-object";
 import { adminApi, withQuery } from "../api";
 import type { Page } from "../types";
@@ -61,6 +61,10 @@ function PlanEditor({ original, onDone }: { original?: Plan; onDone: (plan?: Pla
   const setRow = (index: number, patch: Partial<LimitRow>) =>
     set({ rateLimits: form.rateLimits.map((row, i) => (i === index ? { ...row, ...patch } : row)) });
   const id = (name: string) => `${original ? "edit" : "create"}-plan-${name}`;
+  // The editor opens below the list: take the reader (and the keyboard) there.
+  useEffect(() => {
+    if (original) document.getElementById(id("name"))?.focus();
+  }, [original?.id]);
 
   const submit = async (event: Event) => {
     event.preventDefault();
