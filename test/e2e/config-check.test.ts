@@ -134,3 +134,47 @@ GATEWAY_ROUTES = '[{"path":"v1/*","upstream":"https://staging.example.com"}]'
     expect(failed?.stdout).toContain('[vars] GATEWAY_ROUTES[0].auth: Invalid option: expected one of "required"|"optional"|"none"');
   });
 });
+
+describe("docs/deploy.md's wrangler.toml examples", () => {
+  /** The ```toml block of deploy.md that follows `marker`. */
+  const tomlBlock = (marker: string) => {
+    const text = readFileSync(join(ROOT, "docs/deploy.md"), "utf8");
+    const from = text.indexOf("```toml", text.indexOf(marker));
+    return text.slice(from + "```toml".length, text.indexOf("```", from + 7));
+  };
+
+  it("the staging environment passes the check and wrangler's own reader, with its own D1, objects and dataset", async () => {
+    const toml = `${withRealDatabase(shipped)}\n${tomlBlock("## Staging")}`;
+    const path = writeConfig("deploy-staging.toml", toml);
+    expect(await check(path, { WRANGLER_COMMAND: "deploy", CLOUDFLARE_ENV: "staging" })).toEqual({ code: 0, stderr: "" });
+    const { unstable_readConfig } = await import("wrangler");
+    const staging = unstable_readConfig({ config: path, env: "staging" }, { hideWarnings: true });
+    expect(staging.name).toBe("edge-api-gateway-staging");
+    expect(staging.workers_dev).toBe(false);
+    expect(staging.d1_databases.map((db: { database_name?: string }) => db.database_name)).toEqual(["gateway-staging"]);
+    expect(staging.durable_objects.bindings.map((binding: { name: string }) => binding.name).sort()).toEqual([
+      "CLIENT_IP_COUNTER",
+      "KEY_LIMITER",
+      "WEBHOOK_OUTBOX",
+    ]);
+    expect(staging.analytics_engine_datasets).toEqual([{ binding: "USAGE", dataset: "gateway_usage_staging" }]);
+    expect(staging.vars.KEY_PREFIX).toBe("gk_test");
+  }, 60_000);
+
+  it("the custom domains example is a config wrangler reads, and passes the check", async () => {
+    const domains = tomlBlock("## Custom domains and hosts");
+    // The example's [vars] adds to the shipped one: merged here, as an operator would edit the file.
+    const [top = "", vars = ""] = domains.split("[vars]");
+    const toml = withRealDatabase(shipped)
+      .replace("workers_dev = true\n", "")
+      .replace(/^\[vars\]$/m, `[vars]${vars}`)
+      .replace("# Client keys, their secrets", `${top}\n# Client keys, their secrets`);
+    const path = writeConfig("deploy-domains.toml", toml);
+    expect(await check(path, { WRANGLER_COMMAND: "deploy" })).toEqual({ code: 0, stderr: "" });
+    const { unstable_readConfig } = await import("wrangler");
+    const config = unstable_readConfig({ config: path }, { hideWarnings: true });
+    expect(config.workers_dev).toBe(false);
+    expect(config.routes).toContainEqual({ pattern: "dashboard.example.com", custom_domain: true });
+    expect(config.vars).toMatchObject({ DASHBOARD_HOST: "dashboard.example.com", PORTAL_HOST: "portal.example.com" });
+  }, 60_000);
+});
