@@ -19,7 +19,8 @@ const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: not a positive integer: ${values.runs}`);
 
 const OUT_DIR = join(ROOT, ".build/startup");
-const env = { ...process.env, WRANGLER_SEND_METRICS: "false" };
+// GATEWAY_DRY_RUN: the build's config check only warns of the placeholder database_id (scripts/check-config.ts).
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", GATEWAY_DRY_RUN: "1" };
 
 function wrangler(args: string[]): string {
   return execFileSync("wrangler", args, { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });

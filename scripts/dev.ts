@@ -1,10 +1,11 @@
 // `npm run dev`: local D1 migrated, a local echo upstream, and `wrangler dev` with a demo route
 // and a dev admin token. Any `--var NAME:value` you pass wins over these defaults.
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startEchoUpstream } from "../dev/echo-upstream.ts";
 import { ROOT } from "./build.ts";
+import { applyLocalMigrations, MigrationError } from "./local-migrations.ts";
 
 export const DEV_ADMIN_TOKEN = "dev-admin-token";
 const ECHO_PORT = Number(process.env.ECHO_PORT ?? 8788);
@@ -27,7 +28,15 @@ if (existsSync(devVars)) {
 // Offline: skip fetching the `Request.cf` sample, and send no telemetry.
 const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 
-execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local"], { cwd: ROOT, stdio: "inherit", env: { ...env, CI: "true" } });
+const persistIndex = userArgs.findIndex((arg) => arg === "--persist-to" || arg.startsWith("--persist-to="));
+const persistTo = persistIndex < 0 ? undefined : (userArgs[persistIndex]?.split("=")[1] ?? userArgs[persistIndex + 1]);
+try {
+  console.log(`local D1: ${applyLocalMigrations(env, persistTo)}`);
+} catch (error) {
+  if (!(error instanceof MigrationError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
 
 const upstream = await startEchoUpstream(ECHO_PORT).catch(() => startEchoUpstream(0));
 console.log(`echo upstream on ${upstream.url}`);

@@ -1,53 +1,35 @@
 // Operators' command line for the gateway's admin API: `npm run keys -- <command> [options]`.
 // Runs on Node 22 directly (type stripping); talks HTTP only, so it works against `npm run dev`
 // and a deployed gateway alike.
-import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { parseArgs, styleText } from "node:util";
 import { identityPlanField, PLANS_OPTIONS, PLANS_OPTIONS_USAGE, PLANS_USAGE, runPlans } from "./cli-plans.ts";
 import { describeImport, importKeysFile } from "./keys-import.ts";
 
-const USAGE = `Usage: npm run keys -- <command> [options]
+const HEADER = "Usage: npm run keys -- <command> [options]     npm run keys -- <command> --help for one command";
 
-Commands:
-  create --name <name> [key options] [--prefix <p>]   create a key (prints the plaintext once)
-  list [--owner <o>] [--identity <id>] [--limit <n>] [--cursor <c>] [--all]
-  get <id>
-  update <id> [key options] [--enable|--disable] [--no-owner] [--no-expiry] [--no-quota] [--no-identity]
-  revoke <id>
-  rotate <id> [--grace <seconds>]                      new secret; old one lives <seconds> more (default 0)
-  usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
-  import <file.jsonl> [--prefix <p>]                  import existing keys, one {key|hash, name, …} per line;
-                                                       --prefix: the shape they share (none: no prefix)
-  audit [--key <id>] [--actor <operator id|admin>] [--limit <n>] [--cursor <c>]
-  operators create --name <name> --scope <s> (repeat)   create an operator token (prints it once)
-  operators list [--limit <n>] [--cursor <c>] [--all]
-  operators revoke <id>
-  identities create --external-id <id> [identity options]   a customer whose keys share its limits
-  identities list [--external-id <id>] [--limit <n>] [--cursor <c>] [--all]
-  identities get <id>
-  identities update <id> [identity options] [--enable|--disable] [--no-name] [--no-quota]
-  identities delete <id>                               only once none of its keys is live
-  identities usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
-${PLANS_USAGE}
-
-Operator scopes: keys:read keys:write keys:verify usage:read operators:write
-
-Key options:
+const OPTION_GROUPS = {
+  key: `Key options:
   --name <name>  --owner <owner>  --scope <s> (repeat)  --expires <iso-8601>
   --rate-limit <name>=<limit>/<window-seconds> (repeat, e.g. minute=100/60)
   --route-rate-limit <route-path>:<name>=<limit>/<window-seconds> (repeat, e.g. /v1/search:minute=1000/60)
   --quota <limit>/<day|month|total>  --ip <ip-or-cidr> (repeat)  --metadata '<json>'
-  --identity <identity id>   the key shares that identity's limits and quota
-
-Identity options:
+  --identity <identity id>   the key shares that identity's limits and quota`,
+  identity: `Identity options:
   --external-id <your customer id>  --name <name>  --metadata '<json>'
-  --rate-limit <name>=<limit>/<window-seconds> (repeat)  --quota <limit>/<day|month|total>
-
-${PLANS_OPTIONS_USAGE}
-
-Global:
+  --rate-limit <name>=<limit>/<window-seconds> (repeat)  --quota <limit>/<day|month|total>`,
+  plan: PLANS_OPTIONS_USAGE,
+  webhook: `Webhook options:
+  --event <type> (repeat): ${["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated"].join(" ")}
+  --threshold <percent> (repeat; quota.threshold, default 80 and 100)  --enable | --disable`,
+  global: `Global:
   --url <gateway>   default http://localhost:8787 (or GATEWAY_URL)
   --json            print the API's JSON instead of tables
-  Token: GATEWAY_ADMIN_TOKEN, the admin token or an operator token (default for local dev: dev-admin-token)`;
+  --help, -h        this help, or one command's;  --version: the CLI's version
+  Token: GATEWAY_ADMIN_TOKEN, the admin token or an operator token (default for local dev: dev-admin-token)
+  Behind Cloudflare Access: CF_ACCESS_CLIENT_ID and CF_ACCESS_CLIENT_SECRET (a service token) are sent too
+  Colour only on a terminal; NO_COLOR=1 turns it off`,
+};
 
 const OPTIONS = {
   url: { type: "string" },
@@ -81,6 +63,11 @@ const OPTIONS = {
   "no-identity": { type: "boolean" },
   "external-id": { type: "string" },
   "no-name": { type: "boolean" },
+  version: { type: "boolean" },
+  event: { type: "string", multiple: true },
+  threshold: { type: "string", multiple: true },
+  "webhook-url": { type: "string" },
+  "group-by": { type: "string" },
   ...PLANS_OPTIONS,
 } as const;
 
@@ -108,13 +95,18 @@ class ApiError extends Error {
 
 /** The admin API over fetch; problem+json answers become ApiErrors. */
 function client(baseUrl: string, token: string) {
+  // A Cloudflare Access service token, when the admin API is behind Access (docs/deploy.md).
+  const access: Record<string, string> =
+    process.env.CF_ACCESS_CLIENT_ID && process.env.CF_ACCESS_CLIENT_SECRET
+      ? { "cf-access-client-id": process.env.CF_ACCESS_CLIENT_ID, "cf-access-client-secret": process.env.CF_ACCESS_CLIENT_SECRET }
+      : {};
   return async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const url = `${baseUrl.replace(/\/+$/, "")}/_gateway/admin${path}`;
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { "content-type": "application/json" }) },
+        headers: { ...access, authorization: `Bearer ${token}`, ...(body !== undefined && { "content-type": "application/json" }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (error) {
@@ -220,6 +212,21 @@ interface Key {
   key?: string;
 }
 
+/** Colour only where it shows: styleText leaves the text plain when the stream is no terminal or NO_COLOR is set. */
+const paint = (format: Parameters<typeof styleText>[0], text: string, stream: NodeJS.WriteStream = process.stdout) =>
+  styleText(format, text, { stream });
+
+const STATUS_COLOUR: Record<string, Parameters<typeof styleText>[0]> = {
+  active: "green",
+  delivered: "green",
+  disabled: "yellow",
+  pending: "yellow",
+  expired: "yellow",
+  revoked: "red",
+  failed: "red",
+};
+const coloured = (status: string) => (STATUS_COLOUR[status] ? paint(STATUS_COLOUR[status], status) : status);
+
 function status(key: Key): string {
   if (key.revokedAt) return "revoked";
   if (!key.enabled) return "disabled";
@@ -234,7 +241,7 @@ function table(headers: string[], rows: string[][]): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join("  ")
       .trimEnd();
-  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return [paint("bold", line(headers)), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
 const orDash = (value: unknown) => (value === null || value === undefined || value === "" ? "-" : String(value));
@@ -245,7 +252,7 @@ function describeKey(key: Key): string {
     ["name", key.name],
     ["owner", orDash(key.owner)],
     ["start", `${key.start}…`],
-    ["status", status(key)],
+    ["status", coloured(status(key))],
     ["scopes", key.scopes.join(", ") || "-"],
     ["rate limits", key.rateLimits.map((l) => `${l.name}: ${l.limit} per ${l.window}s`).join(", ") || "-"],
     ["quota", key.quota ? `${key.quota.limit} per ${key.quota.period}` : "-"],
@@ -282,7 +289,9 @@ function query(params: Record<string, string | undefined>): string {
   return text ? `?${text}` : "";
 }
 
-async function run(command: string, positionals: string[], flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+type Result = { json: unknown; text: string; exitCode?: number };
+
+async function runKeyCommand(command: string, positionals: string[], flags: Flags, request: Request): Promise<Result> {
   switch (command) {
     case "create": {
       if (!flags.name) throw new UsageError("create needs --name");
@@ -334,7 +343,12 @@ async function run(command: string, positionals: string[], flags: Flags, request
       return { json: key, text: showSecret(key) + note };
     }
     case "usage":
+      if (flags.all || positionals.length === 0) return allKeysUsage(flags, request);
       return usageOf(`/keys/${idArgument(positionals, command)}`, flags, request);
+    case "limits": {
+      const limits: KeyLimits = await request("GET", `/keys/${idArgument(positionals, command)}/limits`);
+      return { json: limits, text: describeLimits(limits) };
+    }
     case "audit": {
       const page: {
         items: { at: string; action: string; keyId: string | null; actor: string; changes: Record<string, unknown> }[];
@@ -348,21 +362,56 @@ async function run(command: string, positionals: string[], flags: Flags, request
       const file = positionals[0];
       if (!file) throw new UsageError("import needs a JSONL file");
       const summary = await importKeysFile(file, flags.prefix, (body) => request("POST", "/keys/import", body), process.stderr);
-      return { json: summary, text: describeImport(summary) };
+      // Lines left out are a failure for scripts, though the rest went in.
+      return { json: summary, text: describeImport(summary), exitCode: summary.invalid.length > 0 ? 1 : 0 };
     }
-    case "operators":
-      return runOperators(positionals, flags, request);
-    case "identities":
-      return runIdentities(positionals, flags, request);
-    case "plans":
-      return runPlans(positionals, flags, { request, rateLimit, quota, table, orDash, query, usageError: (m) => new UsageError(m) });
     default:
       throw new UsageError(`unknown command ${command}`);
   }
 }
 
+interface KeyLimits {
+  state: string;
+  rateLimits: { name: string; limit: number; window: number; remaining: number; reset: number }[];
+  quota: { limit: number; period: string; used: number; remaining: number; reset: number | null } | null;
+}
+
+function describeLimits(limits: KeyLimits): string {
+  const rows = limits.rateLimits.map((l) => [l.name, `${l.limit} per ${l.window}s`, String(l.remaining), `${l.reset}s`]);
+  if (limits.quota) {
+    const q = limits.quota;
+    rows.push(["quota", `${q.limit} per ${q.period}`, String(q.remaining), q.reset === null ? "-" : `${q.reset}s`]);
+  }
+  const state = `state  ${limits.state === "allowed" ? paint("green", "allowed") : paint("red", limits.state)}`;
+  return rows.length ? `${state}\n\n${table(["limit", "policy", "remaining", "reset"], rows)}` : `${state}\nno limits`;
+}
+
+/** All keys' usage in one call (GET /admin/usage), grouped by key, route, outcome or identity. */
+async function allKeysUsage(flags: Flags, request: Request): Promise<Result> {
+  const report: {
+    groupBy: string;
+    groups: { group: string; name?: string | null; total: { allowed: number; rateLimited: number; quotaExceeded: number } }[];
+    totals: { allowed: number; rateLimited: number; quotaExceeded: number }[];
+    otherGroups: number;
+  } = await request(
+    "GET",
+    `/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity, groupBy: flags["group-by"] ?? "key", limit: flags.limit })}`,
+  );
+  const rows = report.groups.map((g) => [
+    g.group,
+    orDash(g.name),
+    String(g.total.allowed),
+    String(g.total.rateLimited),
+    String(g.total.quotaExceeded),
+  ]);
+  const total = report.totals.reduce((sum, b) => [sum[0]! + b.allowed, sum[1]! + b.rateLimited, sum[2]! + b.quotaExceeded], [0, 0, 0]);
+  rows.push(["total", "", ...total.map(String)]);
+  const more = report.otherGroups ? `\n\n${report.otherGroups} more groups counted in the total (--limit up to 100)` : "";
+  return { json: report, text: table([report.groupBy, "name", "allowed", "rate_limited", "quota_exceeded"], rows) + more };
+}
+
 /** A key's or an identity's usage over time (`path`: the key's or identity's admin path). */
-async function usageOf(path: string, flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+async function usageOf(path: string, flags: Flags, request: Request): Promise<Result> {
   const usage: { buckets: { start: string; allowed: number; rateLimited: number; quotaExceeded: number }[] } = await request(
     "GET",
     `${path}/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity })}`,
@@ -393,7 +442,7 @@ function describeIdentity(identity: Identity): string {
     ["id", identity.id],
     ["external id", identity.externalId],
     ["name", orDash(identity.name)],
-    ["status", identity.enabled ? "active" : "disabled"],
+    ["status", coloured(identity.enabled ? "active" : "disabled")],
     ["rate limits", identity.rateLimits.map((l) => `${l.name}: ${l.limit} per ${l.window}s`).join(", ") || "-"],
     ["quota", identity.quota ? `${identity.quota.limit} per ${identity.quota.period}` : "-"],
     ["plan", orDash(identity.planId)],
@@ -405,7 +454,7 @@ function describeIdentity(identity: Identity): string {
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }
 
-async function runIdentities(positionals: string[], flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+async function runIdentities(positionals: string[], flags: Flags, request: Request): Promise<Result> {
   const [subcommand, rawId] = positionals;
   const id = () => {
     if (!rawId) throw new UsageError(`identities ${subcommand} needs an identity id`);
@@ -469,7 +518,7 @@ interface Operator {
   token?: string;
 }
 
-async function runOperators(positionals: string[], flags: Flags, request: Request): Promise<{ json: unknown; text: string }> {
+async function runOperators(positionals: string[], flags: Flags, request: Request): Promise<Result> {
   const [subcommand, id] = positionals;
   switch (subcommand) {
     case "create": {
@@ -506,33 +555,273 @@ async function runOperators(positionals: string[], flags: Flags, request: Reques
   }
 }
 
+// ---- webhooks -----------------------------------------------------------------------------
+
+interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  thresholds: number[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  secret?: string;
+}
+
+interface Delivery {
+  id: string;
+  type: string;
+  status: string;
+  queuedAt: string;
+  nextAttemptAt: string | null;
+  attempts: { at: string; status: number | null; error: string | null; durationMs: number }[];
+}
+
+function describeWebhook(webhook: Webhook): string {
+  const rows: [string, string][] = [
+    ["id", webhook.id],
+    ["url", webhook.url],
+    ["events", webhook.events.join(", ")],
+    ["thresholds", webhook.thresholds.map((t) => `${t}%`).join(", ")],
+    ["status", coloured(webhook.enabled ? "active" : "disabled")],
+    ["created", webhook.createdAt],
+    ["updated", webhook.updatedAt],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+function webhookBody(flags: Flags): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (flags["webhook-url"] !== undefined) body.url = flags["webhook-url"];
+  if (flags.event) body.events = flags.event;
+  if (flags.threshold) {
+    body.thresholds = flags.threshold.map((t) => {
+      if (!/^\d+$/.test(t)) throw new UsageError(`--threshold ${t}: a whole percentage, e.g. 80`);
+      return Number(t);
+    });
+  }
+  if (flags.enable && flags.disable) throw new UsageError("--enable and --disable together");
+  if (flags.enable) body.enabled = true;
+  if (flags.disable) body.enabled = false;
+  return body;
+}
+
+async function runWebhooks(positionals: string[], flags: Flags, request: Request): Promise<Result> {
+  const [subcommand, rawId, deliveryId] = positionals;
+  const id = () => {
+    if (!rawId) throw new UsageError(`webhooks ${subcommand} needs a webhook id`);
+    return encodeURIComponent(rawId);
+  };
+  switch (subcommand) {
+    case "create": {
+      if (!rawId) throw new UsageError("webhooks create needs the receiver's URL");
+      if (!flags.event) throw new UsageError("webhooks create needs at least one --event");
+      const webhook = await request<Webhook>("POST", "/webhooks", { ...webhookBody(flags), url: rawId });
+      const text = `${describeWebhook(webhook)}\n\nsigning secret: ${webhook.secret}\nStore it now: the gateway will not show it again.`;
+      return { json: webhook, text };
+    }
+    case "list": {
+      const items: Webhook[] = [];
+      let cursor = flags.cursor;
+      let next: string | null = null;
+      do {
+        const page: { items: Webhook[]; nextCursor: string | null } = await request(
+          "GET",
+          `/webhooks${query({ limit: flags.limit, cursor })}`,
+        );
+        items.push(...page.items);
+        next = page.nextCursor ?? null;
+        cursor = next ?? undefined;
+      } while (flags.all && next);
+      const rows = items.map((w) => [w.id, w.url, w.events.join(","), w.enabled ? "active" : "disabled"]);
+      const more = next ? `\n\nmore: --cursor ${next} (or --all)` : "";
+      return { json: { items, nextCursor: next }, text: table(["id", "url", "events", "status"], rows) + more };
+    }
+    case "get": {
+      const webhook = await request<Webhook>("GET", `/webhooks/${id()}`);
+      return { json: webhook, text: describeWebhook(webhook) };
+    }
+    case "update": {
+      const body = webhookBody(flags);
+      if (Object.keys(body).length === 0) throw new UsageError("webhooks update needs at least one field to change");
+      const webhook = await request<Webhook>("PATCH", `/webhooks/${id()}`, body);
+      return { json: webhook, text: describeWebhook(webhook) };
+    }
+    case "delete": {
+      await request("DELETE", `/webhooks/${id()}`);
+      return { json: { id: rawId, deleted: true }, text: `deleted ${rawId}` };
+    }
+    case "deliveries": {
+      const page: { items: Delivery[]; nextCursor: string | null } = await request(
+        "GET",
+        `/webhooks/${id()}/deliveries${query({ limit: flags.limit, cursor: flags.cursor })}`,
+      );
+      const rows = page.items.map((d) => {
+        const last = d.attempts.at(-1);
+        const answer = last ? (last.status === null ? orDash(last.error) : String(last.status)) : "-";
+        return [d.id, d.type, d.status, String(d.attempts.length), answer, d.queuedAt];
+      });
+      const more = page.nextCursor ? `\n\nmore: --cursor ${page.nextCursor}` : "";
+      return { json: page, text: table(["id", "type", "status", "attempts", "last answer", "queued"], rows) + more };
+    }
+    case "resend": {
+      if (!deliveryId) throw new UsageError("webhooks resend needs a webhook id and a delivery id");
+      const delivery = await request<Delivery>("POST", `/webhooks/${id()}/deliveries/${encodeURIComponent(deliveryId)}/resend`);
+      return { json: delivery, text: `queued ${delivery.id} again (${delivery.type})` };
+    }
+    default:
+      throw new UsageError(
+        subcommand ? `unknown webhooks command ${subcommand}` : "webhooks needs create, list, get, update, delete, deliveries or resend",
+      );
+  }
+}
+
+// ---- the command table --------------------------------------------------------------------
+
+/** One top-level command: its lines in the help, the option groups it takes, and what it does. */
+interface Command {
+  help: string;
+  options?: (keyof typeof OPTION_GROUPS)[];
+  run: (positionals: string[], flags: Flags, request: Request) => Promise<Result>;
+}
+
+const keyCommand =
+  (name: string): Command["run"] =>
+  (positionals, flags, request) =>
+    runKeyCommand(name, positionals, flags, request);
+
+/** Every command. A new one (or group, like `operators`) is one entry here; its options go in OPTIONS. */
+const COMMANDS: Record<string, Command> = {
+  create: {
+    help: "create --name <name> [key options] [--prefix <p>]   create a key (prints the plaintext once)",
+    options: ["key"],
+    run: keyCommand("create"),
+  },
+  list: { help: "list [--owner <o>] [--identity <id>] [--limit <n>] [--cursor <c>] [--all]", run: keyCommand("list") },
+  get: { help: "get <id>", run: keyCommand("get") },
+  update: {
+    help: "update <id> [key options] [--enable|--disable] [--no-owner] [--no-expiry] [--no-quota] [--no-identity]",
+    options: ["key"],
+    run: keyCommand("update"),
+  },
+  revoke: { help: "revoke <id>", run: keyCommand("revoke") },
+  rotate: { help: "rotate <id> [--grace <seconds>]   new secret; the old one lives <seconds> more (default 0)", run: keyCommand("rotate") },
+  limits: { help: "limits <id>   the key's limits and quota now: what is left and when it resets", run: keyCommand("limits") },
+  usage: {
+    help: `usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]   one key's usage
+usage [--all] [--group-by key|route|outcome|identity] [--limit <n>] [--from <iso>] [--to <iso>] [--granularity hour|day]
+                                                     all keys' usage`,
+    run: keyCommand("usage"),
+  },
+  import: {
+    help: `import <file.jsonl> [--prefix <p>]   import existing keys, one {key|hash, name, …} per line;
+                                      --prefix: the shape they share (none: no prefix); exits 1 if a line was invalid`,
+    run: keyCommand("import"),
+  },
+  audit: { help: "audit [--key <id>] [--actor <operator id|admin>] [--limit <n>] [--cursor <c>]", run: keyCommand("audit") },
+  operators: {
+    help: `operators create --name <name> --scope <s> (repeat)   create an operator token (prints it once)
+operators list [--limit <n>] [--cursor <c>] [--all]
+operators revoke <id>
+  Operator scopes: keys:read keys:write keys:verify usage:read operators:write`,
+    run: runOperators,
+  },
+  identities: {
+    help: `identities create --external-id <id> [identity options]   a customer whose keys share its limits
+identities list [--external-id <id>] [--limit <n>] [--cursor <c>] [--all]
+identities get <id>
+identities update <id> [identity options] [--enable|--disable] [--no-name] [--no-quota]
+identities delete <id>   only once none of its keys is live
+identities usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]`,
+    options: ["identity", "plan"],
+    run: runIdentities,
+  },
+  plans: {
+    help: PLANS_USAGE.replace(/^ {2}/gm, ""),
+    options: ["plan"],
+    run: (positionals, flags, request) =>
+      runPlans(positionals, flags, { request, rateLimit, quota, table, orDash, query, usageError: (m) => new UsageError(m) }),
+  },
+  webhooks: {
+    help: `webhooks create <receiver url> --event <type> (repeat) [webhook options]   prints the signing secret once
+webhooks list [--limit <n>] [--cursor <c>] [--all]
+webhooks get <id>
+webhooks update <id> [--webhook-url <url>] [webhook options]
+webhooks delete <id>
+webhooks deliveries <id> [--limit <n>] [--cursor <c>]   recent deliveries and their attempts
+webhooks resend <id> <delivery id>`,
+    options: ["webhook"],
+    run: runWebhooks,
+  },
+};
+
+/** The command of that name; never one of Object's own properties (`constructor`, …). */
+const commandNamed = (name: string): Command | undefined => (Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined);
+
+const indent = (text: string) => text.replace(/^/gm, "  ");
+
+function fullHelp(): string {
+  const groups = Object.values(OPTION_GROUPS).join("\n\n");
+  return `${HEADER}\n\nCommands:\n${Object.values(COMMANDS)
+    .map((c) => indent(c.help))
+    .join("\n")}\n\n${groups}`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  const groups = [...(command.options ?? []), "global" as const].map((group) => OPTION_GROUPS[group]).join("\n\n");
+  return `Usage: npm run keys -- ${name} …\n\n${indent(command.help)}\n\n${groups}`;
+}
+
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+  return manifest.version;
+}
+
+/** A mistake in the command line: one line, and where the help is. */
+function usageError(message: string, command?: string): number {
+  const help = command && commandNamed(command) ? `npm run keys -- ${command} --help` : "npm run keys -- help";
+  console.error(`${paint("red", "error:", process.stderr)} ${message} (${help})`);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    const command = argv.find((arg) => Object.hasOwn(COMMANDS, arg));
+    return usageError((error as Error).message.split("\n")[0]!.replace(/\. To specify a positional argument.*$/, ""), command);
   }
   const { values: flags, positionals } = parsed;
   const [command, ...rest] = positionals;
-  if (flags.help || !command) {
-    console.log(USAGE);
-    return command || flags.help ? 0 : 2;
+  if (flags.version) {
+    console.log(version());
+    return 0;
+  }
+  if (command === "help" || (!command && flags.help)) {
+    const topic = rest[0] ? commandNamed(rest[0]) : undefined;
+    if (rest[0] && !topic) return usageError(`no command ${rest[0]}`);
+    console.log(topic && rest[0] ? commandHelp(rest[0], topic) : fullHelp());
+    return 0;
+  }
+  if (!command) return usageError("give a command, e.g. npm run keys -- list");
+  const entry = commandNamed(command);
+  if (!entry) return usageError(`unknown command ${command}`);
+  if (flags.help) {
+    console.log(commandHelp(command, entry));
+    return 0;
   }
   const baseUrl = flags.url ?? process.env.GATEWAY_URL ?? "http://localhost:8787";
   const token = process.env.GATEWAY_ADMIN_TOKEN ?? "dev-admin-token";
   try {
-    const result = await run(command, rest, flags, client(baseUrl, token));
+    const result = await entry.run(rest, flags, client(baseUrl, token));
     console.log(flags.json ? JSON.stringify(result.json, null, 2) : result.text);
-    return 0;
+    return result.exitCode ?? 0;
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${error.message}\n\n${USAGE}`);
-      return 2;
-    }
+    if (error instanceof UsageError) return usageError(error.message, command);
     if (error instanceof ApiError && flags.json) console.error(JSON.stringify(error.problem, null, 2));
-    else console.error(`error: ${(error as Error).message}`);
+    else console.error(`${paint("red", "error:", process.stderr)} ${(error as Error).message}`);
     return 1;
   }
 }

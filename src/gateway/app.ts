@@ -82,7 +82,7 @@ const DOCUMENT_CONFIG = {
     title: "Edge API gateway",
     version: "1.0.0",
     description: "The gateway's own endpoints under /_gateway.",
-    license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+    license: { name: "Apache-2.0", identifier: "Apache-2.0" },
   },
   servers: [{ url: "/_gateway" }],
 };

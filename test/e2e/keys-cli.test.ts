@@ -1,5 +1,9 @@
 // The operators' CLI (scripts/keys.ts) against the built gateway on a real socket.
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
@@ -24,11 +28,15 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-async function keys(args: string[], token = TOKEN): Promise<{ stdout: string; stderr: string; code: number }> {
+async function keys(
+  args: string[],
+  token = TOKEN,
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, ...args], {
       cwd: ROOT,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: token },
+      env: { ...process.env, GATEWAY_ADMIN_TOKEN: token, ...env },
     });
     return { stdout, stderr, code: 0 };
   } catch (error) {
@@ -208,5 +216,120 @@ describe("npm run keys", () => {
     const bad = await keys(["create", "--name", "x", "--quota", "lots"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--quota");
+  });
+
+  it("answers a usage mistake in one line that says where the help is; help, --help per command and --version", async () => {
+    const unknownOption = await keys(["create", "--nme", "x"]);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr.trim().split("\n")).toEqual(["error: Unknown option '--nme' (npm run keys -- create --help)"]);
+    const noCommand = await keys([]);
+    expect(noCommand.code).toBe(2);
+    expect(noCommand.stderr.trim().split("\n")).toHaveLength(1);
+    expect((await keys(["frobnicate"])).stderr.trim()).toBe("error: unknown command frobnicate (npm run keys -- help)");
+
+    const help = await keys(["help"]);
+    expect(help.code).toBe(0);
+    for (const command of ["create", "limits <id>", "usage [--all]", "webhooks deliveries", "identities create", "operators create"])
+      expect(help.stdout).toContain(command);
+    const webhooksHelp = await keys(["webhooks", "--help"]);
+    expect(webhooksHelp.stdout).toContain("webhooks resend <id> <delivery id>");
+    expect(webhooksHelp.stdout).not.toContain("identities create");
+    expect((await keys(["help", "rotate"])).stdout).toContain("rotate <id> [--grace <seconds>]");
+    const version = await keys(["--version"]);
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
+  });
+
+  it("colours only for a terminal: plain into a pipe, and with NO_COLOR", async () => {
+    const piped = await keys(["get", "key_nope"]);
+    expect(piped.stderr).toMatch(/^error: not_found: /);
+    expect(piped.stderr).not.toContain("\x1b[");
+    // FORCE_COLOR stands in for a terminal here: the same call is coloured.
+    expect((await keys(["get", "key_nope"], TOKEN, { FORCE_COLOR: "1" })).stderr).toContain("\x1b[31merror:");
+    const list = await keys(["list", "--limit", "1"], TOKEN, { NO_COLOR: "1" });
+    expect(list.stdout).not.toContain("\x1b[");
+  });
+
+  it("shows a key's live limits and all keys' usage", async () => {
+    const created = await keys(["create", "--name", "limits", "--rate-limit", "minute=5/60", "--quota", "100/month", "--json"]);
+    const key = JSON.parse(created.stdout) as { id: string; key: string };
+    for (let i = 0; i < 2; i++) expect((await callApi(key.key)).status).toBe(200);
+    const limits = JSON.parse((await keys(["limits", key.id, "--json"])).stdout) as {
+      state: string;
+      rateLimits: { name: string; limit: number; remaining: number }[];
+      quota: { used: number } | null;
+    };
+    expect(limits.state).toBe("allowed");
+    expect(limits.rateLimits).toEqual([expect.objectContaining({ name: "minute", limit: 5, remaining: 3 })]);
+    expect(limits.quota).toMatchObject({ used: 2 });
+    expect((await keys(["limits", key.id])).stdout).toMatch(/minute\s+5 per 60s\s+3\s+/);
+
+    const usage = await keys(["usage", "--all", "--group-by", "outcome", "--json"]);
+    expect(usage.code, usage.stderr).toBe(0);
+    const report = JSON.parse(usage.stdout) as { groupBy: string; groups: { group: string }[] };
+    expect(report.groupBy).toBe("outcome");
+    expect(report.groups.map((g) => g.group).sort()).toEqual(["allowed", "quota_exceeded", "rate_limited"]);
+    expect((await keys(["usage"])).stdout).toMatch(/^key\s+name\s+allowed\s+rate_limited\s+quota_exceeded/);
+  });
+
+  it("manages webhooks: create, list, get, update, deliveries, resend, delete", async () => {
+    const receiver = `${upstream.url}/hooks/cli`;
+    const created = await keys(["webhooks", "create", receiver, "--event", "key.revoked", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    const webhook = JSON.parse(created.stdout) as { id: string; secret: string; events: string[] };
+    expect(webhook.secret).toMatch(/^whsec_/);
+    expect(webhook.events).toEqual(["key.revoked"]);
+    expect((await keys(["webhooks", "list"])).stdout).toContain(webhook.id);
+    expect((await keys(["webhooks", "get", webhook.id])).stdout).toMatch(/events\s+key\.revoked/);
+
+    const key = JSON.parse((await keys(["create", "--name", "to revoke", "--json"])).stdout) as { id: string };
+    await keys(["revoke", key.id]);
+    type Page = { items: { id: string; type: string; status: string }[] };
+    let page: Page = { items: [] };
+    for (let tries = 0; tries < 50 && page.items[0]?.status !== "delivered"; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      page = JSON.parse((await keys(["webhooks", "deliveries", webhook.id, "--json"])).stdout) as Page;
+    }
+    expect(page.items[0]).toMatchObject({ type: "key.revoked", status: "delivered" });
+    expect((await keys(["webhooks", "deliveries", webhook.id])).stdout).toMatch(/key\.revoked\s+delivered\s+1\s+200/);
+    const resent = await keys(["webhooks", "resend", webhook.id, page.items[0]!.id]);
+    expect(resent.stdout).toContain(`queued ${page.items[0]!.id} again`);
+
+    const updated = await keys(["webhooks", "update", webhook.id, "--disable", "--event", "key.revoked", "--event", "key.rotated"]);
+    expect(updated.stdout).toMatch(/status\s+disabled/);
+    expect(updated.stdout).toMatch(/events\s+key\.revoked, key\.rotated/);
+    expect((await keys(["webhooks", "update", webhook.id])).code).toBe(2);
+    expect((await keys(["webhooks", "delete", webhook.id])).stdout).toContain(`deleted ${webhook.id}`);
+    expect((await keys(["webhooks", "get", webhook.id])).stderr).toContain("not_found");
+  });
+
+  it("sends a Cloudflare Access service token when one is set", async () => {
+    // A stand-in for Access in front of the admin API: it notes the headers and answers 404.
+    const seen: IncomingHttpHeaders[] = [];
+    const access = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(404, { "content-type": "application/problem+json" }).end('{"code":"not_found","status":404}');
+    });
+    await new Promise<void>((resolve) => access.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(access.address() as AddressInfo).port}`;
+    try {
+      const env = {
+        ...process.env,
+        GATEWAY_ADMIN_TOKEN: TOKEN,
+        CF_ACCESS_CLIENT_ID: "id.access",
+        CF_ACCESS_CLIENT_SECRET: "access-secret",
+      };
+      const failed = await run(process.execPath, ["scripts/keys.ts", "--url", url, "get", "key_x"], { cwd: ROOT, env }).catch(
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect("code" in failed && failed.code).toBe(1);
+      expect(failed.stderr).toContain("not_found");
+    } finally {
+      access.close();
+    }
+    expect(seen[0]).toMatchObject({
+      "cf-access-client-id": "id.access",
+      "cf-access-client-secret": "access-secret",
+      authorization: `Bearer ${TOKEN}`,
+    });
   });
 });

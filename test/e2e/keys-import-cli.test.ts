@@ -33,12 +33,16 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-async function importFile(file: string, args: string[] = []): Promise<{ summary: ImportSummary; stderr: string }> {
-  const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--json", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
-  });
-  return { summary: JSON.parse(stdout) as ImportSummary, stderr };
+async function importFile(file: string, args: string[] = []): Promise<{ summary: ImportSummary; stderr: string; code: number }> {
+  const { stdout, stderr, code } = await run(
+    process.execPath,
+    ["scripts/keys.ts", "--url", gateway.url, "import", file, "--json", ...args],
+    { cwd: ROOT, env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN } },
+  ).then(
+    (done) => ({ ...done, code: 0 }),
+    (failed: { stdout: string; stderr: string; code: number }) => failed,
+  );
+  return { summary: JSON.parse(stdout) as ImportSummary, stderr, code };
 }
 
 const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { authorization: `Bearer ${key}` } });
@@ -50,7 +54,9 @@ describe("npm run keys -- import", () => {
     // Line 2,001 is blank, 2,002 not JSON, 2,003 lacks a name.
     appendFileSync(file, `\n{not json\n${JSON.stringify({ key: foreignKey("sk_test") })}\n`);
 
-    const { summary, stderr } = await importFile(file, ["--prefix", "sk_test"]);
+    const { summary, stderr, code } = await importFile(file, ["--prefix", "sk_test"]);
+    // The valid lines went in, but a script must notice the two left out.
+    expect(code).toBe(1);
     expect(summary).toMatchObject({ lines: KEYS + 3, imported: KEYS, duplicates: 0 });
     expect(summary.invalid).toEqual([
       { line: KEYS + 2, detail: "not a JSON value" },
