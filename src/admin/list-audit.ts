@@ -13,13 +13,11 @@ export const AuditEntrySchema = z
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
     action: AuditActionSchema,
     keyId: z.string().nullable().openapi({ description: "The key written; null for writes to operator tokens." }),
-    actor: z
-      .string()
-      .openapi({
-        description:
-          "Who made the write: the operator token's id, `admin` for ADMIN_TOKEN, or `customer:<identityId>` for a customer in the portal.",
-        example: "admin",
-      }),
+    actor: z.string().openapi({
+      description:
+        "Who made the write: the operator token's id, `admin` for ADMIN_TOKEN, or `customer:<identityId>` for a customer in the portal.",
+      example: "admin",
+    }),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",
       example: { enabled: false },

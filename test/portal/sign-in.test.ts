@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import type { Env } from "../../src/env";
+import type { AnyStageEnv, Env } from "../../src/env";
 import { renderError } from "../../src/http/problem";
 import { requireCustomer } from "../../src/portal/session";
 import { admin, type IdentityJson } from "../support/admin";
@@ -28,10 +28,10 @@ async function identitiesOf(email: string): Promise<IdentityJson[]> {
 
 /** An app whose only route needs a customer: `requireCustomer()` as portal API routes use it, on the real D1. */
 function customerEcho(target: Env) {
-  const app = new Hono<{ Bindings: Env }>().onError(renderError);
+  const app = new Hono<AnyStageEnv>().onError(renderError);
   app.get("/_gateway/portal/whoami", requireCustomer(), (c) => c.json(c.get("customer")));
-  return (cookie: string) =>
-    app.request("https://gw.test/_gateway/portal/whoami", { headers: { cookie } }, target).then((r) => r as Response);
+  return async (cookie: string): Promise<Response> =>
+    app.request("https://gw.test/_gateway/portal/whoami", { headers: { cookie } }, target);
 }
 
 async function expectPage(response: Response, status: number, text: RegExp): Promise<void> {
