@@ -64,6 +64,21 @@ describe("portal sign-in", () => {
     expect(await json(await customerEcho(env)(again), 200)).toMatchObject({ identityId: identity!.id });
   });
 
+  it("puts a new customer on PORTAL_DEFAULT_PLAN, and on none when it names no plan", async () => {
+    const name = `free-${crypto.randomUUID().slice(0, 8)}`;
+    const plan = await json<{ id: string }>(
+      await admin(env, "POST", "/plans", { name, rateLimits: [{ name: "minute", limit: 5, window: 60 }] }),
+      201,
+    );
+    const onPlan = newCustomerEmail();
+    await signIn(at({ ...env, PORTAL_DEFAULT_PLAN: name } as Env), onPlan);
+    expect(await identitiesOf(onPlan)).toEqual([expect.objectContaining({ planId: plan.id })]);
+
+    const withoutPlan = newCustomerEmail();
+    await signIn(at({ ...env, PORTAL_DEFAULT_PLAN: "no-such-plan" } as Env), withoutPlan);
+    expect(await identitiesOf(withoutPlan)).toEqual([expect.objectContaining({ planId: null })]);
+  });
+
   it("creates one identity when the same customer's first two sign-ins finish at once", async () => {
     const email = newCustomerEmail();
     const started = await Promise.all([startSignIn(gateway), startSignIn(gateway)]);
