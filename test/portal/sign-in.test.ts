@@ -49,6 +49,11 @@ describe("portal sign-in", () => {
     const [identity, ...others] = await identitiesOf(email);
     expect(others).toEqual([]);
     expect(identity).toMatchObject({ externalId: await subjectOf(email), name: email.split("@")[0], metadata: { email } });
+    const page = await gateway("/_gateway/portal", { headers: { cookie } });
+    expect(page.status).toBe(200);
+    // Same-origin writes carry their Origin: under `no-referrer` a browser's form would send `Origin: null`.
+    expect(page.headers.get("referrer-policy")).toBe("same-origin");
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
     const me = await json(await customerEcho(env)(cookie), 200);
     expect(me).toEqual({ identityId: identity!.id, subject: identity!.externalId, email, name: identity!.name });
 
