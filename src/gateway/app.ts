@@ -40,6 +40,7 @@ import { GatewayError } from "../errors";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
+import { PORTAL_SESSION_SCHEME, portalRoutes } from "./portal-routes";
 import { verify, verifyRoute } from "./verify";
 
 const healthRoute = createRoute({
@@ -150,6 +151,8 @@ export function gatewayApi() {
   api.openapi(deletePlanRoute, deletePlan);
 
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
+  api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", PORTAL_SESSION_SCHEME);
+  for (const route of portalRoutes) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
   api.use("/docs/*", pageSecurity({ inlineStyles: true }));

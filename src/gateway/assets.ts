@@ -7,19 +7,22 @@ const DASHBOARD_PAGE = "/_gateway/dashboard/index.html";
 
 /**
  * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
- * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's).
+ * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's);
+ * `forms` lets the page's forms post to its own origin and sends its `Origin` with its own writes
+ * (the portal, which refuses writes without it): under `no-referrer` browsers send `Origin: null`.
  */
-export const pageSecurity = ({ inlineStyles = false } = {}) =>
+export const pageSecurity = ({ inlineStyles = false, forms = false } = {}) =>
   secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       ...(inlineStyles && { styleSrc: ["'self'", "'unsafe-inline'"] }),
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
-      formAction: ["'none'"],
+      formAction: [forms ? "'self'" : "'none'"],
       frameAncestors: ["'none'"],
     },
     xFrameOptions: "DENY",
+    referrerPolicy: forms ? "same-origin" : "no-referrer",
   });
 
 /** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */
