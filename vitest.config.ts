@@ -1,7 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { buildAssets } from "./scripts/build-assets.ts";
-import { bundleWorker } from "./scripts/build-worker.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -20,11 +18,13 @@ const SERVICE_UPSTREAM_SCRIPT = `export default {
   },
 };`;
 
-// wrangler.toml's [assets] folder must exist before the workers pool reads it; the e2e gateway serves it too.
-await buildAssets();
-// Built once here, so the e2e tests' builds (wrangler's [build], run by each test file at once) find it current.
-await bundleWorker();
+/** Property sizes for every project (test/support/properties.ts): a quarter of full size, one seed, unless set. */
+const properties = {
+  propertyRuns: Number(process.env.PROPERTY_RUNS || 0.25),
+  propertySeed: Number(process.env.PROPERTY_SEED || 20_261_203),
+};
 
+// Builds happen in each project's globalSetup, once per run: loading this file builds nothing.
 export default defineConfig({
   test: {
     projects: [
@@ -49,9 +49,20 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**"],
+          exclude: ["test/e2e/**", "test/**/*.node.test.ts"],
+          provide: properties,
           globalSetup: ["./test/support/global-setup.ts"],
           setupFiles: ["./test/support/apply-migrations.ts", "./test/support/preload-gateway-api.ts"],
+        },
+      },
+      {
+        // Pure algorithms and simulations: plain Node, no workerd (test/README.md).
+        test: {
+          name: "node",
+          include: ["test/**/*.node.test.ts"],
+          exclude: ["test/e2e/**"],
+          environment: "node",
+          provide: properties,
         },
       },
       {
@@ -59,6 +70,8 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["./test/e2e/support/global-setup.ts"],
+          provide: properties,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,0 +1,15 @@
+// What vitest.config.ts and the globalSetups provide to test files (`inject`), in one place for every tsconfig.
+export {};
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** The echo upstream the workers project's gateways proxy to (test/support/global-setup.ts). */
+    upstreamUrl: string;
+    /** The built worker's entry, built once per run for every e2e gateway (test/e2e/support/global-setup.ts). */
+    gatewayScript: string;
+    /** Factor on every property's full size, `PROPERTY_RUNS` (test/support/properties.ts). */
+    propertyRuns: number;
+    /** fast-check seed, `PROPERTY_SEED`. */
+    propertySeed: number;
+  }
+}
