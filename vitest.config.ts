@@ -25,36 +25,47 @@ const properties = {
 };
 
 // Builds happen in each project's globalSetup, once per run: loading this file builds nothing.
+/**
+ * A project whose files run in workerd. `isolate: false` runs its files one after another in one runtime
+ * per vitest worker, sharing modules and storage (a workerd per file cost most of the suite's time);
+ * files that need a fresh module graph or fresh storage are named `*.isolated.test.ts` (test/README.md).
+ */
+function workersProject(name: string, isolate: boolean, include: string[], exclude: string[]) {
+  return {
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        // The source, not wrangler.toml's built entry: vitest bundles it itself.
+        main: "./src/index.ts",
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+            UPSTREAM_URL: inject<string>("upstreamUrl"),
+            ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            UPSTREAM_TOKEN: "upstream-secret-token",
+          },
+          serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
+          workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],
+        },
+      })),
+    ],
+    test: {
+      name,
+      include,
+      exclude: ["test/e2e/**", "test/**/*.node.test.ts", ...exclude],
+      isolate,
+      provide: properties,
+      globalSetup: ["./test/support/global-setup.ts"],
+      setupFiles: ["./test/support/apply-migrations.ts", "./test/support/preload-gateway-api.ts"],
+    },
+  };
+}
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            // The source, not wrangler.toml's built entry: vitest bundles it itself.
-            main: "./src/index.ts",
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-                UPSTREAM_URL: inject<string>("upstreamUrl"),
-                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-                UPSTREAM_TOKEN: "upstream-secret-token",
-              },
-              serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
-              workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],
-            },
-          })),
-        ],
-        test: {
-          name: "workers",
-          include: ["test/**/*.test.ts"],
-          exclude: ["test/e2e/**", "test/**/*.node.test.ts"],
-          provide: properties,
-          globalSetup: ["./test/support/global-setup.ts"],
-          setupFiles: ["./test/support/apply-migrations.ts", "./test/support/preload-gateway-api.ts"],
-        },
-      },
+      workersProject("workers", false, ["test/**/*.test.ts"], ["test/**/*.isolated.test.ts"]),
+      workersProject("workers-isolated", true, ["test/**/*.isolated.test.ts"], []),
       {
         // Pure algorithms and simulations: plain Node, no workerd (test/README.md).
         test: {
