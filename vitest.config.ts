@@ -63,6 +63,9 @@ function workersProject(name: string, isolate: boolean, include: string[], exclu
 
 export default defineConfig({
   test: {
+    // Two files at a time even on 2 cores (vitest's default is cores − 1): an e2e file mostly waits on
+    // its gateway's workerd, and a workers file on its runtime, so two overlap instead of queueing.
+    maxWorkers: 2,
     projects: [
       workersProject("workers", false, ["test/**/*.test.ts"], ["test/**/*.isolated.test.ts"]),
       workersProject("workers-isolated", true, ["test/**/*.isolated.test.ts"], []),
