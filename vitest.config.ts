@@ -24,7 +24,8 @@ const properties = {
   propertySeed: Number(process.env.PROPERTY_SEED || 20_261_203),
 };
 
-// Builds happen in each project's globalSetup, once per run: loading this file builds nothing.
+// Builds happen in the projects' globalSetups, once per run: loading this file builds nothing.
+
 /**
  * A project whose files run in workerd. `isolate: false` runs its files one after another in one runtime
  * per vitest worker, sharing modules and storage (a workerd per file cost most of the suite's time);
