@@ -1,7 +1,5 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { buildAssets } from "./scripts/build-assets.ts";
-import { bundleWorker } from "./scripts/build-worker.ts";
 import { TEST_OIDC_CLIENT } from "./test/support/global-setup.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -21,43 +19,71 @@ const SERVICE_UPSTREAM_SCRIPT = `export default {
   },
 };`;
 
-// wrangler.toml's [assets] folder must exist before the workers pool reads it; the e2e gateway serves it too.
-await buildAssets();
-// Built once here, so the e2e tests' builds (wrangler's [build], run by each test file at once) find it current.
-await bundleWorker();
+/** Property sizes for every project (test/support/properties.ts): a quarter of full size, one seed, unless set. */
+const properties = {
+  propertyRuns: Number(process.env.PROPERTY_RUNS || 0.25),
+  propertySeed: Number(process.env.PROPERTY_SEED || 20_261_203),
+};
+
+// Builds happen in the projects' globalSetups, once per run: loading this file builds nothing.
+
+/**
+ * A project whose files run in workerd. `isolate: false` runs its files one after another in one runtime
+ * per vitest worker, sharing modules and storage (a workerd per file cost most of the suite's time);
+ * files that need a fresh module graph or fresh storage are named `*.isolated.test.ts` (test/README.md).
+ */
+function workersProject(name: string, isolate: boolean, include: string[], exclude: string[]) {
+  return {
+    plugins: [
+      cloudflareTest(async ({ inject }) => ({
+        wrangler: { configPath: "./wrangler.toml" },
+        // The source, not wrangler.toml's built entry: vitest bundles it itself.
+        main: "./src/index.ts",
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: await readD1Migrations("./migrations"),
+            UPSTREAM_URL: inject<string>("upstreamUrl"),
+            ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            UPSTREAM_TOKEN: "upstream-secret-token",
+            // The customers' portal signs in at the local provider global-setup.ts starts.
+            OIDC_ISSUER: inject<string>("oidcIssuer"),
+            OIDC_CLIENT_ID: TEST_OIDC_CLIENT.clientId,
+            OIDC_CLIENT_SECRET: TEST_OIDC_CLIENT.clientSecret,
+            OIDC_MIX_UP_ISSUER: inject<string>("oidcMixUpIssuer"),
+          },
+          serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
+          workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],
+        },
+      })),
+    ],
+    test: {
+      name,
+      include,
+      exclude: ["test/e2e/**", "test/**/*.node.test.ts", ...exclude],
+      isolate,
+      provide: properties,
+      globalSetup: ["./test/support/global-setup.ts"],
+      setupFiles: ["./test/support/apply-migrations.ts", "./test/support/preload-gateway-api.ts"],
+    },
+  };
+}
 
 export default defineConfig({
   test: {
+    // Two files at a time even on 2 cores (vitest's default is cores − 1): an e2e file mostly waits on
+    // its gateway's workerd, and a workers file on its runtime, so two overlap instead of queueing.
+    maxWorkers: 2,
     projects: [
+      workersProject("workers", false, ["test/**/*.test.ts"], ["test/**/*.isolated.test.ts"]),
+      workersProject("workers-isolated", true, ["test/**/*.isolated.test.ts"], []),
       {
-        plugins: [
-          cloudflareTest(async ({ inject }) => ({
-            wrangler: { configPath: "./wrangler.toml" },
-            // The source, not wrangler.toml's built entry: vitest bundles it itself.
-            main: "./src/index.ts",
-            miniflare: {
-              bindings: {
-                TEST_MIGRATIONS: await readD1Migrations("./migrations"),
-                UPSTREAM_URL: inject<string>("upstreamUrl"),
-                ADMIN_TOKEN: TEST_ADMIN_TOKEN,
-                UPSTREAM_TOKEN: "upstream-secret-token",
-                // The customers' portal signs in at the local provider global-setup.ts starts.
-                OIDC_ISSUER: inject<string>("oidcIssuer"),
-                OIDC_CLIENT_ID: TEST_OIDC_CLIENT.clientId,
-                OIDC_CLIENT_SECRET: TEST_OIDC_CLIENT.clientSecret,
-                OIDC_MIX_UP_ISSUER: inject<string>("oidcMixUpIssuer"),
-              },
-              serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
-              workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],
-            },
-          })),
-        ],
+        // Pure algorithms and simulations: plain Node, no workerd (test/README.md).
         test: {
-          name: "workers",
-          include: ["test/**/*.test.ts"],
+          name: "node",
+          include: ["test/**/*.node.test.ts"],
           exclude: ["test/e2e/**"],
-          globalSetup: ["./test/support/global-setup.ts"],
-          setupFiles: ["./test/support/apply-migrations.ts", "./test/support/preload-gateway-api.ts"],
+          environment: "node",
+          provide: properties,
         },
       },
       {
@@ -65,6 +91,8 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["./test/e2e/support/global-setup.ts"],
+          provide: properties,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -1,5 +1,5 @@
 import type { BenchResults } from "../results.ts";
-import { allTables, type Table } from "./tables.ts";
+import { allTables, countsTable, ratioTable, type Table } from "./tables.ts";
 
 export function markdownTable(table: Table): string {
   const align = table.headers.map((_, i) => (table.numeric.includes(i) ? "---:" : "---"));
@@ -46,8 +46,8 @@ CPU, so the goals are judged on (c) and (d), which compare like with like; (e) s
 
 **Analytics Engine:** every gateway figure here ((c), (d), (e), the counts, the remote object) includes miniflare's local
 \`USAGE\` Analytics Engine binding, one data point per request; (b) writes none. Locally \`writeDataPoint\` is an empty
-method and was not measurable on the open route (docs/performance.md, "The open route, and what the local Analytics
-Engine costs"); production hands the point to the runtime, off the request path.
+method and was not measurable on the open route (docs/performance.md, "The keyed path against a bare
+worker"); production hands the point to the runtime, off the request path.
 
 D1/DO/subrequest counts come from a bench-only build of the same gateway whose DB and KEY_LIMITER bindings and global
 \`fetch\` are wrapped in counting proxies (bench/worker/), and from the upstream's own request count. The busy key
@@ -61,6 +61,20 @@ export function markdownReport(results: BenchResults, chartPath: string): string
     `![Throughput and latency per concurrency](${chartPath})`,
     ...allTables(results).map(markdownTable),
     NOTES,
+    `Command: \`${results.command}\` (whole run ${Math.round(results.durationS)} s). Rerun with \`npm run bench\`; \`npm run bench -- --quick\` for a ~30 s run.`,
+  ].join("\n\n");
+}
+
+/**
+ * The doc's share of the report: the run, the chart, the goals and the counted work; every table and the
+ * notes on what each target is stay in the full report (`bench/results/latest.md`, written by the same run).
+ */
+export function markdownSummary(results: BenchResults, chartPath: string, fullReportPath: string): string {
+  return [
+    describeRun(results).replaceAll("\n", "  \n"),
+    `![Throughput and latency per concurrency](${chartPath})`,
+    ...[ratioTable(results), countsTable(results)].map(markdownTable),
+    `Every table (throughput and latency per target, the remote object, the hot key's decisions per second) and what each target is: [bench/results/latest.md](${fullReportPath}).`,
     `Command: \`${results.command}\` (whole run ${Math.round(results.durationS)} s). Rerun with \`npm run bench\`; \`npm run bench -- --quick\` for a ~30 s run.`,
   ].join("\n\n");
 }

@@ -4,14 +4,16 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/build.ts";
-import { HOT_KEY_JSON, LIMITER_ACCURACY_JSON, readLatest } from "../results.ts";
+import { HOT_KEY_JSON, LIMITER_ACCURACY_JSON, RESULTS_DIR, readLatest } from "../results.ts";
 import { type AccuracyResults, accuracyTables } from "./accuracy.ts";
 import { type HotKeyResults, hotKeyTable } from "./hot-key.ts";
-import { markdownReport, markdownTable } from "./markdown.ts";
+import { markdownSummary, markdownTable } from "./markdown.ts";
 
 export const START = "<!-- bench:start -->";
 export const END = "<!-- bench:end -->";
 export const PERFORMANCE_DOC = join(ROOT, "docs/performance.md");
+/** The accuracy benchmark's per-scenario and per-trace tables: too long for the doc, linked from it. */
+export const LIMITER_ACCURACY_MD = join(RESULTS_DIR, "limiter-accuracy.md");
 
 /** Replaces what lies between the markers; undefined if `text` has no (well-ordered) markers. */
 export function replaceBetweenMarkers(text: string, section: string, start = START, end = END): string | undefined {
@@ -27,6 +29,7 @@ function accuracySection(): string[] {
   // A file of an older shape: rerun `npm run bench:limiter`.
   if (!file.limiters || !file.leases) return [];
   const results = file as AccuracyResults;
+  const tables = accuracyTables(results);
   return [
     "## Limiter accuracy",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s` +
@@ -41,8 +44,21 @@ function accuracySection(): string[] {
       "isolate cannot decide counts as decided when the object decides it, and so do its overshoot windows. Past 10,000 entries " +
       "per window (the 100,000/day traces) SlidingWindow approximates, in the key's object as well, so there the leased " +
       "limiters inherit its overshoot; see the per-trace table.",
-    ...accuracyTables(results).map(markdownTable),
+    ...tables.slice(0, 1).map(markdownTable),
+    "Per scenario and per trace: [bench/results/limiter-accuracy.md](../bench/results/limiter-accuracy.md), written with this section.",
   ];
+}
+
+/** Every accuracy table, the doc's summary included, in bench/results/limiter-accuracy.md. */
+function writeAccuracyDetails(): void {
+  const section = accuracySection();
+  if (section.length === 0 || !existsSync(LIMITER_ACCURACY_JSON)) return;
+  const results = JSON.parse(readFileSync(LIMITER_ACCURACY_JSON, "utf8")) as AccuracyResults;
+  const [heading, generated, reading] = section;
+  writeFileSync(
+    LIMITER_ACCURACY_MD,
+    `${[`#${heading}, every table`, generated, reading, ...accuracyTables(results).map(markdownTable)].join("\n\n")}\n`,
+  );
 }
 
 function hotKeySection(): string[] {
@@ -65,7 +81,7 @@ function hotKeySection(): string[] {
 function gatewaySection(): string[] {
   const latest = readLatest();
   if (!latest) return [];
-  return ["## Gateway on workerd", markdownReport(latest, "../bench/results/throughput.svg")];
+  return ["## Gateway on workerd", markdownSummary(latest, "../bench/results/throughput.svg", "../bench/results/latest.md")];
 }
 
 export function performanceSection(): string {
@@ -89,4 +105,5 @@ export function updatePerformanceDoc(path = PERFORMANCE_DOC): void {
   if (next === undefined) throw new Error(`${path} needs ${START} … ${END} markers`);
   writeFileSync(path, next);
   formatMarkdown(path);
+  writeAccuracyDetails();
 }

@@ -6,8 +6,9 @@ import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const ADMIN_TOKEN = "dashboard-plans-e2e-admin-token";
 /** Screenshots at both widths, to look at: git-ignored. */
@@ -27,7 +28,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   upstream = await startEchoUpstream();
   [gateway, browser] = await Promise.all([
-    startLocalGateway({
+    startGateway({
       bindings: { ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url, stripPrefix: true }]) },
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),

@@ -2,7 +2,8 @@
 // driven by an ordinary HTTP client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token";
 let upstream: EchoUpstream;
@@ -10,7 +11,7 @@ let gateway: LocalGateway;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: {
       ADMIN_TOKEN,
       GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url, stripPrefix: true }]),

@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const run = promisify(execFile);
 const TOKEN = "cli-test-admin-token";
@@ -18,7 +19,7 @@ let gateway: LocalGateway;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
   });
 });

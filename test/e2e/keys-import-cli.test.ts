@@ -7,9 +7,10 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import { foreignKey, writeImportFile } from "../../dev/import-file.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
 import type { ImportSummary } from "../../scripts/keys-import.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const run = promisify(execFile);
 const TOKEN = "import-cli-test-admin-token";
@@ -22,7 +23,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "keys-import-"));
   upstream = await startEchoUpstream();
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
   });
 });

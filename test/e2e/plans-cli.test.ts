@@ -3,8 +3,9 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const run = promisify(execFile);
 const TOKEN = "plans-cli-test-admin-token";
@@ -14,7 +15,7 @@ let gateway: LocalGateway;
 
 beforeAll(async () => {
   upstream = await startEchoUpstream();
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
   });
 });

@@ -3,9 +3,10 @@
 import chromium from "@sparticuz/chromium";
 import { chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { type LocalOidcProvider, startOidcProvider } from "../../dev/oidc-provider.ts";
 import { newCustomerEmail, signIn, TEST_CUSTOMER_PASSWORD } from "../support/oidc.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const CLIENT = { clientId: "e2e-portal", clientSecret: "e2e-portal-secret" };
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
     clients: [{ ...CLIENT, redirectUris: ["http://127.0.0.1/_gateway/portal/callback"], anyLoopbackPort: true }],
     anyEmailPassword: TEST_CUSTOMER_PASSWORD,
   });
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: {
       ADMIN_TOKEN: "e2e-admin-token",
       GATEWAY_ROUTES: "[]",

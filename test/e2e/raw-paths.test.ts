@@ -3,7 +3,8 @@
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef";
 
@@ -18,7 +19,7 @@ beforeAll(async () => {
     { path: "/*", upstream: `${upstream.url}/catch-all`, auth: "none" },
   ];
   // No static assets: their router, in front of the worker, would parse the target before the gateway saw it.
-  gateway = await startLocalGateway({ bindings: { GATEWAY_ROUTES: JSON.stringify(routes), ADMIN_TOKEN }, assets: false });
+  gateway = await startGateway({ bindings: { GATEWAY_ROUTES: JSON.stringify(routes), ADMIN_TOKEN }, assets: false });
 });
 
 afterAll(async () => {

@@ -4,7 +4,8 @@ import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const TIMEOUT_MS = 500;
 const CLIENT_BODY_TIMEOUT_MS = 1500;
@@ -15,7 +16,7 @@ let gateway: LocalGateway;
 beforeAll(async () => {
   upstream = await startEchoUpstream();
   const routes = [{ path: "/open/*", upstream: upstream.url, auth: "none", timeoutMs: TIMEOUT_MS }];
-  gateway = await startLocalGateway({
+  gateway = await startGateway({
     bindings: { GATEWAY_ROUTES: JSON.stringify(routes), CLIENT_BODY_TIMEOUT_MS: String(CLIENT_BODY_TIMEOUT_MS) },
   });
 });

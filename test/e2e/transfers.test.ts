@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { startGateway } from "./support/gateway.ts";
 
 const MiB = 1024 * 1024;
 const TRANSFER = 100 * MiB;
@@ -17,7 +18,7 @@ beforeAll(async () => {
     { path: "/open/*", upstream: upstream.url, auth: "none" },
     { path: "/capped/*", upstream: upstream.url, auth: "none", maxBodyBytes: 64 * 1024 },
   ];
-  gateway = await startLocalGateway({ bindings: { GATEWAY_ROUTES: JSON.stringify(routes) } });
+  gateway = await startGateway({ bindings: { GATEWAY_ROUTES: JSON.stringify(routes) } });
 });
 
 afterAll(async () => {

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
-import { buildWorker } from "../../scripts/build.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { startGateway } from "./support/gateway.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const ADMIN_TOKEN = "e2e-admin-token";
@@ -13,13 +13,11 @@ const ADMIN_TOKEN = "e2e-admin-token";
 const bindings = { ADMIN_TOKEN, WEBHOOK_RETRY_BASE_MS: "100", GATEWAY_ROUTES: "[]" };
 
 let receiver: WebhookReceiver;
-let scriptPath: string;
 const gateways: LocalGateway[] = [];
 const dirs: string[] = [];
 
 beforeAll(async () => {
   receiver = await startWebhookReceiver();
-  scriptPath = buildWorker();
 });
 
 afterAll(async () => {
@@ -29,7 +27,7 @@ afterAll(async () => {
 });
 
 async function start(persistDir?: string): Promise<LocalGateway> {
-  const gateway = await startLocalGateway({ scriptPath, bindings, ...(persistDir && { persistDir }) });
+  const gateway = await startGateway({ bindings, ...(persistDir && { persistDir }) });
   gateways.push(gateway);
   return gateway;
 }

@@ -35,10 +35,10 @@ describe("when the limiter fails", () => {
   });
 });
 
-/** A namespace whose objects answer only after a long while, as an overloaded object does. */
+/** A namespace whose objects answer only after a long while, as an overloaded object does (10 s: far past any wait the tests allow, even on a loaded machine). */
 const slowLimiter = {
   getByName: () => ({
-    check: () => new Promise((resolve) => setTimeout(() => resolve({ outcome: "allowed", policies: [], nearest: -1 }), 2_000)),
+    check: () => new Promise((resolve) => setTimeout(() => resolve({ outcome: "allowed", policies: [], nearest: -1 }), 10_000)),
   }),
 } as unknown as Env["KEY_LIMITER"];
 const slow = gatewayEnv(routes, { KEY_LIMITER: slowLimiter, LIMITER_TIMEOUT_MS: "150" });
@@ -50,7 +50,7 @@ describe("when the limiter is slow", () => {
     const response = await call(slow, "/closed/x", { headers: { "x-api-key": key } });
     expect(response.status).toBe(503);
     await expectProblem(response, 503, "limiter_unavailable");
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("gives up after LIMITER_TIMEOUT_MS and passes on a fail-open route", async () => {

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createKey } from "../support/admin";
 import { call, countingD1, type Echo, gatewayEnv } from "../support/gateway";
+import { propertyRuns } from "../support/properties";
 
 const counted = countingD1(env.DB);
 const gateway = gatewayEnv(
@@ -69,7 +70,7 @@ describe("hostile input", () => {
         await expectContractAnswer(response);
         expect(counted.queries()).toBe(before);
       }),
-      { numRuns: 150 },
+      propertyRuns(150),
     );
   });
 
@@ -94,7 +95,7 @@ describe("hostile input", () => {
           await expectContractAnswer(response);
         },
       ),
-      { numRuns: 150 },
+      propertyRuns(150),
     );
   });
 
@@ -104,7 +105,7 @@ describe("hostile input", () => {
         const response = await call(gateway, `/open/q?${encodeURI(query).replace(/#/g, "%23")}`);
         await expectContractAnswer(response);
       }),
-      { numRuns: 100 },
+      propertyRuns(100),
     );
   });
 
@@ -123,7 +124,7 @@ describe("hostile input", () => {
           await expectContractAnswer(response);
         },
       ),
-      { numRuns: 150 },
+      propertyRuns(150),
     );
   });
 
@@ -165,7 +166,7 @@ describe("hostile input", () => {
           await response.body?.cancel();
         }
       }),
-      { numRuns: 150 },
+      propertyRuns(150),
     );
   });
 
@@ -202,7 +203,7 @@ describe("hostile input", () => {
         else expect(answer.code).toBe("invalid_key");
         expect(counted.queries()).toBe(before);
       }),
-      { numRuns: 150 },
+      propertyRuns(150),
     );
   });
 });

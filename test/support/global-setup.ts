@@ -3,14 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { TestProject } from "vitest/node";
 import { startEchoUpstream } from "../../dev/echo-upstream.ts";
 import { startOidcProvider } from "../../dev/oidc-provider.ts";
-
-declare module "vitest" {
-  export interface ProvidedContext {
-    upstreamUrl: string;
-    oidcIssuer: string;
-    oidcMixUpIssuer: string;
-  }
-}
+import { buildAssets } from "../../scripts/build-assets.ts";
 
 /** The portal's client at the test provider; the workers tests call the gateway as https://gw.test (and the portal host as portal.test). */
 export const TEST_OIDC_CLIENT = {
@@ -34,8 +27,13 @@ async function startMixUpIssuer(realIssuer: string) {
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-/** A real HTTP upstream and a real OpenID provider on loopback for every test file's gateway. */
+/**
+ * Once per run, before the workers project's runtime starts: wrangler.toml's [assets] folder must exist
+ * when the pool reads it; then a real HTTP upstream and a real OpenID provider on loopback for every
+ * test file's gateway.
+ */
 export default async function setup(project: TestProject) {
+  await buildAssets();
   const upstream = await startEchoUpstream();
   const provider = await startOidcProvider({ clients: [TEST_OIDC_CLIENT], anyEmailPassword: "test-password" });
   const mixUp = await startMixUpIssuer(provider.issuer);

@@ -13,8 +13,9 @@
 
 import { afterAll, beforeAll } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import { type LocalGateway, startLocalGateway } from "../../dev/local-gateway.ts";
+import type { LocalGateway } from "../../dev/local-gateway.ts";
 import type { RouteInput } from "../../src/config/schema.ts";
+import { startGateway } from "../e2e/support/gateway.ts";
 
 export const ISOLATES_ADMIN_TOKEN = "isolates-admin-token";
 
@@ -40,7 +41,7 @@ export interface GatewayIsolates {
 
 export async function startGatewayIsolates(options: GatewayIsolatesOptions): Promise<GatewayIsolates> {
   const upstream = await startEchoUpstream();
-  const gateway = await startLocalGateway({
+  const gateway = await startGateway({
     isolates: options.isolates,
     bindings: { ADMIN_TOKEN: ISOLATES_ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify(options.routes(upstream.url)), ...options.settings },
   });

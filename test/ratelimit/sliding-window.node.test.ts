@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decide, type LimitState, MAX_ENTRIES, nextReleaseMs, SlidingWindow } from "../../src/ratelimit/sliding-window";
+import { propertyRuns } from "../support/properties";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -320,7 +321,7 @@ describe("properties under random traffic", () => {
           expect(busiestWindow(log)).toBeLessThanOrEqual(limit * 1.01);
         },
       ),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   });
 
@@ -339,7 +340,7 @@ describe("properties under random traffic", () => {
           });
         },
       ),
-      { numRuns: 40, endOnFailure: true },
+      propertyRuns(40, { endOnFailure: true }),
     );
   });
 
@@ -359,7 +360,7 @@ describe("properties under random traffic", () => {
           });
         },
       ),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   });
 
@@ -379,7 +380,7 @@ describe("properties under random traffic", () => {
           if (exactAllows) for (const log of logs) log.add(time, cost);
         });
       }),
-      { numRuns: 40, endOnFailure: true },
+      propertyRuns(40, { endOnFailure: true }),
     );
   });
 });
@@ -405,7 +406,7 @@ describe("storage", () => {
           expect(decisions[1]).toEqual(decisions[0]);
         },
       ),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   });
 
@@ -453,7 +454,7 @@ describe("change journal", () => {
           expect([...rebuild(windowMs, rows).serialize()]).toEqual([...state.window.serialize()]);
         },
       ),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   });
 });

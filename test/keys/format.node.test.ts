@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { checksum, crc32, generateKey, hashKey, parseKey } from "../../src/keys/format";
 import { sha256Hex } from "../../src/keys/sha256";
+import { propertyRuns } from "../support/properties";
 
 describe("key format", () => {
   it("generates <prefix>_<38 base62> with a valid checksum", () => {
@@ -62,7 +63,7 @@ describe("sha256Hex", () => {
         const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
         expect(sha256Hex(text)).toBe([...digest].map((b) => b.toString(16).padStart(2, "0")).join(""));
       }),
-      { numRuns: 500 },
+      propertyRuns(500),
     );
     for (const length of [0, 55, 56, 63, 64, 65, 119, 120, 1000]) {
       const text = "k".repeat(length);

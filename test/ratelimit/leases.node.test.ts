@@ -4,6 +4,7 @@ import { LeaseSlot } from "../../src/ratelimit/lease-holder";
 import { closeLeases, defaultLeasePolicy, grantLease, LeaseLedger, type LeasePolicy, refusalMs } from "../../src/ratelimit/lease-ledger";
 import { SlidingWindow } from "../../src/ratelimit/sliding-window";
 import { busiestWindow, exactAdmitted, type SimLimit, type SimOptions, type SimRequest, simulate } from "../support/lease-simulation";
+import { propertyRuns } from "../support/properties";
 
 const SECOND = 1000;
 const DAY = 86_400 * SECOND;
@@ -122,7 +123,7 @@ describe("leases keep the hard bound", () => {
         const { admissions } = simulate(options);
         expectBoundHeld(options, admissions);
       }),
-      { numRuns: 150, endOnFailure: true },
+      propertyRuns(150, { endOnFailure: true }),
     );
   }, 300_000);
 
@@ -147,7 +148,7 @@ describe("leases keep the hard bound", () => {
             admissions.filter((a) => a.key === key),
           );
       }),
-      { numRuns: 100, endOnFailure: true },
+      propertyRuns(100, { endOnFailure: true }),
     );
   }, 300_000);
 
@@ -163,7 +164,7 @@ describe("leases keep the hard bound", () => {
           expect(counted[i]).toBeGreaterThanOrEqual(inWindow);
         }
       }),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   }, 300_000);
 });
@@ -186,7 +187,7 @@ describe("small limits stay exact", () => {
         // A denied request consumed nothing: the object counts exactly what was admitted.
         expect(countedAt(1)).toEqual([120]);
       }),
-      { numRuns: 40, endOnFailure: true },
+      propertyRuns(40, { endOnFailure: true }),
     );
   }, 300_000);
 });
@@ -207,7 +208,7 @@ describe("no stranded budget", () => {
         const turnedOver = Math.max(lastCallAt + longest, ...ledger.map((l) => l.forgetAt)) + 1;
         expect(countedAt(turnedOver)).toEqual(options.limits.map(() => 0));
       }),
-      { numRuns: 60, endOnFailure: true },
+      propertyRuns(60, { endOnFailure: true }),
     );
   }, 300_000);
 
@@ -239,7 +240,7 @@ describe("no stranded budget", () => {
           expect(shareOfExact(seed, isolates, limit, windowMs, demand)).toBeGreaterThanOrEqual(0.99);
         },
       ),
-      { numRuns: 40, seed: 1, endOnFailure: true },
+      propertyRuns(40, { seed: 1, endOnFailure: true }),
     );
   }, 300_000);
 
@@ -256,7 +257,7 @@ describe("no stranded budget", () => {
           expect(shareOfExact(seed, isolates, limit, windowMs, demand)).toBeGreaterThanOrEqual(0.995);
         },
       ),
-      { numRuns: 80, seed: 2, endOnFailure: true },
+      propertyRuns(80, { seed: 2, endOnFailure: true }),
     );
   }, 300_000);
 });
@@ -335,7 +336,7 @@ describe("one hot key at its limit", () => {
           expect(leased.objectCalls / (durationMs / SECOND)).toBeLessThanOrEqual(1000);
         },
       ),
-      { numRuns: 6, endOnFailure: true },
+      propertyRuns(6, { endOnFailure: true }),
     );
   }, 300_000);
 });
