@@ -32,6 +32,7 @@ import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
@@ -140,6 +141,14 @@ export function gatewayApi() {
   api.openapi(identityUsageRoute, identityUsage);
 
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
+  // Served by the portal's own app behind the customer session (src/portal/api), listed here with the rest.
+  api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", {
+    type: "apiKey",
+    in: "cookie",
+    name: "portal_session",
+    description: "The portal's session cookie, set by signing in at /_gateway/portal (docs/portal.md). Writes need a same-origin `Origin`.",
+  });
+  for (const route of documentedPortalRoutes()) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
   api.use("/docs/*", pageSecurity({ inlineStyles: true }));

@@ -75,6 +75,13 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /admin/identities/{id}/usage",
         "GET /openapi.json",
         "GET /docs",
+        "GET /portal/api/me",
+        "GET /portal/api/keys",
+        "POST /portal/api/keys",
+        "GET /portal/api/keys/{id}",
+        "DELETE /portal/api/keys/{id}",
+        "POST /portal/api/keys/{id}/roll",
+        "GET /portal/api/usage",
       ].sort(),
     );
   });
