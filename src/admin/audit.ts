@@ -18,6 +18,9 @@ export const AuditActionSchema = z
     "identity.create",
     "identity.update",
     "identity.delete",
+    "plan.create",
+    "plan.update",
+    "plan.delete",
   ])
   .openapi("AuditAction");
 

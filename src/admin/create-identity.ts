@@ -43,6 +43,7 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
     createdAt: now,
     updatedAt: now,
     version: 1,
+    planId: null,
   };
   const identity = toIdentityObject(row);
   const { id, createdAt, updatedAt, ...fields } = identity;

@@ -49,13 +49,36 @@ export const identities = sqliteTable(
     quota: text("quota", { mode: "json" }).$type<QuotaSpec | null>(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
-    /** Bumped on every admin write; the identity's Durable Object keeps the newest version it has seen. */
+    /** Bumped on every admin write (to it or to its plan); the identity's Durable Object keeps the newest version it has seen. */
     version: integer("version").notNull(),
+    /** The plan whose limits and quota apply where the identity sets none of its own (docs/plans.md); null for none. */
+    planId: text("plan_id"),
   },
-  (table) => [uniqueIndex("identities_external_id_idx").on(table.externalId)],
+  (table) => [uniqueIndex("identities_external_id_idx").on(table.externalId), index("identities_plan_idx").on(table.planId, table.id)],
 );
 
 export type IdentityRow = typeof identities.$inferSelect;
+
+/** A named tier: limits and quota its identities inherit, and what the customers' portal lets them do (docs/plans.md). */
+export const plans = sqliteTable(
+  "plans",
+  {
+    id: text("id").primaryKey(),
+    /** Unique among plans. */
+    name: text("name").notNull(),
+    rateLimits: text("rate_limits", { mode: "json" }).$type<RateLimitSpec[]>().notNull(),
+    quota: text("quota", { mode: "json" }).$type<QuotaSpec | null>(),
+    /** Scopes a customer may give the keys they create in the portal; null: any. */
+    allowedScopes: text("allowed_scopes", { mode: "json" }).$type<string[] | null>(),
+    /** Live (not revoked) keys a customer may hold; null: no limit. */
+    maxKeys: integer("max_keys"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (table) => [uniqueIndex("plans_name_idx").on(table.name)],
+);
+
+export type PlanRow = typeof plans.$inferSelect;
 
 /** A key's secrets: only the SHA-256 of each is stored. Rotation adds one and expires the old. */
 export const keySecrets = sqliteTable(
