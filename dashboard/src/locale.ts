@@ -31,4 +31,3 @@ function patchNavigator(): void {
 }
 
 patchNavigator();
-

@@ -6,7 +6,7 @@ import { CreatedKeySchema, keyFields } from "../../admin/key-object";
 import { GatewayError } from "../../errors";
 import { problem } from "../../gateway/schemas";
 import { customerActor, identityKeys, type PortalEnv } from "./customer";
-import { customerPlan } from "./limits";
+import { customerIdentity } from "./limits";
 import { portalErrors, portalSecurity } from "./schemas";
 
 export const PortalCreateKeyBody = z
@@ -43,7 +43,7 @@ const isLive = (key: { revokedAt: number | null; expiresAt: number | null }, now
 export const createKey: RouteHandler<typeof createKeyRoute, PortalEnv> = async (c) => {
   const body = c.req.valid("json");
   const customer = c.get("customer");
-  const plan = await customerPlan(c);
+  const { plan } = await customerIdentity(c);
   const scopes = body.scopes ?? [];
   if (plan?.allowedScopes) {
     const outside = scopes.filter((scope) => !plan.allowedScopes?.includes(scope));

@@ -4,7 +4,7 @@ import { rateLimitSchema } from "../../config/schema";
 import { QuotaStateSchema, RateLimitStateSchema } from "../../gateway/me";
 import { QuotaSchema } from "../../keys/quota";
 import type { PortalEnv } from "./customer";
-import { customerLimitsNow, customerPlan } from "./limits";
+import { customerIdentity, customerLimitsNow } from "./limits";
 import { portalErrors, portalSecurity } from "./schemas";
 
 export const PortalPlanSchema = z
@@ -46,9 +46,24 @@ export const getMeRoute = createRoute({
 
 export const getMe: RouteHandler<typeof getMeRoute, PortalEnv> = async (c) => {
   const customer = c.get("customer");
-  const [plan, now] = await Promise.all([customerPlan(c), customerLimitsNow(c)]);
+  const { identity, plan } = await customerIdentity(c);
+  const now = await customerLimitsNow(c, identity, plan);
   return c.json(
-    { identityId: customer.identityId, email: customer.email, name: customer.name, plan, ratelimits: now.rateLimits, quota: now.quota },
+    {
+      identityId: customer.identityId,
+      email: customer.email,
+      name: customer.name,
+      plan: plan && {
+        id: plan.id,
+        name: plan.name,
+        rateLimits: plan.rateLimits,
+        quota: plan.quota ?? null,
+        allowedScopes: plan.allowedScopes ?? null,
+        maxKeys: plan.maxKeys ?? null,
+      },
+      ratelimits: now.rateLimits,
+      quota: now.quota,
+    },
     200,
   );
 };
