@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { buildAssets } from "./scripts/build-assets.ts";
 import { bundleWorker } from "./scripts/build-worker.ts";
+import { TEST_OIDC_CLIENT } from "./test/support/global-setup.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -40,6 +41,11 @@ export default defineConfig({
                 UPSTREAM_URL: inject<string>("upstreamUrl"),
                 ADMIN_TOKEN: TEST_ADMIN_TOKEN,
                 UPSTREAM_TOKEN: "upstream-secret-token",
+                // The customers' portal signs in at the local provider global-setup.ts starts.
+                OIDC_ISSUER: inject<string>("oidcIssuer"),
+                OIDC_CLIENT_ID: TEST_OIDC_CLIENT.clientId,
+                OIDC_CLIENT_SECRET: TEST_OIDC_CLIENT.clientSecret,
+                OIDC_MIX_UP_ISSUER: inject<string>("oidcMixUpIssuer"),
               },
               serviceBindings: { SERVICE_UPSTREAM: "service-upstream" },
               workers: [{ name: "service-upstream", modules: true, script: SERVICE_UPSTREAM_SCRIPT, compatibilityDate: "2026-11-01" }],

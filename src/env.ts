@@ -27,6 +27,8 @@ export interface Env {
   KEY_CACHE_MAX_ENTRIES?: string | number;
   CLIENT_BODY_TIMEOUT_MS?: string | number;
   WEBHOOK_RETRY_BASE_MS?: string | number;
+  /** The customers' portal's OpenID Connect client secret (docs/portal.md). */
+  OIDC_CLIENT_SECRET?: string;
   /** Upstream credentials and service bindings, named by route config. */
   [binding: string]: unknown;
 }
@@ -39,6 +41,21 @@ export type AdminVariables = { adminPrincipal?: AdminPrincipal };
 
 /** Set by the app-wide middleware (request id, path safety, config) before any route runs. */
 export type GatewayEnv = { Bindings: Env; Variables: RequestIdVariables & PathVariables & ConfigVariables & AdminVariables };
+
+/** A signed-in customer of the portal: an identity and what its provider said about it at sign-in. */
+export interface Customer {
+  identityId: string;
+  /** The provider's `sub`, the identity's `externalId`. */
+  subject: string;
+  email: string | null;
+  name: string | null;
+}
+
+/** Set by `requireCustomer()` (src/portal/session.ts) on portal routes that need a session. */
+export type CustomerVariables = { customer: Customer };
+
+/** A portal route behind `requireCustomer()`: the customer is known. */
+export type PortalEnv = { Bindings: Env; Variables: GatewayEnv["Variables"] & CustomerVariables };
 
 /** Set by the rate limiter once it has decided (src/ratelimit/middleware.ts). */
 export type LimitVariables = { limits?: LimitDecision };

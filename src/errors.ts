@@ -18,12 +18,22 @@ export const ERRORS = {
   revoked_key: { status: 401, title: "Revoked API key", help: "The key was revoked. Revocation is permanent: create a new key." },
   disabled_key: { status: 401, title: "Disabled API key", help: "The key is disabled; an operator can enable it again." },
   invalid_token: { status: 401, title: "Invalid admin token", help: "The admin or operator token is wrong, malformed or revoked." },
+  session_required: {
+    status: 401,
+    title: "Session required",
+    help: "A customers' portal call without a portal session, or with one that has expired or was ended: sign in at /_gateway/portal/login.",
+  },
   insufficient_scope: {
     status: 403,
     title: "Insufficient scope",
     help: "The key lacks a scope the route requires, or the operator token a scope the admin call requires; `detail` names them.",
   },
   ip_not_allowed: { status: 403, title: "IP address not allowed", help: "The client IP is not in the key's IP allowlist." },
+  cross_site_request: {
+    status: 403,
+    title: "Cross-site request",
+    help: "A customers' portal write whose `Origin` is missing or not the portal's own origin: only the portal's own page may write.",
+  },
   not_found: { status: 404, title: "Not found", help: "No key (or other admin resource) has that id." },
   no_route: { status: 404, title: "No route", help: "No configured route matches the path." },
   method_not_allowed: {

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
+import { pageHosts } from "./http/page-hosts";
 import { notFound, renderError } from "./http/problem";
 import { keyAuth } from "./keys/authenticate";
 import { lazy } from "./lazy";
@@ -25,6 +26,7 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
   app.use(requestId({ limitLength: 128 }));
   app.use(pathSafety());
   app.use(gatewayConfig());
+  app.use(pageHosts());
 
   if (gatewayApi) app.route("/_gateway", gatewayApi);
   app.all("/_gateway/*", notFound);
@@ -37,12 +39,17 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
 /** Any spelling that could reach the gateway's own API (`/%5Fgateway` too); the app with it answers everything else alike. */
 const GATEWAY_PATH = /^\/_gateway/i;
 
-function mayBeGatewayPath(url: string): boolean {
+/** The customers' portal: its own app, so neither the proxy path nor the admin API loads its code. */
+const PORTAL_PATH = /^\/_gateway\/portal(\/|$)/;
+
+/** Which app answers the URL: the proxy path, the portal, or the rest of the gateway's own API. */
+function appFor(url: string): "proxy" | "portal" | "gateway" {
   const path = rawPathOf(url);
   // Only `/_…` or a leading escape can normalise to `/_gateway`: other paths skip the full check here (pathSafety makes it).
-  if (path[1] !== "_" && path[1] !== "%") return false;
+  if (path[1] !== "_" && path[1] !== "%") return "proxy";
   const checked = checkPath(path);
-  return checked.ok && GATEWAY_PATH.test(checked.path);
+  if (!checked.ok || !GATEWAY_PATH.test(checked.path)) return "proxy";
+  return PORTAL_PATH.test(checked.path) ? "portal" : "gateway";
 }
 
 /** Stands in for the gateway's API while it cannot load: its requests get the one error renderer's 500. */
@@ -56,11 +63,16 @@ const proxyApp = buildApp();
 // The admin and OpenAPI app (its zod schemas, routes and document) is built on the first /_gateway request,
 // so a new isolate's first proxied request does not pay for it; a failed load is tried again on the next one.
 const fullApp = lazy(() => import("./gateway/app").then(({ gatewayApi }) => buildApp(gatewayApi())));
+// The portal (sign-in, its JSON API, its page) likewise, with the OpenID Connect client, on the first portal request.
+const portalApp = lazy(() =>
+  import("./portal/app").then(({ portalApp }) => buildApp(new Hono<GatewayEnv>().route("/portal", portalApp()))),
+);
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    if (!mayBeGatewayPath(request.url)) return proxyApp.fetch(request, env, ctx);
-    return fullApp().then(
+    const which = appFor(request.url);
+    if (which === "proxy") return proxyApp.fetch(request, env, ctx);
+    return (which === "portal" ? portalApp : fullApp)().then(
       (app) => app.fetch(request, env, ctx),
       (error: unknown) => buildApp(unavailableApi(error)).fetch(request, env, ctx),
     );

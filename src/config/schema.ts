@@ -146,6 +146,29 @@ const jsonOrValue = <T extends z.ZodType>(schema: T) =>
     }
   }, schema);
 
+/** A host name as browsers send it in `Host`, with an optional port: `portal.example.com`, `localhost:8787`. */
+const hostSetting = z
+  .string()
+  .transform((host) => host.toLowerCase())
+  .pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9.-]{1,253}(:\d{1,5})?$/, 'must be a host name such as "portal.example.com" (optional :port; no scheme or path)'),
+  );
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** An https:// issuer URL; http:// only on loopback (the local provider of `npm run dev` and tests). */
+const issuerSetting = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
+    return secure && !url.search && !url.hash && !url.username;
+  } catch {
+    return false;
+  }
+}, "must be an https:// URL (http:// only on localhost or 127.0.0.1), without query or fragment");
+
 export const settingsSchema = z.object({
   KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
   GATEWAY_REALM: z
@@ -162,6 +185,17 @@ export const settingsSchema = z.object({
   CLIENT_BODY_TIMEOUT_MS: positiveInt(30_000, 300_000),
   /** The wait before a webhook delivery's first retry; later waits triple it (docs/webhooks.md). */
   WEBHOOK_RETRY_BASE_MS: positiveInt(5_000, 10_000),
+  /** Serve the operators' dashboard only on this host, and nothing else there (docs/portal.md § Hosts). */
+  DASHBOARD_HOST: hostSetting.optional(),
+  /** Serve the customers' portal only on this host, and nothing else there (docs/portal.md § Hosts). */
+  PORTAL_HOST: hostSetting.optional(),
+  /** The customers' OpenID Connect provider (docs/portal.md): its issuer identifier, discovery is read from it. */
+  OIDC_ISSUER: issuerSetting.optional(),
+  OIDC_CLIENT_ID: z.string().min(1).max(500).optional(),
+  /** The plan, by name, a customer's first sign-in puts its identity on. */
+  PORTAL_DEFAULT_PLAN: z.string().min(1).max(100).optional(),
+  /** How long a portal session lasts: at most 12 h. */
+  PORTAL_SESSION_MAX_AGE_SECONDS: positiveInt(43_200, 43_200),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -19,8 +19,19 @@ export interface GatewayConfig {
   /** How long a request body may send no bytes before the client gets 408 request_timeout. */
   clientBodyTimeoutMs: number;
   webhookRetryBaseMs: number;
+  /** Hosts that serve one page each and nothing else (docs/portal.md § Hosts); unset: every host serves everything. */
+  pageHosts: { dashboard: string | undefined; portal: string | undefined };
+  /** The customers' portal sign-in; its fields are unset until the operator configures a provider. */
+  portal: PortalSettings;
   routes: Route[];
   router: Router;
+}
+
+export interface PortalSettings {
+  issuer: string | undefined;
+  clientId: string | undefined;
+  defaultPlan: string | undefined;
+  sessionMaxAgeMs: number;
 }
 
 export type ConfigResult = { ok: true; config: GatewayConfig } | { ok: false; detail: string };
@@ -80,6 +91,13 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       leaseTtlMs: settings.LEASE_TTL_MS,
       clientBodyTimeoutMs: settings.CLIENT_BODY_TIMEOUT_MS,
       webhookRetryBaseMs: settings.WEBHOOK_RETRY_BASE_MS,
+      pageHosts: { dashboard: settings.DASHBOARD_HOST, portal: settings.PORTAL_HOST },
+      portal: {
+        issuer: settings.OIDC_ISSUER,
+        clientId: settings.OIDC_CLIENT_ID,
+        defaultPlan: settings.PORTAL_DEFAULT_PLAN,
+        sessionMaxAgeMs: settings.PORTAL_SESSION_MAX_AGE_SECONDS * 1000,
+      },
       routes,
       router: new Router(routes),
     },

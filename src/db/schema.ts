@@ -193,3 +193,25 @@ export const webhookNotices = sqliteTable("webhook_notices", {
   id: text("id").primaryKey(),
   at: integer("at").notNull(),
 });
+
+/**
+ * Customers' portal sessions (docs/portal.md): the cookie holds a random token, only its SHA-256 is
+ * stored, so logout and expiry end a session for good. The customer's claims are copied at sign-in.
+ */
+export const portalSessions = sqliteTable(
+  "portal_sessions",
+  {
+    /** SHA-256 (hex) of the session cookie's token. */
+    idHash: text("id_hash").primaryKey(),
+    identityId: text("identity_id").notNull(),
+    /** The provider's `sub`: the identity's `externalId`. */
+    subject: text("subject").notNull(),
+    email: text("email"),
+    name: text("name"),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [index("portal_sessions_expires_idx").on(table.expiresAt)],
+);
+
+export type PortalSessionRow = typeof portalSessions.$inferSelect;

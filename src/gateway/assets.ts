@@ -8,16 +8,17 @@ const PAGE_PATH = /^\/_gateway\/(dashboard|portal)\/?$/;
 
 /**
  * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
- * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's).
+ * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's);
+ * `forms` lets the page's forms post to its own origin (the portal's sign-out).
  */
-export const pageSecurity = ({ inlineStyles = false } = {}) =>
+export const pageSecurity = ({ inlineStyles = false, forms = false } = {}) =>
   secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
       ...(inlineStyles && { styleSrc: ["'self'", "'unsafe-inline'"] }),
       objectSrc: ["'none'"],
       baseUri: ["'none'"],
-      formAction: ["'none'"],
+      formAction: [forms ? "'self'" : "'none'"],
       frameAncestors: ["'none'"],
     },
     xFrameOptions: "DENY",

@@ -7,6 +7,12 @@ export async function getIdentityRow(db: Database, id: string): Promise<Identity
   return rows[0];
 }
 
+/** The identity with this `externalId` (a portal customer's provider `sub`), if any. */
+export async function findIdentityByExternalId(db: Database, externalId: string): Promise<IdentityRow | undefined> {
+  const rows = await db.select().from(identities).where(eq(identities.externalId, externalId)).limit(1);
+  return rows[0];
+}
+
 /** D1's answer to a write that broke a unique index (here: a taken `externalId`). */
 export const isUniqueViolation = (error: unknown) =>
   String(error instanceof Error && error.cause ? error.cause : error).includes("UNIQUE constraint failed");
