@@ -145,7 +145,7 @@ export function gatewayApi() {
   api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", {
     type: "apiKey",
     in: "cookie",
-    name: "portal_session",
+    name: "gateway_portal_session",
     description: "The portal's session cookie, set by signing in at /_gateway/portal (docs/portal.md). Writes need a same-origin `Origin`.",
   });
   for (const route of documentedPortalRoutes()) api.openAPIRegistry.registerPath(route);

@@ -9,6 +9,8 @@ import type { Customer, GatewayEnv } from "../env";
 import { findIdentityByExternalId, insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
 import { identityStatus } from "../keys/record";
+import { effectiveLimits } from "../plans/limits";
+import { findPlanByName } from "../plans/store";
 import { limiterClient } from "../ratelimit/client";
 import type { VerifiedClaims } from "./oidc";
 
@@ -28,6 +30,9 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
   if (existing) return customer(existing);
 
   const now = Date.now();
+  // A first sign-in joins PORTAL_DEFAULT_PLAN (by name); none when it is unset or names no plan.
+  const { defaultPlan } = c.get("config").portal;
+  const plan = defaultPlan ? await findPlanByName(db, defaultPlan) : undefined;
   const row: IdentityRow = {
     id: newId("idt"),
     externalId: claims.subject,
@@ -39,6 +44,7 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
     createdAt: now,
     updatedAt: now,
     version: 1,
+    planId: plan?.id ?? null,
   };
   const { id, createdAt: _, updatedAt: __, version: ___, ...fields } = row;
   const audit = auditEntry("identity.create", null, { identityId: id, ...fields }, now, customerActor(id));
@@ -49,6 +55,6 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
     return customer(created);
   }
   // Its object must know its limits before any key of it is used (as the admin API's create does).
-  await limiterClient(c).updateIdentity(identityStatus(row));
+  await limiterClient(c).updateIdentity({ ...identityStatus(row), ...effectiveLimits(row, plan) });
   return customer(row);
 }

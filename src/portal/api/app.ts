@@ -4,9 +4,9 @@
 import type { RouteConfig } from "@hono/zod-openapi";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { describeIssues } from "../../config/describe-issues";
+import type { PortalEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { createKey, createKeyRoute } from "./create-key";
-import type { PortalEnv } from "./customer";
 import { getKey, getKeyRoute } from "./get-key";
 import { getMe, getMeRoute } from "./get-me";
 import { listKeys, listKeysRoute } from "./list-keys";

@@ -3,9 +3,11 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { insertNewKey } from "../../admin/create-key";
 import { CreatedKeySchema, keyFields } from "../../admin/key-object";
+import type { PortalEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { problem } from "../../gateway/schemas";
-import { customerActor, identityKeys, type PortalEnv } from "./customer";
+import { customerActor } from "../customers";
+import { identityKeys } from "./customer";
 import { customerIdentity } from "./limits";
 import { portalErrors, portalSecurity } from "./schemas";
 
@@ -62,7 +64,7 @@ export const createKey: RouteHandler<typeof createKeyRoute, PortalEnv> = async (
     c,
     { name: body.name, scopes, ...(body.expiresAt && { expiresAt: body.expiresAt }), identityId: customer.identityId },
     c.get("config").keyPrefix,
-    customerActor(customer),
+    customerActor(customer.identityId),
   );
   return c.json(created, 201);
 };

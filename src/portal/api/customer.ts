@@ -1,24 +1,11 @@
-// What every portal API route shares: the signed-in customer, their audit actor, and their keys
-// found by id so that another customer's id is answered exactly like an unknown one.
+// What every portal API route shares: the customer's keys, found by id so that another customer's
+// id is answered exactly like an unknown one.
 import type { Context } from "hono";
 import { database } from "../../db/client";
 import type { KeyRow, KeySecretRow } from "../../db/schema";
-import type { Env, GatewayEnv } from "../../env";
+import type { PortalEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { getKeyRow, listKeyRows } from "../../keys/store";
-
-/** The signed-in customer, as the portal session publishes it. */
-export interface Customer {
-  identityId: string;
-  subject: string;
-  email: string | null;
-  name: string | null;
-}
-
-export type PortalEnv = { Bindings: Env; Variables: GatewayEnv["Variables"] & { customer: Customer } };
-
-/** The audit `actor` of a customer's write (docs/portal.md). */
-export const customerActor = (customer: Pick<Customer, "identityId">) => `customer:${customer.identityId}`;
 
 /** The customer's key with this id; any other (unknown, or another customer's) is `404 not_found`, told apart by nothing. */
 export async function ownKey(c: Context<PortalEnv>, id: string): Promise<KeyRow> {

@@ -3,8 +3,9 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { KeyObjectSchema, toKeyObject } from "../../admin/key-object";
 import { KeyIdParam } from "../../admin/params";
 import { database } from "../../db/client";
+import type { PortalEnv } from "../../env";
 import { getSecrets } from "../../keys/store";
-import { ownKey, type PortalEnv } from "./customer";
+import { ownKey } from "./customer";
 import { portalErrors, portalNotFound, portalSecurity } from "./schemas";
 
 export const getKeyRoute = createRoute({

@@ -1,9 +1,9 @@
 // GET /_gateway/portal/api/me: the signed-in customer, their plan, and what is left of its limits now.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { rateLimitSchema } from "../../config/schema";
+import type { PortalEnv } from "../../env";
 import { QuotaStateSchema, RateLimitStateSchema } from "../../gateway/me";
 import { QuotaSchema } from "../../keys/quota";
-import type { PortalEnv } from "./customer";
 import { customerIdentity, customerLimitsNow } from "./limits";
 import { portalErrors, portalSecurity } from "./schemas";
 

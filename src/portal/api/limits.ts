@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { currentSecret } from "../../admin/key-object";
 import { database } from "../../db/client";
 import type { IdentityRow } from "../../db/schema";
+import type { PortalEnv } from "../../env";
 import { GatewayError } from "../../errors";
 import { getIdentityRow } from "../../identities/store";
 import { identityStatus, keyStatus } from "../../keys/record";
@@ -12,7 +13,7 @@ import { getPlanRow, type PlanRow } from "../../plans/store";
 import { limiterClient } from "../../ratelimit/client";
 import type { PolicyState } from "../../ratelimit/decision";
 import type { QuotaState } from "../../ratelimit/quota";
-import { identityKeys, type PortalEnv } from "./customer";
+import { identityKeys } from "./customer";
 
 /** The customer's identity and its plan (null when it has none); a vanished identity is `404 not_found`. */
 export async function customerIdentity(c: Context<PortalEnv>): Promise<{ identity: IdentityRow; plan: PlanRow | null }> {

@@ -1,7 +1,8 @@
 // GET /_gateway/portal/api/keys: the signed-in customer's keys, and no one else's.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { KeyObjectSchema, toKeyObject } from "../../admin/key-object";
-import { identityKeys, type PortalEnv } from "./customer";
+import type { PortalEnv } from "../../env";
+import { identityKeys } from "./customer";
 import { portalErrors, portalSecurity } from "./schemas";
 
 export const listKeysRoute = createRoute({

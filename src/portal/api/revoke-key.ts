@@ -3,7 +3,9 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { KeyIdParam } from "../../admin/params";
 import { revokeAndPublish } from "../../admin/revoke-key";
-import { customerActor, ownKey, type PortalEnv } from "./customer";
+import type { PortalEnv } from "../../env";
+import { customerActor } from "../customers";
+import { ownKey } from "./customer";
 import { portalErrors, portalNotFound, portalSecurity } from "./schemas";
 
 export const revokeKeyRoute = createRoute({
@@ -24,6 +26,6 @@ export const revokeKeyRoute = createRoute({
 
 export const revokeKey: RouteHandler<typeof revokeKeyRoute, PortalEnv> = async (c) => {
   const key = await ownKey(c, c.req.valid("param").id);
-  await revokeAndPublish(c, key, customerActor(c.get("customer")));
+  await revokeAndPublish(c, key, customerActor(c.get("customer").identityId));
   return c.body(null, 204);
 };

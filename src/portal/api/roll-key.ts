@@ -4,8 +4,10 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { CreatedKeySchema } from "../../admin/key-object";
 import { KeyIdParam } from "../../admin/params";
 import { rotateSecret } from "../../admin/rotate-key";
+import type { PortalEnv } from "../../env";
 import { problem } from "../../gateway/schemas";
-import { customerActor, ownKey, type PortalEnv } from "./customer";
+import { customerActor } from "../customers";
+import { ownKey } from "./customer";
 import { portalErrors, portalNotFound, portalSecurity } from "./schemas";
 
 const MAX_EXPIRES_IN_SECONDS = 30 * 24 * 3600;
@@ -41,5 +43,5 @@ export const rollKeyRoute = createRoute({
 
 export const rollKey: RouteHandler<typeof rollKeyRoute, PortalEnv> = async (c) => {
   const key = await ownKey(c, c.req.valid("param").id);
-  return c.json(await rotateSecret(c, key, c.req.valid("json").expiresInSeconds, customerActor(c.get("customer"))), 201);
+  return c.json(await rotateSecret(c, key, c.req.valid("json").expiresInSeconds, customerActor(c.get("customer").identityId)), 201);
 };

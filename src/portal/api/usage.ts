@@ -2,9 +2,10 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { keyUsageBuckets, UsageBucketSchema, usageQuery } from "../../admin/key-usage";
 import { usageSpan } from "../../admin/usage-span";
+import type { PortalEnv } from "../../env";
 import { limiterClient } from "../../ratelimit/client";
 import { HOUR_MS, rollUp } from "../../usage/hourly";
-import { ownKey, type PortalEnv } from "./customer";
+import { ownKey } from "./customer";
 import { portalErrors, portalNotFound, portalSecurity } from "./schemas";
 
 export const PortalUsageQuery = usageQuery.extend({
