@@ -1,5 +1,6 @@
 // The portal's JSON API as the page uses it: the session is an HttpOnly cookie the browser sends
-// itself; writes go out from this origin, so they carry the same-origin `Origin` the API requires.
+// itself. Writes must carry the page's `Origin`: under the page's `no-referrer` policy a browser
+// sends `Origin: null` with a POST, so each call asks for `same-origin` (no referrer leaves the origin).
 import type { KeyObject, UsageBucket } from "../../dashboard/src/types";
 
 export type { KeyObject, UsageBucket };
@@ -72,6 +73,7 @@ export async function portalApi<T>(method: string, path: string, body?: unknown)
       method,
       headers,
       credentials: "same-origin",
+      referrerPolicy: "same-origin",
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch {
@@ -87,5 +89,5 @@ export async function portalApi<T>(method: string, path: string, body?: unknown)
 }
 
 export async function signOut(): Promise<void> {
-  await fetch(SIGN_OUT_URL, { method: "POST", credentials: "same-origin" }).catch(() => undefined);
+  await fetch(SIGN_OUT_URL, { method: "POST", credentials: "same-origin", referrerPolicy: "same-origin" }).catch(() => undefined);
 }

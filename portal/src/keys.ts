@@ -167,12 +167,12 @@ function KeyRow({ apiKey, onRoll, onRevoke }: { apiKey: KeyObject; onRoll: () =>
   const live = status !== "revoked";
   return html`<tr>
     <th scope="row">${apiKey.name}</th>
-    <td><code>${apiKey.start}…</code></td>
-    <td>${formatTime(apiKey.createdAt)}</td>
-    <td>${formatRelative(apiKey.lastUsedAt)}</td>
-    <td>${apiKey.expiresAt ? formatTime(apiKey.expiresAt) : "never"}</td>
-    <td><span class=${`status ${status}`}>${status}</span></td>
-    <td class="row-actions">
+    <td data-label="Key"><code>${apiKey.start}…</code></td>
+    <td data-label="Created" class="when">${formatTime(apiKey.createdAt)}</td>
+    <td data-label="Last used">${formatRelative(apiKey.lastUsedAt)}</td>
+    <td data-label="Expires" class="when">${apiKey.expiresAt ? formatTime(apiKey.expiresAt) : "never"}</td>
+    <td data-label="Status"><span class=${`status ${status}`}>${status}</span></td>
+    <td data-label="" class="row-actions">
       ${
         live &&
         html`<button type="button" class="secondary" aria-label=${`Roll ${apiKey.name}`} onClick=${onRoll}>Roll</button>
@@ -199,7 +199,7 @@ export function KeysSection({ me, keys, onChanged }: { me: Me; keys: KeyObject[]
       keys.length === 0
         ? html`<p>No keys yet. Create one to call the API.</p>`
         : html`<div class="table-scroll" tabindex="0" role="region" aria-labelledby="keys-title">
-            <table class="keys-table">
+            <table class="cards">
               <thead>
                 <tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Status</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>
               </thead>

@@ -16,8 +16,7 @@ export function PlanSection({ me }: { me: Me }) {
         : html`<ul class="limits">
             ${me.ratelimits.map(
               (limit) =>
-                html`<li><strong>${limit.limit}</strong> requests per ${per(limit.window)} (${limit.name}):
-                  <span class="remaining">${limit.remaining} left</span>${limit.remaining < limit.limit ? `, all back in ${limit.reset} s` : ""}</li>`,
+                html`<li><strong>${limit.limit}</strong> requests per ${per(limit.window)} (${limit.name}): <span class="remaining">${limit.remaining} left</span>${limit.remaining < limit.limit ? `, all back in ${limit.reset} s` : ""}</li>`,
             )}
           </ul>`
     }
@@ -32,8 +31,7 @@ export function PlanSection({ me }: { me: Me }) {
     ${
       plan &&
       html`<p class="hint">
-        ${plan.maxKeys === null ? "Any number of keys" : `Up to ${plan.maxKeys} live keys`};
-        ${plan.allowedScopes === null ? "any scopes" : plan.allowedScopes.length ? `scopes: ${plan.allowedScopes.join(", ")}` : "no scopes"}.
+        ${plan.maxKeys === null ? "Any number of keys" : `Up to ${plan.maxKeys} live keys`}; ${plan.allowedScopes === null ? "any scopes" : plan.allowedScopes.length ? `scopes: ${plan.allowedScopes.join(", ")}` : "no scopes"}.
       </p>`
     }
   </section>`;

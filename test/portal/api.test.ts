@@ -205,6 +205,19 @@ describe("portal API", () => {
       body: JSON.stringify({ name: "x" }),
     });
     await expectProblem(response, 403, "cross_site_request");
+    const write = (headers: Record<string, string>) =>
+      call(gateway, "/_gateway/portal/api/keys", {
+        method: "POST",
+        headers: { cookie: alice.cookie, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ name: "x" }),
+      });
+    await expectProblem(await write({}), 403, "cross_site_request");
+    await expectProblem(await write({ "sec-fetch-site": "cross-site" }), 403, "cross_site_request");
+    await expectProblem(await write({ "sec-fetch-site": "same-site" }), 403, "cross_site_request");
+    await expectProblem(await write({ origin: "https://evil.test", "sec-fetch-site": "same-origin" }), 403, "cross_site_request");
+    expect((await json<{ items: KeyJson[] }>(await alice.api("GET", "/keys"), 200)).items).toEqual([]);
+    // What Chromium sends with its page's own fetch() POST: no Origin, Sec-Fetch-Site: same-origin.
+    expect((await write({ "sec-fetch-site": "same-origin" })).status).toBe(201);
   });
 
   it("reports usage of all the customer's keys and of one", async () => {
