@@ -10,7 +10,7 @@ import { identityStatus } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { CreateIdentityBody, IdentitySchema, toIdentityObject } from "./identity-object";
+import { CreateIdentityBody, IdentitySchema, namedPlan, toIdentityObject } from "./identity-object";
 
 export const createIdentityRoute = createRoute({
   method: "post",
@@ -19,7 +19,7 @@ export const createIdentityRoute = createRoute({
   tags: ["Identities"],
   summary: "Create an identity",
   description:
-    "A customer whose keys share its rate limits and quota, on top of their own. Keys join it with `identityId` on create or update.",
+    "A customer whose keys share its rate limits and quota, on top of their own. Keys join it with `identityId` on create or update. With `planId`, the plan's rate limits and quota apply where it sets none of its own.",
   ...requireScope("keys:write"),
   request: { body: { required: true, content: { "application/json": { schema: CreateIdentityBody } } } },
   responses: {
@@ -31,6 +31,8 @@ export const createIdentityRoute = createRoute({
 
 export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
+  const db = database(c.env.DB);
+  const plan = body.planId === undefined ? null : await namedPlan(db, body.planId);
   const now = Date.now();
   const row: IdentityRow = {
     id: newId("idt"),
@@ -43,14 +45,14 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
     createdAt: now,
     updatedAt: now,
     version: 1,
-    planId: null,
+    planId: body.planId ?? null,
   };
   const identity = toIdentityObject(row);
   const { id, createdAt, updatedAt, ...fields } = identity;
   const audit = auditEntry("identity.create", null, { identityId: id, ...fields }, now, auditActor(c));
-  if (!(await insertIdentity(database(c.env.DB), row, audit)))
+  if (!(await insertIdentity(db, row, audit)))
     throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
   // Its object must know its limits before any key is sent there by an object that does not (a key moving in).
-  await limiterClient(c).updateIdentity(identityStatus(row));
+  await limiterClient(c).updateIdentity(identityStatus(row, plan));
   return c.json(identity, 201);
 };

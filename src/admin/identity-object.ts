@@ -3,8 +3,9 @@ import { rateLimitSchema } from "../config/schema";
 import type { Database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import { GatewayError } from "../errors";
-import { getIdentityRow } from "../identities/store";
+import { getIdentityWithPlan, type IdentityWithPlan } from "../identities/store";
 import { QuotaSchema } from "../keys/quota";
+import { getPlanRow, type PlanRow } from "../plans/store";
 import { keyFields } from "./key-object";
 
 /** A union, not `.nullable()`: the OpenAPI generator drops the null from a nullable named schema. */
@@ -16,6 +17,10 @@ const externalId = z
   .max(200)
   .openapi({ description: "Your own id for the customer; unique among identities.", example: "customer_4711" });
 const name = z.string().min(1).max(200).openapi({ example: "Acme Corp" });
+const planId = z.string().min(1).max(64).openapi({
+  description: "The plan whose rate limits and quota apply where the identity sets none of its own (docs/plans.md).",
+  example: "pln_3kT9vQm2WcX8rB1nLd5ZsY",
+});
 
 export const CreateIdentityBody = z
   .object({
@@ -25,11 +30,12 @@ export const CreateIdentityBody = z
     enabled: keyFields.enabled.optional(),
     rateLimits: keyFields.rateLimits.optional(),
     quota: keyFields.quota.optional(),
+    planId: planId.optional(),
   })
   .strict()
   .openapi("CreateIdentity");
 
-/** Any field of a create; null clears `name` and `quota`. */
+/** Any field of a create; null clears `name`, `quota` and `planId`. */
 export const UpdateIdentityBody = z
   .object({
     externalId: externalId.optional(),
@@ -38,6 +44,7 @@ export const UpdateIdentityBody = z
     enabled: keyFields.enabled.optional(),
     rateLimits: keyFields.rateLimits.optional(),
     quota: nullableQuota.optional(),
+    planId: planId.nullable().optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
@@ -54,6 +61,10 @@ export const IdentitySchema = z
       description: "Shared by all its keys, on top of their own limits; named `identity.<name>` in the `RateLimit` headers.",
     }),
     quota: nullableQuota,
+    planId: z
+      .string()
+      .nullable()
+      .openapi({ description: "Its plan, or null; its own `rateLimits` and `quota` replace the plan's where set." }),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -80,14 +91,22 @@ export function toIdentityObject(row: IdentityRow): IdentityObject {
     enabled: row.enabled,
     rateLimits: row.rateLimits,
     quota: row.quota ?? null,
+    planId: row.planId,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
 }
 
-/** The identity a key body names; one that does not exist is refused like any other bad field. */
-export async function namedIdentity(db: Database, id: string): Promise<IdentityRow> {
-  const row = await getIdentityRow(db, id);
-  if (!row) throw new GatewayError("invalid_request", `identityId: no identity with id ${id}`);
+/** The identity a key body names, with its plan; one that does not exist is refused like any other bad field. */
+export async function namedIdentity(db: Database, id: string): Promise<IdentityWithPlan> {
+  const found = await getIdentityWithPlan(db, id);
+  if (!found) throw new GatewayError("invalid_request", `identityId: no identity with id ${id}`);
+  return found;
+}
+
+/** The plan an identity body names; one that does not exist is refused like any other bad field. */
+export async function namedPlan(db: Database, id: string): Promise<PlanRow> {
+  const row = await getPlanRow(db, id);
+  if (!row) throw new GatewayError("invalid_request", `planId: no plan with id ${id}`);
   return row;
 }

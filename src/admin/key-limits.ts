@@ -4,7 +4,7 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { QuotaStateSchema, RateLimitStateSchema } from "../gateway/me";
 import { adminErrors, notFoundError } from "../gateway/schemas";
-import { getIdentityRow } from "../identities/store";
+import { getIdentityWithPlan } from "../identities/store";
 import { identityStatus, keyStatus } from "../keys/record";
 import { getKeyRow, getSecrets } from "../keys/store";
 import { limiterClient } from "../ratelimit/client";
@@ -48,14 +48,14 @@ export const keyLimits: RouteHandler<typeof keyLimitsRoute, GatewayEnv> = async 
   const db = database(c.env.DB);
   const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
-  const identity = key.identityId === null ? undefined : await getIdentityRow(db, key.identityId);
+  const joined = key.identityId === null ? undefined : await getIdentityWithPlan(db, key.identityId);
   const inspection = await limiterClient(c).inspect(id, {
     limits: keyLimitRequests(key.rateLimits),
     key: {
       keyId: id,
       secretId: currentSecret(secrets)?.id ?? "",
       status: keyStatus(key, secrets),
-      ...(identity && { identity: identityStatus(identity) }),
+      ...(joined && { identity: identityStatus(joined.identity, joined.plan) }),
     },
   });
   return c.json(

@@ -13,9 +13,11 @@ export const AuditEntrySchema = z
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
     action: AuditActionSchema,
     keyId: z.string().nullable().openapi({ description: "The key written; null for writes to operator tokens." }),
-    actor: z
-      .string()
-      .openapi({ description: "Who made the write: the operator token's id, or `admin` for ADMIN_TOKEN.", example: "admin" }),
+    actor: z.string().openapi({
+      description:
+        "Who made the write: the operator token's id, `admin` for ADMIN_TOKEN, or `customer:<identityId>` for a customer in the portal.",
+      example: "admin",
+    }),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",
       example: { enabled: false },
@@ -45,7 +47,10 @@ export const listAuditRoute = createRoute({
         .min(1)
         .max(64)
         .optional()
-        .openapi({ param: { name: "actor", in: "query" }, description: "Only writes by this operator token id, or `admin`." }),
+        .openapi({
+          param: { name: "actor", in: "query" },
+          description: "Only writes by this operator token id, `admin`, or `customer:<identityId>` (a customer in the portal).",
+        }),
       identityId: z
         .string()
         .min(1)

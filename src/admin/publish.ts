@@ -3,6 +3,7 @@ import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
 import { identityStatus, keyStatus } from "../keys/record";
+import type { Limits } from "../plans/limits";
 import { keyObjectName, limiterClient } from "../ratelimit/client";
 import { isolateDenials } from "../ratelimit/denial-memo";
 import { isolateLeases } from "../ratelimit/isolate-leases";
@@ -32,15 +33,54 @@ export async function publishKeyStatus<E extends GatewayEnv>(
 }
 
 /**
- * Tells the identity's object its new status (enabled, limits, quota): every key of it is decided
- * there, so the change applies everywhere within `LEASE_TTL_MS`; here at once, for `memberKeyIds`.
+ * Tells the identity's object its new status (enabled, limits and quota with its plan's merged in):
+ * every key of it is decided there, so the change applies everywhere within `LEASE_TTL_MS`; here at
+ * once, for `memberKeyIds`.
  */
-export async function publishIdentityStatus(c: Context<GatewayEnv>, identity: IdentityRow, memberKeyIds: string[]): Promise<void> {
+export async function publishIdentityStatus(
+  c: Context<GatewayEnv>,
+  identity: IdentityRow,
+  plan: Limits | null,
+  memberKeyIds: string[],
+): Promise<void> {
   const { keyCache } = c.get("config");
   isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetIdentity(identity.id);
-  for (const keyId of memberKeyIds) {
+  forgetKeysHere(memberKeyIds);
+  await limiterClient(c).updateIdentity(identityStatus(identity, plan));
+}
+
+/** Objects told at once by a plan change; more would queue behind the isolate's connection limits anyway. */
+export const PLAN_PUBLISH_BATCH = 50;
+
+/**
+ * A plan's new limits or quota, told to the object of each identity on it (as an identity update
+ * does), `PLAN_PUBLISH_BATCH` at a time; here at once, for `memberKeyIds`. Every object is tried
+ * even when one fails; then the call fails (`limiter_unavailable`) and repeating it tells them again.
+ */
+export async function publishPlanMembers(
+  c: Context<GatewayEnv>,
+  plan: Limits,
+  members: IdentityRow[],
+  memberKeyIds: string[],
+): Promise<void> {
+  const { keyCache } = c.get("config");
+  isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs).forgetIdentities(new Set(members.map((m) => m.id)));
+  forgetKeysHere(memberKeyIds);
+  const limiter = limiterClient(c);
+  let failure: unknown;
+  for (let i = 0; i < members.length; i += PLAN_PUBLISH_BATCH) {
+    const told = await Promise.allSettled(
+      members.slice(i, i + PLAN_PUBLISH_BATCH).map((member) => limiter.updateIdentity(identityStatus(member, plan))),
+    );
+    for (const result of told) if (result.status === "rejected") failure ??= result.reason;
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** Drops what this isolate remembers of the keys' decisions, so a change to them applies here on the next request. */
+function forgetKeysHere(keyIds: string[]): void {
+  for (const keyId of keyIds) {
     isolateDenials.forget(keyObjectName(keyId));
     isolateLeases.drop(keyId);
   }
-  await limiterClient(c).updateIdentity(identityStatus(identity));
 }

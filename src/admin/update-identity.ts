@@ -7,7 +7,7 @@ import { getIdentityRow, type IdentityChanges, isUniqueViolation, memberKeyIds, 
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { noIdentityError } from "./get-identity";
-import { IdentityIdParam, IdentitySchema, toIdentityObject, UpdateIdentityBody } from "./identity-object";
+import { IdentityIdParam, IdentitySchema, namedPlan, toIdentityObject, UpdateIdentityBody } from "./identity-object";
 import { publishIdentityStatus } from "./publish";
 
 export const updateIdentityRoute = createRoute({
@@ -17,7 +17,7 @@ export const updateIdentityRoute = createRoute({
   tags: ["Identities"],
   summary: "Update an identity",
   description:
-    "Changes any field a create may set. `enabled: false` refuses all its keys (`401 disabled_key`); that and new limits apply from the next request here and within `LEASE_TTL_MS` everywhere.",
+    "Changes any field a create may set. `enabled: false` refuses all its keys (`401 disabled_key`); that, new limits and a new `planId` apply from the next request here and within `LEASE_TTL_MS` everywhere.",
   ...requireScope("keys:write"),
   request: { params: IdentityIdParam, body: { required: true, content: { "application/json": { schema: UpdateIdentityBody } } } },
   responses: {
@@ -38,18 +38,19 @@ export const updateIdentity: RouteHandler<typeof updateIdentityRoute, GatewayEnv
   for (const [field, value] of Object.entries(body))
     if (JSON.stringify(current[field as keyof typeof current] ?? null) !== JSON.stringify(value ?? null)) changes[field] = value;
   if (Object.keys(changes).length === 0) return c.json(toIdentityObject(current), 200);
+  if (typeof changes.planId === "string") await namedPlan(db, changes.planId);
 
   const now = Date.now();
   const audit = auditEntry("identity.update", null, { identityId: id, ...changes }, now, auditActor(c));
-  let identity: Awaited<ReturnType<typeof updateIdentityRow>>;
+  let updated: Awaited<ReturnType<typeof updateIdentityRow>>;
   try {
-    identity = await updateIdentityRow(db, id, changes as IdentityChanges, now, audit);
+    updated = await updateIdentityRow(db, id, changes as IdentityChanges, now, audit);
   } catch (error) {
     if (isUniqueViolation(error))
       throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
     throw error;
   }
-  if (!identity) throw new GatewayError("not_found", `No identity with id ${id}.`);
-  await publishIdentityStatus(c, identity, await memberKeyIds(db, id));
-  return c.json(toIdentityObject(identity), 200);
+  if (!updated) throw new GatewayError("not_found", `No identity with id ${id}.`);
+  await publishIdentityStatus(c, updated.identity, updated.plan, await memberKeyIds(db, id));
+  return c.json(toIdentityObject(updated.identity), 200);
 };

@@ -70,6 +70,6 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async 
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets, current.identityId);
   // Isolates still holding the key's record from before it joined are sent on by its former object, which knows no identity's limits.
-  if (joined) await limiterClient(c).updateIdentity(identityStatus(joined));
+  if (joined) await limiterClient(c).updateIdentity(identityStatus(joined.identity, joined.plan));
   return c.json(toKeyObject(key, secrets), 200);
 };

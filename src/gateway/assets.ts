@@ -9,7 +9,8 @@ const PAGE_PATH = /^\/_gateway\/(dashboard|portal)\/?$/;
 /**
  * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
  * framing. `inlineStyles` admits the `<style>` elements a library injects (the API reference's);
- * `forms` lets the page's forms post to its own origin (the portal's sign-out).
+ * `forms` lets the page's forms post to its own origin and sends its `Origin` with its own writes
+ * (the portal, which refuses writes without it): under `no-referrer` browsers send `Origin: null`.
  */
 export const pageSecurity = ({ inlineStyles = false, forms = false } = {}) =>
   secureHeaders({
@@ -22,6 +23,7 @@ export const pageSecurity = ({ inlineStyles = false, forms = false } = {}) =>
       frameAncestors: ["'none'"],
     },
     xFrameOptions: "DENY",
+    referrerPolicy: forms ? "same-origin" : "no-referrer",
   });
 
 /** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */

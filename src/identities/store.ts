@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, inArray, isNull, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { auditLog, type IdentityRow, identities, keys, type NewAuditRow } from "../db/schema";
+import { auditLog, type IdentityRow, identities, keys, type NewAuditRow, type PlanRow, plans } from "../db/schema";
 
 export async function getIdentityRow(db: Database, id: string): Promise<IdentityRow | undefined> {
   const rows = await db.select().from(identities).where(eq(identities.id, id)).limit(1);
@@ -10,6 +10,23 @@ export async function getIdentityRow(db: Database, id: string): Promise<Identity
 /** The identity with this `externalId` (a portal customer's provider `sub`), if any. */
 export async function findIdentityByExternalId(db: Database, externalId: string): Promise<IdentityRow | undefined> {
   const rows = await db.select().from(identities).where(eq(identities.externalId, externalId)).limit(1);
+  return rows[0];
+}
+
+/** An identity with the plan it is on (null for none, or one deleted meanwhile). */
+export interface IdentityWithPlan {
+  identity: IdentityRow;
+  plan: PlanRow | null;
+}
+
+/** One query: the identity and its plan. */
+export async function getIdentityWithPlan(db: Database, id: string): Promise<IdentityWithPlan | undefined> {
+  const rows = await db
+    .select({ identity: identities, plan: plans })
+    .from(identities)
+    .leftJoin(plans, eq(identities.planId, plans.id))
+    .where(eq(identities.id, id))
+    .limit(1);
   return rows[0];
 }
 
@@ -28,25 +45,36 @@ export async function insertIdentity(db: Database, row: IdentityRow, audit: NewA
   }
 }
 
-export type IdentityChanges = Partial<Pick<IdentityRow, "externalId" | "name" | "metadata" | "enabled" | "rateLimits" | "quota">>;
+export type IdentityChanges = Partial<
+  Pick<IdentityRow, "externalId" | "name" | "metadata" | "enabled" | "rateLimits" | "quota" | "planId">
+>;
 
-/** Applies the changes and bumps the version, with its audit entry in the same batch; undefined when the identity is gone. */
+/**
+ * Applies the changes and bumps the version, with its audit entry in the same batch, and reads its
+ * plan in that batch too (a plan write between them would otherwise be told with an older version);
+ * undefined when the identity is gone.
+ */
 export async function updateIdentityRow(
   db: Database,
   id: string,
   changes: IdentityChanges,
   now: number,
   audit: NewAuditRow,
-): Promise<IdentityRow | undefined> {
-  const [updated] = await db.batch([
+): Promise<IdentityWithPlan | undefined> {
+  const [updated, , plan] = await db.batch([
     db
       .update(identities)
       .set({ ...changes, updatedAt: now, version: sql`${identities.version} + 1` })
       .where(eq(identities.id, id))
       .returning(),
     db.insert(auditLog).values(audit),
+    db
+      .select()
+      .from(plans)
+      .where(sql`${plans.id} = (SELECT ${identities.planId} FROM ${identities} WHERE ${identities.id} = ${id})`)
+      .limit(1),
   ]);
-  return updated[0];
+  return updated[0] && { identity: updated[0], plan: plan[0] ?? null };
 }
 
 /** Whether a key that is not revoked belongs to the identity: then it cannot be deleted (docs/identities.md). */

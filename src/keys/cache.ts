@@ -55,6 +55,12 @@ export class KeyCache {
   forgetIdentity(identityId: string): void {
     for (const [hash, entry] of this.entries) if (entry.record?.identity?.id === identityId) this.entries.delete(hash);
   }
+
+  /** Forgets the keys of any of these identities in one pass (a plan's, after the plan changed). */
+  forgetIdentities(identityIds: ReadonlySet<string>): void {
+    for (const [hash, entry] of this.entries)
+      if (entry.record?.identity && identityIds.has(entry.record.identity.id)) this.entries.delete(hash);
+  }
 }
 
 const shared = new Map<string, KeyCache>();

@@ -83,6 +83,6 @@ export function hashKey(key: string): string {
 }
 
 /** Opaque record ids (`key_…`, `sec_…`, `op_…` operators, `whk_…` webhooks, `msg_…` webhook messages): 22 base62 characters, ~131 bits. */
-export function newId(kind: "key" | "sec" | "op" | "whk" | "msg" | "idt"): string {
+export function newId(kind: "key" | "sec" | "op" | "whk" | "msg" | "idt" | "pln"): string {
   return `${kind}_${randomBase62(22)}`;
 }

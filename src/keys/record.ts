@@ -1,5 +1,6 @@
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
 import type { IdentityRow, KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+import { effectiveLimits, type Limits } from "../plans/limits";
 import { type IpRange, parseIpRange } from "./ip";
 
 /** What the request path knows of a key after finding its secret: cached per isolate. */
@@ -24,7 +25,7 @@ export interface KeyRecord {
   identity: IdentityStatus | null;
 }
 
-/** What an identity's Durable Object needs to decide for its keys; newer `version` wins there (docs/identities.md). */
+/** What an identity's Durable Object needs to decide for its keys, its plan's limits merged in; newer `version` wins there (docs/identities.md). */
 export interface IdentityStatus {
   id: string;
   version: number;
@@ -33,8 +34,13 @@ export interface IdentityStatus {
   quota: QuotaSpec | null;
 }
 
-export function identityStatus(row: Pick<IdentityRow, "id" | "version" | "enabled" | "rateLimits" | "quota">): IdentityStatus {
-  return { id: row.id, version: row.version, enabled: row.enabled, rateLimits: row.rateLimits, quota: row.quota ?? null };
+/** The identity's status with its effective limits: its plan's where it sets none of its own (docs/plans.md). */
+export function identityStatus(
+  row: Pick<IdentityRow, "id" | "version" | "enabled" | "rateLimits" | "quota">,
+  plan: Limits | null,
+): IdentityStatus {
+  const limits = effectiveLimits({ rateLimits: row.rateLimits, quota: row.quota ?? null }, plan);
+  return { id: row.id, version: row.version, enabled: row.enabled, ...limits };
 }
 
 /** The fields the key's Durable Object needs to judge validity; newer `version` wins there. */
@@ -51,7 +57,7 @@ export interface KeyStatus {
   identityId?: string | null;
 }
 
-export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null): KeyRecord {
+export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null, plan: Limits | null = null): KeyRecord {
   return {
     id: key.id,
     name: key.name,
@@ -69,7 +75,7 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: Identit
     version: key.version,
     secretId: secret.id,
     secretExpiresAt: secret.expiresAt,
-    identity: identity ? identityStatus(identity) : null,
+    identity: identity ? identityStatus(identity, plan) : null,
   };
 }
 

@@ -1,19 +1,30 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type AuditRow, auditLog, identities, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";
+import {
+  type AuditRow,
+  auditLog,
+  identities,
+  type KeyRow,
+  type KeySecretRow,
+  keySecrets,
+  keys,
+  type NewAuditRow,
+  plans,
+} from "../db/schema";
 import { type KeyRecord, toKeyRecord } from "./record";
 
-/** One D1 query: the key that owns the secret with this hash, with its identity if it has one. */
+/** One D1 query: the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
 export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
   const rows = await db
-    .select({ key: keys, secret: keySecrets, identity: identities })
+    .select({ key: keys, secret: keySecrets, identity: identities, plan: plans })
     .from(keySecrets)
     .innerJoin(keys, eq(keySecrets.keyId, keys.id))
     .leftJoin(identities, eq(keys.identityId, identities.id))
+    .leftJoin(plans, eq(identities.planId, plans.id))
     .where(eq(keySecrets.hash, hash))
     .limit(1);
   const row = rows[0];
-  return row ? toKeyRecord(row.key, row.secret, row.identity) : undefined;
+  return row ? toKeyRecord(row.key, row.secret, row.identity, row.plan) : undefined;
 }
 
 export async function getKeyRow(db: Database, id: string): Promise<KeyRow | undefined> {

@@ -5,7 +5,7 @@
  */
 import { and, asc, count, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { auditLog, type IdentityRow, identities, type NewAuditRow, type PlanRow, plans } from "../db/schema";
+import { auditLog, type IdentityRow, identities, keys, type NewAuditRow, type PlanRow, plans } from "../db/schema";
 import { isUniqueViolation } from "../identities/store";
 
 export type { PlanRow };
@@ -110,4 +110,19 @@ export async function deletePlanRow(db: Database, id: string, audit: NewAuditRow
       ),
   ]);
   return deleted.length > 0;
+}
+
+/** The identities on the plan, as they are now. */
+export async function planMembers(db: Database, id: string): Promise<IdentityRow[]> {
+  return db.select().from(identities).where(eq(identities.planId, id));
+}
+
+/** Ids of the keys of the identities on the plan (revoked ones included). */
+export async function planMemberKeyIds(db: Database, id: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: keys.id })
+    .from(keys)
+    .innerJoin(identities, eq(keys.identityId, identities.id))
+    .where(eq(identities.planId, id));
+  return rows.map((row) => row.id);
 }

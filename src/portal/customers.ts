@@ -1,5 +1,5 @@
 // Customers are identities (docs/portal.md): a first sign-in creates the identity (`externalId` = the
-// provider's `sub`), later ones find it. Two first sign-ins at once create one: the unique index on
+// provider's `sub`) on PORTAL_DEFAULT_PLAN, later ones find it. Two first sign-ins at once create one: the unique index on
 // `externalId` refuses the second insert, which then reads the first one's identity.
 import type { Context } from "hono";
 import { auditEntry } from "../admin/audit";
@@ -9,10 +9,24 @@ import type { Customer, GatewayEnv } from "../env";
 import { findIdentityByExternalId, insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
 import { identityStatus } from "../keys/record";
-import { effectiveLimits } from "../plans/limits";
-import { findPlanByName } from "../plans/store";
+import { findPlanByName, type PlanRow } from "../plans/store";
 import { limiterClient } from "../ratelimit/client";
 import type { VerifiedClaims } from "./oidc";
+
+/** PORTAL_DEFAULT_PLAN names that named no plan, each logged once per isolate. */
+const missingPlans = new Set<string>();
+
+/** The plan a first sign-in puts the customer on; none when PORTAL_DEFAULT_PLAN is unset or names no plan (logged once). */
+async function defaultPlan(c: Context<GatewayEnv>): Promise<PlanRow | null> {
+  const name = c.get("config").portal.defaultPlan;
+  if (!name) return null;
+  const plan = await findPlanByName(database(c.env.DB), name);
+  if (!plan && !missingPlans.has(name)) {
+    missingPlans.add(name);
+    console.warn(`PORTAL_DEFAULT_PLAN names no plan (${JSON.stringify(name)}): new customers get an identity without a plan`);
+  }
+  return plan ?? null;
+}
 
 /** The audit `actor` of a customer's own writes. */
 export const customerActor = (identityId: string) => `customer:${identityId}`;
@@ -29,10 +43,8 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
   const existing = await findIdentityByExternalId(db, claims.subject);
   if (existing) return customer(existing);
 
+  const plan = await defaultPlan(c);
   const now = Date.now();
-  // A first sign-in joins PORTAL_DEFAULT_PLAN (by name); none when it is unset or names no plan.
-  const { defaultPlan } = c.get("config").portal;
-  const plan = defaultPlan ? await findPlanByName(db, defaultPlan) : undefined;
   const row: IdentityRow = {
     id: newId("idt"),
     externalId: claims.subject,
@@ -55,6 +67,6 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
     return customer(created);
   }
   // Its object must know its limits before any key of it is used (as the admin API's create does).
-  await limiterClient(c).updateIdentity({ ...identityStatus(row), ...effectiveLimits(row, plan) });
+  await limiterClient(c).updateIdentity(identityStatus(row, plan));
   return customer(row);
 }

@@ -135,7 +135,12 @@ export function signInClient(settings: ProviderSettings): SignInClient {
           params = oauth.validateAuthResponse(as, client, callbackUrl.searchParams, pending.state);
         } catch (error) {
           if (error instanceof oauth.AuthorizationResponseError) throw error;
-          // The state (or the provider's `iss`) does not match this browser's sign-in.
+          // RFC 9207's `iss`: an answer from another issuer than the configured one (a mix-up).
+          if (error instanceof Error && error.message.includes('"iss"')) {
+            throw new SignInError("untrusted_answer", `The sign-in answer does not come from the configured provider: ${error.message}.`, {
+              cause: error,
+            });
+          }
           throw new SignInError("invalid_callback", "This sign-in answer does not belong to the sign-in this browser started.", {
             cause: error,
           });

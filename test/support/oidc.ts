@@ -11,6 +11,13 @@ export const TEST_CUSTOMER_PASSWORD = "test-password";
 /** A fresh customer's email, unique per call. */
 export const newCustomerEmail = () => `customer-${crypto.randomUUID()}@example.test`;
 
+/** The `sub` the local provider gives an email (as dev/oidc-provider.ts's `subjectOf`): the customer's identity `externalId`. */
+export async function subjectOf(email: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(email.toLowerCase()));
+  const hex = [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return `user_${hex.slice(0, 24)}`;
+}
+
 /** The `name=value` pairs a response sets, ready for a `Cookie` header; a cleared cookie is dropped. */
 export function cookiesSet(response: Response, jar: Map<string, string> = new Map()): Map<string, string> {
   for (const line of response.headers.getSetCookie()) {

@@ -47,7 +47,7 @@ export async function customerLimitsNow(
       keyId: live.key.id,
       secretId: currentSecret(live.secrets)?.id ?? "",
       status: keyStatus(live.key, live.secrets),
-      identity: { ...identityStatus(identity), ...limits },
+      identity: identityStatus(identity, plan),
     },
   });
   return {
