@@ -2,6 +2,7 @@
 // Runs on Node 22 directly (type stripping); talks HTTP only, so it works against `npm run dev`
 // and a deployed gateway alike.
 import { parseArgs } from "node:util";
+import { identityPlanField, PLANS_OPTIONS, PLANS_OPTIONS_USAGE, PLANS_USAGE, runPlans } from "./cli-plans.ts";
 import { describeImport, importKeysFile } from "./keys-import.ts";
 
 const USAGE = `Usage: npm run keys -- <command> [options]
@@ -26,6 +27,7 @@ Commands:
   identities update <id> [identity options] [--enable|--disable] [--no-name] [--no-quota]
   identities delete <id>                               only once none of its keys is live
   identities usage <id> [--from <iso>] [--to <iso>] [--granularity hour|day]
+${PLANS_USAGE}
 
 Operator scopes: keys:read keys:write keys:verify usage:read operators:write
 
@@ -39,6 +41,8 @@ Key options:
 Identity options:
   --external-id <your customer id>  --name <name>  --metadata '<json>'
   --rate-limit <name>=<limit>/<window-seconds> (repeat)  --quota <limit>/<day|month|total>
+
+${PLANS_OPTIONS_USAGE}
 
 Global:
   --url <gateway>   default http://localhost:8787 (or GATEWAY_URL)
@@ -77,6 +81,7 @@ const OPTIONS = {
   "no-identity": { type: "boolean" },
   "external-id": { type: "string" },
   "no-name": { type: "boolean" },
+  ...PLANS_OPTIONS,
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>["values"];
@@ -190,7 +195,7 @@ function identityBody(flags: Flags): Record<string, unknown> {
   const body = limitsBody(flags);
   if (flags["external-id"] !== undefined) body.externalId = flags["external-id"];
   if (flags["no-name"]) body.name = null;
-  return body;
+  return { ...body, ...identityPlanField(flags) };
 }
 
 // ---- output -------------------------------------------------------------------------------
@@ -349,6 +354,8 @@ async function run(command: string, positionals: string[], flags: Flags, request
       return runOperators(positionals, flags, request);
     case "identities":
       return runIdentities(positionals, flags, request);
+    case "plans":
+      return runPlans(positionals, flags, { request, rateLimit, quota, table, orDash, query, usageError: (m) => new UsageError(m) });
     default:
       throw new UsageError(`unknown command ${command}`);
   }
@@ -376,6 +383,7 @@ interface Identity {
   enabled: boolean;
   rateLimits: { name: string; limit: number; window: number }[];
   quota: { limit: number; period: string } | null;
+  planId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -388,6 +396,7 @@ function describeIdentity(identity: Identity): string {
     ["status", identity.enabled ? "active" : "disabled"],
     ["rate limits", identity.rateLimits.map((l) => `${l.name}: ${l.limit} per ${l.window}s`).join(", ") || "-"],
     ["quota", identity.quota ? `${identity.quota.limit} per ${identity.quota.period}` : "-"],
+    ["plan", orDash(identity.planId)],
     ["metadata", Object.keys(identity.metadata).length ? JSON.stringify(identity.metadata) : "-"],
     ["created", identity.createdAt],
     ["updated", identity.updatedAt],

@@ -10,6 +10,7 @@ import { KeyDetailView } from "./views/key-detail";
 import { KeysView } from "./views/keys";
 import { OperatorsView } from "./views/operators";
 import { OverviewView } from "./views/overview";
+import { PlansView } from "./views/plans";
 import { SignIn } from "./views/sign-in";
 
 function useHash(): string {
@@ -29,6 +30,7 @@ const NAV: { href: string; label: string; needs?: string }[] = [
   { href: "#/keys/new", label: "Create key" },
   { href: "#/audit", label: "Audit log" },
   { href: "#/operators", label: "Operators", needs: "/admin/operators" },
+  { href: "#/plans", label: "Plans", needs: "/admin/plans" },
 ];
 
 function view(hash: string, paths: Set<string>) {
@@ -38,6 +40,7 @@ function view(hash: string, paths: Set<string>) {
   if (section === "keys" && id) return html`<${KeyDetailView} id=${decodeURIComponent(id)} />`;
   if (section === "keys") return html`<${KeysView} usageAvailable=${paths.has("/admin/usage")} />`;
   if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
+  if (section === "plans" && paths.has("/admin/plans")) return html`<${PlansView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
   return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} />`;
 }
@@ -47,6 +50,7 @@ function currentNav(hash: string): string {
   if (hash.startsWith("#/keys")) return "#/keys";
   if (hash.startsWith("#/audit")) return "#/audit";
   if (hash.startsWith("#/operators")) return "#/operators";
+  if (hash.startsWith("#/plans")) return "#/plans";
   return "#/";
 }
 

@@ -30,7 +30,7 @@ async function stillUsed(db: ReturnType<typeof database>, id: string): Promise<G
   const n = await planMemberCount(db, id);
   return new GatewayError(
     "conflict",
-    `Plan ${id} is used by ${n} ${n === 1 ? "identity" : "identities"}; move them to another plan (or none) first.`,
+    `Plan ${id} is used by ${n} ${n === 1 ? "identity" : "identities"}; move ${n === 1 ? "it" : "them"} to another plan (or none) first.`,
   );
 }
 

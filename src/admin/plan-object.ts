@@ -1,8 +1,8 @@
 /** The plan object of the admin API (docs/plans.md): bodies, the schema and the row's presentation. */
 import { z } from "@hono/zod-openapi";
 import { rateLimitSchema } from "../config/schema";
+import type { PlanRow } from "../db/schema";
 import { QuotaSchema } from "../keys/quota";
-import type { PlanRow } from "../plans/store";
 import { keyFields } from "./key-object";
 
 /** Unions, not `.nullable()`: the OpenAPI generator drops the null from a nullable named schema. */
