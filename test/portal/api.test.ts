@@ -92,7 +92,9 @@ describe("portal API", () => {
     const created = await createKey(alice, { name: "production", scopes: ["read"] });
     expect(created).toMatchObject({ name: "production", identityId: alice.identityId, scopes: ["read"], revokedAt: null });
     expect(created.key).toMatch(/^gk_live_[A-Za-z0-9]{38}$/);
-    expect((await withKey(gateway, "/api/hello", created.key)).status).toBe(200);
+    expect(created.owner).toMatch(/^user_[0-9a-f]{24}$/); // the provider's sub
+    const echoed = await json<{ headers: Record<string, string> }>(await withKey(gateway, "/api/hello", created.key), 200);
+    expect(echoed.headers["x-gateway-key-owner"]).toBe(created.owner);
 
     const listed = await json<{ items: KeyJson[] }>(await alice.api("GET", "/keys"), 200);
     expect(listed.items.map((key) => key.id)).toEqual([created.id]);

@@ -62,7 +62,14 @@ export const createKey: RouteHandler<typeof createKeyRoute, PortalEnv> = async (
   }
   const created = await insertNewKey(
     c,
-    { name: body.name, scopes, ...(body.expiresAt && { expiresAt: body.expiresAt }), identityId: customer.identityId },
+    // The provider's `sub` as owner: the upstream learns whose key it is (X-Gateway-Key-Owner).
+    {
+      name: body.name,
+      owner: customer.subject,
+      scopes,
+      ...(body.expiresAt && { expiresAt: body.expiresAt }),
+      identityId: customer.identityId,
+    },
     c.get("config").keyPrefix,
     customerActor(customer.identityId),
   );
