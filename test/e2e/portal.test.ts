@@ -15,7 +15,10 @@ import { ROOT } from "../../scripts/build.ts";
 
 const ADMIN_TOKEN = "portal-e2e-admin-token";
 const CLIENT = { clientId: "portal-e2e", clientSecret: "portal-e2e-secret-0123456789" };
-/** Screenshots at both widths, to look at (git-ignored); the ones docs/portal.md shows are copied to docs/images. */
+/**
+ * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
+ * docs/portal.md shows are copied to docs/images too.
+ */
 const SHOTS = join(ROOT, "test-artifacts/portal");
 const DOC_IMAGES = join(ROOT, "docs/images");
 const WIDTHS = [1440, 390];
@@ -112,7 +115,7 @@ async function shoot(name: string, { docs = false, fullPage = true } = {}): Prom
     await page.evaluate(() => new Promise(requestAnimationFrame));
     const path = join(SHOTS, `${name}-${width}.png`);
     await page.screenshot({ path, fullPage });
-    if (docs) copyFileSync(path, join(DOC_IMAGES, `portal-${name}-${width}.png`));
+    if (docs && process.env.UPDATE_DOC_SCREENSHOTS === "1") copyFileSync(path, join(DOC_IMAGES, `portal-${name}-${width}.png`));
   }
   await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
 }
