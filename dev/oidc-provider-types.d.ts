@@ -20,7 +20,15 @@ declare module "oidc-provider" {
     constructor(issuer: string, configuration: Record<string, unknown>);
     Grant: { new (init: { clientId: string; accountId: string }): Grant; find(id: string): Promise<Grant | undefined> };
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
-    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; prompt: { name: string } }>;
+    interactionDetails(
+      req: IncomingMessage,
+      res: ServerResponse,
+    ): Promise<{
+      uid: string;
+      prompt: { name: string };
+      params: Record<string, unknown>;
+      session?: { accountId?: string };
+    }>;
     interactionFinished(
       req: IncomingMessage,
       res: ServerResponse,

@@ -22,6 +22,11 @@ export interface OidcClient {
   clientId: string;
   clientSecret: string;
   redirectUris: string[];
+  /**
+   * An http://127.0.0.1 or http://localhost redirect URI then matches on any port (RFC 8252's rule for
+   * loopback redirects, which oidc-provider applies to "native" clients): for gateways on ports picked at start.
+   */
+  anyLoopbackPort?: boolean;
 }
 
 export interface LocalOidcProviderOptions {
@@ -81,6 +86,7 @@ export async function startOidcProvider(options: LocalOidcProviderOptions): Prom
       client_id: client.clientId,
       client_secret: client.clientSecret,
       redirect_uris: client.redirectUris,
+      ...(client.anyLoopbackPort && { application_type: "native" }),
       grant_types: ["authorization_code"],
       response_types: ["code"],
     })),
@@ -117,6 +123,13 @@ export async function startOidcProvider(options: LocalOidcProviderOptions): Prom
       res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
       res.end(body);
     };
+    // Consent is asked of "native" clients even with a grant at hand: the portal is first-party, grant its scopes.
+    if (details.prompt.name === "consent" && details.session?.accountId) {
+      const grant = new provider.Grant({ clientId: String(details.params.client_id), accountId: details.session.accountId });
+      grant.addOIDCScope("openid email profile");
+      const grantId = await grant.save();
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    }
     if (!submit) return html(200, loginPage(uid));
     const form = await readForm(req);
     const email = (form.get("email") ?? "").trim().toLowerCase();

@@ -41,6 +41,7 @@ import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
+import { PORTAL_SESSION_SCHEME, portalRoutes } from "./portal-routes";
 import { verify, verifyRoute } from "./verify";
 
 const healthRoute = createRoute({
@@ -151,13 +152,9 @@ export function gatewayApi() {
   api.openapi(deletePlanRoute, deletePlan);
 
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
-  // Served by the portal's own app behind the customer session (src/portal/api), listed here with the rest.
-  api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", {
-    type: "apiKey",
-    in: "cookie",
-    name: "gateway_portal_session",
-    description: "The portal's session cookie, set by signing in at /_gateway/portal (docs/portal.md). Writes need a same-origin `Origin`.",
-  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", PORTAL_SESSION_SCHEME);
+  for (const route of portalRoutes) api.openAPIRegistry.registerPath(route);
+  // The portal's JSON API (src/portal/api), served by the portal's own app behind the session.
   for (const route of documentedPortalRoutes()) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 

@@ -7,7 +7,7 @@ import { createMiddleware } from "hono/factory";
 import type { CookieOptions } from "hono/utils/cookie";
 import { database } from "../db/client";
 import { portalSessions } from "../db/schema";
-import type { Customer, CustomerVariables, Env, GatewayEnv } from "../env";
+import type { Customer, Env, GatewayEnv, PortalEnv } from "../env";
 import { GatewayError } from "../errors";
 import { randomBase62 } from "../keys/format";
 import { sha256Hex } from "../keys/sha256";
@@ -75,7 +75,7 @@ export async function endSession(c: Context<GatewayEnv>): Promise<void> {
  * route answers `401 session_required`; a page (`{ page: true }`) sends the browser to sign in.
  */
 export function requireCustomer({ page = false }: { page?: boolean } = {}) {
-  return createMiddleware<{ Bindings: Env; Variables: CustomerVariables }>(async function requireCustomer(c, next) {
+  return createMiddleware<PortalEnv>(async function requireCustomer(c, next) {
     const customer = await sessionCustomer(c);
     if (!customer) {
       if (page) return c.redirect(LOGIN_PATH, 302);

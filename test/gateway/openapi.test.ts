@@ -45,6 +45,9 @@ describe("GET /_gateway/openapi.json", () => {
       [
         "GET /health",
         "GET /me",
+        "GET /portal/login",
+        "GET /portal/callback",
+        "POST /portal/logout",
         "POST /verify",
         "POST /admin/keys",
         "POST /admin/keys/import",
