@@ -1,5 +1,6 @@
 // Builds the static files the worker serves under /_gateway/ (wrangler.toml [assets], run by
-// wrangler's [build] and the test setup): the operators' dashboard bundled by vite, and the API
+// wrangler's [build] and the test setup): the operators' dashboard and the customers' portal bundled
+// by vite (the portal shares the dashboard's charts, dialogs and styles), and the API
 // reference (Scalar's standalone bundle and the script that mounts it).
 // Skipped when nothing that goes into it changed, so every caller may run it.
 import { copyFileSync, renameSync, rmSync } from "node:fs";
@@ -10,10 +11,11 @@ import { files, fingerprint, isBuilt, markBuilt } from "./fingerprint.ts";
 export const ASSETS_DIR = join(ROOT, "dist/assets");
 const FINGERPRINT = join(ROOT, "dist/assets.fingerprint");
 const DASHBOARD_SOURCE = join(ROOT, "dashboard");
+const PORTAL_SOURCE = join(ROOT, "portal");
 const SCALAR_BUNDLE = join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js");
 
 export async function buildAssets(): Promise<void> {
-  const current = fingerprint([...files(DASHBOARD_SOURCE), join(ROOT, "scripts/build-assets.ts")]);
+  const current = fingerprint([...files(DASHBOARD_SOURCE), ...files(PORTAL_SOURCE), join(ROOT, "scripts/build-assets.ts")]);
   if (isBuilt(ASSETS_DIR, FINGERPRINT, current)) return;
   const { build } = await import("vite");
   // Built beside the served folder, then swapped in: a reader never sees a half-written tree.
@@ -27,6 +29,19 @@ export async function buildAssets(): Promise<void> {
       outDir: join(staging, "_gateway/dashboard"),
       emptyOutDir: true,
       // Everything as files: the CSP allows no data: URLs.
+      assetsInlineLimit: 0,
+      reportCompressedSize: false,
+    },
+  });
+  await build({
+    root: PORTAL_SOURCE,
+    base: "/_gateway/portal/",
+    configFile: false,
+    logLevel: "warn",
+    publicDir: join(DASHBOARD_SOURCE, "public"),
+    build: {
+      outDir: join(staging, "_gateway/portal"),
+      emptyOutDir: true,
       assetsInlineLimit: 0,
       reportCompressedSize: false,
     },

@@ -1,4 +1,6 @@
 // The operators' dashboard: one page, views chosen by the URL hash, every call to the admin API.
+// First: a locale Intl accepts, before the chart library reads navigator.language on load.
+import "./locale";
 import { html, render } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { documentedAdminPaths, onUnauthorized, session } from "./api";

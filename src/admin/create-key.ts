@@ -1,4 +1,5 @@
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
@@ -8,7 +9,7 @@ import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { namedIdentity } from "./identity-object";
-import { CreatedKeySchema, CreateKeyBody, toKeyObject } from "./key-object";
+import { CreatedKeySchema, CreateKeyBody, type KeyObject, toKeyObject } from "./key-object";
 
 export const createKeyRoute = createRoute({
   method: "post",
@@ -53,20 +54,30 @@ export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): Ke
 
 export const createKey: RouteHandler<typeof createKeyRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
-  const db = database(c.env.DB);
-  if (body.identityId !== undefined) await namedIdentity(db, body.identityId);
+  if (body.identityId !== undefined) await namedIdentity(database(c.env.DB), body.identityId);
+  return c.json(await insertNewKey(c, body, body.prefix ?? c.get("config").keyPrefix, auditActor(c)), 201);
+};
+
+/** Stores a new key with its first secret, audited for `actor`; the admin create and the portal's share it. */
+export async function insertNewKey<E extends GatewayEnv>(
+  c: Context<E>,
+  fields: NewKeyFields,
+  prefix: string,
+  actor: string,
+): Promise<KeyObject & { key: string }> {
   const now = Date.now();
-  const plaintext = generateKey(body.prefix ?? c.get("config").keyPrefix);
-  const key = newKeyRow(body, parseKey(plaintext)!.prefix, now);
+  const plaintext = generateKey(prefix);
+  const parsed = parseKey(plaintext)!;
+  const key = newKeyRow(fields, parsed.prefix, now);
   const secret: KeySecretRow = {
     id: newId("sec"),
     keyId: key.id,
     hash: hashKey(plaintext),
-    start: parseKey(plaintext)!.start,
+    start: parsed.start,
     createdAt: now,
     expiresAt: null,
   };
   const keyObject = toKeyObject(key, [secret]);
-  await insertKey(db, key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, auditActor(c)));
-  return c.json({ key: plaintext, ...keyObject }, 201);
-};
+  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, actor));
+  return { key: plaintext, ...keyObject };
+}

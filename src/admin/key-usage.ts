@@ -1,11 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { database } from "../db/client";
+import type { KeyRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getKeyRow } from "../keys/store";
 import { limiterClient } from "../ratelimit/client";
-import { HOUR_MS, rollUp } from "../usage/hourly";
+import { type Granularity, HOUR_MS, rollUp } from "../usage/hourly";
 import { requireScope } from "./auth";
 import { KeyIdParam } from "./params";
 import { usageSpan, usageTime } from "./usage-span";
@@ -56,16 +58,25 @@ export const keyUsage: RouteHandler<typeof keyUsageRoute, GatewayEnv> = async (c
   const { from, to } = usageSpan(query, granularity);
   const key = await getKeyRow(database(c.env.DB), id);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  return c.json({ buckets: await keyUsageBuckets(c, key, from, to, granularity) }, 200);
+};
 
+/** A key's usage buckets in [from, to), as the API shows them; the admin and the portal usage share it. */
+export async function keyUsageBuckets<E extends GatewayEnv>(
+  c: Context<E>,
+  key: Pick<KeyRow, "id" | "identityId">,
+  from: number,
+  to: number,
+  granularity: Granularity,
+): Promise<{ start: string; allowed: number; rateLimited: number; quotaExceeded: number }[]> {
   // Counted by the key's object while it was on its own, by its identity's object since it joined.
   const limiter = limiterClient(c);
   const since = from - (from % HOUR_MS);
   const hours = (
     await Promise.all([
-      limiter.usageBetween(id, since, to),
-      ...(key.identityId === null ? [] : [limiter.usageBetween(id, since, to, key.identityId)]),
+      limiter.usageBetween(key.id, since, to),
+      ...(key.identityId === null ? [] : [limiter.usageBetween(key.id, since, to, key.identityId)]),
     ])
   ).flat();
-  const buckets = rollUp(hours, from, to, granularity).map((bucket) => ({ ...bucket, start: new Date(bucket.start).toISOString() }));
-  return c.json({ buckets }, 200);
-};
+  return rollUp(hours, from, to, granularity).map((bucket) => ({ ...bucket, start: new Date(bucket.start).toISOString() }));
+}

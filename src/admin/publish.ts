@@ -14,8 +14,8 @@ import { isolateLeases } from "../ratelimit/isolate-leases";
  * what this isolate remembers of the key, so here it applies at once. A key that changed identity
  * (`formerIdentityId`) is told to the object that decided for it before too. Retrying the write is safe.
  */
-export async function publishKeyStatus(
-  c: Context<GatewayEnv>,
+export async function publishKeyStatus<E extends GatewayEnv>(
+  c: Context<E>,
   key: KeyRow,
   secrets: KeySecretRow[],
   formerIdentityId: string | null = key.identityId,

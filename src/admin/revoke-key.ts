@@ -1,5 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { database } from "../db/client";
+import type { KeyRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
@@ -29,21 +31,25 @@ export const revokeKeyRoute = createRoute({
 
 export const revokeKey: RouteHandler<typeof revokeKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
-  const db = database(c.env.DB);
-  const current = await getKeyRow(db, id);
+  const current = await getKeyRow(database(c.env.DB), id);
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
+  await revokeAndPublish(c, current, auditActor(c));
+  return c.body(null, 204);
+};
+
+/**
+ * Revokes the key, audited for `actor`, tells its object (so it is refused everywhere within
+ * `LEASE_TTL_MS`) and announces `key.revoked`; the admin revoke and the portal's share it.
+ */
+export async function revokeAndPublish<E extends GatewayEnv>(c: Context<E>, current: KeyRow, actor: string): Promise<void> {
+  const id = current.id;
+  const db = database(c.env.DB);
   const now = Date.now();
-  const key = await revokeKeyRow(
-    db,
-    current,
-    now,
-    auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now, auditActor(c)),
-  );
+  const key = await revokeKeyRow(db, current, now, auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now, actor));
   // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
   if (current.revokedAt === null) {
     const data = { keyId: id, name: key.name, owner: key.owner, revokedAt: new Date(now).toISOString() };
     await publishAfterWrite(c.env, webhookEvent("key.revoked", data, now));
   }
-  return c.body(null, 204);
-};
+}

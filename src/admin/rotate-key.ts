@@ -1,6 +1,7 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { database } from "../db/client";
-import type { KeySecretRow } from "../db/schema";
+import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError, problem } from "../gateway/schemas";
@@ -10,7 +11,7 @@ import { webhookEvent } from "../webhooks/events";
 import { publishAfterWrite } from "../webhooks/publish";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { CreatedKeySchema, toKeyObject } from "./key-object";
+import { CreatedKeySchema, type KeyObject, toKeyObject } from "./key-object";
 import { KeyIdParam } from "./params";
 import { publishKeyStatus } from "./publish";
 
@@ -50,11 +51,25 @@ export const rotateKeyRoute = createRoute({
 export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const grace = c.req.valid("json")?.gracePeriodSeconds ?? 0;
-  const db = database(c.env.DB);
-  const current = await getKeyRow(db, id);
+  const current = await getKeyRow(database(c.env.DB), id);
   if (!current) throw new GatewayError("not_found", `No key with id ${id}.`);
-  if (current.revokedAt !== null) throw new GatewayError("conflict", `Key ${id} is revoked; create a new key instead.`);
+  return c.json(await rotateSecret(c, current, grace, auditActor(c)), 201);
+};
 
+/**
+ * Issues a new secret for the key and lets its older secrets expire `graceSeconds` from now,
+ * audited for `actor`, told to the key's object and announced (`key.rotated`); the admin rotate
+ * and the portal's roll share it. A revoked key is `409 conflict`.
+ */
+export async function rotateSecret<E extends GatewayEnv>(
+  c: Context<E>,
+  current: KeyRow,
+  graceSeconds: number,
+  actor: string,
+): Promise<KeyObject & { key: string }> {
+  const id = current.id;
+  if (current.revokedAt !== null) throw new GatewayError("conflict", `Key ${id} is revoked; create a new key instead.`);
+  const db = database(c.env.DB);
   const now = Date.now();
   // An imported key's prefix may not fit the gateway's format: its new secret then takes the default one.
   const plaintext = generateKey(KEY_PREFIX_PATTERN.test(current.prefix) ? current.prefix : c.get("config").keyPrefix);
@@ -67,13 +82,13 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async 
     createdAt: now,
     expiresAt: null,
   };
-  const oldExpiresAt = now + grace * 1000;
+  const oldExpiresAt = now + graceSeconds * 1000;
   const audit = auditEntry(
     "key.rotate",
     id,
-    { start: secret.start, gracePeriodSeconds: grace, previousSecretsExpireAt: new Date(oldExpiresAt).toISOString() },
+    { start: secret.start, gracePeriodSeconds: graceSeconds, previousSecretsExpireAt: new Date(oldExpiresAt).toISOString() },
     now,
-    auditActor(c),
+    actor,
   );
   const key = await rotateKeySecret(db, id, secret, oldExpiresAt, now, audit);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
@@ -87,5 +102,5 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async 
     previousSecretsExpireAt: new Date(oldExpiresAt).toISOString(),
   };
   await publishAfterWrite(c.env, webhookEvent("key.rotated", data, now));
-  return c.json({ key: plaintext, ...toKeyObject(key, secrets) }, 201);
-};
+  return { key: plaintext, ...toKeyObject(key, secrets) };
+}

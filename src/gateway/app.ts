@@ -37,6 +37,7 @@ import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
 import { me, meRoute } from "./me";
@@ -153,6 +154,8 @@ export function gatewayApi() {
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
   api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", PORTAL_SESSION_SCHEME);
   for (const route of portalRoutes) api.openAPIRegistry.registerPath(route);
+  // The portal's JSON API (src/portal/api), served by the portal's own app behind the session.
+  for (const route of documentedPortalRoutes()) api.openAPIRegistry.registerPath(route);
   api.doc31("/openapi.json", DOCUMENT_CONFIG);
 
   api.use("/docs/*", pageSecurity({ inlineStyles: true }));

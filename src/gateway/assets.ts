@@ -3,7 +3,8 @@ import { secureHeaders } from "hono/secure-headers";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 
-const DASHBOARD_PAGE = "/_gateway/dashboard/index.html";
+/** A page's own path (`/_gateway/dashboard`, `/_gateway/portal`, with or without the slash) serves its index.html. */
+const PAGE_PATH = /^\/_gateway\/(dashboard|portal)\/?$/;
 
 /**
  * Pages may run only the gateway's own files: no inline script, nothing from another origin, no
@@ -27,7 +28,8 @@ export const pageSecurity = ({ inlineStyles = false, forms = false } = {}) =>
 
 /** A built file from the static assets (wrangler.toml [assets]): hashed files are immutable, the rest revalidated. */
 export async function serveAsset(c: Context<GatewayEnv>): Promise<Response> {
-  const path = c.req.path.replace(/\/$/, "") === "/_gateway/dashboard" ? DASHBOARD_PAGE : c.req.path;
+  const page = PAGE_PATH.exec(c.req.path)?.[1];
+  const path = page ? `/_gateway/${page}/index.html` : c.req.path;
   const asset = await c.env.ASSETS.fetch(new URL(path, c.req.url), { headers: c.req.raw.headers });
   if (asset.status === 404) throw new GatewayError("no_route", `No route matches ${c.req.method} ${c.req.path}.`);
   const response = new Response(asset.body, asset);

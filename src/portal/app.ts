@@ -1,9 +1,10 @@
 // The customers' portal, mounted at /_gateway/portal and loaded lazily (src/index.ts): sign-in with the
 // API owner's OpenID Connect provider, sign-out, and the portal's own routes behind `requireCustomer()`.
 import { type Context, Hono } from "hono";
-import { html } from "hono/html";
 import type { GatewayEnv } from "../env";
-import { pageSecurity } from "../gateway/assets";
+import { pageSecurity, serveAsset } from "../gateway/assets";
+import { notFound } from "../http/problem";
+import { portalApi } from "./api/app";
 import { customerFor } from "./customers";
 import { type ProviderSettings, SignInError, type SignInFailure, signInClient } from "./oidc";
 import { messagePage } from "./pages";
@@ -89,23 +90,14 @@ export function portalApp() {
   app.post("/logout", logout);
   app.get("/signed-out", (c) => messagePage(c, 200, "Signed out", "You are signed out of the portal."));
 
-  // ── The portal's JSON API (/_gateway/portal/api/*) is mounted here by its own module, e.g.
-  //    app.route("/api", portalApi());  — every route in it behind requireCustomer().
+  // The portal's JSON API, every route behind the session.
+  app.use("/api/*", requireCustomer());
+  app.route("/api", portalApi());
+  app.all("/api/*", notFound);
 
-  // The portal page. A stand-in until the page itself is built: who is signed in, and sign-out.
-  app.get("/", requireCustomer({ page: true }), (c) => {
-    const customer = c.get("customer");
-    return c.html(
-      html`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Portal</title></head>
-<body><main>
-<h1>Portal</h1>
-<p>Signed in as ${customer.email ?? customer.name ?? customer.subject}.</p>
-<form method="post" action="${PORTAL_PATH}/logout"><button type="submit">Sign out</button></form>
-</main></body>
-</html>`,
-    );
-  });
+  // The page (portal/, built with the dashboard): it loads signed out too, and then offers "Sign in".
+  app.get("/", serveAsset);
+  app.get("/assets/*", serveAsset);
+  app.get("/favicon.svg", serveAsset);
   return app;
 }

@@ -83,6 +83,13 @@ describe("GET /_gateway/openapi.json", () => {
         "DELETE /admin/plans/{id}",
         "GET /openapi.json",
         "GET /docs",
+        "GET /portal/api/me",
+        "GET /portal/api/keys",
+        "POST /portal/api/keys",
+        "GET /portal/api/keys/{id}",
+        "DELETE /portal/api/keys/{id}",
+        "POST /portal/api/keys/{id}/roll",
+        "GET /portal/api/usage",
       ].sort(),
     );
   });

@@ -112,10 +112,10 @@ describe("portal sign-in", () => {
     expect(Number(session?.match(/Max-Age=(\d+)/)?.[1])).toBe(43_200);
   });
 
-  it("sends a visitor without a session from the portal page to sign in", async () => {
+  it("serves the portal page to a visitor without a session: the page itself offers sign-in", async () => {
     const response = await gateway("/_gateway/portal", { redirect: "manual" });
-    expect(response.status).toBe(302);
-    expect(response.headers.get("location")).toBe("/_gateway/portal/login");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/html/);
   });
 
   it("answers a portal API call without a session 401 session_required", async () => {
@@ -207,7 +207,7 @@ describe("portal sessions", () => {
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie().join()).toMatch(/gateway_portal_session=;.*Max-Age=0/);
     await expectProblem(await whoami(cookie), 401, "session_required");
-    expect((await gateway("/_gateway/portal", { headers: { cookie }, redirect: "manual" })).status).toBe(302);
+    await expectProblem(await gateway("/_gateway/portal/api/me", { headers: { cookie } }), 401, "session_required");
   });
 
   it("sends a browser's sign-out form to a signed-out page", async () => {
