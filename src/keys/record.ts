@@ -51,7 +51,7 @@ export interface KeyStatus {
   identityId?: string | null;
 }
 
-export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null): KeyRecord {
+export function toKeyRecord(key: KeyRow, secret: Pick<KeySecretRow, "id" | "expiresAt">, identity: IdentityRow | null = null): KeyRecord {
   return {
     id: key.id,
     name: key.name,
