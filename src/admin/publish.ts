@@ -1,6 +1,8 @@
 import type { Context } from "hono";
+import { database } from "../db/client";
 import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
+import { bumpIdentityVersionRow, memberKeyIds } from "../identities/store";
 import { isolateKeyCache } from "../keys/cache";
 import { identityStatus, keyStatus } from "../keys/record";
 import { keyObjectName, limiterClient } from "../ratelimit/client";
@@ -43,4 +45,15 @@ export async function publishIdentityStatus(c: Context<GatewayEnv>, identity: Id
     isolateLeases.drop(keyId);
   }
   await limiterClient(c).updateIdentity(identityStatus(identity));
+}
+
+/**
+ * For a change the identity's keys inherit from elsewhere (its plan): bumps the identity's version
+ * in D1 and publishes it, so every isolate reloads the records of its keys within `LEASE_TTL_MS`
+ * (docs/rate-limits.md "Every change within the bound"). Nothing happens for an identity that is gone.
+ */
+export async function bumpIdentityVersion(c: Context<GatewayEnv>, identityId: string): Promise<void> {
+  const db = database(c.env.DB);
+  const identity = await bumpIdentityVersionRow(db, identityId);
+  if (identity) await publishIdentityStatus(c, identity, await memberKeyIds(db, identityId));
 }

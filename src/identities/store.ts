@@ -43,6 +43,16 @@ export async function updateIdentityRow(
   return updated[0];
 }
 
+/** Bumps the identity's version alone (something it inherits changed, e.g. its plan); undefined when the identity is gone. */
+export async function bumpIdentityVersionRow(db: Database, id: string): Promise<IdentityRow | undefined> {
+  const rows = await db
+    .update(identities)
+    .set({ version: sql`${identities.version} + 1` })
+    .where(eq(identities.id, id))
+    .returning();
+  return rows[0];
+}
+
 /** Whether a key that is not revoked belongs to the identity: then it cannot be deleted (docs/identities.md). */
 export async function holdsLiveKeys(db: Database, id: string): Promise<boolean> {
   const rows = await db

@@ -22,6 +22,8 @@ export interface KeyRecord {
   secretExpiresAt: number | null;
   /** The identity whose limits the key shares, as loaded with the key; null for a key on its own. */
   identity: IdentityStatus | null;
+  /** When this copy was read from D1 (epoch ms): a refusal on a copy older than a lease reloads it (docs/rate-limits.md "Every change within the bound"). */
+  loadedAt: number;
 }
 
 /** What an identity's Durable Object needs to decide for its keys; newer `version` wins there (docs/identities.md). */
@@ -70,6 +72,7 @@ export function toKeyRecord(key: KeyRow, secret: Pick<KeySecretRow, "id" | "expi
     secretId: secret.id,
     secretExpiresAt: secret.expiresAt,
     identity: identity ? identityStatus(identity) : null,
+    loadedAt: Date.now(),
   };
 }
 

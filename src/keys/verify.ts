@@ -7,7 +7,7 @@ import { findKeyBySecretHash } from "./store";
 
 /**
  * The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown.
- * `fresh`: D1 first, the cached record being known to be older than the key's (docs/keys.md "Consistency").
+ * `fresh`: D1 first, the cached record being known to be older than the key's (docs/rate-limits.md "Every change within the bound").
  */
 export async function verifyKey(
   key: string,

@@ -20,6 +20,7 @@ import { admit } from "../ratelimit/admission";
 import { limiterClient } from "../ratelimit/client";
 import {
   type CheckOutcome,
+  type KeyInspection,
   keyLimitRequests,
   type LimitDecision,
   type LimitRequest,
@@ -130,7 +131,7 @@ async function presentedRecord<E extends GatewayEnv>(
   return { record, location: credential.location };
 }
 
-function limitRefusal(decision: LimitDecision, outcome: Exclude<CheckOutcome, "allowed">): Refusal {
+function limitRefusal(decision: LimitDecision, outcome: Exclude<CheckOutcome, "allowed" | "older_record">): Refusal {
   switch (outcome) {
     case "rate_limited": {
       const denied = decision.policies[decision.nearest];
@@ -202,38 +203,87 @@ async function decideLimits<E extends GatewayEnv>(
     return verdict;
   }
   const { outcome } = verdict.decision;
-  if (outcome !== "allowed") verdict.refusal = limitRefusal(verdict.decision, outcome);
+  // An older record is no refusal: the caller reloads it and asks again.
+  if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome);
   return verdict;
 }
 
 /**
  * Judged in this order: key shape and record, validity, scopes, IP allowlist, then limits and quota
  * in one decision. A refusal is part of the verdict; what cannot be judged (D1 or the limiter
- * unreachable on a fail-closed route) throws its 503.
+ * unreachable on a fail-closed route) throws its 503. A record that may be older than the key
+ * (its object knows a newer version, or it refused on a copy loaded over `LEASE_TTL_MS` ago) is
+ * reloaded from D1 and judged again, once (docs/rate-limits.md "Every change within the bound").
  */
 export async function keyVerdict<E extends GatewayEnv>(c: Context<E>, request: VerdictRequest): Promise<Verdict> {
-  const { presented, route } = request;
+  const { presented } = request;
   if (request.auth === "none") return keylessVerdict(c, request);
   const now = Date.now();
-  let record: KeyRecord;
-  let location: CredentialLocation | undefined;
-  if ("record" in presented) record = presented.record;
-  else {
-    if (presented.length === 0) {
-      if (request.auth === "optional") return keylessVerdict(c, request);
-      return verdictOf(request, undefined, undefined, new GatewayError("missing_key", "No API key was presented.") as Refusal);
-    }
-    const found = await presentedRecord(c, presented, now, false);
-    if (found instanceof GatewayError) return verdictOf(request, undefined, undefined, found);
-    ({ record, location } = found);
+  if ("record" in presented) return newestOnly(await judgeRecord(c, request, presented.record, undefined, now));
+  if (presented.length === 0) {
+    if (request.auth === "optional") return keylessVerdict(c, request);
+    return verdictOf(request, undefined, undefined, new GatewayError("missing_key", "No API key was presented.") as Refusal);
   }
-  const verdict = verdictOf(request, record, location, undefined);
+  const found = await presentedRecord(c, presented, now, false);
+  if (found instanceof GatewayError) return verdictOf(request, undefined, undefined, found);
+  const verdict = await judgeRecord(c, request, found.record, found.location, now);
+  if (!mayBeOlder(verdict, found.record, now, c.get("config").leaseTtlMs)) return verdict;
+  const reloaded = await presentedRecord(c, presented, now, true);
+  if (reloaded instanceof GatewayError) return verdictOf(request, undefined, undefined, reloaded);
+  return newestOnly(await judgeRecord(c, request, reloaded.record, reloaded.location, now));
+}
 
+/** Whether the verdict may rest on an older record than the key's: its object said so, or a scope or IP refusal rests on a copy older than a lease. */
+function mayBeOlder(verdict: Verdict, record: KeyRecord, now: number, leaseTtlMs: number): boolean {
+  if (verdict.decision?.outcome === "older_record") return true;
+  const code = verdict.refusal?.code;
+  return (code === "insufficient_scope" || code === "ip_not_allowed") && now - record.loadedAt > leaseTtlMs;
+}
+
+/**
+ * A disabled or expired record is refused once the key's object, which knows the newest status,
+ * agrees (asked read-only; the key may have been enabled or extended elsewhere). Revocation is
+ * final and never asked. Unreachable, the record's word stands.
+ */
+async function confirmedRefusal<E extends GatewayEnv>(
+  c: Context<E>,
+  verdict: Verdict,
+  record: KeyRecord,
+  refused: KeyRefusal,
+): Promise<Verdict> {
+  let outcome: KeyInspection["outcome"] = refused;
+  try {
+    outcome = (await limiterClient(c).inspect(record.id, { limits: keyLimitRequests(record.rateLimits), key: cachedKeyCheck(record) }))
+      .outcome;
+  } catch {
+    // The object cannot be asked: refuse on the record, as a request it would judge fails closed.
+  }
+  if (outcome === "older_record") verdict.decision = { outcome, policies: [], nearest: -1 };
+  else verdict.refusal = new GatewayError(outcome === "allowed" ? refused : outcome) as Refusal;
+  return verdict;
+}
+
+/** A record read from D1 that its object still finds older: D1 answered from before the write (or not at all); judge later. */
+function newestOnly(verdict: Verdict): Verdict {
+  if (verdict.decision?.outcome !== "older_record") return verdict;
+  throw new GatewayError("key_store_unavailable", "The key changed and its new version could not be read yet; retry shortly.");
+}
+
+async function judgeRecord<E extends GatewayEnv>(
+  c: Context<E>,
+  request: VerdictRequest,
+  record: KeyRecord,
+  location: CredentialLocation | undefined,
+  now: number,
+): Promise<Verdict> {
+  const { route } = request;
+  const verdict = verdictOf(request, record, location, undefined);
   const refused = refusal(record, record.secretExpiresAt, now);
-  if (refused) {
+  if (refused === "revoked_key") {
     verdict.refusal = new GatewayError(refused) as Refusal;
     return verdict;
   }
+  if (refused) return confirmedRefusal(c, verdict, record, refused);
   const missing = missingScopes(record, route, request.scopes);
   if (missing.length > 0) {
     verdict.refusal = new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`) as Refusal;
