@@ -40,7 +40,7 @@ export type AdminVariables = { adminPrincipal?: AdminPrincipal };
 /** Set by the app-wide middleware (request id, path safety, config) before any route runs. */
 export type GatewayEnv = { Bindings: Env; Variables: RequestIdVariables & PathVariables & ConfigVariables & AdminVariables };
 
-/** Set by the rate limiter once it has decided (src/ratelimit/middleware.ts). */
+/** Set by the proxy's admission step once the limits are decided (src/verdict/middleware.ts). */
 export type LimitVariables = { limits?: LimitDecision };
 
 /** The proxy path after `routeMatch`: the route is known, a key and a decision may be. */

@@ -219,7 +219,8 @@ export class KeyLimiter extends DurableObject<Env> {
     const verdict = this.judge(key, this.reconcileMember(keyId, key.status), now);
     if (verdict.refused) return verdict.refused;
     const identity = this.reconcileIdentity(key.identity);
-    if (!identity.enabled) return "disabled_key";
+    // On an older record the key may have left the identity: it is reloaded first (`olderRecord`).
+    if (!identity.enabled && !this.olderRecord(key)) return "disabled_key";
     const quotas: HeldQuota[] = [];
     if (verdict.quota) quotas.push({ spec: verdict.quota, counter: member.quota });
     if (identity.quota) quotas.push({ spec: identity.quota, counter: this.quota });

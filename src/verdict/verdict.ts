@@ -269,13 +269,14 @@ function newestOnly(verdict: Verdict): Verdict {
   throw new GatewayError("key_store_unavailable", "The key changed and its new version could not be read yet; retry shortly.");
 }
 
-async function judgeRecord<E extends GatewayEnv>(
+/** Not async, so the admitted path awaits only the limits decision's own promise (the proxy path allocates no more per request). */
+function judgeRecord<E extends GatewayEnv>(
   c: Context<E>,
   request: VerdictRequest,
   record: KeyRecord,
   location: CredentialLocation | undefined,
   now: number,
-): Promise<Verdict> {
+): Verdict | Promise<Verdict> {
   const { route } = request;
   const verdict = verdictOf(request, record, location, undefined);
   const refused = refusal(record, record.secretExpiresAt, now);
