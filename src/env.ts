@@ -57,7 +57,7 @@ export type CustomerVariables = { customer: Customer };
 /** A portal route behind `requireCustomer()`: the customer is known. */
 export type PortalEnv = { Bindings: Env; Variables: GatewayEnv["Variables"] & CustomerVariables };
 
-/** Set by the rate limiter once it has decided (src/ratelimit/middleware.ts). */
+/** Set by the proxy's admission step once the limits are decided (src/verdict/middleware.ts). */
 export type LimitVariables = { limits?: LimitDecision };
 
 /** The proxy path after `routeMatch`: the route is known, a key and a decision may be. */

@@ -4,14 +4,13 @@ import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
 import { pageHosts } from "./http/page-hosts";
 import { notFound, renderError } from "./http/problem";
-import { keyAuth } from "./keys/authenticate";
 import { lazy } from "./lazy";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
 import { checkPath, pathSafety, rawPathOf } from "./proxy/path-safety";
 import { allowedMethod, routeMatch } from "./proxy/route-match";
-import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
+import { admission } from "./verdict/middleware";
 import { queueExpiryNotices } from "./webhooks/expiring";
 
 export { ClientIpCounter } from "./ratelimit/client-ip-counter";
@@ -32,7 +31,7 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
   app.all("/_gateway/*", notFound);
 
   // The request path (docs/routes.md): route → key → Durable Object → upstream, one usage point.
-  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
+  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), admission(), forwardRequest);
   return app;
 }
 

@@ -5,10 +5,9 @@ import { GatewayError } from "../errors";
 import { QuotaStateSchema, RateLimitStateSchema } from "../gateway/me";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getIdentityWithPlan } from "../identities/store";
-import { identityStatus, keyStatus } from "../keys/record";
+import { toKeyRecord } from "../keys/record";
 import { getKeyRow, getSecrets } from "../keys/store";
-import { limiterClient } from "../ratelimit/client";
-import { keyLimitRequests } from "../ratelimit/decision";
+import { keyVerdict } from "../verdict/verdict";
 import { requireScope } from "./auth";
 import { currentSecret } from "./key-object";
 import { KeyIdParam } from "./params";
@@ -49,20 +48,31 @@ export const keyLimits: RouteHandler<typeof keyLimitsRoute, GatewayEnv> = async 
   const [key, secrets] = await Promise.all([getKeyRow(db, id), getSecrets(db, id)]);
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const joined = key.identityId === null ? undefined : await getIdentityWithPlan(db, key.identityId);
-  const inspection = await limiterClient(c).inspect(id, {
-    limits: keyLimitRequests(key.rateLimits),
-    key: {
-      keyId: id,
-      secretId: currentSecret(secrets)?.id ?? "",
-      status: keyStatus(key, secrets),
-      ...(joined && { identity: identityStatus(joined.identity, joined.plan) }),
+  const secret = currentSecret(secrets);
+  // Judged on its current secret, read fresh from D1, as a request presenting it would be.
+  const judged = await keyVerdict(c, {
+    presented: {
+      record: toKeyRecord(
+        key,
+        { id: secret?.id ?? "", expiresAt: secret?.expiresAt ?? null },
+        joined?.identity ?? null,
+        joined?.plan ?? null,
+      ),
     },
+    auth: "required",
+    route: undefined,
+    usageRoute: "/_gateway/admin/keys/limits",
+    ip: undefined,
+    cost: 0,
+    scopes: [],
+    mode: "read",
   });
+  const policies = judged.refusal ? [] : (judged.decision?.policies ?? []);
   return c.json(
     {
-      state: inspection.outcome,
-      rateLimits: inspection.policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
-      quota: inspection.quota,
+      state: judged.refusal?.code ?? "allowed",
+      rateLimits: policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
+      quota: judged.refusal ? null : (judged.decision?.quota ?? null),
     },
     200,
   );

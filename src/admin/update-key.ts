@@ -69,7 +69,7 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async 
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets, current.identityId);
-  // Isolates still holding the key's record from before it joined are sent on by its former object, which knows no identity's limits.
+  // The identity's object knows the identity's status before the first request presents it.
   if (joined) await limiterClient(c).updateIdentity(identityStatus(joined.identity, joined.plan));
   return c.json(toKeyObject(key, secrets), 200);
 };

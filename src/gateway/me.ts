@@ -3,11 +3,9 @@ import { rateLimitSchema } from "../config/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
-import { ipAllowed, presentedKey } from "../keys/authenticate";
+import { presentedCredentials } from "../keys/credentials";
 import { QuotaSchema } from "../keys/quota";
-import { cachedKeyCheck } from "../keys/record";
-import { limiterClient } from "../ratelimit/client";
-import { keyLimitRequests } from "../ratelimit/decision";
+import { keyVerdict } from "../verdict/verdict";
 import { clientSecurity, problem } from "./schemas";
 
 /** A rate limit with what is left of it now (the policy's own fields spread in: `allOf` with a closed RateLimit would admit nothing). */
@@ -58,26 +56,30 @@ export const meRoute = createRoute({
 });
 
 export const me: RouteHandler<typeof meRoute, GatewayEnv> = async (c) => {
-  const presented = await presentedKey(c);
-  if (!presented) throw new GatewayError("missing_key", "No API key was presented.");
-  const { record } = presented;
-  if (!ipAllowed(record, clientIp(c.req.raw))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
-
-  const inspection = await limiterClient(c).inspect(record.id, {
-    limits: keyLimitRequests(record.rateLimits),
-    key: cachedKeyCheck(record),
+  const judged = await keyVerdict(c, {
+    presented: [...presentedCredentials(c.req.raw, c.get("config").credentialSources)],
+    auth: "required",
+    route: undefined,
+    usageRoute: "/_gateway/me",
+    ip: clientIp(c.req.raw),
+    cost: 0,
+    scopes: [],
+    mode: "read",
   });
-  if (inspection.outcome !== "allowed") throw new GatewayError(inspection.outcome);
-
+  if (judged.refusal) throw judged.refusal;
+  // Admitted in read mode without a route (so never fail-open): the key and its object's answer are there.
+  const { key: record, decision } = judged;
+  if (!record || !decision) throw new GatewayError("internal_error");
+  const expiresAt = judged.expiresAt ?? null;
   return c.json(
     {
       id: record.id,
       name: record.name,
       owner: record.owner,
       scopes: record.scopes,
-      expiresAt: inspection.expiresAt === null ? null : new Date(inspection.expiresAt).toISOString(),
-      rateLimits: inspection.policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
-      quota: inspection.quota,
+      expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      rateLimits: decision.policies.map(({ name, limit, window, remaining, reset }) => ({ name, limit, window, remaining, reset })),
+      quota: decision.quota ?? null,
     },
     200,
   );

@@ -1,16 +1,13 @@
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { requireScope } from "../admin/auth";
 import type { Route } from "../config/routes";
 import type { GatewayEnv } from "../env";
 import { ERRORS, GatewayError } from "../errors";
-import { ipAllowed, keyRecordOf } from "../keys/authenticate";
 import { parseIp } from "../keys/ip";
-import { cachedKeyCheck, type KeyRecord, refusal } from "../keys/record";
-import { admit } from "../ratelimit/admission";
-import { limiterClient } from "../ratelimit/client";
-import { keyLimitRequests, type LimitDecision, type LimitRequest, nearestExhaustion, requestLimits } from "../ratelimit/decision";
+import type { KeyRecord } from "../keys/record";
+import type { LimitDecision } from "../ratelimit/decision";
 import { writeUsage } from "../usage/data-point";
+import { keyVerdict, type VerdictCode } from "../verdict/verdict";
 import { QuotaStateSchema, RateLimitStateSchema } from "./me";
 import { adminErrors } from "./schemas";
 
@@ -41,8 +38,6 @@ export const VerifyBody = z
   })
   .strict()
   .openapi("VerifyRequest");
-
-type VerifyInput = z.infer<typeof VerifyBody>;
 
 /** What a caller sends: optional fields may be left out. */
 export type VerifyRequest = z.input<typeof VerifyBody>;
@@ -95,7 +90,7 @@ export const verifyRoute = createRoute({
 /** The one place verify reads the key's identity: null for a key on its own. */
 const identityOf = (record: KeyRecord): string | null => record.identity?.id ?? null;
 
-function verdict(code: VerifyCode, record: KeyRecord | undefined, decision?: LimitDecision): VerifyResult {
+function verdict(code: VerifyCode, record: KeyRecord | undefined, decision: LimitDecision | undefined): VerifyResult {
   return {
     valid: code === "valid",
     code,
@@ -115,70 +110,26 @@ function configuredRoute(routes: Route[], path: string): Route {
   return route;
 }
 
-/** What spending `cost` would decide now, from the object's state, spending nothing. */
-async function dryRunDecision(c: Context<GatewayEnv>, record: KeyRecord, limits: LimitRequest[], cost: number) {
-  const inspection = await limiterClient(c).inspect(record.id, {
-    limits,
-    key: cachedKeyCheck(record),
-  });
-  const decision: LimitDecision = {
-    outcome: inspection.outcome,
-    policies: inspection.policies,
-    nearest: nearestExhaustion(inspection.policies),
-    ...(inspection.quota && { quota: inspection.quota }),
-  };
-  if (decision.outcome !== "allowed") return decision;
-  if (inspection.quota && inspection.quota.remaining < cost) decision.outcome = "quota_exceeded";
-  else if (inspection.policies.some((p) => p.remaining < cost)) decision.outcome = "rate_limited";
-  return decision;
-}
-
-interface Judgement {
-  code: VerifyCode;
-  record?: KeyRecord;
-  decision?: LimitDecision;
-}
-
-/** Judged in the proxy path's order: key shape and record, validity, scopes, IP allowlist, then limits and quota in one decision. */
-async function judge(c: Context<GatewayEnv>, body: VerifyInput, route: Route | undefined, now: number): Promise<Judgement> {
-  let record: KeyRecord;
-  try {
-    record = await keyRecordOf(c, body.key, now);
-  } catch (error) {
-    if (error instanceof GatewayError && error.code === "invalid_key") return { code: "invalid_key" };
-    throw error;
-  }
-  const refused = refusal(record, record.secretExpiresAt, now);
-  if (refused) return { code: refused, record };
-  const required = [...(route?.scopes ?? []), ...(body.scopes ?? [])];
-  if (required.some((scope) => !record.scopes.includes(scope))) return { code: "insufficient_scope", record };
-  if (body.ip !== undefined && !ipAllowed(record, body.ip)) return { code: "ip_not_allowed", record };
-
-  const cost = body.cost ?? 1;
-  const limits = route ? requestLimits(record.rateLimits, record.routeRateLimits, route) : keyLimitRequests(record.rateLimits);
-  let decision: LimitDecision;
-  try {
-    decision = body.dryRun
-      ? await dryRunDecision(c, record, limits, cost)
-      : await admit(c, record, body.ip ?? "", route?.path ?? VERIFY_ROUTE_LABEL, limits, cost);
-  } catch (error) {
-    // A fail-open route admits a proxied request the limiter cannot judge; elsewhere 503 limiter_unavailable, as on the proxy path.
-    if (route?.onLimiterError !== "open") throw error;
-    console.warn(
-      `limiter_unavailable (fail-open) on verify for ${route.path}: ${String(error instanceof GatewayError ? error.cause : error)}`,
-    );
-    return { code: "valid", record };
-  }
-  return { code: decision.outcome === "allowed" ? "valid" : decision.outcome, record, decision };
-}
-
 export const verify: RouteHandler<typeof verifyRoute, GatewayEnv> = async (c) => {
   const startedAt = Date.now();
   const body = c.req.valid("json");
   const route = body.route === undefined ? undefined : configuredRoute(c.get("config").routes, body.route);
-  const { code, record, decision } = await judge(c, body, route, startedAt);
+  // Judged as the proxy path judges a request, on the key's own limits unless a route is named.
+  const judged = await keyVerdict(c, {
+    presented: [{ value: body.key }],
+    auth: "required",
+    route,
+    usageRoute: route?.path ?? VERIFY_ROUTE_LABEL,
+    ip: body.ip,
+    cost: body.cost ?? 1,
+    scopes: body.scopes ?? [],
+    mode: body.dryRun ? "read" : "spend",
+  });
+  const { record, decision } = judged;
+  // Verify is never asked without a key: `missing_key` cannot come.
+  const code: VerifyCode = judged.refusal ? (judged.refusal.code as Exclude<VerdictCode, "missing_key">) : "valid";
   // A dry run is no request: it writes no data point, as it counts no usage.
-  if (!body.dryRun) {
+  if (judged.counted) {
     writeUsage(c.env.USAGE, {
       keyId: record?.id,
       owner: record?.owner,

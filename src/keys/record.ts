@@ -23,6 +23,8 @@ export interface KeyRecord {
   secretExpiresAt: number | null;
   /** The identity whose limits the key shares, as loaded with the key; null for a key on its own. */
   identity: IdentityStatus | null;
+  /** When this copy was read from D1 (epoch ms): a refusal on a copy older than a lease reloads it (docs/rate-limits.md "Every change within the bound"). */
+  loadedAt: number;
 }
 
 /** What an identity's Durable Object needs to decide for its keys, its plan's limits merged in; newer `version` wins there (docs/identities.md). */
@@ -57,7 +59,12 @@ export interface KeyStatus {
   identityId?: string | null;
 }
 
-export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: IdentityRow | null = null, plan: Limits | null = null): KeyRecord {
+export function toKeyRecord(
+  key: KeyRow,
+  secret: Pick<KeySecretRow, "id" | "expiresAt">,
+  identity: IdentityRow | null = null,
+  plan: Limits | null = null,
+): KeyRecord {
   return {
     id: key.id,
     name: key.name,
@@ -76,6 +83,7 @@ export function toKeyRecord(key: KeyRow, secret: KeySecretRow, identity: Identit
     secretId: secret.id,
     secretExpiresAt: secret.expiresAt,
     identity: identity ? identityStatus(identity, plan) : null,
+    loadedAt: Date.now(),
   };
 }
 

@@ -5,10 +5,19 @@ import { hashKey } from "./format";
 import type { KeyRecord } from "./record";
 import { findKeyBySecretHash } from "./store";
 
-/** The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown. */
-export async function verifyKey(key: string, db: Database, cache: KeyCache, now = Date.now()): Promise<KeyRecord | undefined> {
+/**
+ * The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown.
+ * `fresh`: D1 first, the cached record being known to be older than the key's (docs/rate-limits.md "Every change within the bound").
+ */
+export async function verifyKey(
+  key: string,
+  db: Database,
+  cache: KeyCache,
+  now = Date.now(),
+  fresh = false,
+): Promise<KeyRecord | undefined> {
   const hash = hashKey(key);
-  const cached = cache.get(hash, now);
+  const cached = fresh ? undefined : cache.get(hash, now);
   if (cached) return cached.record ?? undefined;
   let record: KeyRecord | undefined;
   try {

@@ -109,7 +109,8 @@ export interface PolicyState {
   reset: number;
 }
 
-export type CheckOutcome = "allowed" | "rate_limited" | "quota_exceeded" | KeyRefusal;
+/** `older_record`: the object knows a newer version of the key or its identity than the request's record; nothing was decided, reload it and ask again. */
+export type CheckOutcome = "allowed" | "rate_limited" | "quota_exceeded" | KeyRefusal | "older_record";
 
 export interface LimitDecision {
   outcome: CheckOutcome;
@@ -130,7 +131,7 @@ export interface LimitDecision {
 
 /** What `GET /_gateway/me` learns from the key's object without consuming anything. */
 export interface KeyInspection {
-  outcome: "allowed" | KeyRefusal;
+  outcome: "allowed" | KeyRefusal | "older_record";
   policies: PolicyState[];
   quota: QuotaState | null;
   /** When this secret stops working (the key's or the secret's expiry, whichever is first). */

@@ -6,7 +6,6 @@ import { type IdentityStatus, type KeyRefusal, type KeyStatus, refusal } from ".
 import { recordLastUse } from "../keys/store";
 import { HourlyUsage, USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { ALERT_DELAY_MS, KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
-import { decidingObjectName } from "./client";
 import {
   type CheckInput,
   type InspectInput,
@@ -125,12 +124,11 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
-  check(input: CheckInput): LimitDecision | Promise<LimitDecision> {
-    const moved = this.movedTo(input.key);
-    if (moved) return this.decidingObject(moved).check({ ...input, key: moved });
+  check(input: CheckInput): LimitDecision {
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
+    if (this.olderRecord(input.key)) return this.reloadFirst(input, opened, now);
     const { keyId, limits, quotas, budget } = opened;
     if (input.lease) this.settleLeases(input.lease, opened, input.route, now);
     if (input.refusedLocally) this.usage.record(now, keyId, input.route, "rate_limited", input.refusedLocally);
@@ -169,12 +167,11 @@ export class KeyLimiter extends DurableObject<Env> {
    * allows. A key that is no longer valid gets its refusal instead, so every isolate learns it
    * within one lease TTL.
    */
-  renew(input: RenewInput): LimitDecision | Promise<LimitDecision> {
-    const moved = this.movedTo(input.key);
-    if (moved) return this.decidingObject(moved).renew({ ...input, key: moved });
+  renew(input: RenewInput): LimitDecision {
     const now = Date.now();
     const opened = this.open(input, now);
     if ("outcome" in opened) return opened;
+    if (this.olderRecord(input.key)) return this.reloadFirst(input, opened, now);
     const { limits, quotas, budget } = opened;
     this.settleLeases(input.lease, opened, input.route, now);
     const lease = this.grant(limits, budget, input.lease, now);
@@ -222,7 +219,8 @@ export class KeyLimiter extends DurableObject<Env> {
     const verdict = this.judge(key, this.reconcileMember(keyId, key.status), now);
     if (verdict.refused) return verdict.refused;
     const identity = this.reconcileIdentity(key.identity);
-    if (!identity.enabled) return "disabled_key";
+    // On an older record the key may have left the identity: it is reloaded first (`olderRecord`).
+    if (!identity.enabled && !this.olderRecord(key)) return "disabled_key";
     const quotas: HeldQuota[] = [];
     if (verdict.quota) quotas.push({ spec: verdict.quota, counter: member.quota });
     if (identity.quota) quotas.push({ spec: identity.quota, counter: this.quota });
@@ -237,22 +235,25 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /**
-   * A request presented with a cached record from before its key moved into or out of an identity
-   * reached the object that decided for the key then: the key as the object now deciding for it
-   * must see it, with the newest status known here (so it never sends it back), else undefined.
+   * Whether this object knows a newer version of the key, or of its identity, than the request's
+   * record (an admin write pushed it): the isolate reloads the record before it is judged, so every
+   * change (scopes, IP allowlist, limits, identity membership) reaches it within `LEASE_TTL_MS`
+   * (docs/rate-limits.md "Every change within the bound").
    */
-  private movedTo(key: KeyCheck): KeyCheck | undefined {
-    const newest = key.identity ? this.member(key.keyId ?? "").status : this.status;
-    if (!newest || newest.version <= key.status.version || newest.identityId === undefined) return undefined;
-    if (newest.identityId === (key.identity?.id ?? null)) return undefined;
-    const { identity: _, ...alone } = key;
-    if (newest.identityId === null) return { ...alone, status: newest };
-    // Its object holds the identity's newest status (pushed by every write to it or a key joining it): version 0 never wins there.
-    return { ...alone, status: newest, identity: { id: newest.identityId, version: 0, enabled: true, rateLimits: [], quota: null } };
+  private olderRecord(key: KeyCheck): boolean {
+    if (!key.identity) return this.status !== undefined && this.status.version > key.status.version;
+    const newest = this.member(key.keyId ?? "").status;
+    if (newest && newest.version > key.status.version) return true;
+    return this.identity !== undefined && this.identity.version > key.identity.version;
   }
 
-  private decidingObject(key: KeyCheck) {
-    return this.env.KEY_LIMITER.getByName(decidingObjectName(key.keyId ?? "", key));
+  /**
+   * Decides nothing on an older record of a valid key (a refusal on the newest status is answered
+   * as it is), but takes the lease reports it carries: they are of requests already decided.
+   */
+  private reloadFirst(input: CheckInput | RenewInput, admission: Admission, now: number): LimitDecision {
+    if (input.lease) this.settleLeases(input.lease, admission, input.route, now);
+    return { outcome: "older_record", policies: [], nearest: -1 };
   }
 
   /** The quota nearest exhaustion, for the answer's `quota`. */
@@ -299,12 +300,11 @@ export class KeyLimiter extends DurableObject<Env> {
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
-  inspect(input: InspectInput): KeyInspection | Promise<KeyInspection> {
-    const moved = this.movedTo(input.key);
-    if (moved) return this.decidingObject(moved).inspect({ ...input, key: moved });
+  inspect(input: InspectInput): KeyInspection {
     const now = Date.now();
     const admission = this.admission(input, now);
     if (typeof admission === "string") return { outcome: admission, policies: [], quota: null, expiresAt: null };
+    if (this.olderRecord(input.key)) return { outcome: "older_record", policies: [], quota: null, expiresAt: null };
     return {
       outcome: "allowed",
       policies: this.windows.peek(admission.limits, now, this.leasesIn),

@@ -79,3 +79,54 @@ describe("a changed key is refused on the next request even where it is still ca
     await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "quota_exceeded");
   });
 });
+
+/**
+ * With LEASE_TTL_MS=0 every change applies on the next request everywhere: the key's object knows a
+ * newer version than the cached record, so the record is reloaded before the request is judged.
+ */
+describe("with LEASE_TTL_MS=0, a change to what only the record knows applies on the next request where the key is still cached", () => {
+  const everywhere = gatewayEnv(
+    [
+      { path: "/api/*", upstream: env.UPSTREAM_URL },
+      { path: "/write/*", upstream: env.UPSTREAM_URL, scopes: ["write"] },
+    ],
+    { LEASE_TTL_MS: "0" },
+  );
+  beforeEach(() => {
+    vi.spyOn(KeyCache.prototype, "forgetKey").mockImplementation(() => {});
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it("refuses a key whose scope was removed", async () => {
+    const created = await createKey(everywhere, { scopes: ["write"] });
+    expect((await withKey(everywhere, "/write/x", created.key)).status).toBe(200);
+    await json(await admin(everywhere, "PATCH", `/keys/${created.id}`, { scopes: [] }), 200);
+    expect((await cachedRecord(created.key))?.scopes).toEqual(["write"]);
+    await expectProblem(await withKey(everywhere, "/write/x", created.key), 403, "insufficient_scope");
+  });
+
+  it("admits a key whose missing scope was added", async () => {
+    const created = await createKey(everywhere);
+    await expectProblem(await withKey(everywhere, "/write/x", created.key), 403, "insufficient_scope");
+    await json(await admin(everywhere, "PATCH", `/keys/${created.id}`, { scopes: ["write"] }), 200);
+    expect((await cachedRecord(created.key))?.scopes).toEqual([]);
+    expect((await withKey(everywhere, "/write/x", created.key)).status).toBe(200);
+  });
+
+  it("refuses a key whose IP allowlist was tightened", async () => {
+    const created = await createKey(everywhere);
+    expect((await withKey(everywhere, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(everywhere, "PATCH", `/keys/${created.id}`, { ipAllowlist: ["192.0.2.0/24"] }), 200);
+    expect((await cachedRecord(created.key))?.ipRanges).toBeNull();
+    await expectProblem(await withKey(everywhere, "/api/x", created.key), 403, "ip_not_allowed");
+  });
+
+  it("refuses a key whose rate limit was lowered below what it has used", async () => {
+    const created = await createKey(everywhere, { rateLimits: [{ name: "minute", limit: 100, window: 60 }] });
+    for (let i = 0; i < 2; i++) expect((await withKey(everywhere, "/api/x", created.key)).status).toBe(200);
+    await json(await admin(everywhere, "PATCH", `/keys/${created.id}`, { rateLimits: [{ name: "minute", limit: 2, window: 60 }] }), 200);
+    await expectProblem(await withKey(everywhere, "/api/x", created.key), 429, "rate_limited");
+  });
+});

@@ -51,8 +51,9 @@ describe("the key object's schema", () => {
 
       const upgraded = new KeyLimiter(state, env);
       expect(schemaVersion(state.storage.sql)).toBe(KEY_OBJECT_SCHEMA.length);
-      // An older cached status loses to the saved one, whose quota has one unit left.
-      const key = { secretId: "sec_old", status: { ...status, version: 1, quota: null } };
+      // A cached status of the same version does not replace the saved one, whose quota has one unit left
+      // (an older one is sent back to be reloaded: docs/rate-limits.md "Every change within the bound").
+      const key = { secretId: "sec_old", status: { ...status, quota: null } };
       const first = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
       const second = await upgraded.check({ limits: [minute], cost: 1, route: "/api/*", key });
       return [first, second];

@@ -1,0 +1,307 @@
+/**
+ * The one judgement of an API key (docs/keys.md "One verdict"): from the presented credential, the
+ * route and the request's facts to a typed verdict (the refusal and its code, the limits decision,
+ * fail-open, whether usage counts). The proxy, `/verify`, `/me` and the admin key-limits route
+ * only map it to their answers; none judges a key on its own.
+ */
+import type { Context } from "hono";
+import type { Route } from "../config/routes";
+import { database } from "../db/client";
+import type { CredentialLocation, GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
+import { ipAllowed } from "../keys/authenticate";
+import { isolateKeyCache } from "../keys/cache";
+import { couldBeForeignKey, hasImportShape } from "../keys/foreign-format";
+import { parseKey } from "../keys/format";
+import { registeredPrefixes } from "../keys/import-prefixes";
+import { cachedKeyCheck, type KeyRecord, type KeyRefusal, refusal } from "../keys/record";
+import { verifyKey } from "../keys/verify";
+import { admit } from "../ratelimit/admission";
+import { limiterClient } from "../ratelimit/client";
+import {
+  type CheckOutcome,
+  type KeyInspection,
+  keyLimitRequests,
+  type LimitDecision,
+  type LimitRequest,
+  nearestExhaustion,
+  rateLimitHeaders,
+  requestLimits,
+  routeLimitId,
+} from "../ratelimit/decision";
+
+/** Every code a verdict can refuse with (the §5 code a proxied request gets). */
+export type VerdictCode =
+  | "missing_key"
+  | "invalid_key"
+  | KeyRefusal
+  | "insufficient_scope"
+  | "ip_not_allowed"
+  | "rate_limited"
+  | "quota_exceeded";
+
+/** A refusal: the error the proxy throws as it is, whose `code` other callers report. */
+export type Refusal = GatewayError & { readonly code: VerdictCode };
+
+/** A credential as found: in the request (with where it was), or handed over in a body. */
+export interface PresentedValue {
+  value: string;
+  location?: CredentialLocation;
+}
+
+export interface VerdictRequest {
+  /** The values presented, in the configured sources' order (the first of a key's shape counts), or a record the caller loaded by id. */
+  presented: ReadonlyArray<PresentedValue> | { record: KeyRecord };
+  /** Whether a key is needed: without one, `optional` and `none` are judged on the route's limits per client IP. `none` looks at no key. */
+  auth: Route["auth"];
+  /** The configured route: its scopes, limits (with the key's overrides) and fail-open apply. Undefined: the key's own limits only. */
+  route: Route | undefined;
+  /** Where usage counts and leases are held: the route's path, or the caller's own label. */
+  usageRoute: string;
+  /** The end client's address: checked against the key's allowlist (not checked when undefined); counts requests without a key. */
+  ip: string | undefined;
+  cost: number;
+  /** Scopes wanted besides the route's. */
+  scopes: readonly string[];
+  /**
+   * `spend`: decide, spend `cost` and count the request in usage. `read`: judge as if spending `cost`
+   * (0: the key's state as it stands) while spending nothing and counting nothing: dry runs, `/me`, introspection.
+   */
+  mode: "spend" | "read";
+}
+
+export interface Verdict {
+  /** Undefined: admitted. */
+  refusal: Refusal | undefined;
+  /** The key's record once found (a refusal for scopes or limits keeps it); undefined for a malformed, unknown or absent key. */
+  record: KeyRecord | undefined;
+  /** Where the key was presented in the request, when it came from one. */
+  location: CredentialLocation | undefined;
+  /** The key, once it passed validity, scopes and IP: what the proxy tells the upstream and names in its usage point. */
+  key: KeyRecord | undefined;
+  /** The limits decision; undefined when no limit was judged (a refusal before it, fail-open, a request without key or limits). */
+  decision: LimitDecision | undefined;
+  /** The limiter could not be reached and the route fails open: admitted without a decision. */
+  failOpen: boolean;
+  /** Whether the request counts in usage: the usage point the caller writes. False in `read` mode. */
+  counted: boolean;
+  /** In `read` mode, when the presented secret stops working as the deciding object knows it. */
+  expiresAt: number | null | undefined;
+}
+
+const malformed = () => new GatewayError("invalid_key", "The API key is malformed.") as Refusal;
+
+function verdictOf(
+  request: VerdictRequest,
+  record: KeyRecord | undefined,
+  location: CredentialLocation | undefined,
+  refused: Refusal | undefined,
+): Verdict {
+  return {
+    refusal: refused,
+    record,
+    location,
+    key: undefined,
+    decision: undefined,
+    failOpen: false,
+    counted: request.mode === "spend",
+    expiresAt: undefined,
+  };
+}
+
+/** The record of the first presented value of a key's shape: isolate cache, else D1 (`fresh`: D1 first). */
+async function presentedRecord<E extends GatewayEnv>(
+  c: Context<E>,
+  presented: ReadonlyArray<PresentedValue>,
+  now: number,
+  fresh: boolean,
+): Promise<{ record: KeyRecord; location: CredentialLocation | undefined } | Refusal> {
+  // The first location holding a key counts, so an upstream's own token in `Authorization` does not
+  // shadow the key in `X-API-Key`. Own-format keys are judged by their checksum alone; other shapes
+  // only if an import registered them (the registry is read only when a value could be one).
+  let credential = presented.find(({ value }) => parseKey(value));
+  if (!credential && presented.some(({ value }) => couldBeForeignKey(value))) {
+    const prefixes = await registeredPrefixes(database(c.env.DB), now);
+    credential = presented.find(({ value }) => hasImportShape(value, prefixes));
+  }
+  if (!credential) return malformed();
+  const { keyCache } = c.get("config");
+  const record = await verifyKey(credential.value, database(c.env.DB), isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs), now, fresh);
+  if (!record) return new GatewayError("invalid_key", "The API key is not known.") as Refusal;
+  return { record, location: credential.location };
+}
+
+function limitRefusal(decision: LimitDecision, outcome: Exclude<CheckOutcome, "allowed" | "older_record">): Refusal {
+  switch (outcome) {
+    case "rate_limited": {
+      const denied = decision.policies[decision.nearest];
+      return new GatewayError("rate_limited", `Rate limit "${denied?.name}" exceeded; retry in ${decision.retryAfter} s.`, {
+        headers: rateLimitHeaders(decision),
+      }) as Refusal;
+    }
+    case "quota_exceeded": {
+      const { quota } = decision;
+      const headers = rateLimitHeaders(decision);
+      // A `total` quota never comes back, so there is no honest Retry-After to give.
+      if (decision.retryAfter !== undefined) headers["retry-after"] = String(decision.retryAfter);
+      const when = quota?.reset != null ? `; it resets in ${quota.reset} s` : "";
+      return new GatewayError("quota_exceeded", `The key's ${quota?.period ?? ""} quota of ${quota?.limit ?? "?"} is used up${when}.`, {
+        headers,
+      }) as Refusal;
+    }
+    default:
+      return new GatewayError(outcome) as Refusal;
+  }
+}
+
+/** What spending `cost` would decide now, from the deciding object's state, spending nothing. */
+async function readDecision<E extends GatewayEnv>(c: Context<E>, record: KeyRecord, limits: LimitRequest[], cost: number) {
+  const inspection = await limiterClient(c).inspect(record.id, { limits, key: cachedKeyCheck(record) });
+  const decision: LimitDecision = {
+    outcome: inspection.outcome,
+    policies: inspection.policies,
+    nearest: nearestExhaustion(inspection.policies),
+    ...(inspection.quota && { quota: inspection.quota }),
+  };
+  if (decision.outcome === "allowed") {
+    if (inspection.quota && inspection.quota.remaining < cost) decision.outcome = "quota_exceeded";
+    else if (inspection.policies.some((p) => p.remaining < cost)) decision.outcome = "rate_limited";
+  }
+  return { decision, expiresAt: inspection.expiresAt };
+}
+
+/** The route's limits on a request without a key, counted per client IP. */
+async function keylessVerdict<E extends GatewayEnv>(c: Context<E>, request: VerdictRequest): Promise<Verdict> {
+  const verdict = verdictOf(request, undefined, undefined, undefined);
+  const route = request.route;
+  if (!route || route.rateLimits.length === 0 || request.mode === "read") return verdict;
+  const limits = route.rateLimits.map((l) => ({ id: routeLimitId(route.path, l.name), ...l }));
+  return decideLimits(c, request, verdict, undefined, limits);
+}
+
+/** Decides the limits and quota (fail-open when the route says so); a refusal of theirs becomes the verdict's. */
+async function decideLimits<E extends GatewayEnv>(
+  c: Context<E>,
+  request: VerdictRequest,
+  verdict: Verdict,
+  record: KeyRecord | undefined,
+  limits: LimitRequest[],
+): Promise<Verdict> {
+  const { route } = request;
+  try {
+    if (request.mode === "read" && record) {
+      const read = await readDecision(c, record, limits, request.cost);
+      verdict.decision = read.decision;
+      verdict.expiresAt = read.expiresAt;
+    } else {
+      verdict.decision = await admit(c, record, request.ip ?? "", request.usageRoute, limits, request.cost);
+    }
+  } catch (error) {
+    if (route?.onLimiterError !== "open") throw error;
+    console.warn(`limiter_unavailable (fail-open) on ${route.path}: ${String(error instanceof GatewayError ? error.cause : error)}`);
+    verdict.failOpen = true;
+    return verdict;
+  }
+  const { outcome } = verdict.decision;
+  // An older record is no refusal: the caller reloads it and asks again.
+  if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome);
+  return verdict;
+}
+
+/**
+ * Judged in this order: key shape and record, validity, scopes, IP allowlist, then limits and quota
+ * in one decision. A refusal is part of the verdict; what cannot be judged (D1 or the limiter
+ * unreachable on a fail-closed route) throws its 503. A record that may be older than the key
+ * (its object knows a newer version, or it refused on a copy loaded over `LEASE_TTL_MS` ago) is
+ * reloaded from D1 and judged again, once (docs/rate-limits.md "Every change within the bound").
+ */
+export async function keyVerdict<E extends GatewayEnv>(c: Context<E>, request: VerdictRequest): Promise<Verdict> {
+  const { presented } = request;
+  if (request.auth === "none") return keylessVerdict(c, request);
+  const now = Date.now();
+  if ("record" in presented) return newestOnly(await judgeRecord(c, request, presented.record, undefined, now));
+  if (presented.length === 0) {
+    if (request.auth === "optional") return keylessVerdict(c, request);
+    return verdictOf(request, undefined, undefined, new GatewayError("missing_key", "No API key was presented.") as Refusal);
+  }
+  const found = await presentedRecord(c, presented, now, false);
+  if (found instanceof GatewayError) return verdictOf(request, undefined, undefined, found);
+  const verdict = await judgeRecord(c, request, found.record, found.location, now);
+  if (!mayBeOlder(verdict, found.record, now, c.get("config").leaseTtlMs)) return verdict;
+  const reloaded = await presentedRecord(c, presented, now, true);
+  if (reloaded instanceof GatewayError) return verdictOf(request, undefined, undefined, reloaded);
+  return newestOnly(await judgeRecord(c, request, reloaded.record, reloaded.location, now));
+}
+
+/** Whether the verdict may rest on an older record than the key's: its object said so, or a scope or IP refusal rests on a copy older than a lease. */
+function mayBeOlder(verdict: Verdict, record: KeyRecord, now: number, leaseTtlMs: number): boolean {
+  if (verdict.decision?.outcome === "older_record") return true;
+  const code = verdict.refusal?.code;
+  return (code === "insufficient_scope" || code === "ip_not_allowed") && now - record.loadedAt > leaseTtlMs;
+}
+
+/**
+ * A disabled or expired record is refused once the key's object, which knows the newest status,
+ * agrees (asked read-only; the key may have been enabled or extended elsewhere). Revocation is
+ * final and never asked. Unreachable, the record's word stands.
+ */
+async function confirmedRefusal<E extends GatewayEnv>(
+  c: Context<E>,
+  verdict: Verdict,
+  record: KeyRecord,
+  refused: KeyRefusal,
+): Promise<Verdict> {
+  let outcome: KeyInspection["outcome"] = refused;
+  try {
+    outcome = (await limiterClient(c).inspect(record.id, { limits: keyLimitRequests(record.rateLimits), key: cachedKeyCheck(record) }))
+      .outcome;
+  } catch {
+    // The object cannot be asked: refuse on the record, as a request it would judge fails closed.
+  }
+  if (outcome === "older_record") verdict.decision = { outcome, policies: [], nearest: -1 };
+  else verdict.refusal = new GatewayError(outcome === "allowed" ? refused : outcome) as Refusal;
+  return verdict;
+}
+
+/** A record read from D1 that its object still finds older: D1 answered from before the write (or not at all); judge later. */
+function newestOnly(verdict: Verdict): Verdict {
+  if (verdict.decision?.outcome !== "older_record") return verdict;
+  throw new GatewayError("key_store_unavailable", "The key changed and its new version could not be read yet; retry shortly.");
+}
+
+/** Not async, so the admitted path awaits only the limits decision's own promise (the proxy path allocates no more per request). */
+function judgeRecord<E extends GatewayEnv>(
+  c: Context<E>,
+  request: VerdictRequest,
+  record: KeyRecord,
+  location: CredentialLocation | undefined,
+  now: number,
+): Verdict | Promise<Verdict> {
+  const { route } = request;
+  const verdict = verdictOf(request, record, location, undefined);
+  const refused = refusal(record, record.secretExpiresAt, now);
+  if (refused === "revoked_key") {
+    verdict.refusal = new GatewayError(refused) as Refusal;
+    return verdict;
+  }
+  if (refused) return confirmedRefusal(c, verdict, record, refused);
+  const missing = missingScopes(record, route, request.scopes);
+  if (missing.length > 0) {
+    verdict.refusal = new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`) as Refusal;
+    return verdict;
+  }
+  if (request.ip !== undefined && !ipAllowed(record, request.ip)) {
+    verdict.refusal = new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.") as Refusal;
+    return verdict;
+  }
+  verdict.key = record;
+  const limits = route ? requestLimits(record.rateLimits, record.routeRateLimits, route) : keyLimitRequests(record.rateLimits);
+  return decideLimits(c, request, verdict, record, limits);
+}
+
+function missingScopes(record: KeyRecord, route: Route | undefined, wanted: readonly string[]): string[] {
+  const missing: string[] = [];
+  if (route) for (const scope of route.scopes) if (!record.scopes.includes(scope)) missing.push(scope);
+  for (const scope of wanted) if (!record.scopes.includes(scope) && !missing.includes(scope)) missing.push(scope);
+  return missing;
+}
