@@ -21,7 +21,7 @@ export const ERRORS = {
   insufficient_scope: {
     status: 403,
     title: "Insufficient scope",
-    help: "The key lacks a scope the route requires, or the operator token a scope the admin call requires; `detail` names them.",
+    help: "The key lacks a scope the route requires, or the operator token a scope the admin call requires (`detail` names them); or the route does not serve service worker scripts.",
   },
   ip_not_allowed: { status: 403, title: "IP address not allowed", help: "The client IP is not in the key's IP allowlist." },
   not_found: { status: 404, title: "Not found", help: "No key (or other admin resource) has that id." },

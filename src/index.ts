@@ -8,7 +8,7 @@ import { lazy } from "./lazy";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
 import { checkPath, pathSafety, rawPathOf } from "./proxy/path-safety";
-import { allowedMethod, routeMatch } from "./proxy/route-match";
+import { allowedMethod, routeMatch, serviceWorkerGuard } from "./proxy/route-match";
 import { rateLimit } from "./ratelimit/middleware";
 import { usageRecorder } from "./usage/middleware";
 import { queueExpiryNotices } from "./webhooks/expiring";
@@ -30,7 +30,7 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
   app.all("/_gateway/*", notFound);
 
   // The request path (docs/routes.md): route → key → Durable Object → upstream, one usage point.
-  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), keyAuth(), rateLimit(), forwardRequest);
+  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), serviceWorkerGuard(), keyAuth(), rateLimit(), forwardRequest);
   return app;
 }
 

@@ -111,6 +111,8 @@ export const routeSchema = z
     headers: z.record(z.string().regex(HEADER_NAME, "not a header name"), z.string()).default({}),
     onLimiterError: z.enum(["closed", "open"]).default("closed"),
     cors: corsSchema.optional(),
+    /** Lets pages on this route register service workers (docs/routes.md); off, proxied content cannot take over the origin. */
+    serviceWorkers: z.boolean().default(false),
   })
   .strict();
 

@@ -69,9 +69,13 @@ export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: Upstream
   for (const [name, value] of ctx.routeHeaders) out.set(name, value);
 }
 
-/** Turns a copy of the upstream's response headers into the client's: hop-by-hop fields out, the gateway's own in. */
+/**
+ * Turns a copy of the upstream's response headers into the client's: hop-by-hop fields out, the gateway's own in.
+ * `Service-Worker-Allowed` goes too: it would let proxied content register a worker over the whole origin (docs/security.md).
+ */
 export function toClientHeaders(headers: Headers, requestId: string, rateLimit: Record<string, string> | undefined): void {
   for (const name of hopByHop(headers)) headers.delete(name);
+  headers.delete("service-worker-allowed");
   headers.set("x-request-id", requestId);
   if (rateLimit) for (const name in rateLimit) headers.set(name, rateLimit[name]!);
 }
