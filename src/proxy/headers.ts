@@ -1,7 +1,6 @@
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
 import { credentialHeaderNames, holdsGatewayKey } from "../keys/credentials";
-import { knownImportPrefixes } from "../keys/import-prefixes";
 import type { KeyRecord } from "../keys/record";
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never forwarded in either direction. */
@@ -34,6 +33,8 @@ export interface UpstreamHeaderContext {
   key: KeyRecord | undefined;
   credential: CredentialLocation | undefined;
   credentialSources: CredentialSource[];
+  /** The registered import prefixes: values of their keys' shape are removed like the gateway's own keys. */
+  importPrefixes: ReadonlySet<string>;
   routeHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -51,10 +52,9 @@ export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: Upstream
   // The authenticating field always goes (an imported key may not have the gateway's shape); any
   // other credential field goes when it holds a gateway key, so an upstream's own token still passes.
   if (ctx.credential?.kind === "header") out.delete(ctx.credential.name);
-  const importPrefixes = knownImportPrefixes();
   for (const name of credentialHeaderNames(ctx.credentialSources)) {
     const value = out.get(name);
-    if (value !== null && holdsGatewayKey(value, importPrefixes)) out.delete(name);
+    if (value !== null && holdsGatewayKey(value, ctx.importPrefixes)) out.delete(name);
   }
 
   const forwardedFor = incoming.get("x-forwarded-for");
