@@ -45,7 +45,7 @@ export const ERRORS = {
   rate_limited: {
     status: 429,
     title: "Rate limit exceeded",
-    help: "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
+    help: "A rate limit is exhausted (or too many wrong admin tokens, or unknown API keys, came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
   },
   quota_exceeded: {
     status: 429,

@@ -5,6 +5,7 @@ import type { AppEnv, CredentialLocation, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { isolateKeyCache } from "./cache";
 import { presentedCredentials } from "./credentials";
+import { failedKeyLookups, type LookupFailures } from "./failed-lookups";
 import { couldBeForeignKey, hasImportShape } from "./foreign-format";
 import { parseKey } from "./format";
 import { registeredPrefixes } from "./import-prefixes";
@@ -45,7 +46,7 @@ export async function presentedKey<E extends GatewayEnv>(c: Context<E>): Promise
     credential = presented.find(({ value }) => hasImportShape(value, prefixes));
   }
   if (!credential) throw new GatewayError("invalid_key", "The API key is malformed.");
-  const record = await knownKey(c, credential.value, now);
+  const record = await knownKey(c, credential.value, now, failedKeyLookups(c));
   const refused = refusal(record, record.secretExpiresAt, now);
   if (refused) throw new GatewayError(refused);
   return { record, location: credential.location };
@@ -60,10 +61,10 @@ export async function keyRecordOf<E extends GatewayEnv>(c: Context<E>, value: st
 }
 
 /** The record of a key string of a valid shape: isolate cache, else D1; `invalid_key` if unknown. */
-async function knownKey<E extends GatewayEnv>(c: Context<E>, value: string, now: number): Promise<KeyRecord> {
+async function knownKey<E extends GatewayEnv>(c: Context<E>, value: string, now: number, failures?: LookupFailures): Promise<KeyRecord> {
   const config = c.get("config");
   const cache = isolateKeyCache(config.keyCache.maxEntries, config.keyCache.ttlMs);
-  const record = await verifyKey(value, database(c.env.DB), cache, now);
+  const record = await verifyKey(value, database(c.env.DB), cache, now, failures);
   if (!record) throw new GatewayError("invalid_key", "The API key is not known.");
   return record;
 }

@@ -1,15 +1,26 @@
 import type { Database } from "../db/client";
 import { GatewayError } from "../errors";
 import type { KeyCache } from "./cache";
+import type { LookupFailures } from "./failed-lookups";
 import { hashKey } from "./format";
 import type { KeyRecord } from "./record";
 import { findKeyBySecretHash } from "./store";
 
-/** The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown. */
-export async function verifyKey(key: string, db: Database, cache: KeyCache, now = Date.now()): Promise<KeyRecord | undefined> {
+/**
+ * The record of a well-formed key: from the isolate cache, else one D1 query (else a stale cached copy). Undefined if unknown.
+ * With `failures`, a cache miss is refused while the client is blocked, and an unknown key is counted against it.
+ */
+export async function verifyKey(
+  key: string,
+  db: Database,
+  cache: KeyCache,
+  now = Date.now(),
+  failures?: LookupFailures,
+): Promise<KeyRecord | undefined> {
   const hash = hashKey(key);
   const cached = cache.get(hash, now);
   if (cached) return cached.record ?? undefined;
+  failures?.refuseIfBlocked(now);
   let record: KeyRecord | undefined;
   try {
     record = await findKeyBySecretHash(db, hash);
@@ -20,5 +31,6 @@ export async function verifyKey(key: string, db: Database, cache: KeyCache, now 
     throw new GatewayError("key_store_unavailable", "The key could not be verified right now; retry shortly.", { cause: error });
   }
   cache.set(hash, record ?? null, now);
+  if (!record) await failures?.record(now);
   return record;
 }

@@ -33,13 +33,15 @@ export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity"
   key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
 
 declare const counterName: unique symbol;
-/** The name of a `ClientIpCounter`: only the two functions below make one. */
+/** The name of a `ClientIpCounter`: only the functions below make one. */
 export type ClientIpCounterName = string & { readonly [counterName]: true };
 
 /** Anonymous requests on limited routes, counted per client IP. */
 export const anonymousTrafficCounter = (ip: string) => `ip:${ip}` as ClientIpCounterName;
 /** Failed admin logins, counted per client IP. */
 export const adminLoginCounter = (ip: string) => `admin-ip:${ip}` as ClientIpCounterName;
+/** Lookups of well-formed keys that D1 does not know (forged or mistyped keys), counted per client IP. */
+export const failedKeyLookupCounter = (ip: string) => `key-lookup-ip:${ip}` as ClientIpCounterName;
 
 /** Deciding a request on its key's object, and reading the key's state without spending any. */
 export interface KeyAdmission {
