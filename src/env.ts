@@ -27,6 +27,7 @@ export interface Env {
   KEY_CACHE_MAX_ENTRIES?: string | number;
   CLIENT_BODY_TIMEOUT_MS?: string | number;
   WEBHOOK_RETRY_BASE_MS?: string | number;
+  IPV6_CLIENT_PREFIX?: string | number;
   /** Upstream credentials and service bindings, named by route config. */
   [binding: string]: unknown;
 }

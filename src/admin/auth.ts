@@ -28,7 +28,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 export const FAILED_ADMIN_AUTH: LimitRequest = { id: "admin-auth-failures", name: "admin-auth", limit: 10, window: 300 };
 
 const callerIp = (c: Context<GatewayEnv>) => c.req.header("cf-connecting-ip") ?? "unknown";
-const failureCounter = (c: Context<GatewayEnv>) => adminLoginCounter(callerIp(c));
+const failureCounter = (c: Context<GatewayEnv>) => adminLoginCounter(callerIp(c), c.get("config").ipv6ClientPrefix);
 
 /**
  * How long this isolate trusts a peek that found an address unblocked: a service calling verify
@@ -36,25 +36,25 @@ const failureCounter = (c: Context<GatewayEnv>) => adminLoginCounter(callerIp(c)
  */
 const CLEAR_FOR_MS = 1000;
 const MAX_CLEAR_ADDRESSES = 10_000;
-/** Address → until when its last peek is trusted. Bounded: the oldest is dropped first. */
+/** Counter (client address or IPv6 block) → until when its last peek is trusted. Bounded: the oldest is dropped first. */
 const clearAddresses = new Map<string, number>();
 
 async function refuseIfBlocked(c: Context<GatewayEnv>): Promise<void> {
-  const ip = callerIp(c);
-  if ((clearAddresses.get(ip) ?? 0) > Date.now()) return;
-  const [state] = await limiterClient(c).peek(adminLoginCounter(ip), [FAILED_ADMIN_AUTH]);
+  const counter = failureCounter(c);
+  if ((clearAddresses.get(counter) ?? 0) > Date.now()) return;
+  const [state] = await limiterClient(c).peek(counter, [FAILED_ADMIN_AUTH]);
   if (state && state.remaining === 0) {
     throw new GatewayError("rate_limited", `Too many failed admin logins from this address; retry in ${state.reset} s.`, {
       headers: { "retry-after": String(Math.max(1, state.reset)) },
     });
   }
-  clearAddresses.delete(ip);
+  clearAddresses.delete(counter);
   if (clearAddresses.size >= MAX_CLEAR_ADDRESSES) clearAddresses.delete(clearAddresses.keys().next().value as string);
-  clearAddresses.set(ip, Date.now() + CLEAR_FOR_MS);
+  clearAddresses.set(counter, Date.now() + CLEAR_FOR_MS);
 }
 
 async function recordFailure(c: Context<GatewayEnv>): Promise<void> {
-  clearAddresses.delete(callerIp(c));
+  clearAddresses.delete(failureCounter(c));
   const decision = await limiterClient(c).count(failureCounter(c), { limits: [FAILED_ADMIN_AUTH], cost: 1 });
   if (decision.outcome === "rate_limited") {
     throw new GatewayError("rate_limited", "Too many failed admin logins from this address.", { headers: rateLimitHeaders(decision) });

@@ -162,6 +162,8 @@ export const settingsSchema = z.object({
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
   LEASE_TTL_MS: integerSetting(1_000, 0, 60_000),
   CLIENT_BODY_TIMEOUT_MS: positiveInt(30_000, 300_000),
+  /** IPv6 clients are counted per network of this many bits (docs/configuration.md): one client holds a whole /64. */
+  IPV6_CLIENT_PREFIX: integerSetting(64, 32, 128),
   /** The wait before a webhook delivery's first retry; later waits triple it (docs/webhooks.md). */
   WEBHOOK_RETRY_BASE_MS: positiveInt(5_000, 10_000),
 });

@@ -19,6 +19,8 @@ export interface GatewayConfig {
   /** How long a request body may send no bytes before the client gets 408 request_timeout. */
   clientBodyTimeoutMs: number;
   webhookRetryBaseMs: number;
+  /** IPv6 clients are counted (anonymous limits, failed logins and key lookups) per network of this many bits. */
+  ipv6ClientPrefix: number;
   routes: Route[];
   router: Router;
 }
@@ -80,6 +82,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       leaseTtlMs: settings.LEASE_TTL_MS,
       clientBodyTimeoutMs: settings.CLIENT_BODY_TIMEOUT_MS,
       webhookRetryBaseMs: settings.WEBHOOK_RETRY_BASE_MS,
+      ipv6ClientPrefix: settings.IPV6_CLIENT_PREFIX,
       routes,
       router: new Router(routes),
     },

@@ -30,7 +30,7 @@ const tooMany = (retryAfter: number, headers: Record<string, string> = {}) =>
 
 /** The request's client's failed lookups, counted in its `ClientIpCounter`. */
 export function failedKeyLookups<E extends GatewayEnv>(c: Context<E>): LookupFailures {
-  const counter = failedKeyLookupCounter(clientIp(c.req.raw));
+  const counter = failedKeyLookupCounter(clientIp(c.req.raw), c.get("config").ipv6ClientPrefix);
   return {
     refuseIfBlocked(now) {
       const until = blockedUntil.get(counter);

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { clientBlock } from "../keys/ip";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
 import type {
@@ -32,16 +33,19 @@ export const identityObjectName = (identityId: string) => `identity:${identityId
 export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity">) =>
   key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
 
-declare const counterName: unique symbol;
+declare const clientIpCounterName: unique symbol;
 /** The name of a `ClientIpCounter`: only the functions below make one. */
-export type ClientIpCounterName = string & { readonly [counterName]: true };
+export type ClientIpCounterName = string & { readonly [clientIpCounterName]: true };
 
-/** Anonymous requests on limited routes, counted per client IP. */
-export const anonymousTrafficCounter = (ip: string) => `ip:${ip}` as ClientIpCounterName;
-/** Failed admin logins, counted per client IP. */
-export const adminLoginCounter = (ip: string) => `admin-ip:${ip}` as ClientIpCounterName;
-/** Lookups of well-formed keys that D1 does not know (forged or mistyped keys), counted per client IP. */
-export const failedKeyLookupCounter = (ip: string) => `key-lookup-ip:${ip}` as ClientIpCounterName;
+/** Where a client is counted: its IPv4 address, or its IPv6 address's network of `IPV6_CLIENT_PREFIX` bits. */
+const counterName = (kind: string, ip: string, ipv6Prefix: number) => `${kind}:${clientBlock(ip, ipv6Prefix)}` as ClientIpCounterName;
+
+/** Anonymous requests on limited routes, counted per client. */
+export const anonymousTrafficCounter = (ip: string, ipv6Prefix: number) => counterName("ip", ip, ipv6Prefix);
+/** Failed admin logins, counted per client. */
+export const adminLoginCounter = (ip: string, ipv6Prefix: number) => counterName("admin-ip", ip, ipv6Prefix);
+/** Lookups of well-formed keys that D1 does not know (forged or mistyped keys), counted per client. */
+export const failedKeyLookupCounter = (ip: string, ipv6Prefix: number) => counterName("key-lookup-ip", ip, ipv6Prefix);
 
 /** Deciding a request on its key's object, and reading the key's state without spending any. */
 export interface KeyAdmission {
