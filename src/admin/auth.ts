@@ -61,6 +61,49 @@ async function recordFailure(c: Context<GatewayEnv>): Promise<void> {
   }
 }
 
+/** How long a token judged right in this isolate skips the reservation: an attacker's guess never was judged right. */
+const ACCEPTED_FOR_MS = 60_000;
+const MAX_ACCEPTED_TOKENS = 1000;
+/** SHA-256 (hex) of tokens judged right lately → until when. Bounded: the oldest is dropped first. */
+const acceptedTokens = new Map<string, number>();
+
+async function tokenDigest(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
+  return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+function rememberAccepted(digest: string): void {
+  acceptedTokens.delete(digest);
+  if (acceptedTokens.size >= MAX_ACCEPTED_TOKENS) acceptedTokens.delete(acceptedTokens.keys().next().value as string);
+  acceptedTokens.set(digest, Date.now() + ACCEPTED_FOR_MS);
+}
+
+/**
+ * Judges a token not judged right lately: a unit of the failure limit is reserved first, atomically
+ * in the client's counter, so parallel guesses cannot all be judged before any is counted
+ * (docs/security.md). A wrong token is then counted; a right one gives its unit back.
+ */
+async function judgeAfterReserving(c: Context<GatewayEnv>, presented: string, adminToken: string): Promise<AdminPrincipal | undefined> {
+  const limiter = limiterClient(c);
+  const counter = failureCounter(c);
+  const reservation = await limiter.reserve(counter, FAILED_ADMIN_AUTH);
+  if (!reservation.allowed) {
+    throw new GatewayError("rate_limited", `Too many failed admin logins from this address; retry in ${reservation.retryAfter} s.`, {
+      headers: { "retry-after": String(reservation.retryAfter) },
+    });
+  }
+  let principal: AdminPrincipal | undefined;
+  try {
+    principal = await principalFor(c, presented, adminToken);
+  } catch (error) {
+    await limiter.settle(counter, FAILED_ADMIN_AUTH, false);
+    throw error;
+  }
+  await limiter.settle(counter, FAILED_ADMIN_AUTH, principal === undefined);
+  if (principal === undefined) clearAddresses.delete(counter);
+  return principal;
+}
+
 const ADMIN_PRINCIPAL: AdminPrincipal = { id: ADMIN_ACTOR, scopes: OPERATOR_SCOPES };
 
 /** The principal a token stands for: ADMIN_TOKEN, or a live operator token (isolate cache, then D1). */
@@ -105,10 +148,20 @@ export function adminAuth() {
     }
     let principal: AdminPrincipal | undefined;
     try {
-      await refuseIfBlocked(c);
-      principal = await principalFor(c, presented, expected);
+      const digest = await tokenDigest(presented);
+      if ((acceptedTokens.get(digest) ?? 0) > Date.now()) {
+        // Right lately: only a blocked address is refused (a peek, trusted for a second), as for any token.
+        await refuseIfBlocked(c);
+        principal = await principalFor(c, presented, expected);
+        if (!principal) {
+          acceptedTokens.delete(digest);
+          await recordFailure(c);
+        }
+      } else {
+        principal = await judgeAfterReserving(c, presented, expected);
+        if (principal) rememberAccepted(digest);
+      }
       if (!principal) {
-        await recordFailure(c);
         throw new GatewayError("invalid_token", "The admin or operator token is not valid.", {
           headers: { "www-authenticate": `${realm}, error="invalid_token"` },
         });

@@ -4,6 +4,7 @@ import { GatewayError } from "../errors";
 import { clientBlock } from "../keys/ip";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
+import type { Reservation } from "./client-ip-counter";
 import type {
   CheckInput,
   CountInput,
@@ -74,6 +75,9 @@ export interface KeyAdministration {
 export interface ClientIpCounters {
   count(name: ClientIpCounterName, input: CountInput): Promise<LimitDecision>;
   peek(name: ClientIpCounterName, limits: LimitRequest[]): Promise<PolicyState[]>;
+  /** Reserves a unit for an attempt before it is judged; `settle` counts it (failed) or gives it back. */
+  reserve(name: ClientIpCounterName, limit: LimitRequest): Promise<Reservation>;
+  settle(name: ClientIpCounterName, limit: LimitRequest, failed: boolean): Promise<void>;
 }
 
 export type LimiterClient = KeyAdmission & KeyAdministration & ClientIpCounters;
@@ -151,6 +155,14 @@ export class DurableLimiterClient implements LimiterClient {
 
   peek(name: ClientIpCounterName, limits: LimitRequest[]): Promise<PolicyState[]> {
     return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).peek(limits), "The rate limiter could not be reached.");
+  }
+
+  reserve(name: ClientIpCounterName, limit: LimitRequest): Promise<Reservation> {
+    return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).reserve(limit), "The rate limiter could not be reached.");
+  }
+
+  settle(name: ClientIpCounterName, limit: LimitRequest, failed: boolean): Promise<void> {
+    return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).settle(limit, failed), "The rate limiter could not be reached.");
   }
 
   /** A slow object is treated like an unreachable one; the cause is kept for logs, never shown. */
