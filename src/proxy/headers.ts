@@ -25,6 +25,20 @@ function hopByHop(headers: Headers): ReadonlySet<string> {
   return named;
 }
 
+/** Runs outside visible ASCII (0x21-0x7E), and `%` itself, so that decoding gives the value back. */
+const NOT_HEADER_SAFE = /[^\x21-\x24\x26-\x7e]+/g;
+const utf8 = new TextEncoder();
+
+/**
+ * A key field as a header value (docs/routes.md): UTF-8 percent-encoded outside visible ASCII, so a
+ * non-ASCII owner arrives intact and a control character (stored before writes refused them) cannot break the request.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(NOT_HEADER_SAFE, (run) =>
+    Array.from(utf8.encode(run), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+}
+
 export interface UpstreamHeaderContext {
   requestId: string;
   clientIp: string;
@@ -64,7 +78,7 @@ export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: Upstream
   out.set("x-request-id", ctx.requestId);
   if (ctx.key) {
     out.set("x-gateway-key-id", ctx.key.id);
-    if (ctx.key.owner !== null) out.set("x-gateway-key-owner", ctx.key.owner);
+    if (ctx.key.owner !== null) out.set("x-gateway-key-owner", headerSafe(ctx.key.owner));
   }
   for (const [name, value] of ctx.routeHeaders) out.set(name, value);
 }
