@@ -130,3 +130,18 @@ export function assertPublicTarget(c: Context<GatewayEnv>, url: string): void {
   const refused = refusedTarget(url, isLoopbackHost(new URL(c.req.url).hostname));
   if (refused) throw new GatewayError("invalid_request", `url: ${refused}`);
 }
+
+/** Whether this admin call may see webhook URLs whole: their query strings often hold the receiver's secret. */
+export const seesWebhookSecrets = (c: Context<GatewayEnv>) => c.get("adminPrincipal")?.scopes.includes("operators:write") === true;
+
+/** A webhook URL as a token without `operators:write` sees it (docs/webhooks.md): its query string replaced by `?redacted`. */
+export function redactedUrl(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : `${url.slice(0, query)}?redacted`;
+}
+
+/** The webhook as this admin call may see it. */
+export function webhookObjectFor(c: Context<GatewayEnv>, row: WebhookRow): z.infer<typeof WebhookSchema> {
+  const webhook = toWebhookObject(row);
+  return seesWebhookSecrets(c) ? webhook : { ...webhook, url: redactedUrl(webhook.url) };
+}
