@@ -114,7 +114,12 @@ export const routeSchema = z
     /** Lets pages on this route register service workers (docs/routes.md); off, proxied content cannot take over the origin. */
     serviceWorkers: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  // Anonymous calls carry no scopes to check, so scopes on an optional-auth route would hold only keyed callers to them.
+  .refine((route) => !(route.auth === "optional" && route.scopes.length > 0), {
+    path: ["scopes"],
+    message: 'cannot be set with auth = "optional": anonymous calls have no scopes to check; use auth = "required"',
+  });
 
 export type RouteConfig = z.infer<typeof routeSchema>;
 /** A route as an operator writes it: defaults not yet applied, methods in any case. */
