@@ -4,6 +4,7 @@ import { database } from "../db/client";
 import { ADMIN_ACTOR } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { runsLocally } from "../http/local";
 import { operatorCache } from "../operators/cache";
 import { type AdminPrincipal, OPERATOR_SCOPES, type OperatorScope } from "../operators/scopes";
 import { findOperatorByHash } from "../operators/store";
@@ -21,6 +22,9 @@ export async function tokensEqual(presented: string, expected: string): Promise<
   ]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
+
+/** A deployed gateway's ADMIN_TOKEN must be at least this long (docs/security.md); `npm run dev` may use a short one. */
+export const MIN_ADMIN_TOKEN_LENGTH = 32;
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -140,6 +144,12 @@ export function adminAuth() {
     const realm = realmOf(c);
     const expected = c.env.ADMIN_TOKEN;
     if (!expected) throw new GatewayError("gateway_misconfigured", "The ADMIN_TOKEN secret is not set.");
+    if (expected.length < MIN_ADMIN_TOKEN_LENGTH && !runsLocally(c.req.url)) {
+      throw new GatewayError(
+        "gateway_misconfigured",
+        `The ADMIN_TOKEN secret is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters; only a gateway running locally accepts a short one.`,
+      );
+    }
     const presented = c.req.header("authorization")?.match(BEARER)?.[1];
     if (!presented) {
       throw new GatewayError("missing_key", "Admin calls need Authorization: Bearer <admin or operator token>.", {

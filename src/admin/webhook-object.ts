@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { WEBHOOK_EVENTS, type WebhookRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { runsLocally } from "../http/local";
 import type { Delivery } from "../webhooks/outbox";
 import { isLoopbackHost, refusedTarget } from "../webhooks/target";
 
@@ -127,7 +128,7 @@ export function toDeliveryObject(delivery: Delivery): z.infer<typeof DeliverySch
 
 /** 400 naming `url` when a webhook URL is not a public target (loopback is allowed only when the gateway runs locally). */
 export function assertPublicTarget(c: Context<GatewayEnv>, url: string): void {
-  const refused = refusedTarget(url, isLoopbackHost(new URL(c.req.url).hostname));
+  const refused = refusedTarget(url, runsLocally(c.req.url));
   if (refused) throw new GatewayError("invalid_request", `url: ${refused}`);
 }
 
