@@ -29,6 +29,7 @@ export interface Env {
   WEBHOOK_RETRY_BASE_MS?: string | number;
   /** The customers' portal's OpenID Connect client secret (docs/portal.md). */
   OIDC_CLIENT_SECRET?: string;
+  IPV6_CLIENT_PREFIX?: string | number;
   /** Upstream credentials and service bindings, named by route config. */
   [binding: string]: unknown;
 }

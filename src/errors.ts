@@ -26,7 +26,7 @@ export const ERRORS = {
   insufficient_scope: {
     status: 403,
     title: "Insufficient scope",
-    help: "The key lacks a scope the route requires, or the operator token a scope the admin call requires; `detail` names them.",
+    help: "The key lacks a scope the route requires, or the operator token a scope the admin call requires (`detail` names them); or the route does not serve service worker scripts.",
   },
   ip_not_allowed: { status: 403, title: "IP address not allowed", help: "The client IP is not in the key's IP allowlist." },
   cross_site_request: {
@@ -55,7 +55,7 @@ export const ERRORS = {
   rate_limited: {
     status: 429,
     title: "Rate limit exceeded",
-    help: "A rate limit is exhausted (or too many wrong admin tokens came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
+    help: "A rate limit is exhausted (or too many wrong admin tokens, or unknown API keys, came from this address); retry after `Retry-After` seconds. `RateLimit` names the policy.",
   },
   quota_exceeded: {
     status: 429,

@@ -8,7 +8,7 @@ import { lazy } from "./lazy";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
 import { checkPath, pathSafety, rawPathOf } from "./proxy/path-safety";
-import { allowedMethod, routeMatch } from "./proxy/route-match";
+import { allowedMethod, routeMatch, serviceWorkerGuard } from "./proxy/route-match";
 import { usageRecorder } from "./usage/middleware";
 import { admission } from "./verdict/middleware";
 import { queueExpiryNotices } from "./webhooks/expiring";
@@ -31,7 +31,7 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
   app.all("/_gateway/*", notFound);
 
   // The request path (docs/routes.md): route → key → Durable Object → upstream, one usage point.
-  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), admission(), forwardRequest);
+  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), serviceWorkerGuard(), admission(), forwardRequest);
   return app;
 }
 

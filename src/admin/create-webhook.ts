@@ -8,7 +8,7 @@ import { newSigningSecret } from "../webhooks/signing";
 import { insertWebhook } from "../webhooks/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { CreatedWebhookSchema, CreateWebhookBody, DEFAULT_THRESHOLDS, toWebhookObject } from "./webhook-object";
+import { assertPublicTarget, CreatedWebhookSchema, CreateWebhookBody, DEFAULT_THRESHOLDS, toWebhookObject } from "./webhook-object";
 
 export const createWebhookRoute = createRoute({
   method: "post",
@@ -27,6 +27,7 @@ export const createWebhookRoute = createRoute({
 
 export const createWebhook: RouteHandler<typeof createWebhookRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
+  assertPublicTarget(c, body.url);
   const now = Date.now();
   const row: WebhookRow = {
     id: newId("whk"),

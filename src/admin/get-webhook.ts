@@ -5,7 +5,7 @@ import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getWebhookRow } from "../webhooks/store";
 import { requireScope } from "./auth";
-import { toWebhookObject, WebhookIdParam, WebhookSchema } from "./webhook-object";
+import { WebhookIdParam, WebhookSchema, webhookObjectFor } from "./webhook-object";
 
 export const getWebhookRoute = createRoute({
   method: "get",
@@ -26,5 +26,5 @@ export const getWebhook: RouteHandler<typeof getWebhookRoute, GatewayEnv> = asyn
   const { id } = c.req.valid("param");
   const row = await getWebhookRow(database(c.env.DB), id);
   if (!row) throw new GatewayError("not_found", `No webhook with id ${id}.`);
-  return c.json(toWebhookObject(row), 200);
+  return c.json(webhookObjectFor(c, row), 200);
 };

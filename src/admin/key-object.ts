@@ -5,6 +5,13 @@ import { KEY_PREFIX_PATTERN } from "../keys/format";
 import { parseIpRange } from "../keys/ip";
 import { QuotaSchema } from "../keys/quota";
 
+/** Whether a string holds a C0 or C1 control character or DEL: never valid in a header value. */
+const hasControlCharacter = (text: string) =>
+  Array.from(text).some((char) => {
+    const code = char.codePointAt(0)!;
+    return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+  });
+
 const MAX_METADATA_BYTES = 4096;
 
 const isoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
@@ -15,7 +22,17 @@ const nullableQuota = z.union([QuotaSchema, z.null()]);
 /** Fields a create or update may set. */
 export const keyFields = {
   name: z.string().min(1).max(200).openapi({ example: "Acme production" }),
-  owner: z.string().min(1).max(200).openapi({ description: "A user id for personal keys, an app id for service keys.", example: "acme" }),
+  owner: z
+    .string()
+    .min(1)
+    .max(200)
+    // It travels to the upstream as X-Gateway-Key-Owner (docs/keys.md), where control characters cannot go.
+    .refine((owner) => !hasControlCharacter(owner), "must not contain control characters (U+0000-U+001F, U+007F-U+009F)")
+    .openapi({
+      description:
+        "A user id for personal keys, an app id for service keys. No control characters: it reaches the upstream as `X-Gateway-Key-Owner`, percent-encoded (UTF-8) outside visible ASCII.",
+      example: "acme",
+    }),
   scopes: z
     .array(z.string().min(1).max(100))
     .max(100)

@@ -7,6 +7,13 @@ import { AuditActionSchema } from "./audit";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { nextCursor, pageCursor, pageLimit } from "./params";
+import { redactedUrl, seesWebhookSecrets } from "./webhook-object";
+
+/** A webhook entry's `changes` with its URL's query string redacted (docs/webhooks.md). */
+function withRedactedUrl(action: string, changes: Record<string, unknown>): Record<string, unknown> {
+  if (!action.startsWith("webhook.") || typeof changes.url !== "string") return changes;
+  return { ...changes, url: redactedUrl(changes.url) };
+}
 
 export const AuditEntrySchema = z
   .object({
@@ -82,6 +89,7 @@ export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async 
     ...(identityId !== undefined && { identityId }),
     ...(cursor !== undefined && { beforeSeq: decodeCursor(cursor, "number") }),
   });
+  const redactWebhookUrl = !seesWebhookSecrets(c);
   return c.json(
     {
       items: page.rows.map((row) => ({
@@ -89,7 +97,7 @@ export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async 
         action: row.action,
         keyId: row.keyId,
         actor: row.actor,
-        changes: row.changes,
+        changes: redactWebhookUrl ? withRedactedUrl(row.action, row.changes) : row.changes,
       })),
       nextCursor: page.lastSeq === undefined ? null : encodeCursor(page.lastSeq),
     },

@@ -6,7 +6,7 @@ import { listWebhookRows } from "../webhooks/store";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { nextCursor, pageCursor, pageLimit } from "./params";
-import { toWebhookObject, WebhookSchema } from "./webhook-object";
+import { WebhookSchema, webhookObjectFor } from "./webhook-object";
 
 export const listWebhooksRoute = createRoute({
   method: "get",
@@ -31,5 +31,8 @@ export const listWebhooks: RouteHandler<typeof listWebhooksRoute, GatewayEnv> = 
     limit,
     ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
   });
-  return c.json({ items: page.rows.map(toWebhookObject), nextCursor: page.lastId === undefined ? null : encodeCursor(page.lastId) }, 200);
+  return c.json(
+    { items: page.rows.map((row) => webhookObjectFor(c, row)), nextCursor: page.lastId === undefined ? null : encodeCursor(page.lastId) },
+    200,
+  );
 };

@@ -34,6 +34,11 @@ export const revokeOperator: RouteHandler<typeof revokeOperatorRoute, GatewayEnv
   const db = database(c.env.DB);
   const current = await getOperatorRow(db, id);
   if (!current) throw new GatewayError("not_found", `No operator token with id ${id}.`);
+  // A token may only revoke within its own scopes: a narrow one cannot take down a wider one (docs/operators.md).
+  const held = c.get("adminPrincipal")?.scopes ?? [];
+  const beyond = current.scopes.filter((scope) => !held.includes(scope));
+  if (beyond.length > 0)
+    throw new GatewayError("insufficient_scope", `The token cannot revoke a token holding scope(s) it lacks: ${beyond.join(", ")}.`);
   const now = Date.now();
   await revokeOperatorRow(
     db,

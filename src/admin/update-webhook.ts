@@ -6,7 +6,7 @@ import { adminErrors, notFoundError } from "../gateway/schemas";
 import { getWebhookRow, updateWebhookRow } from "../webhooks/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { toWebhookObject, UpdateWebhookBody, WebhookIdParam, WebhookSchema } from "./webhook-object";
+import { assertPublicTarget, toWebhookObject, UpdateWebhookBody, WebhookIdParam, WebhookSchema } from "./webhook-object";
 
 export const updateWebhookRoute = createRoute({
   method: "patch",
@@ -27,6 +27,7 @@ export const updateWebhookRoute = createRoute({
 export const updateWebhook: RouteHandler<typeof updateWebhookRoute, GatewayEnv> = async (c) => {
   const { id } = c.req.valid("param");
   const { thresholds, ...rest } = c.req.valid("json");
+  if (rest.url !== undefined) assertPublicTarget(c, rest.url);
   const changes = { ...rest, ...(thresholds && { thresholds: [...thresholds].sort((a, b) => a - b) }) };
   const db = database(c.env.DB);
   if (!(await getWebhookRow(db, id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);

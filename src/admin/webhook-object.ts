@@ -1,9 +1,11 @@
 import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { WEBHOOK_EVENTS, type WebhookRow } from "../db/schema";
+import type { GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
+import { runsLocally } from "../http/local";
 import type { Delivery } from "../webhooks/outbox";
-
-/** Plain http is for a receiver on this machine during development. */
-const LOOPBACK = /^(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])$/;
+import { isLoopbackHost, refusedTarget } from "../webhooks/target";
 
 const webhookUrl = z
   .string()
@@ -11,7 +13,7 @@ const webhookUrl = z
   .refine((value) => {
     try {
       const url = new URL(value);
-      return !url.username && !url.password && (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.test(url.hostname)));
+      return !url.username && !url.password && (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)));
     } catch {
       return false;
     }
@@ -122,4 +124,25 @@ export function toDeliveryObject(delivery: Delivery): z.infer<typeof DeliverySch
     nextAttemptAt: delivery.nextAttemptAt === null ? null : iso(delivery.nextAttemptAt),
     attempts: delivery.attempts.map((a) => ({ at: iso(a.at), status: a.status, error: a.error, durationMs: a.durationMs })),
   };
+}
+
+/** 400 naming `url` when a webhook URL is not a public target (loopback is allowed only when the gateway runs locally). */
+export function assertPublicTarget(c: Context<GatewayEnv>, url: string): void {
+  const refused = refusedTarget(url, runsLocally(c.req.url));
+  if (refused) throw new GatewayError("invalid_request", `url: ${refused}`);
+}
+
+/** Whether this admin call may see webhook URLs whole: their query strings often hold the receiver's secret. */
+export const seesWebhookSecrets = (c: Context<GatewayEnv>) => c.get("adminPrincipal")?.scopes.includes("operators:write") === true;
+
+/** A webhook URL as a token without `operators:write` sees it (docs/webhooks.md): its query string replaced by `?redacted`. */
+export function redactedUrl(url: string): string {
+  const query = url.indexOf("?");
+  return query === -1 ? url : `${url.slice(0, query)}?redacted`;
+}
+
+/** The webhook as this admin call may see it. */
+export function webhookObjectFor(c: Context<GatewayEnv>, row: WebhookRow): z.infer<typeof WebhookSchema> {
+  const webhook = toWebhookObject(row);
+  return seesWebhookSecrets(c) ? webhook : { ...webhook, url: redactedUrl(webhook.url) };
 }

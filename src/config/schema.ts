@@ -111,8 +111,15 @@ export const routeSchema = z
     headers: z.record(z.string().regex(HEADER_NAME, "not a header name"), z.string()).default({}),
     onLimiterError: z.enum(["closed", "open"]).default("closed"),
     cors: corsSchema.optional(),
+    /** Lets pages on this route register service workers (docs/routes.md); off, proxied content cannot take over the origin. */
+    serviceWorkers: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  // Anonymous calls carry no scopes to check, so scopes on an optional-auth route would hold only keyed callers to them.
+  .refine((route) => !(route.auth === "optional" && route.scopes.length > 0), {
+    path: ["scopes"],
+    message: 'cannot be set with auth = "optional": anonymous calls have no scopes to check; use auth = "required"',
+  });
 
 export type RouteConfig = z.infer<typeof routeSchema>;
 /** A route as an operator writes it: defaults not yet applied, methods in any case. */
@@ -183,6 +190,8 @@ export const settingsSchema = z.object({
   LIMITER_TIMEOUT_MS: positiveInt(3_000, 60_000),
   LEASE_TTL_MS: integerSetting(1_000, 0, 60_000),
   CLIENT_BODY_TIMEOUT_MS: positiveInt(30_000, 300_000),
+  /** IPv6 clients are counted per network of this many bits (docs/configuration.md): one client holds a whole /64. */
+  IPV6_CLIENT_PREFIX: integerSetting(64, 32, 128),
   /** The wait before a webhook delivery's first retry; later waits triple it (docs/webhooks.md). */
   WEBHOOK_RETRY_BASE_MS: positiveInt(5_000, 10_000),
   /** Serve the operators' dashboard only on this host, and nothing else there (docs/portal.md § Hosts). */

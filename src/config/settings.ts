@@ -23,6 +23,8 @@ export interface GatewayConfig {
   pageHosts: { dashboard: string | undefined; portal: string | undefined };
   /** The customers' portal sign-in; its fields are unset until the operator configures a provider. */
   portal: PortalSettings;
+  /** IPv6 clients are counted (anonymous limits, failed logins and key lookups) per network of this many bits. */
+  ipv6ClientPrefix: number;
   routes: Route[];
   router: Router;
 }
@@ -98,6 +100,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
         defaultPlan: settings.PORTAL_DEFAULT_PLAN,
         sessionMaxAgeMs: settings.PORTAL_SESSION_MAX_AGE_SECONDS * 1000,
       },
+      ipv6ClientPrefix: settings.IPV6_CLIENT_PREFIX,
       routes,
       router: new Router(routes),
     },

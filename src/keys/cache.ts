@@ -6,11 +6,14 @@ interface Entry {
 }
 
 /**
- * Isolate-local LRU of secret hash → key record (null: known unknown), bounded in size and age.
+ * Isolate-local LRU of secret hash → key record, bounded in size and age, with the known unknowns
+ * (null) in an LRU of their own: anyone can mint well-formed keys, and their negative entries must
+ * never evict a real key's record, nor the stale copy served while D1 is down (docs/keys.md).
  * It only saves the D1 lookup: validity is re-judged by the key's Durable Object on every request.
  */
 export class KeyCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly known = new Map<string, Entry>();
+  private readonly unknown = new Map<string, Entry>();
 
   constructor(
     private readonly maxEntries: number,
@@ -18,48 +21,48 @@ export class KeyCache {
     private readonly negativeTtlMs = Math.min(ttlMs, 5_000),
   ) {}
 
-  /** A fresh entry, or undefined. Expired entries stay until evicted, for `stale`. */
+  /** A fresh entry, or undefined. Expired records stay until evicted, for `stale`. */
   get(hash: string, now: number): Entry | undefined {
-    const entry = this.entries.get(hash);
+    const map = this.known.has(hash) ? this.known : this.unknown;
+    const entry = map.get(hash);
     if (!entry || entry.expiresAt <= now) return undefined;
-    this.entries.delete(hash);
-    this.entries.set(hash, entry); // most recently used goes last
+    map.delete(hash);
+    map.set(hash, entry); // most recently used goes last
     return entry;
   }
 
-  /** Any entry, however old: served when D1 cannot be reached (the key's Durable Object still judges validity). */
+  /** Any record, however old: served when D1 cannot be reached (the key's Durable Object still judges validity). */
   stale(hash: string): Entry | undefined {
-    return this.entries.get(hash);
+    return this.known.get(hash);
   }
 
   set(hash: string, record: KeyRecord | null, now: number): void {
-    this.entries.delete(hash);
-    this.entries.set(hash, { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    this.forget(hash);
+    const map = record ? this.known : this.unknown;
+    map.set(hash, { record, expiresAt: now + (record ? this.ttlMs : this.negativeTtlMs) });
+    while (map.size > this.maxEntries) map.delete(map.keys().next().value as string);
   }
 
   /** Drops what is cached for one secret hash (a key imported in this isolate may have been looked up as unknown). */
   forget(hash: string): void {
-    this.entries.delete(hash);
+    this.known.delete(hash);
+    this.unknown.delete(hash);
   }
 
   /** Drops every cached secret of a key (an admin write in this isolate). */
   forgetKey(keyId: string): void {
-    for (const [hash, entry] of this.entries) if (entry.record?.id === keyId) this.entries.delete(hash);
+    for (const [hash, entry] of this.known) if (entry.record?.id === keyId) this.known.delete(hash);
   }
 
   /** Drops every cached key of an identity (an admin write to the identity in this isolate). */
   forgetIdentity(identityId: string): void {
-    for (const [hash, entry] of this.entries) if (entry.record?.identity?.id === identityId) this.entries.delete(hash);
+    for (const [hash, entry] of this.known) if (entry.record?.identity?.id === identityId) this.known.delete(hash);
   }
 
   /** Forgets the keys of any of these identities in one pass (a plan's, after the plan changed). */
   forgetIdentities(identityIds: ReadonlySet<string>): void {
-    for (const [hash, entry] of this.entries)
-      if (entry.record?.identity && identityIds.has(entry.record.identity.id)) this.entries.delete(hash);
+    for (const [hash, entry] of this.known)
+      if (entry.record?.identity && identityIds.has(entry.record.identity.id)) this.known.delete(hash);
   }
 }
 

@@ -31,12 +31,35 @@ export async function hasImportedShape(key: string, db: Database, now: number): 
   return couldBeForeignKey(key) && hasImportShape(key, await registeredPrefixes(db, now));
 }
 
-/** This isolate's copy as it stands, without asking D1: empty until a foreign-shaped key made it load. */
-export function knownImportPrefixes(): ReadonlySet<string> {
-  return registry?.prefixes ?? NONE;
-}
+/** Every value of a foreign key's shape: the prefix "" matches them all (docs/keys.md § Import). */
+const ANY_FOREIGN_SHAPE: ReadonlySet<string> = new Set([""]);
 
-const NONE: ReadonlySet<string> = new Set();
+let refreshing: Promise<unknown> | undefined;
+
+/**
+ * The prefixes whose keys the proxy removes before forwarding (docs/keys.md § Import): known before
+ * anything is proxied. The first call in an isolate reads D1; later ones use this isolate's copy and
+ * refresh a stale one in the background (`defer`, e.g. `waitUntil`). With no copy and D1 down,
+ * every value of a foreign key's shape is removed rather than risk forwarding an imported key.
+ */
+export async function prefixesToRemove(db: Database, now: number, defer: (work: Promise<unknown>) => void): Promise<ReadonlySet<string>> {
+  if (!registry) {
+    try {
+      return await registeredPrefixes(db, now);
+    } catch {
+      return ANY_FOREIGN_SHAPE;
+    }
+  }
+  if (now - registry.loadedAt >= IMPORT_PREFIXES_REFRESH_MS && !refreshing) {
+    refreshing = registeredPrefixes(db, now)
+      .catch(() => undefined)
+      .finally(() => {
+        refreshing = undefined;
+      });
+    defer(refreshing);
+  }
+  return registry.prefixes;
+}
 
 /** An import in this isolate registered the prefix: its keys work here at once. */
 export function rememberImportPrefix(prefix: string): void {

@@ -59,3 +59,21 @@ export function ipInRange(ip: IpAddress, range: IpRange): boolean {
   if (address.version !== range.version) return false;
   return (address.value & prefixMask(range.version, range.bits)) === range.base;
 }
+
+/**
+ * The block a client is counted by (docs/configuration.md `IPV6_CLIENT_PREFIX`): an IPv4 address
+ * alone (an IPv4-mapped IPv6 address as its IPv4 address); an IPv6 address as its /`ipv6Prefix`
+ * network, since one client holds a whole /64. Anything unparsable stays as given.
+ */
+export function clientBlock(text: string, ipv6Prefix: number): string {
+  const ip = parseIp(text);
+  if (!ip) return text;
+  if (ip.version === 4) return text;
+  if (isIPv4MappedIPv6(ip.value)) {
+    const v4 = convertIPv4MappedIPv6ToIPv4(ip.value);
+    return [24n, 16n, 8n, 0n].map((shift) => String((v4 >> shift) & 0xffn)).join(".");
+  }
+  const network = ip.value & prefixMask(6, ipv6Prefix);
+  const groups = Array.from({ length: 8 }, (_, i) => ((network >> BigInt(112 - 16 * i)) & 0xffffn).toString(16));
+  return `${groups.join(":")}/${ipv6Prefix}`;
+}

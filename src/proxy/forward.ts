@@ -2,10 +2,11 @@ import type { Context } from "hono";
 import { getQueryStrings } from "hono/utils/url";
 import type { Route } from "../config/routes";
 import type { CredentialSource } from "../config/settings";
+import { database } from "../db/client";
 import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
 import { holdsGatewayKey } from "../keys/credentials";
-import { knownImportPrefixes } from "../keys/import-prefixes";
+import { prefixesToRemove } from "../keys/import-prefixes";
 import { rateLimitHeaders } from "../ratelimit/decision";
 import { answerWithin, type ExchangeCut, ExchangeTimer, TIMED_OUT, timedBody } from "./exchange-timer";
 import { toClientHeaders, toUpstreamHeaders } from "./headers";
@@ -24,7 +25,12 @@ const decodeQueryPart = (part: string) => {
  * The query minus every configured credential parameter that holds a gateway key in any of its
  * values (and the one that authenticated); other pairs pass byte for byte, in the client's encoding.
  */
-function upstreamSearch(search: string, sources: CredentialSource[], credential: CredentialLocation | undefined): string {
+function upstreamSearch(
+  search: string,
+  sources: CredentialSource[],
+  credential: CredentialLocation | undefined,
+  importPrefixes: ReadonlySet<string>,
+): string {
   if (search.length <= 1) return "";
   if (!sources.some((source) => source.kind === "query")) return search;
   const names = new Set(sources.flatMap((source) => (source.kind === "query" ? [source.name] : [])));
@@ -37,7 +43,7 @@ function upstreamSearch(search: string, sources: CredentialSource[], credential:
       return { pair, name: decodeQueryPart(pair.slice(0, equals)), value: decodeQueryPart(pair.slice(equals + 1)) };
     });
   const dropped = new Set(
-    pairs.filter(({ name, value }) => names.has(name) && holdsGatewayKey(value, knownImportPrefixes())).map(({ name }) => name),
+    pairs.filter(({ name, value }) => names.has(name) && holdsGatewayKey(value, importPrefixes)).map(({ name }) => name),
   );
   if (credential?.kind === "query") dropped.add(credential.name);
   const kept = pairs.filter(({ name }) => !dropped.has(name)).map(({ pair }) => pair);
@@ -89,13 +95,15 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
   const credential = c.get("credentialSource");
   const config = c.get("config");
+  // Imported keys are removed too, so this isolate must know their prefixes before it forwards anything.
+  const importPrefixes = await prefixesToRemove(database(c.env.DB), Date.now(), (work) => c.executionCtx.waitUntil(work));
   const body = BODYLESS.has(request.method) ? null : request.body;
   // A body is timed both ways (the client's chunks, the upstream's reads); without one only the answer is.
   const timer = body ? new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs) : undefined;
 
   // Built once and edited in place: fetch() sends a Request given alone as it is, without copying its headers again.
   const outgoing = new Request(
-    upstreamUrl(route, forwardPath, upstreamSearch(getQueryStrings(request.url), config.credentialSources, credential)),
+    upstreamUrl(route, forwardPath, upstreamSearch(getQueryStrings(request.url), config.credentialSources, credential, importPrefixes)),
     {
       method: request.method,
       headers: request.headers,
@@ -111,6 +119,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     key: c.get("key"),
     credential,
     credentialSources: config.credentialSources,
+    importPrefixes,
     routeHeaders: route.upstreamHeaders,
   });
   const sent = route.target.kind === "service" ? (c.env[route.target.binding] as Fetcher).fetch(outgoing) : fetch(outgoing);

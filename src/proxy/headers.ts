@@ -1,7 +1,6 @@
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
 import { credentialHeaderNames, holdsGatewayKey } from "../keys/credentials";
-import { knownImportPrefixes } from "../keys/import-prefixes";
 import type { KeyRecord } from "../keys/record";
 
 /** Hop-by-hop fields (RFC 9110 §7.6.1), never forwarded in either direction. */
@@ -26,6 +25,20 @@ function hopByHop(headers: Headers): ReadonlySet<string> {
   return named;
 }
 
+/** Runs outside visible ASCII (0x21-0x7E), and `%` itself, so that decoding gives the value back. */
+const NOT_HEADER_SAFE = /[^\x21-\x24\x26-\x7e]+/g;
+const utf8 = new TextEncoder();
+
+/**
+ * A key field as a header value (docs/routes.md): UTF-8 percent-encoded outside visible ASCII, so a
+ * non-ASCII owner arrives intact and a control character (stored before writes refused them) cannot break the request.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(NOT_HEADER_SAFE, (run) =>
+    Array.from(utf8.encode(run), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
+  );
+}
+
 export interface UpstreamHeaderContext {
   requestId: string;
   clientIp: string;
@@ -34,6 +47,8 @@ export interface UpstreamHeaderContext {
   key: KeyRecord | undefined;
   credential: CredentialLocation | undefined;
   credentialSources: CredentialSource[];
+  /** The registered import prefixes: values of their keys' shape are removed like the gateway's own keys. */
+  importPrefixes: ReadonlySet<string>;
   routeHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
@@ -51,10 +66,9 @@ export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: Upstream
   // The authenticating field always goes (an imported key may not have the gateway's shape); any
   // other credential field goes when it holds a gateway key, so an upstream's own token still passes.
   if (ctx.credential?.kind === "header") out.delete(ctx.credential.name);
-  const importPrefixes = knownImportPrefixes();
   for (const name of credentialHeaderNames(ctx.credentialSources)) {
     const value = out.get(name);
-    if (value !== null && holdsGatewayKey(value, importPrefixes)) out.delete(name);
+    if (value !== null && holdsGatewayKey(value, ctx.importPrefixes)) out.delete(name);
   }
 
   const forwardedFor = incoming.get("x-forwarded-for");
@@ -64,14 +78,18 @@ export function toUpstreamHeaders(out: Headers, incoming: Headers, ctx: Upstream
   out.set("x-request-id", ctx.requestId);
   if (ctx.key) {
     out.set("x-gateway-key-id", ctx.key.id);
-    if (ctx.key.owner !== null) out.set("x-gateway-key-owner", ctx.key.owner);
+    if (ctx.key.owner !== null) out.set("x-gateway-key-owner", headerSafe(ctx.key.owner));
   }
   for (const [name, value] of ctx.routeHeaders) out.set(name, value);
 }
 
-/** Turns a copy of the upstream's response headers into the client's: hop-by-hop fields out, the gateway's own in. */
+/**
+ * Turns a copy of the upstream's response headers into the client's: hop-by-hop fields out, the gateway's own in.
+ * `Service-Worker-Allowed` goes too: it would let proxied content register a worker over the whole origin (docs/security.md).
+ */
 export function toClientHeaders(headers: Headers, requestId: string, rateLimit: Record<string, string> | undefined): void {
   for (const name of hopByHop(headers)) headers.delete(name);
+  headers.delete("service-worker-allowed");
   headers.set("x-request-id", requestId);
   if (rateLimit) for (const name in rateLimit) headers.set(name, rateLimit[name]!);
 }

@@ -33,3 +33,19 @@ export function allowedMethod() {
     return next();
   });
 }
+
+/**
+ * 403 for a browser fetching a service worker script (`Service-Worker: script`) through a route
+ * that does not set `serviceWorkers`: proxied content must not control the origin's other pages.
+ */
+export function serviceWorkerGuard() {
+  return createMiddleware<AppEnv>(function serviceWorkerGuard(c, next) {
+    if (c.req.raw.headers.get("service-worker") === "script" && !c.get("route").route.serviceWorkers) {
+      throw new GatewayError(
+        "insufficient_scope",
+        `${c.get("route").route.path} does not serve service workers (the route does not set serviceWorkers = true).`,
+      );
+    }
+    return next();
+  });
+}

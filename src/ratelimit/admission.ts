@@ -24,7 +24,8 @@ export async function admit<E extends GatewayEnv>(
   const leased = key !== undefined && c.get("config").leaseTtlMs > 0;
   if (leased) return admitWithLease(c, key, route, limits, cost);
 
-  const subject = key ? keyObjectName(key.id) : anonymousTrafficCounter(clientIp);
+  const anonymous = anonymousTrafficCounter(clientIp, c.get("config").ipv6ClientPrefix);
+  const subject = key ? keyObjectName(key.id) : anonymous;
   const version = key?.version ?? 0;
   const now = Date.now();
   const remembered = isolateDenials.get(subject, route, version, now, cost);
@@ -40,7 +41,7 @@ export async function admit<E extends GatewayEnv>(
         key: cachedKeyCheck(key),
         ...(refusedLocally > 0 && { refusedLocally }),
       })
-    : await limiter.count(anonymousTrafficCounter(clientIp), { limits, cost });
+    : await limiter.count(anonymous, { limits, cost });
   // With leases, the key's lease keeps the denial (a zero lease) instead of the memo.
   if (decision.outcome === "rate_limited")
     isolateDenials.remember(subject, route, version, decision, Date.now(), c.get("config").leaseTtlMs, cost);

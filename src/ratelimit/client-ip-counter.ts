@@ -1,6 +1,14 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import type { CountInput, LimitRequest, PolicyState } from "./decision";
+
+/** A reservation's answer: refused while what is counted and what is reserved fill the limit. */
+export interface Reservation {
+  allowed: boolean;
+  /** Seconds until a unit comes back, when refused. */
+  retryAfter: number;
+}
+
 import { migrateSchema, type SchemaSteps, schemaVersion } from "./object-schema";
 import { type WindowDecision, WindowStore } from "./window-store";
 
@@ -21,6 +29,8 @@ export class ClientIpCounter extends DurableObject<Env> {
   /** Whether the schema exists: not before the first admission, nor after the storage is deleted. */
   private hasStorage: boolean;
   private alarmSet = false;
+  /** Units reserved by attempts being judged, per limit id. */
+  private readonly reserved = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -47,9 +57,34 @@ export class ClientIpCounter extends DurableObject<Env> {
     return this.windows.decide(input.limits, input.cost, now);
   }
 
-  /** Current remaining and reset for each limit, consuming and writing nothing. */
+  /**
+   * Reserves one unit of `limit` for an attempt about to be judged (an admin token): concurrent
+   * attempts cannot all be judged before any is counted. `settle` then counts it or gives it back.
+   * Reservations live in memory only: a restart drops them, and their attempts go uncounted.
+   */
+  reserve(limit: LimitRequest): Reservation {
+    const [state] = this.windows.peek([limit], Date.now());
+    const pending = this.reserved.get(limit.id) ?? 0;
+    const retryAfter = Math.max(1, state?.reset ?? limit.window);
+    if (!state || state.remaining - pending < 1) return { allowed: false, retryAfter };
+    this.reserved.set(limit.id, pending + 1);
+    return { allowed: true, retryAfter };
+  }
+
+  /** Ends a reservation: a failed attempt is counted, a successful one gives its unit back. */
+  settle(limit: LimitRequest, failed: boolean): void {
+    const pending = (this.reserved.get(limit.id) ?? 1) - 1;
+    if (pending > 0) this.reserved.set(limit.id, pending);
+    else this.reserved.delete(limit.id);
+    if (failed) this.check({ limits: [limit], cost: 1 });
+  }
+
+  /** Current remaining (less what is reserved) and reset for each limit, consuming and writing nothing. */
   peek(limits: LimitRequest[]): PolicyState[] {
-    return this.windows.peek(limits, Date.now());
+    // Units reserved by attempts still being judged are as good as spent.
+    return this.windows
+      .peek(limits, Date.now())
+      .map((state, i) => ({ ...state, remaining: Math.max(0, state.remaining - (this.reserved.get(limits[i]!.id) ?? 0)) }));
   }
 
   /** Drops what left its window; once nothing is left, the object's storage goes with it. */

@@ -1,8 +1,10 @@
 import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { clientBlock } from "../keys/ip";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
+import type { Reservation } from "./client-ip-counter";
 import type {
   CheckInput,
   CountInput,
@@ -32,14 +34,19 @@ export const identityObjectName = (identityId: string) => `identity:${identityId
 export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity">) =>
   key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
 
-declare const counterName: unique symbol;
-/** The name of a `ClientIpCounter`: only the two functions below make one. */
-export type ClientIpCounterName = string & { readonly [counterName]: true };
+declare const clientIpCounterName: unique symbol;
+/** The name of a `ClientIpCounter`: only the functions below make one. */
+export type ClientIpCounterName = string & { readonly [clientIpCounterName]: true };
 
-/** Anonymous requests on limited routes, counted per client IP. */
-export const anonymousTrafficCounter = (ip: string) => `ip:${ip}` as ClientIpCounterName;
-/** Failed admin logins, counted per client IP. */
-export const adminLoginCounter = (ip: string) => `admin-ip:${ip}` as ClientIpCounterName;
+/** Where a client is counted: its IPv4 address, or its IPv6 address's network of `IPV6_CLIENT_PREFIX` bits. */
+const counterName = (kind: string, ip: string, ipv6Prefix: number) => `${kind}:${clientBlock(ip, ipv6Prefix)}` as ClientIpCounterName;
+
+/** Anonymous requests on limited routes, counted per client. */
+export const anonymousTrafficCounter = (ip: string, ipv6Prefix: number) => counterName("ip", ip, ipv6Prefix);
+/** Failed admin logins, counted per client. */
+export const adminLoginCounter = (ip: string, ipv6Prefix: number) => counterName("admin-ip", ip, ipv6Prefix);
+/** Lookups of well-formed keys that D1 does not know (forged or mistyped keys), counted per client. */
+export const failedKeyLookupCounter = (ip: string, ipv6Prefix: number) => counterName("key-lookup-ip", ip, ipv6Prefix);
 
 /** Deciding a request on its key's object, and reading the key's state without spending any. */
 export interface KeyAdmission {
@@ -68,6 +75,9 @@ export interface KeyAdministration {
 export interface ClientIpCounters {
   count(name: ClientIpCounterName, input: CountInput): Promise<LimitDecision>;
   peek(name: ClientIpCounterName, limits: LimitRequest[]): Promise<PolicyState[]>;
+  /** Reserves a unit for an attempt before it is judged; `settle` counts it (failed) or gives it back. */
+  reserve(name: ClientIpCounterName, limit: LimitRequest): Promise<Reservation>;
+  settle(name: ClientIpCounterName, limit: LimitRequest, failed: boolean): Promise<void>;
 }
 
 export type LimiterClient = KeyAdmission & KeyAdministration & ClientIpCounters;
@@ -145,6 +155,14 @@ export class DurableLimiterClient implements LimiterClient {
 
   peek(name: ClientIpCounterName, limits: LimitRequest[]): Promise<PolicyState[]> {
     return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).peek(limits), "The rate limiter could not be reached.");
+  }
+
+  reserve(name: ClientIpCounterName, limit: LimitRequest): Promise<Reservation> {
+    return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).reserve(limit), "The rate limiter could not be reached.");
+  }
+
+  settle(name: ClientIpCounterName, limit: LimitRequest, failed: boolean): Promise<void> {
+    return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).settle(limit, failed), "The rate limiter could not be reached.");
   }
 
   /** A slow object is treated like an unreachable one; the cause is kept for logs, never shown. */

@@ -11,6 +11,7 @@ import type { CredentialLocation, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { ipAllowed } from "../keys/authenticate";
 import { isolateKeyCache } from "../keys/cache";
+import { failedKeyLookups } from "../keys/failed-lookups";
 import { couldBeForeignKey, hasImportShape } from "../keys/foreign-format";
 import { parseKey } from "../keys/format";
 import { registeredPrefixes } from "../keys/import-prefixes";
@@ -126,7 +127,10 @@ async function presentedRecord<E extends GatewayEnv>(
   }
   if (!credential) return malformed();
   const { keyCache } = c.get("config");
-  const record = await verifyKey(credential.value, database(c.env.DB), isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs), now, fresh);
+  const cache = isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs);
+  // A key the request itself carried is its sender's: unknown ones count against that client (docs/keys.md § Forged keys).
+  const failures = credential.location === undefined ? undefined : failedKeyLookups(c);
+  const record = await verifyKey(credential.value, database(c.env.DB), cache, now, fresh, failures);
   if (!record) return new GatewayError("invalid_key", "The API key is not known.") as Refusal;
   return { record, location: credential.location };
 }

@@ -33,3 +33,20 @@ describe("admin token brute force", () => {
     expect((await listKeys(env.ADMIN_TOKEN, ip)).status).toBe(201);
   });
 });
+
+describe("admin token guesses in parallel", () => {
+  it("counts each guess before judging it: a right token among parallel guesses past the limit is refused too", async () => {
+    const attacker = "203.0.113.80";
+    const guesses = Array.from({ length: 40 }, (_, i) => listKeys(`parallel-guess-${i}`, attacker));
+    const answers = await Promise.all([...guesses, listKeys(env.ADMIN_TOKEN, attacker)]);
+    const statuses = answers.map((response) => response.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(FAILED_ADMIN_AUTH.limit);
+    expect(statuses.at(-1)).toBe(429);
+  });
+
+  it("does not spend the limit on right tokens, however many come at once", async () => {
+    const operator = "203.0.113.81";
+    const answers = await Promise.all(Array.from({ length: 3 * FAILED_ADMIN_AUTH.limit }, () => listKeys(env.ADMIN_TOKEN, operator)));
+    expect(answers.map((response) => response.status)).toEqual(answers.map(() => 201));
+  });
+});

@@ -29,36 +29,36 @@ describe("the client IP counter", () => {
     const statuses = [];
     for (let i = 0; i < 3; i++) statuses.push((await call(gateway, "/public/x", from(ip))).status);
     expect(statuses).toEqual([200, 200, 429]);
-    const counter = env.CLIENT_IP_COUNTER.getByName(anonymousTrafficCounter(ip));
-    expect(await tablesOf(anonymousTrafficCounter(ip))).toEqual(["schema_version", "window_entries", "windows"]);
+    const counter = env.CLIENT_IP_COUNTER.getByName(anonymousTrafficCounter(ip, 64));
+    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual(["schema_version", "window_entries", "windows"]);
 
     // Early, the alarm finds units still in the window and looks again later.
     expect(await runDurableObjectAlarm(counter)).toBe(true);
-    expect(await tablesOf(anonymousTrafficCounter(ip))).toContain("windows");
+    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toContain("windows");
 
     // Past the window, the alarm (run here unless it already fired on time) deletes everything, itself included.
     await new Promise((resolve) => setTimeout(resolve, 1_100));
     await runDurableObjectAlarm(counter);
-    expect(await tablesOf(anonymousTrafficCounter(ip))).toEqual([]);
+    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual([]);
     expect(await runDurableObjectAlarm(counter)).toBe(false);
 
     // The emptied counter starts again from nothing.
     expect((await call(gateway, "/public/x", from(ip))).status).toBe(200);
-    expect(await tablesOf(anonymousTrafficCounter(ip))).toEqual(["schema_version", "window_entries", "windows"]);
+    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual(["schema_version", "window_entries", "windows"]);
   });
 
   it("writes nothing for an address that only reads it: a good admin login stores no state", async () => {
     const ip = "203.0.113.51";
     const response = await call(gateway, "/_gateway/admin/keys", from(ip, { authorization: `Bearer ${env.ADMIN_TOKEN}` }));
     expect(response.status).toBe(200);
-    expect(await tablesOf(adminLoginCounter(ip))).toEqual([]);
+    expect(await tablesOf(adminLoginCounter(ip, 64))).toEqual([]);
   });
 
   it("counts failed admin logins, not the key objects", async () => {
     const ip = "203.0.113.52";
     const response = await call(gateway, "/_gateway/admin/keys", from(ip, { authorization: "Bearer wrong-token" }));
     expect(response.status).toBe(401);
-    const failures = await runInDurableObject(env.CLIENT_IP_COUNTER.getByName(adminLoginCounter(ip)), (counter) =>
+    const failures = await runInDurableObject(env.CLIENT_IP_COUNTER.getByName(adminLoginCounter(ip, 64)), (counter) =>
       counter.peek([FAILED_ADMIN_AUTH]),
     );
     expect(failures[0]!.remaining).toBe(FAILED_ADMIN_AUTH.limit - 1);

@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { admin, createKey } from "../support/admin";
+import { admin, createKey, localAdmin } from "../support/admin";
 import { json } from "../support/gateway";
 
 const DAY = 86_400_000;
@@ -25,7 +25,8 @@ async function noticesFor(keyId: string): Promise<DeliveryJson["event"]["data"][
 }
 
 beforeAll(async () => {
-  webhookId = (await json(await admin(env, "POST", "/webhooks", { url: `${env.UPSTREAM_URL}/hooks`, events: ["key.expiring"] }), 201)).id;
+  webhookId = (await json(await localAdmin(env, "POST", "/webhooks", { url: `${env.UPSTREAM_URL}/hooks`, events: ["key.expiring"] }), 201))
+    .id;
 });
 
 describe("key.expiring notices (cron trigger)", () => {

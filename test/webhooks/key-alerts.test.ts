@@ -2,14 +2,14 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KeyAlerts, QUIET_SPELL_MS } from "../../src/webhooks/key-alerts";
-import { admin, createKey } from "../support/admin";
+import { admin, createKey, localAdmin } from "../support/admin";
 import { json } from "../support/gateway";
 
 let webhookId: string;
 
 beforeAll(async () => {
   const body = { url: `${env.UPSTREAM_URL}/hooks`, events: ["quota.threshold", "key.rate_limited"], thresholds: [50, 80, 100] };
-  webhookId = (await json(await admin(env, "POST", "/webhooks", body), 201)).id;
+  webhookId = (await json(await localAdmin(env, "POST", "/webhooks", body), 201)).id;
 });
 
 /** Runs `body` with alerts kept in a fresh key object's SQLite (its schema holds their tables). */

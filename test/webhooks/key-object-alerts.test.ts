@@ -2,7 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { keyObjectName } from "../../src/ratelimit/client";
-import { admin, createKey } from "../support/admin";
+import { admin, createKey, localAdmin } from "../support/admin";
 import { gatewayEnv, json, withKey } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }], { LEASE_TTL_MS: "0" });
@@ -10,7 +10,7 @@ let webhookId: string;
 
 beforeAll(async () => {
   const body = { url: `${env.UPSTREAM_URL}/hooks`, events: ["quota.threshold", "key.rate_limited"], thresholds: [50, 100] };
-  webhookId = (await json(await admin(gateway, "POST", "/webhooks", body), 201)).id;
+  webhookId = (await json(await localAdmin(gateway, "POST", "/webhooks", body), 201)).id;
 });
 
 interface Sent {
