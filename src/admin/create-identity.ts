@@ -2,7 +2,6 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { GatewayError } from "../errors";
 import { adminErrors, problem } from "../gateway/schemas";
 import { insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
@@ -10,7 +9,7 @@ import { identityStatus } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { CreateIdentityBody, IdentitySchema, toIdentityObject } from "./identity-object";
+import { CreateIdentityBody, externalIdTaken, IdentitySchema, toIdentityObject } from "./identity-object";
 
 export const createIdentityRoute = createRoute({
   method: "post",
@@ -24,7 +23,7 @@ export const createIdentityRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateIdentityBody } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: IdentitySchema } } },
-    409: problem("Another identity has this `externalId`."),
+    409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
   },
 });
@@ -47,8 +46,8 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
   const identity = toIdentityObject(row);
   const { id, createdAt, updatedAt, ...fields } = identity;
   const audit = auditEntry("identity.create", null, { identityId: id, ...fields }, now, auditActor(c));
-  if (!(await insertIdentity(database(c.env.DB), row, audit)))
-    throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
+  const db = database(c.env.DB);
+  if (!(await insertIdentity(db, row, audit))) throw await externalIdTaken(db, body.externalId);
   // Its object must know its limits before any key is sent there by an object that does not (a key moving in).
   await limiterClient(c).updateIdentity(identityStatus(row));
   return c.json(identity, 201);

@@ -3,7 +3,7 @@ import { rateLimitSchema } from "../config/schema";
 import type { Database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import { GatewayError } from "../errors";
-import { getIdentityRow } from "../identities/store";
+import { getIdentityRow, identityIdByExternalId } from "../identities/store";
 import { QuotaSchema } from "../keys/quota";
 import { keyFields } from "./key-object";
 
@@ -90,4 +90,11 @@ export async function namedIdentity(db: Database, id: string): Promise<IdentityR
   const row = await getIdentityRow(db, id);
   if (!row) throw new GatewayError("invalid_request", `identityId: no identity with id ${id}`);
   return row;
+}
+
+/** The conflict of a taken `externalId`, naming the identity that holds it so the caller can use or update that one. */
+export async function externalIdTaken(db: Database, externalId: string): Promise<GatewayError> {
+  const holder = await identityIdByExternalId(db, externalId);
+  const which = holder ? `identity ${holder} has it` : "another identity has it";
+  return new GatewayError("conflict", `The externalId ${JSON.stringify(externalId)} is taken: ${which}.`);
 }

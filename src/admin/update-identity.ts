@@ -7,7 +7,7 @@ import { getIdentityRow, type IdentityChanges, isUniqueViolation, memberKeyIds, 
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { noIdentityError } from "./get-identity";
-import { IdentityIdParam, IdentitySchema, toIdentityObject, UpdateIdentityBody } from "./identity-object";
+import { externalIdTaken, IdentityIdParam, IdentitySchema, toIdentityObject, UpdateIdentityBody } from "./identity-object";
 import { publishIdentityStatus } from "./publish";
 
 export const updateIdentityRoute = createRoute({
@@ -23,7 +23,7 @@ export const updateIdentityRoute = createRoute({
   responses: {
     200: { description: "The updated identity", content: { "application/json": { schema: IdentitySchema } } },
     ...noIdentityError,
-    409: problem("Another identity has this `externalId`."),
+    409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
   },
 });
@@ -45,8 +45,7 @@ export const updateIdentity: RouteHandler<typeof updateIdentityRoute, GatewayEnv
   try {
     identity = await updateIdentityRow(db, id, changes as IdentityChanges, now, audit);
   } catch (error) {
-    if (isUniqueViolation(error))
-      throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
+    if (isUniqueViolation(error) && body.externalId !== undefined) throw await externalIdTaken(db, body.externalId);
     throw error;
   }
   if (!identity) throw new GatewayError("not_found", `No identity with id ${id}.`);

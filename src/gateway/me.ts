@@ -3,9 +3,9 @@ import { rateLimitSchema } from "../config/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
-import { ipAllowed, presentedKey } from "../keys/authenticate";
+import { ipAllowed, ipNotAllowed, presentedKey } from "../keys/authenticate";
 import { QuotaSchema } from "../keys/quota";
-import { cachedKeyCheck } from "../keys/record";
+import { cachedKeyCheck, keyRefused } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { keyLimitRequests } from "../ratelimit/decision";
 import { clientSecurity, problem } from "./schemas";
@@ -61,13 +61,14 @@ export const me: RouteHandler<typeof meRoute, GatewayEnv> = async (c) => {
   const presented = await presentedKey(c);
   if (!presented) throw new GatewayError("missing_key", "No API key was presented.");
   const { record } = presented;
-  if (!ipAllowed(record, clientIp(c.req.raw))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
+  const ip = clientIp(c.req.raw);
+  if (!ipAllowed(record, ip)) throw ipNotAllowed(ip);
 
   const inspection = await limiterClient(c).inspect(record.id, {
     limits: keyLimitRequests(record.rateLimits),
     key: cachedKeyCheck(record),
   });
-  if (inspection.outcome !== "allowed") throw new GatewayError(inspection.outcome);
+  if (inspection.outcome !== "allowed") throw keyRefused(inspection.outcome, record);
 
   return c.json(
     {

@@ -84,10 +84,15 @@ export function keyAuth() {
     const missing = route.route.scopes.filter((scope) => !record.scopes.includes(scope));
     if (missing.length > 0) throw new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`);
 
-    if (!ipAllowed(record, c.get("clientIp"))) throw new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.");
+    if (!ipAllowed(record, c.get("clientIp"))) throw ipNotAllowed(c.get("clientIp"));
 
     c.set("key", record);
     c.set("credentialSource", presented.location);
     await next();
   });
+}
+
+/** The refusal of an address outside the key's allowlist, naming the address the gateway saw (behind a proxy it may not be the caller's own). */
+export function ipNotAllowed(ip: string): GatewayError {
+  return new GatewayError("ip_not_allowed", `The client IP ${ip || "(unknown)"} is not in the key's allowlist.`);
 }

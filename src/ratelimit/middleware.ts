@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { GatewayError } from "../errors";
+import { keyRefused } from "../keys/record";
 import { admit } from "./admission";
 import { type LimitDecision, type LimitRequest, rateLimitHeaders, requestLimits, routeLimitId } from "./decision";
 
@@ -47,7 +48,7 @@ export function rateLimit() {
         });
       }
       default:
-        throw new GatewayError(decision.outcome);
+        throw key ? keyRefused(decision.outcome, key) : new GatewayError(decision.outcome);
     }
   });
 }
