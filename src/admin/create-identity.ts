@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
 import { identityStatus } from "../keys/record";
@@ -25,6 +25,7 @@ export const createIdentityRoute = createRoute({
     201: { description: "Created", content: { "application/json": { schema: IdentitySchema } } },
     409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { adminErrors } from "../gateway/schemas";
+import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
@@ -22,6 +22,7 @@ export const createKeyRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedKeySchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -41,7 +41,7 @@ export const UpdateIdentityBody = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
-  .openapi("UpdateIdentity");
+  .openapi("UpdateIdentity", { minProperties: 1 });
 
 export const IdentitySchema = z
   .object({

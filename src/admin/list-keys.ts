@@ -23,13 +23,13 @@ export const listKeysRoute = createRoute({
         .min(1)
         .max(200)
         .optional()
-        .openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
+        .openapi({ param: { name: "owner", in: "query" }, description: "Only keys of this owner." }),
       identityId: z
         .string()
         .min(1)
         .max(64)
         .optional()
-        .openapi({ param: { name: "identityId", in: "query" }, example: "idt_7QbV8kq1t4NfW2xYpQ7mHs" }),
+        .openapi({ param: { name: "identityId", in: "query" }, description: "Only keys of this identity." }),
       limit: pageLimit,
       cursor: pageCursor,
     }),

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { getIdentityRow, type IdentityChanges, isUniqueViolation, memberKeyIds, updateIdentityRow } from "../identities/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
@@ -25,6 +25,7 @@ export const updateIdentityRoute = createRoute({
     ...noIdentityError,
     409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 
