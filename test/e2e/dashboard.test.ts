@@ -267,6 +267,25 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
+  it("follows the system's dark mode", async () => {
+    await page.goto(`${gateway.url}/_gateway/dashboard`);
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
+    const colours = () =>
+      page.evaluate(() => {
+        const root = getComputedStyle(document.documentElement);
+        return { background: root.backgroundColor, text: root.color };
+      });
+    expect(await colours()).toEqual({ background: "rgb(255, 255, 255)", text: "rgb(27, 31, 36)" });
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await colours()).toEqual({ background: "rgb(13, 17, 23)", text: "rgb(230, 237, 243)" });
+    await page.reload(); // the charts read their axis colours when drawn
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
+    await shoot("overview-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+  });
+
   it("renders the API reference offline, and a problem's type lands on its code's explanation", async () => {
     const problem = (await (await fetch(`${gateway.url}/_gateway/admin/keys`)).json()) as { type: string };
     await page.goto(new URL(problem.type, gateway.url).href);
