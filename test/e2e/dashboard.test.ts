@@ -264,6 +264,18 @@ describe("operators' dashboard in a browser", () => {
     await page.getByText(/This key was revoked/).waitFor();
     await page.getByText("Quota: 5000 (this UTC month); not counted while the key is refused").waitFor();
     for (const label of await page.locator(".quota label").allTextContents()) expect(label).not.toContain("…");
+
+    // The list filters by status on the server, shows created and expiry, and says when nothing matches.
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByLabel("Status").selectOption("revoked");
+    await expect
+      .poll(async () => (await page.locator('td[data-label="Name"]').allTextContents()).sort())
+      .toEqual(["browser key", "member key"]);
+    expect(await keysRow("member key").locator('td[data-label="Expires"]').textContent()).toBe("—");
+    expect(await keysRow("member key").locator('td[data-label="Created"]').textContent()).toMatch(/2\d{3}/);
+    await page.getByLabel("Status").selectOption("active");
+    await page.getByText("No keys match these filters.").waitFor();
+    await shoot("keys-empty");
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
