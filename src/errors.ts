@@ -52,6 +52,11 @@ export const ERRORS = {
     help: "The call conflicts with the resource's state, e.g. rotating a revoked key, deleting an identity that still has keys, or a taken `externalId`; `detail` says how.",
   },
   payload_too_large: { status: 413, title: "Payload too large", help: "The request body exceeds the route's `maxBodyBytes`." },
+  unsupported_media_type: {
+    status: 415,
+    title: "Unsupported media type",
+    help: "The request has a body that is not JSON: send it with `Content-Type: application/json`.",
+  },
   rate_limited: {
     status: 429,
     title: "Rate limit exceeded",

@@ -32,6 +32,12 @@ function usePlot(options: (width: number) => uPlot.Options, data: uPlot.AlignedD
   return container;
 }
 
+/** Axis labels and grid in the page's colours (style.css), so the chart reads in dark mode too. */
+function themedAxis() {
+  const style = getComputedStyle(document.documentElement);
+  return { stroke: style.getPropertyValue("--muted").trim(), grid: { stroke: style.getPropertyValue("--line").trim(), width: 1 } };
+}
+
 /** Requests over time, one line per series; the caption states the totals for readers who cannot see the chart. */
 function UsageChart({ title, times, series }: { title: string; times: number[]; series: SeriesSpec[] }) {
   const container = usePlot(
@@ -39,7 +45,7 @@ function UsageChart({ title, times, series }: { title: string; times: number[]; 
       width,
       height: 220,
       scales: { x: { time: true } },
-      axes: [{}, { size: 48 }],
+      axes: [themedAxis(), { ...themedAxis(), size: 48 }],
       series: [
         { label: "Time", value: (_plot: uPlot, value: number) => (value ? new Date(value * 1000).toLocaleString() : "") },
         ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}1a`, points: { show: false } })),

@@ -5,6 +5,19 @@ import type { KeyObject } from "../../src/admin/key-object";
 
 export type CreatedKey = KeyObject & { key: string };
 
+/** An identity as the page reads it (the worker's module for it loads D1 code, so its fields are restated). */
+export interface IdentityObject {
+  id: string;
+  externalId: string;
+  name: string | null;
+  enabled: boolean;
+  rateLimits: KeyObject["rateLimits"];
+  quota: KeyObject["quota"];
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

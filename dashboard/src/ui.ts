@@ -46,6 +46,12 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
 export function RevealDialog({ title, secret, onClose }: { title: string; secret: string; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [copied, setCopied] = useState("");
+  const [leaving, setLeaving] = useState(false);
+  // Escape (or any other close request) asks first: the secret cannot be shown again.
+  const askFirst = (event: Event) => {
+    event.preventDefault();
+    setLeaving(true);
+  };
   useEffect(() => {
     dialog.current?.showModal();
   }, []);
@@ -58,7 +64,14 @@ export function RevealDialog({ title, secret, onClose }: { title: string; secret
       setCopied("Copying is blocked here: the key is selected, press Ctrl+C.");
     }
   };
-  return html`<dialog ref=${dialog} class="reveal" aria-labelledby="reveal-title" onClose=${onClose}>
+  return html`<dialog
+    ref=${dialog}
+    class="reveal"
+    aria-labelledby="reveal-title"
+    onClose=${onClose}
+    onCancel=${askFirst}
+    onKeyDown=${(event: KeyboardEvent) => event.key === "Escape" && askFirst(event)}
+  >
     <h2 id="reveal-title">${title}</h2>
     <p class="warning"><strong>Copy it now: it will not be shown again.</strong> The gateway keeps only its hash.</p>
     <label for="revealed-secret">Secret</label>
@@ -68,5 +81,13 @@ export function RevealDialog({ title, secret, onClose }: { title: string; secret
       <button type="button" class="secondary" onClick=${() => dialog.current?.close()}>I have stored it</button>
     </div>
     <p role="status">${copied}</p>
+    ${
+      leaving &&
+      html`<div class="confirm-close" role="alertdialog" aria-labelledby="leave-title">
+        <p id="leave-title"><strong>Close without the secret?</strong> It cannot be shown again; a lost key must be rotated.</p>
+        <button type="button" class="danger" onClick=${() => dialog.current?.close()}>Close, I have stored it</button>
+        <button type="button" class="secondary" onClick=${() => setLeaving(false)}>Back to the secret</button>
+      </div>`
+    }
   </dialog>`;
 }

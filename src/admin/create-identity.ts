@@ -2,15 +2,14 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { GatewayError } from "../errors";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { insertIdentity } from "../identities/store";
 import { newId } from "../keys/format";
 import { identityStatus } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
-import { CreateIdentityBody, IdentitySchema, namedPlan, toIdentityObject } from "./identity-object";
+import { CreateIdentityBody, externalIdTaken, IdentitySchema, namedPlan, toIdentityObject } from "./identity-object";
 
 export const createIdentityRoute = createRoute({
   method: "post",
@@ -24,8 +23,9 @@ export const createIdentityRoute = createRoute({
   request: { body: { required: true, content: { "application/json": { schema: CreateIdentityBody } } } },
   responses: {
     201: { description: "Created", content: { "application/json": { schema: IdentitySchema } } },
-    409: problem("Another identity has this `externalId`."),
+    409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 
@@ -50,8 +50,7 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
   const identity = toIdentityObject(row);
   const { id, createdAt, updatedAt, ...fields } = identity;
   const audit = auditEntry("identity.create", null, { identityId: id, ...fields }, now, auditActor(c));
-  if (!(await insertIdentity(db, row, audit)))
-    throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
+  if (!(await insertIdentity(db, row, audit))) throw await externalIdTaken(db, body.externalId);
   // Its object must know its limits before any key is sent there by an object that does not (a key moving in).
   await limiterClient(c).updateIdentity(identityStatus(row, plan));
   return c.json(identity, 201);

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { adminErrors } from "../gateway/schemas";
+import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
@@ -23,6 +23,7 @@ export const createKeyRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedKeySchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

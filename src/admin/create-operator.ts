@@ -3,7 +3,7 @@ import { database } from "../db/client";
 import type { OperatorRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors } from "../gateway/schemas";
+import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { insertOperator } from "../operators/store";
 import { generateOperatorToken, hashOperatorToken, parseOperatorToken } from "../operators/token";
@@ -24,6 +24,7 @@ export const createOperatorRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedOperatorSchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { WebhookRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { adminErrors } from "../gateway/schemas";
+import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { newSigningSecret } from "../webhooks/signing";
 import { insertWebhook } from "../webhooks/store";
@@ -22,6 +22,7 @@ export const createWebhookRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: CreatedWebhookSchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

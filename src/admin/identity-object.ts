@@ -3,7 +3,7 @@ import { rateLimitSchema } from "../config/schema";
 import type { Database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import { GatewayError } from "../errors";
-import { getIdentityWithPlan, type IdentityWithPlan } from "../identities/store";
+import { getIdentityWithPlan, type IdentityWithPlan, identityIdByExternalId } from "../identities/store";
 import { QuotaSchema } from "../keys/quota";
 import { getPlanRow, type PlanRow } from "../plans/store";
 import { keyFields } from "./key-object";
@@ -48,7 +48,7 @@ export const UpdateIdentityBody = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
-  .openapi("UpdateIdentity");
+  .openapi("UpdateIdentity", { minProperties: 1 });
 
 export const IdentitySchema = z
   .object({
@@ -109,4 +109,11 @@ export async function namedPlan(db: Database, id: string): Promise<PlanRow> {
   const row = await getPlanRow(db, id);
   if (!row) throw new GatewayError("invalid_request", `planId: no plan with id ${id}`);
   return row;
+}
+
+/** The conflict of a taken `externalId`, naming the identity that holds it so the caller can use or update that one. */
+export async function externalIdTaken(db: Database, externalId: string): Promise<GatewayError> {
+  const holder = await identityIdByExternalId(db, externalId);
+  const which = holder ? `identity ${holder} has it` : "another identity has it";
+  return new GatewayError("conflict", `The externalId ${JSON.stringify(externalId)} is taken: ${which}.`);
 }

@@ -3,7 +3,7 @@ import { describeIssues } from "../config/describe-issues";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
-import { adminErrors } from "../gateway/schemas";
+import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { existingIdentityIds } from "../identities/store";
 import { isolateKeyCache } from "../keys/cache";
 import {
@@ -87,6 +87,7 @@ export const importKeysRoute = createRoute({
   responses: {
     200: { description: "What became of each entry", content: { "application/json": { schema: ImportReportSchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

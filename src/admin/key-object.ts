@@ -14,6 +14,11 @@ const hasControlCharacter = (text: string) =>
 
 const MAX_METADATA_BYTES = 4096;
 
+/** An IPv4 or IPv6 address or CIDR, as one pattern: JSON Schema has no standard format for a CIDR. */
+const IP_OR_CIDR = new RegExp(
+  `^(?:${[z.regexes.ipv4, z.regexes.cidrv4, z.regexes.ipv6, z.regexes.cidrv6].map((r) => r.source.slice(1, -1)).join("|")})$`,
+);
+
 const isoTime = z.iso.datetime({ offset: true }).openapi({ example: "2027-01-01T00:00:00Z" });
 
 /** A union, not `.nullable()`: the OpenAPI generator drops the null from a nullable named schema. */
@@ -43,13 +48,12 @@ export const keyFields = {
   quota: QuotaSchema,
   ipAllowlist: z
     .array(
-      // The formats are what the OpenAPI document shows; parseIpRange, which requests are matched with, must read each entry too.
+      // The pattern is what the OpenAPI document shows; parseIpRange, which requests are matched with, must read each entry too.
       z
-        .union(
-          [z.ipv4().openapi({ format: "ipv4" }), z.cidrv4(), z.ipv6().openapi({ format: "ipv6" }), z.cidrv6()],
-          "must be an IPv4/IPv6 address or CIDR",
-        )
-        .refine((entry) => parseIpRange(entry) !== undefined, "must be an IPv4/IPv6 address or CIDR"),
+        .string()
+        .regex(IP_OR_CIDR, "must be an IPv4/IPv6 address or CIDR")
+        .refine((entry) => parseIpRange(entry) !== undefined, "must be an IPv4/IPv6 address or CIDR")
+        .openapi({ description: "An IPv4 or IPv6 address, or a CIDR range of either." }),
     )
     .max(100)
     .openapi({ example: ["203.0.113.0/24", "2001:db8::/32"] }),
@@ -98,7 +102,7 @@ export const UpdateKeyBody = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
-  .openapi("UpdateKey");
+  .openapi("UpdateKey", { minProperties: 1 });
 
 export type UpdateKeyInput = z.infer<typeof UpdateKeyBody>;
 

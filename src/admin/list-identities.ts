@@ -23,7 +23,7 @@ export const listIdentitiesRoute = createRoute({
         .min(1)
         .max(200)
         .optional()
-        .openapi({ param: { name: "externalId", in: "query" }, example: "customer_4711" }),
+        .openapi({ param: { name: "externalId", in: "query" }, description: "Only the identity with this `externalId`." }),
       limit: pageLimit,
       cursor: pageCursor,
     }),

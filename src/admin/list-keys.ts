@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
-import { listKeyRows } from "../keys/store";
+import { KEY_LIST_STATUSES, listKeyRows } from "../keys/store";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
 import { KeyObjectSchema, toKeyObject } from "./key-object";
@@ -14,7 +14,8 @@ export const listKeysRoute = createRoute({
   operationId: "listKeys",
   tags: ["Keys"],
   summary: "List keys",
-  description: "Keys in a stable order (by id), a page at a time, optionally of one owner or identity. Revoked keys are included.",
+  description:
+    "Keys in a stable order (by id), a page at a time, optionally of one owner, identity or status. Revoked keys are included unless `status` leaves them out.",
   ...requireScope("keys:read"),
   request: {
     query: z.object({
@@ -23,13 +24,20 @@ export const listKeysRoute = createRoute({
         .min(1)
         .max(200)
         .optional()
-        .openapi({ param: { name: "owner", in: "query" }, example: "acme" }),
+        .openapi({ param: { name: "owner", in: "query" }, description: "Only keys of this owner." }),
       identityId: z
         .string()
         .min(1)
         .max(64)
         .optional()
-        .openapi({ param: { name: "identityId", in: "query" }, example: "idt_7QbV8kq1t4NfW2xYpQ7mHs" }),
+        .openapi({ param: { name: "identityId", in: "query" }, description: "Only keys of this identity." }),
+      status: z
+        .enum(KEY_LIST_STATUSES)
+        .optional()
+        .openapi({
+          param: { name: "status", in: "query" },
+          description: "Only keys with this status now: `revoked`, else `expired`, else `disabled`, else `active`.",
+        }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -44,11 +52,12 @@ export const listKeysRoute = createRoute({
 });
 
 export const listKeys: RouteHandler<typeof listKeysRoute, GatewayEnv> = async (c) => {
-  const { owner, identityId, limit, cursor } = c.req.valid("query");
+  const { owner, identityId, status, limit, cursor } = c.req.valid("query");
   const page = await listKeyRows(database(c.env.DB), {
     limit,
     ...(owner !== undefined && { owner }),
     ...(identityId !== undefined && { identityId }),
+    ...(status !== undefined && { status }),
     ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
   });
   return c.json(

@@ -4,7 +4,7 @@ import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, notFoundError, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, notFoundError, problem } from "../gateway/schemas";
 import { generateKey, hashKey, KEY_PREFIX_PATTERN, newId, parseKey } from "../keys/format";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { webhookEvent } from "../webhooks/events";
@@ -45,6 +45,7 @@ export const rotateKeyRoute = createRoute({
     ...notFoundError,
     409: problem("The key is revoked: a revoked key cannot be rotated."),
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -2,12 +2,12 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { getIdentityRow, type IdentityChanges, isUniqueViolation, memberKeyIds, updateIdentityRow } from "../identities/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { noIdentityError } from "./get-identity";
-import { IdentityIdParam, IdentitySchema, namedPlan, toIdentityObject, UpdateIdentityBody } from "./identity-object";
+import { externalIdTaken, IdentityIdParam, IdentitySchema, namedPlan, toIdentityObject, UpdateIdentityBody } from "./identity-object";
 import { publishIdentityStatus } from "./publish";
 
 export const updateIdentityRoute = createRoute({
@@ -23,8 +23,9 @@ export const updateIdentityRoute = createRoute({
   responses: {
     200: { description: "The updated identity", content: { "application/json": { schema: IdentitySchema } } },
     ...noIdentityError,
-    409: problem("Another identity has this `externalId`."),
+    409: problem("Another identity has this `externalId`; `detail` gives its id."),
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 
@@ -46,8 +47,7 @@ export const updateIdentity: RouteHandler<typeof updateIdentityRoute, GatewayEnv
   try {
     updated = await updateIdentityRow(db, id, changes as IdentityChanges, now, audit);
   } catch (error) {
-    if (isUniqueViolation(error))
-      throw new GatewayError("conflict", `An identity with externalId ${JSON.stringify(body.externalId)} exists already.`);
+    if (isUniqueViolation(error) && body.externalId !== undefined) throw await externalIdTaken(db, body.externalId);
     throw error;
   }
   if (!updated) throw new GatewayError("not_found", `No identity with id ${id}.`);

@@ -3,7 +3,7 @@ import { database } from "../db/client";
 import type { KeyRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, notFoundError } from "../gateway/schemas";
+import { adminErrors, bodyErrors, notFoundError } from "../gateway/schemas";
 import { identityStatus } from "../keys/record";
 import { getKeyRow, getSecrets, type KeyChanges, updateKeyRow } from "../keys/store";
 import { limiterClient } from "../ratelimit/client";
@@ -28,6 +28,7 @@ export const updateKeyRoute = createRoute({
     200: { description: "The updated key", content: { "application/json": { schema: KeyObjectSchema } } },
     ...notFoundError,
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, notFoundError } from "../gateway/schemas";
+import { adminErrors, bodyErrors, notFoundError } from "../gateway/schemas";
 import { getWebhookRow, updateWebhookRow } from "../webhooks/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
@@ -21,6 +21,7 @@ export const updateWebhookRoute = createRoute({
     200: { description: "The updated webhook", content: { "application/json": { schema: WebhookSchema } } },
     ...notFoundError,
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

@@ -75,6 +75,9 @@ export const usageReportRoute = createRoute({
         .openapi({
           param: { name: "limit", in: "query" },
           type: "integer",
+          minimum: 1,
+          maximum: 100,
+          default: 10,
           description: "Most groups to list, 1–100 (default 10).",
           example: 10,
         }),
@@ -86,7 +89,6 @@ export const usageReportRoute = createRoute({
         .openapi({
           param: { name: "keyIds", in: "query" },
           description: "Only these keys (comma-separated, at most 100): e.g. the keys on one page of a list.",
-          example: "key_a,key_b",
         }),
     }),
   },

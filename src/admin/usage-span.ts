@@ -8,12 +8,12 @@ export type Granularity = "hour" | "day";
 const MAX_SPAN_MS = { hour: 31 * DAY_MS, day: 400 * DAY_MS } as const;
 const DEFAULT_SPAN_MS = { hour: DAY_MS, day: 30 * DAY_MS } as const;
 
-/** A `from`/`to` query parameter (ISO-8601 with offset). */
+/** A `from`/`to` query parameter (ISO-8601 with offset); no example, which "Try it" would send as an empty span. */
 export const usageTime = (name: string, description: string) =>
   z.iso
     .datetime({ offset: true })
     .optional()
-    .openapi({ param: { name, in: "query" }, description, example: "2027-01-01T00:00:00Z" });
+    .openapi({ param: { name, in: "query" }, description });
 
 /** The [from, to) span a usage call asks for (epoch ms), with its defaults; refused when reversed or too long. */
 export function usageSpan(

@@ -7,6 +7,9 @@ import { runsLocally } from "../http/local";
 import type { Delivery } from "../webhooks/outbox";
 import { isLoopbackHost, refusedTarget } from "../webhooks/target";
 
+/** What the document shows of the check below: https, or http to a loopback host; no credentials. */
+const WEBHOOK_URL_PATTERN = String.raw`^(https://[^/@\s]+|http://(localhost|127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\])(:\d{1,5})?)([/?#]\S*)?$`;
+
 const webhookUrl = z
   .string()
   .max(2048)
@@ -18,14 +21,14 @@ const webhookUrl = z
       return false;
     }
   }, "must be an https:// URL (http:// only for localhost), without credentials")
-  .openapi({ example: "https://hooks.example.com/gateway" });
+  .openapi({ format: "uri", pattern: WEBHOOK_URL_PATTERN, example: "https://hooks.example.com/gateway" });
 
 const events = z
   .array(z.enum(WEBHOOK_EVENTS))
   .min(1)
   .max(WEBHOOK_EVENTS.length)
   .refine((list) => new Set(list).size === list.length, "must not repeat an event")
-  .openapi({ description: "The event types this webhook receives.", example: ["quota.threshold", "key.revoked"] });
+  .openapi({ uniqueItems: true, description: "The event types this webhook receives.", example: ["quota.threshold", "key.revoked"] });
 
 export const DEFAULT_THRESHOLDS = [80, 100];
 
@@ -35,6 +38,7 @@ const thresholds = z
   .max(10)
   .refine((list) => new Set(list).size === list.length, "must not repeat a threshold")
   .openapi({
+    uniqueItems: true,
     description: "Quota percentages that fire `quota.threshold`, each once per quota period. Default [80, 100].",
     example: [80, 100],
   });
@@ -48,7 +52,7 @@ export const UpdateWebhookBody = z
   .object({ url: webhookUrl.optional(), events: events.optional(), thresholds: thresholds.optional(), enabled: z.boolean().optional() })
   .strict()
   .refine((body) => Object.keys(body).length > 0, "give at least one field to change")
-  .openapi("UpdateWebhook");
+  .openapi("UpdateWebhook", { minProperties: 1 });
 
 export const WebhookSchema = z
   .object({

@@ -36,7 +36,10 @@ export const routeRateLimitsSchema = z
   .openapi({
     description:
       "Per route path exactly as configured: limits that replace the route's limit of the same name for this key (other names are added). Paths no route has are kept and ignored.",
-    example: { "/v1/search": [{ name: "minute", limit: 1000, window: 60 }] },
+    example: { "/demo/*": [{ name: "minute", limit: 1000, window: 60 }] },
+    maxProperties: 32,
+    // A JSON Schema keyword of OpenAPI 3.1 that the generator's (3.0) metadata type lacks; it is emitted as written.
+    ...({ propertyNames: { type: "string", maxLength: 1000, pattern: ROUTE_PATH_PATTERN.source } } as object),
   });
 
 export type RouteRateLimits = z.infer<typeof routeRateLimitsSchema>;

@@ -23,7 +23,13 @@ export const adminErrors = {
   400: problem("Invalid request: `detail` names each bad field."),
   401: problem("Missing or wrong admin or operator token (`invalid_token`)."),
   403: problem("The operator token lacks the scope this call requires (`insufficient_scope`)."),
+  429: problem("Too many wrong admin tokens from this address: it must wait `Retry-After` seconds (`rate_limited`)."),
   503: problem("Gateway misconfigured (no ADMIN_TOKEN) or the key's Durable Object unreachable."),
+} as const;
+
+/** The error only a call with a body can give. */
+export const bodyErrors = {
+  415: problem("The body was sent without `Content-Type: application/json` (`unsupported_media_type`)."),
 } as const;
 
 export const notFoundError = { 404: problem("No key with that id.") } as const;

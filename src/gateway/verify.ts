@@ -9,7 +9,7 @@ import type { LimitDecision } from "../ratelimit/decision";
 import { writeUsage } from "../usage/data-point";
 import { keyVerdict, type VerdictCode } from "../verdict/verdict";
 import { QuotaStateSchema, RateLimitStateSchema } from "./me";
-import { adminErrors } from "./schemas";
+import { adminErrors, bodyErrors } from "./schemas";
 
 /** Where a verify without `route` counts its usage and holds its lease: a route label no configured path can take. */
 export const VERIFY_ROUTE_LABEL = "/_gateway/verify";
@@ -27,7 +27,7 @@ export const VerifyBody = z
     route: z.string().min(1).max(1000).optional().openapi({
       description:
         "A configured route's `path`, exactly as configured: its scopes and rate limits (with the key's overrides for it) apply as on a proxied request, and usage counts under it.",
-      example: "/v1/*",
+      example: "/demo/*",
     }),
     ip: z
       .string()
@@ -84,6 +84,7 @@ export const verifyRoute = createRoute({
   responses: {
     200: { description: "The verdict", content: { "application/json": { schema: VerifyResultSchema } } },
     ...adminErrors,
+    ...bodyErrors,
   },
 });
 

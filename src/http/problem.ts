@@ -10,6 +10,12 @@ const STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   404: "not_found",
   405: "method_not_allowed",
   413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+/** What to do, where Hono's own message only names the status (the body validator's 415 says "Unsupported Media Type"). */
+const STATUS_DETAILS: Partial<Record<number, string>> = {
+  415: 'The body must be JSON: send it with "Content-Type: application/json".',
 };
 
 function requestIdOf(c: Context<AnyStageEnv>): string {
@@ -31,7 +37,7 @@ export function renderError(error: Error, c: Context<AnyStageEnv>): Response {
     // A status the error table has no code for: the exception's own response, as Hono would answer.
     if (!mapped) return withRequestId(error.getResponse(), requestId);
     code = mapped;
-    detail = error.status >= 500 ? "" : error.message;
+    detail = error.status >= 500 ? "" : (STATUS_DETAILS[error.status] ?? error.message);
     error.res?.headers.forEach((value, name) => {
       if (name !== "content-type" && name !== "content-length") headers[name] = value;
     });

@@ -142,6 +142,12 @@ export async function listIdentityRows(
   return { rows: page, lastId: rows.length > query.limit ? page.at(-1)?.id : undefined };
 }
 
+/** The id of the identity holding `externalId`, for a conflict that names it; undefined if none does (any more). */
+export async function identityIdByExternalId(db: Database, externalId: string): Promise<string | undefined> {
+  const [row] = await db.select({ id: identities.id }).from(identities).where(eq(identities.externalId, externalId)).limit(1);
+  return row?.id;
+}
+
 /** Ids of the keys that belong to the identity (revoked ones included). */
 export async function memberKeyIds(db: Database, id: string): Promise<string[]> {
   const rows = await db.select({ id: keys.id }).from(keys).where(eq(keys.identityId, id));

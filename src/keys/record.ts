@@ -1,5 +1,6 @@
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
 import type { IdentityRow, KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
+import { GatewayError } from "../errors";
 import { effectiveLimits, type Limits } from "../plans/limits";
 import { type IpRange, parseIpRange } from "./ip";
 
@@ -134,4 +135,14 @@ export function refusal(status: Omit<KeyStatus, "secretExpiry">, secretExpiresAt
   if (status.expiresAt !== null && status.expiresAt <= now) return "expired_key";
   if (secretExpiresAt !== null && secretExpiresAt <= now) return "expired_key";
   return undefined;
+}
+
+/**
+ * The error for a key the deciding object refused. Its identity's object refuses an enabled key of
+ * a disabled identity with `disabled_key`: the detail says so, so nobody looks for a disabled key.
+ */
+export function keyRefused(code: KeyRefusal, record: Pick<KeyRecord, "enabled" | "identity">): GatewayError {
+  if (code === "disabled_key" && record.identity && (record.enabled || !record.identity.enabled))
+    return new GatewayError(code, `The key's identity ${record.identity.id} is disabled; an operator can enable the identity again.`);
+  return new GatewayError(code);
 }

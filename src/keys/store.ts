@@ -48,13 +48,27 @@ export interface KeyPage {
 }
 
 /** Keys in id order after `afterId`, optionally of one owner or identity (served by the (owner, id) and (identity_id, id) indexes). */
+/** A key's status as lists show it: the first that applies of revoked, expired, disabled; else active. */
+export const KEY_LIST_STATUSES = ["active", "disabled", "expired", "revoked"] as const;
+export type KeyListStatus = (typeof KEY_LIST_STATUSES)[number];
+
+/** The SQL for one status at `now`, in the order the statuses are judged (see KEY_LIST_STATUSES). */
+function statusCondition(status: KeyListStatus, now: number) {
+  const revoked = sql`(${keys.revokedAt} IS NOT NULL AND ${keys.revokedAt} <= ${now})`;
+  const expired = sql`(${keys.expiresAt} IS NOT NULL AND ${keys.expiresAt} <= ${now})`;
+  if (status === "revoked") return revoked;
+  if (status === "expired") return sql`(NOT ${revoked} AND ${expired})`;
+  return sql`(NOT ${revoked} AND NOT ${expired} AND ${keys.enabled} = ${status === "active" ? 1 : 0})`;
+}
+
 export async function listKeyRows(
   db: Database,
-  query: { owner?: string; identityId?: string; limit: number; afterId?: string },
+  query: { owner?: string; identityId?: string; status?: KeyListStatus; now?: number; limit: number; afterId?: string },
 ): Promise<KeyPage> {
   const conditions = [
     query.owner !== undefined ? eq(keys.owner, query.owner) : undefined,
     query.identityId !== undefined ? eq(keys.identityId, query.identityId) : undefined,
+    query.status !== undefined ? statusCondition(query.status, query.now ?? Date.now()) : undefined,
     query.afterId ? gt(keys.id, query.afterId) : undefined,
   ];
   // One extra row says whether another page exists.

@@ -17,6 +17,8 @@ interface HeldLease {
   recent: { since: number; requests: number };
   /** Calls the object answered: a background report stands down once a later answer has carried the reports. */
   answered: number;
+  /** A background report of the refusals decided here is scheduled: one at a time, however many are refused. */
+  refusalReportDue: boolean;
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
@@ -56,6 +58,7 @@ export class IsolateLeases {
         inFlight: undefined,
         recent: { since: now, requests: 0 },
         answered: 0,
+        refusalReportDue: false,
       };
       this.held.set(name, held);
     }
@@ -167,6 +170,25 @@ function reportWhenOver<E extends GatewayEnv>(call: LeaseCall<E>, ttlMs: number)
   inBackground(call.c, report);
 }
 
+/**
+ * In the background, one TTL after a request was refused here (a zero or `full` lease): report the
+ * refusals if no call did meanwhile, so the key's usage shows them within seconds even when the key
+ * falls silent; otherwise only its next request would carry them (docs/rate-limits.md).
+ */
+function reportRefusalsSoon<E extends GatewayEnv>(call: LeaseCall<E>, ttlMs: number): void {
+  const { held } = call;
+  if (held.refusalReportDue) return;
+  held.refusalReportDue = true;
+  const answered = held.answered;
+  const report = new Promise<void>((resolve) => setTimeout(resolve, ttlMs + 10)).then(() => {
+    held.refusalReportDue = false;
+    // Under steady traffic the next call, once the refusal ends, has carried them already.
+    if (held.inFlight || held.answered !== answered || !held.slot.hasReport(Date.now())) return;
+    return leaseCall(call, undefined).then(() => undefined);
+  });
+  inBackground(call.c, report);
+}
+
 function inBackground<E extends GatewayEnv>(c: Context<E>, work: Promise<unknown>): void {
   const logged = work.catch((error: unknown) => console.warn(`lease renewal failed: ${String(error)}`));
   try {
@@ -207,7 +229,10 @@ export async function admitWithLease<E extends GatewayEnv>(
   held.slot.observe(cost);
   for (let waited = false; ; waited = true) {
     const step = held.slot.step(cost, Date.now(), held.inFlight !== undefined, waited);
-    if (step.kind === "refused") return step.answer;
+    if (step.kind === "refused") {
+      if (!held.refusalReportDue) reportRefusalsSoon(call(), c.get("config").leaseTtlMs);
+      return step.answer;
+    }
     if (step.kind === "admitted") {
       if (!held.inFlight && held.slot.wantsRenewal(Date.now())) inBackground(c, leaseCall(call(), undefined));
       return localAdmission(held, Date.now());

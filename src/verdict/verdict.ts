@@ -9,13 +9,13 @@ import type { Route } from "../config/routes";
 import { database } from "../db/client";
 import type { CredentialLocation, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { ipAllowed } from "../keys/authenticate";
+import { ipAllowed, ipNotAllowed } from "../keys/authenticate";
 import { isolateKeyCache } from "../keys/cache";
 import { failedKeyLookups } from "../keys/failed-lookups";
 import { couldBeForeignKey, hasImportShape } from "../keys/foreign-format";
 import { parseKey } from "../keys/format";
 import { registeredPrefixes } from "../keys/import-prefixes";
-import { cachedKeyCheck, type KeyRecord, type KeyRefusal, refusal } from "../keys/record";
+import { cachedKeyCheck, type KeyRecord, type KeyRefusal, keyRefused, refusal } from "../keys/record";
 import { verifyKey } from "../keys/verify";
 import { admit } from "../ratelimit/admission";
 import { limiterClient } from "../ratelimit/client";
@@ -135,7 +135,11 @@ async function presentedRecord<E extends GatewayEnv>(
   return { record, location: credential.location };
 }
 
-function limitRefusal(decision: LimitDecision, outcome: Exclude<CheckOutcome, "allowed" | "older_record">): Refusal {
+function limitRefusal(
+  decision: LimitDecision,
+  outcome: Exclude<CheckOutcome, "allowed" | "older_record">,
+  record: KeyRecord | undefined,
+): Refusal {
   switch (outcome) {
     case "rate_limited": {
       const denied = decision.policies[decision.nearest];
@@ -154,7 +158,7 @@ function limitRefusal(decision: LimitDecision, outcome: Exclude<CheckOutcome, "a
       }) as Refusal;
     }
     default:
-      return new GatewayError(outcome) as Refusal;
+      return (record ? keyRefused(outcome, record) : new GatewayError(outcome)) as Refusal;
   }
 }
 
@@ -208,7 +212,7 @@ async function decideLimits<E extends GatewayEnv>(
   }
   const { outcome } = verdict.decision;
   // An older record is no refusal: the caller reloads it and asks again.
-  if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome);
+  if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome, record);
   return verdict;
 }
 
@@ -263,7 +267,7 @@ async function confirmedRefusal<E extends GatewayEnv>(
     // The object cannot be asked: refuse on the record, as a request it would judge fails closed.
   }
   if (outcome === "older_record") verdict.decision = { outcome, policies: [], nearest: -1 };
-  else verdict.refusal = new GatewayError(outcome === "allowed" ? refused : outcome) as Refusal;
+  else verdict.refusal = keyRefused(outcome === "allowed" ? refused : outcome, record) as Refusal;
   return verdict;
 }
 
@@ -295,7 +299,7 @@ function judgeRecord<E extends GatewayEnv>(
     return verdict;
   }
   if (request.ip !== undefined && !ipAllowed(record, request.ip)) {
-    verdict.refusal = new GatewayError("ip_not_allowed", "The client IP is not in the key's allowlist.") as Refusal;
+    verdict.refusal = ipNotAllowed(request.ip) as Refusal;
     return verdict;
   }
   verdict.key = record;

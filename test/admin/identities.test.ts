@@ -40,11 +40,17 @@ describe("the identities admin API", () => {
     await expectProblem(await admin(gateway, "GET", `/identities/${created.id}`), 404, "not_found");
   });
 
-  it("answers 409 conflict on a duplicate externalId, on create and on update", async () => {
+  it("answers 409 conflict on a duplicate externalId, on create and on update, naming the identity that has it", async () => {
     const first = await createIdentity(gateway);
     const second = await createIdentity(gateway);
-    await expectProblem(await admin(gateway, "POST", "/identities", { externalId: first.externalId }), 409, "conflict");
-    await expectProblem(await admin(gateway, "PATCH", `/identities/${second.id}`, { externalId: first.externalId }), 409, "conflict");
+    const created = await expectProblem(await admin(gateway, "POST", "/identities", { externalId: first.externalId }), 409, "conflict");
+    const updated = await expectProblem(
+      await admin(gateway, "PATCH", `/identities/${second.id}`, { externalId: first.externalId }),
+      409,
+      "conflict",
+    );
+    for (const problem of [created, updated])
+      expect(problem.detail).toBe(`The externalId ${JSON.stringify(first.externalId)} is taken: identity ${first.id} has it.`);
   });
 
   it("answers 404 not_found for an unknown id on every call", async () => {

@@ -32,6 +32,23 @@ describe("GET /_gateway/admin/keys", () => {
     expect(seen).toHaveLength(5);
   });
 
+  it("filters by status on the server: active, disabled, expired, revoked", async () => {
+    const owner = `owner-${crypto.randomUUID()}`;
+    const active = await createKey(gateway, { owner, name: "active" });
+    const disabled = await createKey(gateway, { owner, name: "disabled", enabled: false });
+    const expired = await createKey(gateway, { owner, name: "expired", expiresAt: new Date(Date.now() + 1000).toISOString() });
+    const revoked = await createKey(gateway, { owner, name: "revoked", enabled: false });
+    await admin(gateway, "DELETE", `/keys/${revoked.id}`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const names = async (status: string) =>
+      (await json<{ items: KeyJson[] }>(await admin(gateway, "GET", `/keys?owner=${owner}&status=${status}`), 200)).items.map((k) => k.id);
+    expect(await names("active")).toEqual([active.id]);
+    expect(await names("disabled")).toEqual([disabled.id]);
+    expect(await names("expired")).toEqual([expired.id]);
+    expect(await names("revoked")).toEqual([revoked.id]);
+    await expectProblem(await admin(gateway, "GET", "/keys?status=gone"), 400, "invalid_request");
+  });
+
   it("refuses a bad limit and a forged cursor with 400", async () => {
     expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=0"), 400, "invalid_request")).detail).toContain("limit");
     expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=1000"), 400, "invalid_request")).detail).toContain("limit");

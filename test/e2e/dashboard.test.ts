@@ -13,7 +13,7 @@ import { startGateway } from "./support/gateway.ts";
 const ADMIN_TOKEN = "dashboard-e2e-admin-token";
 /** Screenshots of every view at both widths, to look at: git-ignored. */
 const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const WIDTHS = [1440, 360];
+const WIDTHS = [1440, 390];
 
 let upstream: EchoUpstream;
 let gateway: LocalGateway;
@@ -207,6 +207,98 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("button", { name: "Sign out" }).click();
   });
 
+  it("shows a member key's identity limits, asks before Escape drops a secret, and finishes a revoked key's limits", async () => {
+    const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+      const response = await fetch(`${gateway.url}/_gateway/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      return (response.status === 204 ? undefined : await response.json()) as T;
+    };
+    const identity = await api<{ id: string }>("POST", "/identities", {
+      externalId: "customer_e2e",
+      name: "Acme Corp",
+      rateLimits: [{ name: "shared", limit: 50, window: 60 }],
+      quota: { limit: 100_000, period: "month" },
+    });
+    const member = await api<{ id: string; key: string }>("POST", "/keys", {
+      name: "member key",
+      identityId: identity.id,
+      rateLimits: [{ name: "own", limit: 10, window: 60 }],
+      quota: { limit: 5000, period: "month" },
+    });
+    expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": member.key } })).status).toBe(200);
+
+    await page.goto(`${gateway.url}/_gateway/dashboard`);
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
+    await page.goto(`${gateway.url}/_gateway/dashboard#/keys/${member.id}`);
+    await page.getByRole("heading", { name: /Shared with its identity, Acme Corp/ }).waitFor();
+    // Its own "own" limit and its identity's "shared" one, each with what is left of it.
+    await expect
+      .poll(() => page.locator("li", { has: page.locator(".remaining") }).allTextContents())
+      .toEqual([
+        expect.stringMatching(/^own: 10 requests per 60 s — \d+ left/),
+        expect.stringMatching(/^shared: 50 requests per 60 s — \d+ left/),
+      ]);
+    await page.getByText("Quota: 1 of 5000 used").waitFor();
+    await page.getByText(/Identity quota: 100000 \(this UTC month\)/).waitFor();
+    await shoot("key-detail-identity");
+
+    // Escape asks before the one-time secret is gone.
+    await page.getByLabel("Old secret keeps working for").fill("0");
+    await page.getByRole("button", { name: "Rotate secret" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Secret").waitFor();
+    await page.keyboard.press("Escape");
+    await dialog.getByText("Close without the secret?").waitFor();
+    expect(await dialog.getByLabel("Secret", { exact: true }).isVisible()).toBe(true);
+    await dialog.getByRole("button", { name: "Back to the secret" }).click();
+    await page.keyboard.press("Escape");
+    await dialog.getByRole("button", { name: "Close, I have stored it" }).click();
+    await dialog.waitFor({ state: "hidden" });
+
+    // A revoked key's limits finish loading: nothing is counted for it.
+    await api("DELETE", `/keys/${member.id}`);
+    await page.reload();
+    await page.getByText(/This key was revoked/).waitFor();
+    await page.getByText("Quota: 5000 (this UTC month); not counted while the key is refused").waitFor();
+    for (const label of await page.locator(".quota label").allTextContents()) expect(label).not.toContain("…");
+
+    // The list filters by status on the server, shows created and expiry, and says when nothing matches.
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByLabel("Status").selectOption("revoked");
+    await expect
+      .poll(async () => (await page.locator('td[data-label="Name"]').allTextContents()).sort())
+      .toEqual(["browser key", "member key"]);
+    expect(await keysRow("member key").locator('td[data-label="Expires"]').textContent()).toBe("—");
+    expect(await keysRow("member key").locator('td[data-label="Created"]').textContent()).toMatch(/2\d{3}/);
+    await page.getByLabel("Status").selectOption("active");
+    await page.getByText("No keys match these filters.").waitFor();
+    await shoot("keys-empty");
+    await page.getByRole("button", { name: "Sign out" }).click();
+  });
+
+  it("follows the system's dark mode", async () => {
+    await page.goto(`${gateway.url}/_gateway/dashboard`);
+    await signIn(ADMIN_TOKEN);
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
+    const colours = () =>
+      page.evaluate(() => {
+        const root = getComputedStyle(document.documentElement);
+        return { background: root.backgroundColor, text: root.color };
+      });
+    expect(await colours()).toEqual({ background: "rgb(255, 255, 255)", text: "rgb(27, 31, 36)" });
+    await page.emulateMedia({ colorScheme: "dark" });
+    expect(await colours()).toEqual({ background: "rgb(13, 17, 23)", text: "rgb(230, 237, 243)" });
+    await page.reload(); // the charts read their axis colours when drawn
+    await page.getByRole("heading", { name: "Requests by outcome, all keys" }).waitFor();
+    await shoot("overview-dark");
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.getByRole("button", { name: "Sign out" }).click();
+  });
+
   it("renders the API reference offline, and a problem's type lands on its code's explanation", async () => {
     const problem = (await (await fetch(`${gateway.url}/_gateway/admin/keys`)).json()) as { type: string };
     await page.goto(new URL(problem.type, gateway.url).href);
@@ -216,6 +308,14 @@ describe("operators' dashboard in a browser", () => {
     expect(await row.evaluate((element) => element.getBoundingClientRect().bottom)).toBeGreaterThan(0);
     expect(await row.textContent()).toContain("missing_key");
     await shoot("api-reference-error", false);
+    // On a phone the error table stays within the screen.
+    await page.setViewportSize({ width: 390, height: 900 });
+    const overflow = await page.locator("#errors").evaluate((section) => ({
+      width: document.documentElement.clientWidth,
+      right: Math.max(...Array.from(section.querySelectorAll("table, td")).map((cell) => cell.getBoundingClientRect().right)),
+    }));
+    expect(overflow.right).toBeLessThanOrEqual(overflow.width);
+    await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
     await page.evaluate(() => scrollTo(0, 0));
     await shoot("api-reference", false);
   });

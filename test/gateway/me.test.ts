@@ -71,7 +71,8 @@ describe("GET /_gateway/me", () => {
     const disabled = await createKey(gateway, { enabled: false });
     await expectProblem(await me(disabled.key), 401, "disabled_key");
     const fenced = await createKey(gateway, { ipAllowlist: ["10.0.0.0/8"] });
-    await expectProblem(await me(fenced.key, { "cf-connecting-ip": "192.0.2.1" }), 403, "ip_not_allowed");
+    const fencedOut = await expectProblem(await me(fenced.key, { "cf-connecting-ip": "192.0.2.1" }), 403, "ip_not_allowed");
+    expect(fencedOut.detail).toContain("192.0.2.1");
     expect((await me(fenced.key, { "cf-connecting-ip": "10.2.3.4" })).status).toBe(200);
   });
 

@@ -1,5 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 
 type Json = Record<string, any>;
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -19,6 +20,28 @@ function refs(node: unknown, at = "#"): [string, string][] {
     );
   }
   return [];
+}
+
+/** Every example in the document with the schema it illustrates: a schema's own `example`, a parameter's, a media type's. */
+function examples(node: unknown, at = "#"): { at: string; schema: Json; example: unknown }[] {
+  if (Array.isArray(node)) return node.flatMap((item, i) => examples(item, `${at}/${i}`));
+  if (!node || typeof node !== "object") return [];
+  const found: { at: string; schema: Json; example: unknown }[] = [];
+  const object = node as Json;
+  if ("example" in object) {
+    const { example, ...rest } = object;
+    const schema = object.schema ?? rest; // a parameter or media type carries its schema beside the example
+    found.push({ at, schema, example });
+  }
+  for (const [k, v] of Object.entries(object)) if (k !== "example") found.push(...examples(v, `${at}/${k}`));
+  return found;
+}
+
+/** The document's schema as one JSON Schema (2020-12), its components as `$defs`, for zod to validate against. */
+function standalone(document: Json, schema: Json): Json {
+  const text = JSON.stringify(schema).replaceAll('"#/components/schemas/', '"#/$defs/');
+  const defs = JSON.parse(JSON.stringify(document.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/'));
+  return { ...JSON.parse(text), $defs: defs };
 }
 
 function resolve(document: Json, ref: string): unknown {
@@ -159,8 +182,63 @@ describe("GET /_gateway/openapi.json", () => {
     }
     expect(parameter("/admin/keys/{id}/usage", "from").description).toMatch(/before `to`/);
     const entry = document.components.schemas.CreateKey.properties.ipAllowlist.items as Json;
-    expect(entry.anyOf.map((s: Json) => s.format).sort()).toEqual(["ipv4", "ipv4-cidr", "ipv6", "ipv6-cidr"]);
+    expect(entry).not.toHaveProperty("format");
+    const ipOrCidr = new RegExp(entry.pattern);
+    for (const good of ["203.0.113.7", "203.0.113.0/24", "2001:db8::1", "2001:db8::/32"]) expect(good).toMatch(ipOrCidr);
+    for (const bad of ["203.0.113.256", "203.0.113.0/33", "2001:db8::/129", "localhost"]) expect(bad).not.toMatch(ipOrCidr);
     expect(document.components.schemas.Key.properties.quota.anyOf).toContainEqual({ type: "null" });
     for (const name of ["RateLimit", "Quota", "QuotaPeriod", "AuditAction"]) expect(document.components.schemas, name).toHaveProperty(name);
+  });
+
+  it("is as strict as the validation: PATCH bodies, page sizes, unique lists, route paths, webhook URLs, lockout and media type", async () => {
+    const document = await openApiDocument();
+    const schemas = document.components.schemas as Json;
+    for (const name of ["UpdateKey", "UpdateWebhook", "UpdateIdentity"]) expect(schemas[name].minProperties, name).toBe(1);
+    for (const [path, item] of Object.entries(document.paths as Json)) {
+      const limit = (item.get?.parameters as Json[] | undefined)?.find((p) => p.name === "limit");
+      if (limit) expect(limit.schema, path).toMatchObject({ type: "integer", minimum: 1, maximum: 100 });
+      for (const method of METHODS.filter((m) => item[m] && path.startsWith("/admin/"))) {
+        expect(item[method].responses, `${method} ${path}: the failed-login lockout`).toHaveProperty("429");
+        if (item[method].requestBody) expect(item[method].responses, `${method} ${path}`).toHaveProperty("415");
+      }
+    }
+    for (const field of ["events", "thresholds"]) expect(schemas.CreateWebhook.properties[field].uniqueItems, field).toBe(true);
+    const routePaths = schemas.CreateKey.properties.routeRateLimits;
+    expect(routePaths.maxProperties).toBe(32);
+    expect("/v1/*").toMatch(new RegExp(routePaths.propertyNames.pattern));
+    expect("v1").not.toMatch(new RegExp(routePaths.propertyNames.pattern));
+    const url = new RegExp(schemas.CreateWebhook.properties.url.pattern);
+    for (const good of ["https://hooks.example.com/x?a=1", "http://localhost:8788/hook", "http://127.0.0.1/h"]) expect(good).toMatch(url);
+    for (const bad of ["ftp://example.com", "http://example.com/hook", "https://user:pw@example.com/"]) expect(bad).not.toMatch(url);
+  });
+
+  it("gives examples that work against `npm run dev`: route paths it has, no filters that find nothing", async () => {
+    const document = await openApiDocument();
+    const devRoutes = ["/demo/*", "/public/*"]; // scripts/dev.ts
+    const schemas = document.components.schemas as Json;
+    for (const path of Object.keys(schemas.CreateKey.properties.routeRateLimits.example)) expect(devRoutes).toContain(path);
+    expect(devRoutes).toContain(schemas.VerifyRequest.properties.route.example);
+    // "Try it" sends every example: a filter with one would list nothing on a fresh gateway.
+    const filters = ["owner", "identityId", "externalId", "keyIds", "keyId", "actor", "from", "to", "cursor"];
+    for (const [path, item] of Object.entries(document.paths as Json)) {
+      for (const parameter of (item.get?.parameters ?? []) as Json[]) {
+        if (parameter.in === "query" && filters.includes(parameter.name)) {
+          expect(parameter.example, `${path} ${parameter.name}`).toBeUndefined();
+          expect(parameter.schema.example, `${path} ${parameter.name}`).toBeUndefined();
+        }
+      }
+    }
+  });
+
+  it("holds every example valid against its own schema", async () => {
+    const document = await openApiDocument();
+    const found = examples(document.paths).concat(examples(document.components.schemas, "#/components/schemas"));
+    expect(found.length).toBeGreaterThan(20);
+    for (const { at, schema, example } of found) {
+      const result = z.fromJSONSchema(standalone(document, schema) as never).safeParse(example);
+      expect(result.success, `${at}: ${JSON.stringify(example)} ${result.error?.message ?? ""}`).toBe(true);
+    }
+    const createKey = z.fromJSONSchema(standalone(document, { $ref: "#/components/schemas/CreateKey" }) as never);
+    expect(createKey.safeParse({ name: "" }).success, "the check can fail").toBe(false);
   });
 });

@@ -38,7 +38,8 @@ describe("a key's IP allowlist", () => {
       expect((await withKey(gateway, "/api/x", created.key, from(ip))).status).toBe(200);
     }
     for (const ip of ["203.0.114.1", "2001:db9::1", "198.51.100.10", "unknown"]) {
-      await expectProblem(await withKey(gateway, "/api/x", created.key, from(ip)), 403, "ip_not_allowed");
+      const problem = await expectProblem(await withKey(gateway, "/api/x", created.key, from(ip)), 403, "ip_not_allowed");
+      expect(problem.detail, "names the address seen").toBe(`The client IP ${ip} is not in the key's allowlist.`);
     }
   });
 

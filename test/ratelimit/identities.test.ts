@@ -52,7 +52,10 @@ for (const [label, settings] of [
       const b = await createKey(gateway, { identityId: identity.id });
       for (const key of [a, b]) expect((await call(gateway, "/api/x", withKey(key.key))).status).toBe(200);
       await json(await admin(gateway, "PATCH", `/identities/${identity.id}`, { enabled: false }), 200);
-      for (const key of [a, b]) await expectProblem(await call(gateway, "/api/x", withKey(key.key)), 401, "disabled_key");
+      for (const key of [a, b]) {
+        const problem = await expectProblem(await call(gateway, "/api/x", withKey(key.key)), 401, "disabled_key");
+        expect(problem.detail).toBe(`The key's identity ${identity.id} is disabled; an operator can enable the identity again.`);
+      }
       await json(await admin(gateway, "PATCH", `/identities/${identity.id}`, { enabled: true }), 200);
       for (const key of [a, b]) expect((await call(gateway, "/api/x", withKey(key.key))).status).toBe(200);
     });

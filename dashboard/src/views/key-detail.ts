@@ -2,7 +2,7 @@ import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { OutcomeChart } from "../charts";
-import { type AuditEntry, type CreatedKey, type Granularity, type KeyObject, keyStatus, type Page } from "../types";
+import { type AuditEntry, type CreatedKey, type Granularity, type IdentityObject, type KeyObject, keyStatus, type Page } from "../types";
 import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
 import { keyUsage } from "../usage";
 import { AuditTable } from "./audit";
@@ -19,30 +19,71 @@ interface KeyLimits {
 
 const loadLimits = (key: KeyObject) => adminApi<KeyLimits>("GET", `${keyPath(key.id)}/limits`);
 
-function Limits({ apiKey, live }: { apiKey: KeyObject; live: KeyLimits | undefined }) {
-  const used = live?.quota?.used;
-  const left = (name: string) => live?.rateLimits.find((state) => state.name === name);
+type RateLimit = KeyObject["rateLimits"][number];
+type Quota = NonNullable<KeyObject["quota"]>;
+
+/** One holder's limits (the key's, or its identity's, whose live states are named `identity.<name>`). */
+function LimitList({ limits, live, prefix }: { limits: RateLimit[]; live: KeyLimits | undefined; prefix: string }) {
+  const left = (name: string) => live?.rateLimits.find((state) => state.name === `${prefix}${name}`);
+  return html`<ul>${limits.map((limit) => {
+    const state = left(limit.name);
+    return html`<li><strong>${limit.name}</strong>: ${limit.limit} requests per ${limit.window} s${
+      state ? html` — <span class="remaining">${state.remaining} left</span>, next back in ${state.reset} s` : ""
+    }</li>`;
+  })}</ul>`;
+}
+
+/** A quota and its use. The key's object reports only the quota nearest exhaustion: another shows its use once it is that one. */
+function QuotaMeter({ id, label, quota, live }: { id: string; label: string; quota: Quota; live: KeyLimits | undefined }) {
+  const counted = live?.quota && live.quota.limit === quota.limit && live.quota.period === quota.period ? live.quota.used : undefined;
+  const period = quota.period === "total" ? "in total" : `this UTC ${quota.period}`;
+  // A refused key (revoked, disabled, expired) is not counted: there is nothing to wait for.
+  const text =
+    counted !== undefined || live === undefined
+      ? `${counted ?? "…"} of ${quota.limit} used (${period})`
+      : live.state !== "allowed"
+        ? `${quota.limit} (${period}); not counted while the key is refused`
+        : `${quota.limit} (${period}); its use shows when it is the quota nearest its end`;
+  return html`<div class="quota">
+    <label for=${id}>${label}: ${text}</label>
+    <meter id=${id} min="0" max=${quota.limit} low=${quota.limit * 0.8} high=${quota.limit * 0.95} optimum="0" value=${counted ?? 0}></meter>
+  </div>`;
+}
+
+function Limits({
+  apiKey,
+  identity,
+  live,
+  error,
+}: {
+  apiKey: KeyObject;
+  identity: IdentityObject | undefined;
+  live: KeyLimits | undefined;
+  error: string;
+}) {
   return html`<section aria-labelledby="limits-title">
     <h2 id="limits-title">Limits</h2>
+    <${ErrorLine} error=${error} />
+    ${live && live.state !== "allowed" && html`<p>Requests with this key are refused now (<code>${live.state}</code>): nothing is counted.</p>`}
     ${
       apiKey.rateLimits.length === 0
         ? html`<p>No rate limits of its own (routes may add theirs).</p>`
-        : html`<ul>${apiKey.rateLimits.map(
-            (limit) =>
-              html`<li><strong>${limit.name}</strong>: ${limit.limit} requests per ${limit.window} s${
-                left(limit.name)
-                  ? html` — <span class="remaining">${left(limit.name)?.remaining} left</span>, next back in ${left(limit.name)?.reset} s`
-                  : ""
-              }</li>`,
-          )}</ul>`
+        : html`<${LimitList} limits=${apiKey.rateLimits} live=${live} prefix="" />`
     }
+    ${apiKey.quota ? html`<${QuotaMeter} id="quota-meter" label="Quota" quota=${apiKey.quota} live=${live} />` : html`<p>No quota of its own.</p>`}
     ${
-      apiKey.quota
-        ? html`<div class="quota">
-            <label for="quota-meter">Quota: ${used ?? "…"} of ${apiKey.quota.limit} used (${apiKey.quota.period === "total" ? "in total" : `this UTC ${apiKey.quota.period}`})</label>
-            <meter id="quota-meter" min="0" max=${apiKey.quota.limit} low=${apiKey.quota.limit * 0.8} high=${apiKey.quota.limit * 0.95} optimum="0" value=${used ?? 0}></meter>
-          </div>`
-        : html`<p>No quota.</p>`
+      identity &&
+      html`<h3>Shared with its identity, ${identity.name ?? identity.externalId} (<code>${identity.id}</code>)</h3>
+        ${
+          identity.rateLimits.length === 0
+            ? html`<p>The identity sets no rate limits.</p>`
+            : html`<${LimitList} limits=${identity.rateLimits} live=${live} prefix="identity." />`
+        }
+        ${
+          identity.quota
+            ? html`<${QuotaMeter} id="identity-quota-meter" label="Identity quota" quota=${identity.quota} live=${live} />`
+            : html`<p>The identity sets no quota.</p>`
+        }`
     }
   </section>`;
 }
@@ -111,6 +152,11 @@ export function KeyDetailView({ id }: { id: string }) {
   const key = useLoad(() => adminApi<KeyObject>("GET", keyPath(id)), [id]);
   const usage = useLoad(() => keyUsage(id, granularity), [id, granularity, key.data]);
   const live = useLoad(async () => (key.data ? loadLimits(key.data) : undefined), [key.data]);
+  const identityId = key.data?.identityId;
+  const identity = useLoad(
+    async () => (identityId ? adminApi<IdentityObject>("GET", `/identities/${encodeURIComponent(identityId)}`) : undefined),
+    [identityId],
+  );
   const audit = useLoad(() => adminApi<Page<AuditEntry>>("GET", withQuery("/audit", { keyId: id, limit: 20 })), [id, key.data]);
 
   if (key.error) return html`<h1>Key</h1><${ErrorLine} error=${key.error} /><p><a href="#/keys">Back to keys</a></p>`;
@@ -131,7 +177,7 @@ export function KeyDetailView({ id }: { id: string }) {
       <dt>Last used</dt><dd>${formatRelative(apiKey.lastUsedAt)}</dd>
       <dt>Metadata</dt><dd><code>${JSON.stringify(apiKey.metadata)}</code></dd>
     </dl>
-    <${Limits} apiKey=${apiKey} live=${live.data} />
+    <${Limits} apiKey=${apiKey} identity=${identity.data} live=${live.data} error=${live.error || identity.error} />
     <section aria-labelledby="usage-title">
       <h2 id="usage-title">Usage</h2>
       <div class="field inline">

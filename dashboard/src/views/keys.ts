@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { Sparkline } from "../charts";
 import { type KeyObject, type KeyStatus, keyStatus, type Page } from "../types";
-import { ErrorLine, formatRelative, useLoad } from "../ui";
+import { ErrorLine, formatRelative, formatTime, useLoad } from "../ui";
 import { type KeySeries, keysUsage } from "../usage";
 
 const PAGE_SIZE = 100;
@@ -22,8 +22,12 @@ interface KeyPage {
   usageError: string;
 }
 
-async function loadPage(cursor: string | undefined, usageAvailable: boolean): Promise<KeyPage> {
-  const page: Page<KeyObject> = await adminApi("GET", withQuery("/keys", { limit: PAGE_SIZE, cursor }));
+/** One page of keys, filtered by status on the server (`GET /keys?status=`), so every page is full. */
+async function loadPage(cursor: string | undefined, status: KeyStatus | "all", usageAvailable: boolean): Promise<KeyPage> {
+  const page: Page<KeyObject> = await adminApi(
+    "GET",
+    withQuery("/keys", { limit: PAGE_SIZE, cursor, status: status === "all" ? undefined : status }),
+  );
   if (!usageAvailable) return { ...page, usage: undefined, usageError: "" };
   try {
     return { ...page, usage: await keysUsage(page.items.map((key) => key.id)), usageError: "" };
@@ -37,7 +41,10 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const [status, setStatus] = useState<KeyStatus | "all">("all");
   const [more, setMore] = useState<KeyPage[]>([]);
   const [moreError, setMoreError] = useState("");
-  const first = useLoad(() => loadPage(undefined, usageAvailable), [usageAvailable]);
+  const first = useLoad(() => {
+    setMore([]);
+    return loadPage(undefined, status, usageAvailable);
+  }, [usageAvailable, status]);
   const pages = first.data ? [first.data, ...more] : [];
   const last = pages[pages.length - 1];
   const items = pages.flatMap((page) => page.items);
@@ -47,13 +54,13 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const loadMore = async () => {
     setMoreError("");
     try {
-      const page = await loadPage(last?.nextCursor ?? undefined, usageAvailable);
+      const page = await loadPage(last?.nextCursor ?? undefined, status, usageAvailable);
       setMore([...more, page]);
     } catch (failure) {
       setMoreError((failure as Error).message);
     }
   };
-  const shown = items.filter((key) => matches(key, query) && (status === "all" || keyStatus(key) === status));
+  const shown = items.filter((key) => matches(key, query));
 
   return html`<h1>Keys</h1>
     <div class="filters" role="search">
@@ -78,7 +85,7 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
         <thead>
           <tr>
             <th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Start</th><th scope="col">Status</th>
-            <th scope="col">Last used</th><th scope="col">Last 24 h</th>
+            <th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Last 24 h</th>
           </tr>
         </thead>
         <tbody>
@@ -90,6 +97,8 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
               <td data-label="Owner">${key.owner ?? "—"}</td>
               <td data-label="Start"><code>${key.start}…</code></td>
               <td data-label="Status"><span class=${`status ${keyStatus(key)}`}>${keyStatus(key)}</span></td>
+              <td data-label="Created">${formatTime(key.createdAt)}</td>
+              <td data-label="Expires">${formatTime(key.expiresAt)}</td>
               <td data-label="Last used">${formatRelative(key.lastUsedAt)}</td>
               <td data-label="Last 24 h">
                 ${
@@ -106,5 +115,14 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
         </tbody>
       </table>
     </div>
+    ${
+      last &&
+      shown.length === 0 &&
+      html`<p class="notice">${
+        items.length === 0 && status === "all"
+          ? html`No keys yet. <a href="#/keys/new">Create the first one</a>.`
+          : "No keys match these filters."
+      }</p>`
+    }
     ${last?.nextCursor && html`<button type="button" class="secondary" onClick=${loadMore}>Load more keys</button>`}`;
 }
