@@ -21,13 +21,17 @@ export function routeMatch() {
   });
 }
 
-/** 405 with Allow for a method the route does not list; after CORS, whose preflights it answers. */
+/** What a route without `methods` allows: everything but TRACE, which would echo the route's injected headers back. */
+const DEFAULT_ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, CONNECT";
+
+/** 405 with Allow for a method the route does not list (TRACE unless listed); after CORS, whose preflights it answers. */
 export function allowedMethod() {
   return createMiddleware<AppEnv>(function allowedMethod(c, next) {
     const { route } = c.get("route");
-    if (route.methodSet && !route.methodSet.has(c.req.method)) {
+    const allowed = route.methodSet ? route.methodSet.has(c.req.method) : c.req.method !== "TRACE";
+    if (!allowed) {
       throw new GatewayError("method_not_allowed", `${c.req.method} is not allowed on ${route.path}.`, {
-        headers: { allow: route.allowHeader! },
+        headers: { allow: route.allowHeader ?? DEFAULT_ALLOW },
       });
     }
     return next();
