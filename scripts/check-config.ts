@@ -107,7 +107,26 @@ function modeFromEnv(): CheckMode {
   const command = process.env.WRANGLER_COMMAND ?? "";
   if (command === "dev") return "dev";
   if (process.env.GATEWAY_DRY_RUN === "1" || !["deploy", "versions upload"].includes(command)) return "dry-run";
-  return "deploy";
+  return wranglerDryRun() ? "dry-run" : "deploy";
+}
+
+/**
+ * Whether the wrangler that runs this [build] was given `--dry-run` (it tells its build step only the
+ * command): read from the command lines of this process's ancestors where the system shows them
+ * (/proc); elsewhere a deploy is assumed, the strict choice.
+ */
+function wranglerDryRun(): boolean {
+  let pid = process.ppid;
+  for (let depth = 0; depth < 4 && pid > 1; depth++) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("--dry-run")) return true;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      pid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
