@@ -10,6 +10,7 @@ export const AuditActionSchema = z
     "key.revoke",
     "key.rotate",
     "key.import",
+    "key.import_prefix.delete",
     "operator.create",
     "operator.revoke",
     "webhook.create",

@@ -101,7 +101,8 @@ export type KeySecretRow = typeof keySecrets.$inferSelect;
 
 /**
  * Key shapes registered by imports (docs/keys.md § Import): a presented key of neither the
- * gateway's format nor one of these is refused without a lookup. "" stands for keys without a prefix.
+ * gateway's format nor one of these is refused without a lookup. Imports register no "" any more; an
+ * older registration of "" (keys without a prefix) is listed and removed like any other.
  */
 export const importPrefixes = sqliteTable("import_prefixes", {
   prefix: text("prefix").primaryKey(),

@@ -8,6 +8,7 @@ import { createOperator, createOperatorRoute } from "../admin/create-operator";
 import { createPlan, createPlanRoute } from "../admin/create-plan";
 import { createWebhook, createWebhookRoute } from "../admin/create-webhook";
 import { deleteIdentity, deleteIdentityRoute } from "../admin/delete-identity";
+import { deleteImportPrefixHandler, deleteImportPrefixRoute } from "../admin/delete-import-prefix";
 import { deletePlan, deletePlanRoute } from "../admin/delete-plan";
 import { deleteWebhook, deleteWebhookRoute } from "../admin/delete-webhook";
 import { getIdentity, getIdentityRoute } from "../admin/get-identity";
@@ -20,6 +21,7 @@ import { keyLimits, keyLimitsRoute } from "../admin/key-limits";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listIdentities, listIdentitiesRoute } from "../admin/list-identities";
+import { listImportPrefixes, listImportPrefixesRoute } from "../admin/list-import-prefixes";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { listOperators, listOperatorsRoute } from "../admin/list-operators";
 import { listPlans, listPlansRoute } from "../admin/list-plans";
@@ -120,6 +122,9 @@ export function gatewayApi() {
   api.openapi(createKeyRoute, createKey);
   api.openAPIRegistry.register("ImportKey", ImportKeyEntry); // entries are checked one by one, so only referenced
   api.openapi(importKeysRoute, importKeys);
+  // Before /keys/{id}, which would take "import-prefixes" for an id.
+  api.openapi(listImportPrefixesRoute, listImportPrefixes);
+  api.openapi(deleteImportPrefixRoute, deleteImportPrefixHandler);
   api.openapi(listKeysRoute, listKeys);
   api.openapi(getKeyRoute, getKey);
   api.openapi(updateKeyRoute, updateKey);

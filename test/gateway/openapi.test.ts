@@ -74,6 +74,8 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /verify",
         "POST /admin/keys",
         "POST /admin/keys/import",
+        "GET /admin/keys/import-prefixes",
+        "DELETE /admin/keys/import-prefixes/{prefix}",
         "GET /admin/keys",
         "GET /admin/keys/{id}",
         "PATCH /admin/keys/{id}",
