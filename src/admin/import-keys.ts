@@ -187,8 +187,12 @@ export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = asyn
   const duplicates: Outcome[] = repeats.map(({ index, hash }) => ({ index, id: holder(hash) }));
   for (const { index, row } of candidates.values()) {
     if (inserted.has(row.key.id)) imported.push({ index, id: row.key.id });
+    // Skipped, yet no key holds its hash: its identity was deleted after the check above.
+    else if (!held.has(row.secret.hash) && !lateHeld.has(row.secret.hash) && row.key.identityId !== null)
+      invalid.push({ index, detail: `identityId: no identity with id ${row.key.identityId}` });
     else duplicates.push({ index, id: holder(row.secret.hash) });
   }
+  invalid.sort((a, b) => a.index - b.index);
   duplicates.sort((a, b) => a.index - b.index);
   return c.json({ imported, duplicates, invalid }, 200);
 };

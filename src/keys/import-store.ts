@@ -63,7 +63,7 @@ function jsonChunks(rows: ImportedKey[]): string[] {
 }
 
 /** `value ->> '$.<path><column>'` for each of the table's columns, in its order: the select an `insert … select` needs. */
-function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): SQL {
+export function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): SQL {
   return sql.join(
     Object.keys(getTableColumns(table)).map((name) => sql.raw(`value ->> '$.${path}${name}'`)),
     sql`, `,
@@ -72,7 +72,7 @@ function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): 
 
 /**
  * Inserts the keys with their secrets, registers the prefix (none for "") and writes the audit entry, in one D1 batch.
- * A key whose hash is stored by the time the batch runs is skipped; answers the ids inserted.
+ * A key whose hash is stored by the time the batch runs, or whose identity is gone by then, is skipped; answers the ids inserted.
  */
 export async function insertImportedKeys(db: Database, rows: ImportedKey[], prefix: string, audit: NewAuditRow): Promise<Set<string>> {
   const chunks = jsonChunks(rows);
@@ -82,7 +82,8 @@ export async function insertImportedKeys(db: Database, rows: ImportedKey[], pref
       .insert(keys)
       .select(
         sql`select ${columnsFromJson(keys, "")} from json_each(${json})
-          where not exists (select 1 from key_secrets where hash = value ->> '$.secret.hash')`,
+          where not exists (select 1 from key_secrets where hash = value ->> '$.secret.hash')
+            and (value ->> '$.identityId' is null or exists (select 1 from identities where id = value ->> '$.identityId'))`,
       )
       .returning({ id: keys.id }),
     db.insert(keySecrets).select(
