@@ -64,7 +64,12 @@ describe("configuration", () => {
     const broken = gatewayEnv([
       { path: "/a/*", upstream: env.UPSTREAM_URL, headers: { authorization: "Bearer ${UPSTREAM_TOKEN_MISSING}" } },
     ]);
-    for (const init of [{}, { headers: { authorization: "Bearer not-the-admin-token" } }, { headers: { "x-api-key": "gk_live_x" } }]) {
+    const attempts: RequestInit[] = [
+      {},
+      { headers: { authorization: "Bearer not-the-admin-token" } },
+      { headers: { "x-api-key": "gk_live_x" } },
+    ];
+    for (const init of attempts) {
       const body = await expectProblem(await call(broken, "/a/x", init), 503, "gateway_misconfigured");
       expect(JSON.stringify(body)).not.toContain("UPSTREAM_TOKEN_MISSING");
       expect(JSON.stringify(body)).not.toContain("GATEWAY_ROUTES");
