@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { adminAuth } from "../admin/auth";
+import { adminBodyLimit } from "../admin/body-limit";
 import { createIdentity, createIdentityRoute } from "../admin/create-identity";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { createOperator, createOperatorRoute } from "../admin/create-operator";
@@ -116,9 +117,11 @@ export function gatewayApi() {
   api.openapi(meRoute, me);
 
   api.use("/verify", adminAuth());
+  api.use("/verify", adminBodyLimit());
   api.openapi(verifyRoute, verify);
 
   api.use("/admin/*", adminAuth());
+  api.use("/admin/*", adminBodyLimit());
   api.openapi(createKeyRoute, createKey);
   api.openAPIRegistry.register("ImportKey", ImportKeyEntry); // entries are checked one by one, so only referenced
   api.openapi(importKeysRoute, importKeys);
