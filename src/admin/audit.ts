@@ -16,6 +16,7 @@ export const AuditActionSchema = z
     "webhook.create",
     "webhook.update",
     "webhook.delete",
+    "webhook.rotate_secret",
     "identity.create",
     "identity.update",
     "identity.delete",

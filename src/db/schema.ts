@@ -182,6 +182,9 @@ export const webhooks = sqliteTable("webhooks", {
   /** Quota percentages that fire `quota.threshold`. */
   thresholds: text("thresholds", { mode: "json" }).$type<number[]>().notNull(),
   secret: text("secret").notNull(),
+  /** The secret a rotation replaced: it still signs deliveries, beside `secret`, until `previousSecretExpiresAt`. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),

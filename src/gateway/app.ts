@@ -32,6 +32,7 @@ import { resendWebhookDelivery, resendWebhookDeliveryRoute } from "../admin/rese
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
+import { rotateWebhookSecret, rotateWebhookSecretRoute } from "../admin/rotate-webhook-secret";
 import { updateIdentity, updateIdentityRoute } from "../admin/update-identity";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { updatePlan, updatePlanRoute } from "../admin/update-plan";
@@ -145,6 +146,7 @@ export function gatewayApi() {
   api.openapi(getWebhookRoute, getWebhook);
   api.openapi(updateWebhookRoute, updateWebhook);
   api.openapi(deleteWebhookRoute, deleteWebhook);
+  api.openapi(rotateWebhookSecretRoute, rotateWebhookSecret);
   api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
   api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
   api.openapi(createIdentityRoute, createIdentity);

@@ -93,6 +93,7 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /admin/webhooks/{id}",
         "PATCH /admin/webhooks/{id}",
         "DELETE /admin/webhooks/{id}",
+        "POST /admin/webhooks/{id}/rotate-secret",
         "GET /admin/webhooks/{id}/deliveries",
         "POST /admin/webhooks/{id}/deliveries/{deliveryId}/resend",
         "POST /admin/identities",
