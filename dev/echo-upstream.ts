@@ -42,6 +42,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Requests received per path, for tests that count attempts (`__received?path=`). */
 const receivedByPath = new Map<string, number>();
+/** The last echoed request per path, for callers that cannot read the echo themselves (a webhook delivery). */
+const lastByPath = new Map<string, EchoBody>();
 
 /** One unfragmented WebSocket frame (RFC 6455 §5.2), server side: never masked. */
 function wsFrame(opcode: number, payload: Buffer): Buffer {
@@ -140,6 +142,12 @@ async function special(req: IncomingMessage, res: ServerResponse, url: URL): Pro
       res.end(JSON.stringify({ count: receivedByPath.get(url.searchParams.get("path") ?? "") ?? 0 }));
       return true;
     }
+    case "__last": {
+      // The last request a path received (as echoed), e.g. a webhook delivery's headers and body.
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify(lastByPath.get(url.searchParams.get("path") ?? "") ?? null));
+      return true;
+    }
     case "__respond": {
       // Answers with the response headers named in the query: `?h=name:value&h=…`.
       for (const field of url.searchParams.getAll("h")) {
@@ -180,6 +188,7 @@ export async function startEchoUpstream(port = 0, host = "127.0.0.1"): Promise<E
         headers: req.headers,
         body: await readBody(req),
       };
+      lastByPath.set(url.pathname, echo);
       const payload = JSON.stringify(echo);
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
       res.end(payload);

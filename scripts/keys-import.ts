@@ -87,9 +87,11 @@ export async function importKeysFile(
   };
 
   const lines = createInterface({ input: createReadStream(path, "utf8"), crlfDelay: Number.POSITIVE_INFINITY });
-  for await (const text of lines) {
+  for await (const line of lines) {
     summary.lines++;
-    bytes += Buffer.byteLength(text) + 1;
+    bytes += Buffer.byteLength(line) + 1;
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the first entry.
+    const text = summary.lines === 1 && line.startsWith("\uFEFF") ? line.slice(1) : line;
     if (text.trim() === "") continue;
     let entry: unknown;
     try {

@@ -51,7 +51,11 @@ export const ERRORS = {
     title: "Conflict",
     help: "The call conflicts with the resource's state, e.g. rotating a revoked key, deleting an identity that still has keys, or a taken `externalId`; `detail` says how.",
   },
-  payload_too_large: { status: 413, title: "Payload too large", help: "The request body exceeds the route's `maxBodyBytes`." },
+  payload_too_large: {
+    status: 413,
+    title: "Payload too large",
+    help: "The request body exceeds the route's `maxBodyBytes`, or the admin API's cap (64 KiB; 8 MiB for an import).",
+  },
   unsupported_media_type: {
     status: 415,
     title: "Unsupported media type",

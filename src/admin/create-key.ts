@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { database } from "../db/client";
 import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { generateKey, hashKey, newId, parseKey } from "../keys/format";
 import { insertKey } from "../keys/store";
@@ -79,6 +80,8 @@ export async function insertNewKey<E extends GatewayEnv>(
     expiresAt: null,
   };
   const keyObject = toKeyObject(key, [secret]);
-  await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, actor));
+  const stored = await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, actor));
+  // The identity was deleted between its check and this write (the write itself checks it again).
+  if (!stored) throw new GatewayError("invalid_request", `identityId: no identity with id ${key.identityId}`);
   return { key: plaintext, ...keyObject };
 }

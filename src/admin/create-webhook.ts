@@ -36,6 +36,8 @@ export const createWebhook: RouteHandler<typeof createWebhookRoute, GatewayEnv> 
     events: body.events,
     thresholds: [...(body.thresholds ?? DEFAULT_THRESHOLDS)].sort((a, b) => a - b),
     secret: newSigningSecret(),
+    previousSecret: null,
+    previousSecretExpiresAt: null,
     enabled: body.enabled ?? true,
     createdAt: now,
     updatedAt: now,

@@ -3,6 +3,7 @@ import { describeIssues } from "../config/describe-issues";
 import { database } from "../db/client";
 import type { KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
+import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { existingIdentityIds } from "../identities/store";
 import { isolateKeyCache } from "../keys/cache";
@@ -10,8 +11,10 @@ import {
   FOREIGN_BODY_MAX_LENGTH,
   FOREIGN_BODY_MIN_LENGTH,
   hashOnlyStart,
+  IMPORT_PREFIX_MIN_LENGTH,
   IMPORT_PREFIX_PATTERN,
   parseForeignKey,
+  refusedImportPrefix,
 } from "../keys/foreign-format";
 import { hashKey, newId } from "../keys/format";
 import { rememberImportPrefix } from "../keys/import-prefixes";
@@ -45,11 +48,15 @@ export const ImportKeyEntry = CreateKeyBody.omit({ prefix: true })
 
 export const ImportKeysBody = z
   .object({
-    prefix: z.string().regex(IMPORT_PREFIX_PATTERN, "must match [A-Za-z][A-Za-z0-9_-]{0,31}").optional().openapi({
-      description:
-        'The prefix the keys carry before their `_`, registered so that keys of this shape are looked up. Omitted (or ""): the keys have no prefix.',
-      example: "sk_live",
-    }),
+    prefix: z
+      .string()
+      .min(IMPORT_PREFIX_MIN_LENGTH)
+      .regex(IMPORT_PREFIX_PATTERN, "must match [A-Za-z][A-Za-z0-9_-]{0,31}")
+      .optional()
+      .openapi({
+        description: `The prefix the keys carry before their \`_\`, registered so that keys of this shape are looked up: at least ${IMPORT_PREFIX_MIN_LENGTH} characters, not an authentication scheme word (\`bearer\`, \`token\`…) nor one of the gateway's own prefixes (docs/keys.md). Omitted: the keys have no prefix and no shape is registered (keys in the gateway's own format still authenticate).`,
+        example: "sk_live",
+      }),
     // Entries are checked one by one in the handler, so that a bad one is reported by index and the rest land.
     keys: z
       .array(z.unknown())
@@ -128,6 +135,8 @@ function namedIdentities(entries: unknown[]): string[] {
 export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = async (c) => {
   const body = c.req.valid("json");
   const prefix = body.prefix ?? "";
+  const refused = body.prefix === undefined ? undefined : refusedImportPrefix(body.prefix, c.get("config").keyPrefix);
+  if (refused) throw new GatewayError("invalid_request", `prefix: ${refused}`);
   const now = Date.now();
   const invalid: { index: number; detail: string }[] = [];
   const candidates = new Map<string, { index: number; row: ImportedKey }>(); // by hash: the first entry holding it
@@ -162,7 +171,7 @@ export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = asyn
       prefix,
       audit,
     );
-    rememberImportPrefix(prefix);
+    if (prefix) rememberImportPrefix(prefix);
     // A key looked up before it was imported is cached here as unknown.
     const { keyCache } = c.get("config");
     const cache = isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs);
@@ -178,8 +187,12 @@ export const importKeys: RouteHandler<typeof importKeysRoute, GatewayEnv> = asyn
   const duplicates: Outcome[] = repeats.map(({ index, hash }) => ({ index, id: holder(hash) }));
   for (const { index, row } of candidates.values()) {
     if (inserted.has(row.key.id)) imported.push({ index, id: row.key.id });
+    // Skipped, yet no key holds its hash: its identity was deleted after the check above.
+    else if (!held.has(row.secret.hash) && !lateHeld.has(row.secret.hash) && row.key.identityId !== null)
+      invalid.push({ index, detail: `identityId: no identity with id ${row.key.identityId}` });
     else duplicates.push({ index, id: holder(row.secret.hash) });
   }
+  invalid.sort((a, b) => a.index - b.index);
   duplicates.sort((a, b) => a.index - b.index);
   return c.json({ imported, duplicates, invalid }, 200);
 };

@@ -68,6 +68,8 @@ export const updateKey: RouteHandler<typeof updateKeyRoute, GatewayEnv> = async 
   const now = Date.now();
   const key = await updateKeyRow(db, id, changes, now, auditEntry("key.update", id, auditedChanges(changes), now, auditActor(c)));
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
+  // Deleted since it was checked above: the update's own statement refused the join.
+  if (key === "identity_gone") throw new GatewayError("invalid_request", `identityId: no identity with id ${changes.identityId}`);
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets, current.identityId);
   // The identity's object knows the identity's status before the first request presents it.

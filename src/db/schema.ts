@@ -101,7 +101,8 @@ export type KeySecretRow = typeof keySecrets.$inferSelect;
 
 /**
  * Key shapes registered by imports (docs/keys.md § Import): a presented key of neither the
- * gateway's format nor one of these is refused without a lookup. "" stands for keys without a prefix.
+ * gateway's format nor one of these is refused without a lookup. Imports register no "" any more; an
+ * older registration of "" (keys without a prefix) is listed and removed like any other.
  */
 export const importPrefixes = sqliteTable("import_prefixes", {
   prefix: text("prefix").primaryKey(),
@@ -181,6 +182,9 @@ export const webhooks = sqliteTable("webhooks", {
   /** Quota percentages that fire `quota.threshold`. */
   thresholds: text("thresholds", { mode: "json" }).$type<number[]>().notNull(),
   secret: text("secret").notNull(),
+  /** The secret a rotation replaced: it still signs deliveries, beside `secret`, until `previousSecretExpiresAt`. */
+  previousSecret: text("previous_secret"),
+  previousSecretExpiresAt: integer("previous_secret_expires_at"),
   enabled: integer("enabled", { mode: "boolean" }).notNull(),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),

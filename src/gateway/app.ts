@@ -2,12 +2,14 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { adminAuth } from "../admin/auth";
+import { adminBodyLimit } from "../admin/body-limit";
 import { createIdentity, createIdentityRoute } from "../admin/create-identity";
 import { createKey, createKeyRoute } from "../admin/create-key";
 import { createOperator, createOperatorRoute } from "../admin/create-operator";
 import { createPlan, createPlanRoute } from "../admin/create-plan";
 import { createWebhook, createWebhookRoute } from "../admin/create-webhook";
 import { deleteIdentity, deleteIdentityRoute } from "../admin/delete-identity";
+import { deleteImportPrefixHandler, deleteImportPrefixRoute } from "../admin/delete-import-prefix";
 import { deletePlan, deletePlanRoute } from "../admin/delete-plan";
 import { deleteWebhook, deleteWebhookRoute } from "../admin/delete-webhook";
 import { getIdentity, getIdentityRoute } from "../admin/get-identity";
@@ -20,6 +22,7 @@ import { keyLimits, keyLimitsRoute } from "../admin/key-limits";
 import { keyUsage, keyUsageRoute } from "../admin/key-usage";
 import { listAudit, listAuditRoute } from "../admin/list-audit";
 import { listIdentities, listIdentitiesRoute } from "../admin/list-identities";
+import { listImportPrefixes, listImportPrefixesRoute } from "../admin/list-import-prefixes";
 import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { listOperators, listOperatorsRoute } from "../admin/list-operators";
 import { listPlans, listPlansRoute } from "../admin/list-plans";
@@ -29,6 +32,7 @@ import { resendWebhookDelivery, resendWebhookDeliveryRoute } from "../admin/rese
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
+import { rotateWebhookSecret, rotateWebhookSecretRoute } from "../admin/rotate-webhook-secret";
 import { updateIdentity, updateIdentityRoute } from "../admin/update-identity";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { updatePlan, updatePlanRoute } from "../admin/update-plan";
@@ -114,12 +118,17 @@ export function gatewayApi() {
   api.openapi(meRoute, me);
 
   api.use("/verify", adminAuth());
+  api.use("/verify", adminBodyLimit());
   api.openapi(verifyRoute, verify);
 
   api.use("/admin/*", adminAuth());
+  api.use("/admin/*", adminBodyLimit());
   api.openapi(createKeyRoute, createKey);
   api.openAPIRegistry.register("ImportKey", ImportKeyEntry); // entries are checked one by one, so only referenced
   api.openapi(importKeysRoute, importKeys);
+  // Before /keys/{id}, which would take "import-prefixes" for an id.
+  api.openapi(listImportPrefixesRoute, listImportPrefixes);
+  api.openapi(deleteImportPrefixRoute, deleteImportPrefixHandler);
   api.openapi(listKeysRoute, listKeys);
   api.openapi(getKeyRoute, getKey);
   api.openapi(updateKeyRoute, updateKey);
@@ -137,6 +146,7 @@ export function gatewayApi() {
   api.openapi(getWebhookRoute, getWebhook);
   api.openapi(updateWebhookRoute, updateWebhook);
   api.openapi(deleteWebhookRoute, deleteWebhook);
+  api.openapi(rotateWebhookSecretRoute, rotateWebhookSecret);
   api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
   api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
   api.openapi(createIdentityRoute, createIdentity);

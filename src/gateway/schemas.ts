@@ -29,6 +29,7 @@ export const adminErrors = {
 
 /** The error only a call with a body can give. */
 export const bodyErrors = {
+  413: problem("The body is larger than the cap: 64 KiB, 8 MiB for an import (`payload_too_large`)."),
   415: problem("The body was sent without `Content-Type: application/json` (`unsupported_media_type`)."),
 } as const;
 

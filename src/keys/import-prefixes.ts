@@ -65,3 +65,8 @@ export async function prefixesToRemove(db: Database, now: number, defer: (work: 
 export function rememberImportPrefix(prefix: string): void {
   registry?.prefixes.add(prefix);
 }
+
+/** A deletion in this isolate removed the prefix: its keys stop being looked up here at once (elsewhere within the refresh interval). */
+export function forgetImportPrefix(prefix: string): void {
+  registry?.prefixes.delete(prefix);
+}

@@ -1,4 +1,4 @@
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, importPrefixes, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";
 
@@ -8,6 +8,24 @@ const MAX_JSON_BYTES = 512 * 1024;
 export async function listImportPrefixes(db: Database): Promise<string[]> {
   const rows = await db.select({ prefix: importPrefixes.prefix }).from(importPrefixes);
   return rows.map((row) => row.prefix);
+}
+
+export interface ImportPrefixRow {
+  prefix: string;
+  createdAt: number;
+}
+
+/** Every registration with when it was made, oldest first. */
+export function importPrefixRows(db: Database): Promise<ImportPrefixRow[]> {
+  return db.select().from(importPrefixes).orderBy(importPrefixes.createdAt, importPrefixes.prefix);
+}
+
+/** Removes a registration with its audit entry in one batch; answers whether it existed (no audit entry when not). */
+export async function deleteImportPrefix(db: Database, prefix: string, audit: NewAuditRow): Promise<boolean> {
+  const found = await db.select({ prefix: importPrefixes.prefix }).from(importPrefixes).where(eq(importPrefixes.prefix, prefix));
+  if (found.length === 0) return false;
+  await db.batch([db.delete(importPrefixes).where(eq(importPrefixes.prefix, prefix)), db.insert(auditLog).values(audit)]);
+  return true;
 }
 
 /** Secret hash → id of the key holding it, for those of `hashes` already stored: one statement whatever their number. */
@@ -45,7 +63,7 @@ function jsonChunks(rows: ImportedKey[]): string[] {
 }
 
 /** `value ->> '$.<path><column>'` for each of the table's columns, in its order: the select an `insert … select` needs. */
-function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): SQL {
+export function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): SQL {
   return sql.join(
     Object.keys(getTableColumns(table)).map((name) => sql.raw(`value ->> '$.${path}${name}'`)),
     sql`, `,
@@ -53,8 +71,8 @@ function columnsFromJson(table: typeof keys | typeof keySecrets, path: string): 
 }
 
 /**
- * Inserts the keys with their secrets, registers the prefix and writes the audit entry, in one D1 batch.
- * A key whose hash is stored by the time the batch runs is skipped; answers the ids inserted.
+ * Inserts the keys with their secrets, registers the prefix (none for "") and writes the audit entry, in one D1 batch.
+ * A key whose hash is stored by the time the batch runs, or whose identity is gone by then, is skipped; answers the ids inserted.
  */
 export async function insertImportedKeys(db: Database, rows: ImportedKey[], prefix: string, audit: NewAuditRow): Promise<Set<string>> {
   const chunks = jsonChunks(rows);
@@ -64,7 +82,8 @@ export async function insertImportedKeys(db: Database, rows: ImportedKey[], pref
       .insert(keys)
       .select(
         sql`select ${columnsFromJson(keys, "")} from json_each(${json})
-          where not exists (select 1 from key_secrets where hash = value ->> '$.secret.hash')`,
+          where not exists (select 1 from key_secrets where hash = value ->> '$.secret.hash')
+            and (value ->> '$.identityId' is null or exists (select 1 from identities where id = value ->> '$.identityId'))`,
       )
       .returning({ id: keys.id }),
     db.insert(keySecrets).select(
@@ -72,12 +91,10 @@ export async function insertImportedKeys(db: Database, rows: ImportedKey[], pref
           where exists (select 1 from keys where keys.id = value ->> '$.id')`,
     ),
   ]);
-  const results = await db.batch([
-    db.insert(importPrefixes).values({ prefix, createdAt: audit.at }).onConflictDoNothing(),
-    db.insert(auditLog).values(audit),
-    ...statements,
-  ]);
+  const registration = prefix ? [db.insert(importPrefixes).values({ prefix, createdAt: audit.at }).onConflictDoNothing()] : [];
+  const results = await db.batch([db.insert(auditLog).values(audit), ...registration, ...statements]);
+  const first = 1 + registration.length;
   const inserted = new Set<string>();
-  for (let i = 0; i < chunks.length; i++) for (const { id } of results[2 + 2 * i] as { id: string }[]) inserted.add(id);
+  for (let i = 0; i < chunks.length; i++) for (const { id } of results[first + 2 * i] as { id: string }[]) inserted.add(id);
   return inserted;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AuditRow,
@@ -11,7 +11,17 @@ import {
   type NewAuditRow,
   plans,
 } from "../db/schema";
+import { columnsFromJson } from "./import-store";
 import { type KeyRecord, toKeyRecord } from "./record";
+
+/**
+ * True in a statement while the identity a key joins exists (always for none): membership is
+ * decided in the same statement as the write, so a key never joins an identity being deleted
+ * (the delete, for its part, refuses while a live key references the identity).
+ */
+export function identityExists(identityId: string | null | undefined): SQL {
+  return identityId == null ? sql`1` : sql`EXISTS (SELECT 1 FROM ${identities} WHERE ${identities.id} = ${identityId})`;
+}
 
 /** One D1 query: the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
 export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
@@ -36,8 +46,32 @@ export async function getSecrets(db: Database, keyId: string): Promise<KeySecret
   return db.select().from(keySecrets).where(eq(keySecrets.keyId, keyId));
 }
 
-export async function insertKey(db: Database, key: KeyRow, secret: KeySecretRow, audit: NewAuditRow): Promise<void> {
-  await db.batch([db.insert(keys).values(key), db.insert(keySecrets).values(secret), db.insert(auditLog).values(audit)]);
+/** Inserts the key, its secret and the audit entry in one batch; answers false, writing nothing, if the identity it joins is gone. */
+export async function insertKey(db: Database, key: KeyRow, secret: KeySecretRow, audit: NewAuditRow): Promise<boolean> {
+  if (key.identityId === null) {
+    await db.batch([db.insert(keys).values(key), db.insert(keySecrets).values(secret), db.insert(auditLog).values(audit)]);
+    return true;
+  }
+  const json = JSON.stringify([key]);
+  const stored = sql`EXISTS (SELECT 1 FROM ${keys} WHERE ${keys.id} = ${key.id})`;
+  const [inserted] = await db.batch([
+    db
+      .insert(keys)
+      .select(sql`SELECT ${columnsFromJson(keys, "")} FROM json_each(${json}) WHERE ${identityExists(key.identityId)}`)
+      .returning({ id: keys.id }),
+    db
+      .insert(keySecrets)
+      .select(
+        sql`SELECT ${secret.id}, ${secret.keyId}, ${secret.hash}, ${secret.start}, ${secret.createdAt}, ${secret.expiresAt} WHERE ${stored}`,
+      ),
+    // Columns in the table's order: seq (assigned), at, action, key_id, actor, changes.
+    db
+      .insert(auditLog)
+      .select(
+        sql`SELECT NULL, ${audit.at}, ${audit.action}, ${audit.keyId ?? null}, ${audit.actor}, ${JSON.stringify(audit.changes)} WHERE ${stored}`,
+      ),
+  ]);
+  return inserted.length > 0;
 }
 
 export interface KeyPage {
@@ -112,23 +146,33 @@ export type KeyChanges = Partial<
   >
 >;
 
-/** Applies the changes and bumps the version, with its audit entry in the same batch. */
+/**
+ * Applies the changes and bumps the version, with its audit entry in the same batch. A change of
+ * `identityId` applies only while that identity exists: answers "identity_gone" (nothing written) if not.
+ */
 export async function updateKeyRow(
   db: Database,
   id: string,
   changes: KeyChanges,
   now: number,
   audit: NewAuditRow,
-): Promise<KeyRow | undefined> {
+): Promise<KeyRow | "identity_gone" | undefined> {
+  const joins = identityExists(changes.identityId);
   const [updated] = await db.batch([
     db
       .update(keys)
       .set({ ...changes, updatedAt: now, version: sql`${keys.version} + 1` })
-      .where(eq(keys.id, id))
+      .where(and(eq(keys.id, id), joins))
       .returning(),
-    db.insert(auditLog).values(audit),
+    // Columns in the table's order: seq (assigned), at, action, key_id, actor, changes.
+    db
+      .insert(auditLog)
+      .select(
+        sql`SELECT NULL, ${audit.at}, ${audit.action}, ${audit.keyId ?? null}, ${audit.actor}, ${JSON.stringify(audit.changes)} WHERE ${joins}`,
+      ),
   ]);
-  return updated[0];
+  if (updated[0]) return updated[0];
+  return changes.identityId == null ? undefined : "identity_gone";
 }
 
 /** Marks the key revoked (the row stays) and bumps its version; an already revoked key is left as it is. */

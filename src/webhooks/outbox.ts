@@ -152,12 +152,13 @@ export class WebhookOutbox extends DurableObject<Env> {
           ATTEMPTS_PER_RUN,
         )
         .toArray();
-      for (const row of due) await this.attempt(row, webhook.url, webhook.secret);
+      const { signingSecrets } = await signing();
+      for (const row of due) await this.attempt(row, webhook.url, signingSecrets(webhook, Date.now()));
     }
     await this.scheduleAlarm();
   }
 
-  private async attempt(row: DeliveryRow, url: string, secret: string): Promise<void> {
+  private async attempt(row: DeliveryRow, url: string, secrets: string[]): Promise<void> {
     const started = Date.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -168,7 +169,7 @@ export class WebhookOutbox extends DurableObject<Env> {
         headers: {
           "content-type": "application/json",
           "user-agent": "edge-api-gateway-webhooks",
-          ...signedHeaders(secret, row.id, new Date(started), row.body),
+          ...signedHeaders(secrets, row.id, new Date(started), row.body),
         },
         body: row.body,
         redirect: "manual",

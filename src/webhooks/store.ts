@@ -1,4 +1,4 @@
-import { asc, eq, gt } from "drizzle-orm";
+import { asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type NewAuditRow, type WebhookRow, webhookNotices, webhooks } from "../db/schema";
 
@@ -26,6 +26,35 @@ export async function updateWebhookRow(
     db
       .update(webhooks)
       .set({ ...changes, updatedAt: now })
+      .where(eq(webhooks.id, id))
+      .returning(),
+    db.insert(auditLog).values(audit),
+  ]);
+  return rows[0];
+}
+
+/**
+ * Replaces the signing secret; the old one keeps signing beside it until `overlapUntil` (none for
+ * `now` or earlier). With its audit entry in the same batch; undefined if there is no such webhook.
+ */
+export async function rotateWebhookSecret(
+  db: Database,
+  id: string,
+  secret: string,
+  overlapUntil: number,
+  now: number,
+  audit: NewAuditRow,
+): Promise<WebhookRow | undefined> {
+  const overlaps = overlapUntil > now;
+  const [rows] = await db.batch([
+    db
+      .update(webhooks)
+      .set({
+        secret,
+        previousSecret: overlaps ? sql`${webhooks.secret}` : null,
+        previousSecretExpiresAt: overlaps ? overlapUntil : null,
+        updatedAt: now,
+      })
       .where(eq(webhooks.id, id))
       .returning(),
     db.insert(auditLog).values(audit),

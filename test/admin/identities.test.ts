@@ -151,3 +151,60 @@ describe("keys in an identity", () => {
     expect(report.invalid).toEqual([{ index: 0, detail: "identityId: no identity with id idt_nope" }]);
   });
 });
+
+describe("joining an identity while it is deleted", () => {
+  // Membership and deletion are one decision in D1: either the key joined (and the delete is refused), or the identity is gone (and the join is refused).
+  const ROUNDS = 25;
+
+  /** Whether the key ended up in an identity that no longer exists. */
+  async function dangling(key: KeyJson): Promise<boolean> {
+    const row = await env.DB.prepare("select identity_id from keys where id = ?").bind(key.id).first<{ identity_id: string | null }>();
+    if (row?.identity_id == null) return false;
+    const identity = await env.DB.prepare("select 1 from identities where id = ?").bind(row.identity_id).first();
+    return identity === null;
+  }
+
+  it("never answers success to both a PATCH that joins and the DELETE", async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: ROUNDS }, async () => {
+        const identity = await createIdentity(gateway, { externalId: `race_${crypto.randomUUID()}` });
+        const key = await createKey(gateway);
+        const [joined, deleted] = await Promise.all([
+          admin(gateway, "PATCH", `/keys/${key.id}`, { identityId: identity.id }),
+          admin(gateway, "DELETE", `/identities/${identity.id}`),
+        ]);
+        expect([joined.status, deleted.status]).not.toEqual([200, 204]);
+        if (joined.status !== 200) await expectProblem(joined, 400, "invalid_request");
+        if (deleted.status !== 204) await expectProblem(deleted, 409, "conflict");
+        return dangling(key);
+      }),
+    );
+    expect(outcomes.filter(Boolean)).toEqual([]);
+  });
+
+  it("never answers success to both a create and an import that join, and the DELETE", async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: ROUNDS }, async () => {
+        const identity = await createIdentity(gateway, { externalId: `race_${crypto.randomUUID()}` });
+        const hash = crypto.randomUUID().replaceAll("-", "").repeat(2);
+        const [created, imported, deleted] = await Promise.all([
+          admin(gateway, "POST", "/keys", { name: "racer", identityId: identity.id }),
+          admin(gateway, "POST", "/keys/import", { keys: [{ hash, name: "racer", identityId: identity.id }] }),
+          admin(gateway, "DELETE", `/identities/${identity.id}`),
+        ]);
+        const report = await json<{ imported: unknown[] }>(imported, 200);
+        if (deleted.status === 204) {
+          expect(created.status).toBe(400);
+          expect(report.imported).toEqual([]);
+        }
+        const rows = await env.DB.prepare(
+          "select count(*) as n from keys where identity_id = ? and not exists (select 1 from identities where id = ?)",
+        )
+          .bind(identity.id, identity.id)
+          .first<{ n: number }>();
+        return rows!.n;
+      }),
+    );
+    expect(outcomes.filter((n) => n > 0)).toEqual([]);
+  });
+});

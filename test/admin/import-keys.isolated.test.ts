@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { hashKey } from "../../src/keys/format";
+import { generateKey, hashKey } from "../../src/keys/format";
 import { hasImportedShape, IMPORT_PREFIXES_REFRESH_MS } from "../../src/keys/import-prefixes";
 import { admin } from "../support/admin";
 import { call, countingD1, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
@@ -216,13 +216,66 @@ describe("POST /_gateway/admin/keys/import", () => {
   });
 });
 
-// Last: once keys without a prefix are registered, every b64token-shaped string is worth a lookup.
-describe("keys without a prefix", () => {
-  it("imports keys without a prefix when none is given", async () => {
-    const key = foreignKey("");
-    const report = await importKeys({ keys: [{ key, name: "bare" }] });
-    expect(report.imported).toHaveLength(1);
+describe("prefixes an import may register", () => {
+  it("refuses an empty, short or reserved prefix with 400 naming prefix, and registers nothing", async () => {
+    const one = [{ hash: hashKey(foreignKey("x")), name: "x" }];
+    for (const prefix of ["", "ab", "Bearer", "token", "api-key", "gk_live", "gk", "gop", "whsec"]) {
+      const problem = await expectProblem(await admin(gateway, "POST", "/keys/import", { prefix, keys: one }), 400, "invalid_request");
+      expect(problem.detail, prefix).toMatch(/^prefix: /);
+    }
+    const { items } = await json<{ items: { prefix: string }[] }>(await admin(gateway, "GET", "/keys/import-prefixes"), 200);
+    expect(items.map((item) => item.prefix)).not.toEqual(expect.arrayContaining(["", "ab", "Bearer"]));
+  });
+
+  it("imports without a prefix and registers no shape: a bare foreign key is not looked up, a key of the gateway's own format is", async () => {
+    const bare = foreignKey("");
+    const own = generateKey("gk_live");
+    const report = await importKeys({
+      keys: [
+        { key: bare, name: "bare" },
+        { key: own, name: "from another deployment" },
+      ],
+    });
+    expect(report.imported).toHaveLength(2);
+    const { items } = await json<{ items: { prefix: string }[] }>(await admin(gateway, "GET", "/keys/import-prefixes"), 200);
+    expect(items.map((item) => item.prefix)).not.toContain("");
+    expect((await withKey(gateway, "/api/x", own)).status).toBe(200);
+    const before = counted.queries();
+    expect((await withKey(gateway, "/api/x", bare)).status).toBe(401);
+    expect(counted.queries()).toBe(before);
+  });
+
+  it("lists registrations and deletes one: its keys stop being looked up here at once and elsewhere within the refresh interval", async () => {
+    const key = foreignKey("pk_gone");
+    await importKeys({ prefix: "pk_gone", keys: [{ key, name: "gone" }] });
+    const listed = await json<{ items: { prefix: string; createdAt: string }[] }>(
+      await admin(gateway, "GET", "/keys/import-prefixes"),
+      200,
+    );
+    expect(listed.items).toContainEqual({ prefix: "pk_gone", createdAt: expect.any(String) });
     expect((await withKey(gateway, "/api/x", key)).status).toBe(200);
+
+    const now = Date.now();
+    expect((await admin(gateway, "DELETE", "/keys/import-prefixes/pk_gone")).status).toBe(204);
+    expect((await withKey(gateway, "/api/x", key)).status).toBe(401);
+    const after = await json<{ items: { prefix: string }[] }>(await admin(gateway, "GET", "/keys/import-prefixes"), 200);
+    expect(after.items.map((item) => item.prefix)).not.toContain("pk_gone");
+    // Another isolate's copy: read again from D1 once the interval has passed.
+    expect(await hasImportedShape(foreignKey("pk_gone"), database(counted.db), now + IMPORT_PREFIXES_REFRESH_MS + 1)).toBe(false);
+
+    const audit = await json<{ items: { action: string; changes: unknown }[] }>(await admin(gateway, "GET", "/audit?limit=1"), 200);
+    expect(audit.items[0]).toMatchObject({ action: "key.import_prefix.delete", changes: { prefix: "pk_gone" } });
+    await expectProblem(await admin(gateway, "DELETE", "/keys/import-prefixes/pk_gone"), 404, "not_found");
+  });
+
+  it("never echoes a field name that could be a key", async () => {
+    const key = foreignKey("pk_field");
+    const report = await importKeys({ prefix: "pk_field", keys: [{ hash: hashKey(key), name: "a", [key]: true }] });
+    expect(report.invalid[0]!.detail).toContain("unknown field(s)");
+    expect(JSON.stringify(report)).not.toContain(key);
+    const problem = await expectProblem(await admin(gateway, "POST", "/keys", { name: "n", [key]: 1 }), 400, "invalid_request");
+    expect(problem.detail).toContain("unknown field(s)");
+    expect(JSON.stringify(problem)).not.toContain(key);
   });
 });
 
@@ -231,6 +284,9 @@ describe("the import in the OpenAPI document", () => {
     const doc = await json<any>(await call(gateway, "/_gateway/openapi.json"), 200);
     const operation = doc.paths["/admin/keys/import"].post;
     expect(operation.operationId).toBe("importKeys");
+    expect(doc.paths["/admin/keys/import-prefixes"].get.operationId).toBe("listImportPrefixes");
+    expect(doc.paths["/admin/keys/import-prefixes/{prefix}"].delete.operationId).toBe("deleteImportPrefix");
+    expect(doc.components.schemas.ImportKeys.properties.prefix.minLength).toBe(3);
     const body = doc.components.schemas.ImportKeys;
     expect(body.properties.keys).toMatchObject({ minItems: 1, maxItems: 1000, items: { $ref: "#/components/schemas/ImportKey" } });
     const entry = doc.components.schemas.ImportKey;

@@ -51,13 +51,28 @@ describe("configuration", () => {
     expect(secret.ok === false && secret.detail).toBe("GATEWAY_ROUTES[0].headers.authorization: secret NOPE is not set");
   });
 
-  it("answers every request with 503 gateway_misconfigured naming the field", async () => {
+  it("answers every request with 503 gateway_misconfigured, naming the field only to an operator", async () => {
     const broken = gatewayEnv([{ path: "/a/*", upstream: env.UPSTREAM_URL, timeoutMs: -5 }]);
-    for (const path of ["/a/x", "/_gateway/health"]) {
-      const response = await call(broken, path);
-      expect(response.status).toBe(503);
-      const body = await expectProblem(response, 503, "gateway_misconfigured");
+    const operator = { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } };
+    for (const path of ["/a/x", "/_gateway/health", "/_gateway/admin/keys"]) {
+      const body = await expectProblem(await call(broken, path, operator), 503, "gateway_misconfigured");
       expect(body.detail).toContain("GATEWAY_ROUTES[0].timeoutMs");
+    }
+  });
+
+  it("tells anyone else that the config is invalid, not which field or secret", async () => {
+    const broken = gatewayEnv([
+      { path: "/a/*", upstream: env.UPSTREAM_URL, headers: { authorization: "Bearer ${UPSTREAM_TOKEN_MISSING}" } },
+    ]);
+    const attempts: RequestInit[] = [
+      {},
+      { headers: { authorization: "Bearer not-the-admin-token" } },
+      { headers: { "x-api-key": "gk_live_x" } },
+    ];
+    for (const init of attempts) {
+      const body = await expectProblem(await call(broken, "/a/x", init), 503, "gateway_misconfigured");
+      expect(JSON.stringify(body)).not.toContain("UPSTREAM_TOKEN_MISSING");
+      expect(JSON.stringify(body)).not.toContain("GATEWAY_ROUTES");
     }
   });
 

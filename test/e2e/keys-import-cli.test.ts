@@ -1,6 +1,6 @@
 // `npm run keys -- import` against the built gateway on a real socket: a 2,000-key file through the CLI.
 import { execFile } from "node:child_process";
-import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -68,6 +68,16 @@ describe("npm run keys -- import", () => {
     // Every 4th key went in by hash only (index 3, 7, …): the sample holds both kinds.
     for (const index of [0, 3, 999, 1000, 1001, 1503, KEYS - 1]) expect((await callApi(keys[index]!)).status, `key ${index}`).toBe(200);
     expect((await callApi(foreignKey("sk_test"))).status).toBe(401);
+  });
+
+  it("accepts a file that starts with a UTF-8 byte order mark (as editors on Windows save it)", async () => {
+    const file = join(dir, "bom.jsonl");
+    const keys = [foreignKey("sk_bom"), foreignKey("sk_bom")];
+    writeFileSync(file, `\uFEFF${keys.map((key, i) => JSON.stringify({ key, name: `bom ${i}` })).join("\n")}\n`);
+    const { summary, code } = await importFile(file, ["--prefix", "sk_bom"]);
+    expect(summary).toMatchObject({ lines: 2, imported: 2, invalid: [] });
+    expect(code).toBe(0);
+    expect((await callApi(keys[0]!)).status).toBe(200);
   });
 
   it("reports a re-run's keys as duplicates and summarises in text", async () => {

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, gatewayEnv } from "../support/gateway";
 
@@ -38,7 +39,7 @@ describe("service binding upstreams", () => {
 
   it("answers 503 gateway_misconfigured when the binding does not exist", async () => {
     const broken = gatewayEnv([{ path: "/svc/*", upstream: "service:NO_SUCH_BINDING", auth: "none" }]);
-    const response = await call(broken, "/svc/x");
+    const response = await call(broken, "/svc/x", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
     expect(response.status).toBe(503);
     expect(await response.json()).toMatchObject({
       code: "gateway_misconfigured",
