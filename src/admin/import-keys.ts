@@ -16,7 +16,7 @@ import {
   parseForeignKey,
   refusedImportPrefix,
 } from "../keys/foreign-format";
-import { hashKey, newId } from "../keys/format";
+import { hashKey, newId, parseKey } from "../keys/format";
 import { rememberImportPrefix } from "../keys/import-prefixes";
 import { type ImportedKey, insertImportedKeys, keysHoldingHashes } from "../keys/import-store";
 import { auditEntry } from "./audit";
@@ -110,6 +110,9 @@ function judgeEntry(raw: unknown, prefix: string, now: number): ImportedKey | { 
     const shape = prefix ? `"${prefix}_" and a body of` : "a body of";
     return { invalid: `key: must be ${shape} ${FOREIGN_BODY_MIN_LENGTH}–${FOREIGN_BODY_MAX_LENGTH} b64token characters` };
   }
+  // Without a registered shape a foreign key is never looked up: refused here rather than stored to fail later.
+  if (plaintext !== undefined && !prefix && !parseKey(plaintext))
+    return { invalid: "key: not in the gateway's own format; import foreign keys with the prefix they carry (docs/keys.md)" };
   const key = newKeyRow(fields, prefix, now);
   const secret: KeySecretRow = {
     id: newId("sec"),

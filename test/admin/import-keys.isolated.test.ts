@@ -227,7 +227,7 @@ describe("prefixes an import may register", () => {
     expect(items.map((item) => item.prefix)).not.toEqual(expect.arrayContaining(["", "ab", "Bearer"]));
   });
 
-  it("imports without a prefix and registers no shape: a bare foreign key is not looked up, a key of the gateway's own format is", async () => {
+  it("imports without a prefix and registers no shape: a bare foreign key is refused as an entry, a key of the gateway's own format works", async () => {
     const bare = foreignKey("");
     const own = generateKey("gk_live");
     const report = await importKeys({
@@ -236,7 +236,8 @@ describe("prefixes an import may register", () => {
         { key: own, name: "from another deployment" },
       ],
     });
-    expect(report.imported).toHaveLength(2);
+    expect(report.imported).toHaveLength(1);
+    expect(JSON.stringify(report)).toContain("import foreign keys with the prefix they carry");
     const { items } = await json<{ items: { prefix: string }[] }>(await admin(gateway, "GET", "/keys/import-prefixes"), 200);
     expect(items.map((item) => item.prefix)).not.toContain("");
     expect((await withKey(gateway, "/api/x", own)).status).toBe(200);
