@@ -40,6 +40,7 @@ import { GatewayError } from "../errors";
 import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
+import { introspect, introspectRoute } from "./introspect";
 import { me, meRoute } from "./me";
 import { PORTAL_SESSION_SCHEME, portalRoutes } from "./portal-routes";
 import { verify, verifyRoute } from "./verify";
@@ -115,6 +116,8 @@ export function gatewayApi() {
 
   api.use("/verify", adminAuth());
   api.openapi(verifyRoute, verify);
+  api.use("/introspect", adminAuth());
+  api.openapi(introspectRoute, introspect);
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);

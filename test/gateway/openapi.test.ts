@@ -72,6 +72,7 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /portal/callback",
         "POST /portal/logout",
         "POST /verify",
+        "POST /introspect",
         "POST /admin/keys",
         "POST /admin/keys/import",
         "GET /admin/keys",
