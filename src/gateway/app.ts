@@ -37,6 +37,7 @@ import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { secretScanning, secretScanningRoute } from "../leaks/secret-scanning";
 import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
@@ -118,6 +119,16 @@ export function gatewayApi() {
   api.openapi(verifyRoute, verify);
   api.use("/introspect", adminAuth());
   api.openapi(introspectRoute, introspect);
+
+  // Signed by GitHub, not by a token: the signature is checked over the raw body before it is parsed (docs/secret-scanning.md).
+  api.openAPIRegistry.registerComponent("securitySchemes", "githubSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "Github-Public-Key-Signature",
+    description: "GitHub's ECDSA P-256 signature of the raw body, with `Github-Public-Key-Identifier` naming the key.",
+  });
+  api.openAPIRegistry.registerPath(secretScanningRoute);
+  api.post("/secret-scanning", ...secretScanning());
 
   api.use("/admin/*", adminAuth());
   api.openapi(createKeyRoute, createKey);

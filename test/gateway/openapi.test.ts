@@ -73,6 +73,7 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /portal/logout",
         "POST /verify",
         "POST /introspect",
+        "POST /secret-scanning",
         "POST /admin/keys",
         "POST /admin/keys/import",
         "GET /admin/keys",
