@@ -2,8 +2,6 @@
  * GitHub secret-scanning signatures (docs/secret-scanning.md): ECDSA P-256 / SHA-256 over the raw
  * body, sent base64 DER-encoded. WebCrypto verifies the raw r||s form, so the DER is unpacked here.
  */
-import { importSPKI } from "jose";
-
 /** Bytes of each of r and s for P-256. */
 const COORDINATE_BYTES = 32;
 
@@ -38,10 +36,14 @@ function base64Bytes(text: string): Uint8Array | undefined {
   }
 }
 
+const PEM_PUBLIC_KEY = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----/;
+
 /** A PEM public key (SPKI) as a P-256 verification key; undefined when it is not one. */
 export async function importPublicKey(pem: string): Promise<CryptoKey | undefined> {
+  const spki = base64Bytes(pem.match(PEM_PUBLIC_KEY)?.[1]?.replace(/\s+/g, "") ?? "");
+  if (!spki || spki.length === 0) return undefined;
   try {
-    return (await importSPKI(pem, "ES256")) as CryptoKey;
+    return await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
   } catch {
     return undefined;
   }
