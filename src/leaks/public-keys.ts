@@ -12,8 +12,8 @@ const PublicKeysDocument = z.object({
 /** How long a read of the list may take before the report is refused (GitHub retries it). */
 const FETCH_TIMEOUT_MS = 5_000;
 
-/** The keys per list URL, as last read: identifier → key. */
-const keysByUrl = new Map<string, Promise<Map<string, CryptoKey>>>();
+/** The keys per list URL, as last read (or being read): identifier → key. */
+const keysByUrl = new Map<string, { keys: Promise<Map<string, CryptoKey>>; settled: boolean }>();
 
 async function readKeys(url: string): Promise<Map<string, CryptoKey>> {
   const response = await fetch(url, {
@@ -30,20 +30,28 @@ async function readKeys(url: string): Promise<Map<string, CryptoKey>> {
   return keys;
 }
 
-/** Reads the list anew (callers at the same time share the read); a failed read is not kept. */
+/** Reads the list anew; reports arriving while a read is under way share it. A failed read is not kept. */
 function refresh(url: string): Promise<Map<string, CryptoKey>> {
-  const reading = readKeys(url);
-  keysByUrl.set(url, reading);
-  reading.catch(() => {
-    if (keysByUrl.get(url) === reading) keysByUrl.delete(url);
-  });
-  return reading;
+  const current = keysByUrl.get(url);
+  if (current && !current.settled) return current.keys;
+  const entry = { keys: readKeys(url), settled: false };
+  keysByUrl.set(url, entry);
+  entry.keys.then(
+    () => {
+      entry.settled = true;
+    },
+    () => {
+      entry.settled = true;
+      if (keysByUrl.get(url) === entry) keysByUrl.delete(url);
+    },
+  );
+  return entry.keys;
 }
 
 /** The key with this identifier: from the isolate's copy, else from a new read of the list. Throws when the list cannot be read. */
 export async function publicKey(url: string, identifier: string): Promise<CryptoKey | undefined> {
   const cached = keysByUrl.get(url);
-  const known = cached && (await cached.catch(() => undefined))?.get(identifier);
+  const known = cached && (await cached.keys.catch(() => undefined))?.get(identifier);
   if (known) return known;
   return (await refresh(url)).get(identifier);
 }
