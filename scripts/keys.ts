@@ -20,7 +20,7 @@ const OPTION_GROUPS = {
   --rate-limit <name>=<limit>/<window-seconds> (repeat)  --quota <limit>/<day|month|total>`,
   plan: PLANS_OPTIONS_USAGE,
   webhook: `Webhook options:
-  --event <type> (repeat): ${["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated"].join(" ")}
+  --event <type> (repeat): ${["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated", "key.leaked"].join(" ")}
   --threshold <percent> (repeat; quota.threshold, default 80 and 100)  --enable | --disable`,
   global: `Global:
   --url <gateway>   default http://localhost:8787 (or GATEWAY_URL)

@@ -41,11 +41,18 @@ export const revokeKey: RouteHandler<typeof revokeKeyRoute, GatewayEnv> = async 
  * Revokes the key, audited for `actor`, tells its object (so it is refused everywhere within
  * `LEASE_TTL_MS`) and announces `key.revoked`; the admin revoke and the portal's share it.
  */
-export async function revokeAndPublish<E extends GatewayEnv>(c: Context<E>, current: KeyRow, actor: string): Promise<void> {
+export async function revokeAndPublish<E extends GatewayEnv>(
+  c: Context<E>,
+  current: KeyRow,
+  actor: string,
+  /** Why, when not an operator's call: recorded with the audit entry (a leak report's URL). */
+  reason: Record<string, string> = {},
+): Promise<void> {
   const id = current.id;
   const db = database(c.env.DB);
   const now = Date.now();
-  const key = await revokeKeyRow(db, current, now, auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString() }, now, actor));
+  const audit = auditEntry("key.revoke", id, { revokedAt: new Date(now).toISOString(), ...reason }, now, actor);
+  const key = await revokeKeyRow(db, current, now, audit);
   // Published even when it was already revoked: a retry after a failed publish must still reach the object.
   await publishKeyStatus(c, key, await getSecrets(db, id));
   if (current.revokedAt === null) {

@@ -168,8 +168,8 @@ const hostSetting = z
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** An https:// issuer URL; http:// only on loopback (the local provider of `npm run dev` and tests). */
-const issuerSetting = z.string().refine((value) => {
+/** An https:// URL; http:// only on loopback (the local servers of `npm run dev` and tests). */
+const secureUrl = (value: string) => {
   try {
     const url = new URL(value);
     const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname));
@@ -177,7 +177,13 @@ const issuerSetting = z.string().refine((value) => {
   } catch {
     return false;
   }
-}, "must be an https:// URL (http:// only on localhost or 127.0.0.1), without query or fragment");
+};
+const issuerSetting = z
+  .string()
+  .refine(secureUrl, "must be an https:// URL (http:// only on localhost or 127.0.0.1), without query or fragment");
+
+/** GitHub's published secret-scanning public keys (docs/secret-scanning.md). */
+export const GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning";
 
 export const settingsSchema = z.object({
   KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
@@ -208,6 +214,13 @@ export const settingsSchema = z.object({
   PORTAL_DEFAULT_PLAN: z.string().min(1).max(100).optional(),
   /** How long a portal session lasts: at most 12 h. */
   PORTAL_SESSION_MAX_AGE_SECONDS: positiveInt(43_200, 43_200),
+  /** Where GitHub's secret-scanning public keys are read (docs/secret-scanning.md). */
+  SECRET_SCANNING_KEYS_URL: z
+    .string()
+    .refine(secureUrl, "must be an https:// URL (http:// only on localhost or 127.0.0.1), without query or fragment")
+    .default(GITHUB_SECRET_SCANNING_KEYS_URL),
+  /** What a leaked-key report from GitHub does to a live key: revoke it, or only announce `key.leaked`. */
+  LEAKED_KEY_ACTION: z.enum(["revoke", "notify"]).default("revoke"),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

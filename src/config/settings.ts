@@ -23,6 +23,8 @@ export interface GatewayConfig {
   pageHosts: { dashboard: string | undefined; portal: string | undefined };
   /** The customers' portal sign-in; its fields are unset until the operator configures a provider. */
   portal: PortalSettings;
+  /** GitHub secret-scanning reports (docs/secret-scanning.md): where its public keys are, and what a report does. */
+  secretScanning: { keysUrl: string; leakedKeyAction: "revoke" | "notify" };
   /** IPv6 clients are counted (anonymous limits, failed logins and key lookups) per network of this many bits. */
   ipv6ClientPrefix: number;
   routes: Route[];
@@ -100,6 +102,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
         defaultPlan: settings.PORTAL_DEFAULT_PLAN,
         sessionMaxAgeMs: settings.PORTAL_SESSION_MAX_AGE_SECONDS * 1000,
       },
+      secretScanning: { keysUrl: settings.SECRET_SCANNING_KEYS_URL, leakedKeyAction: settings.LEAKED_KEY_ACTION },
       ipv6ClientPrefix: settings.IPV6_CLIENT_PREFIX,
       routes,
       router: new Router(routes),

@@ -41,9 +41,11 @@ import { usageReport, usageReportRoute } from "../admin/usage-report";
 import { describeIssues } from "../config/describe-issues";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
+import { secretScanning, secretScanningRoute } from "../leaks/secret-scanning";
 import { documentedPortalRoutes } from "../portal/api/app";
 import { pageSecurity, serveAsset } from "./assets";
 import { renderDocsPage } from "./docs";
+import { introspect, introspectRoute } from "./introspect";
 import { me, meRoute } from "./me";
 import { PORTAL_SESSION_SCHEME, portalRoutes } from "./portal-routes";
 import { verify, verifyRoute } from "./verify";
@@ -120,6 +122,18 @@ export function gatewayApi() {
   api.use("/verify", adminAuth());
   api.use("/verify", adminBodyLimit());
   api.openapi(verifyRoute, verify);
+  api.use("/introspect", adminAuth());
+  api.openapi(introspectRoute, introspect);
+
+  // Signed by GitHub, not by a token: the signature is checked over the raw body before it is parsed (docs/secret-scanning.md).
+  api.openAPIRegistry.registerComponent("securitySchemes", "githubSignature", {
+    type: "apiKey",
+    in: "header",
+    name: "Github-Public-Key-Signature",
+    description: "GitHub's ECDSA P-256 signature of the raw body, with `Github-Public-Key-Identifier` naming the key.",
+  });
+  api.openAPIRegistry.registerPath(secretScanningRoute);
+  api.post("/secret-scanning", ...secretScanning());
 
   api.use("/admin/*", adminAuth());
   api.use("/admin/*", adminBodyLimit());

@@ -15,6 +15,8 @@ export interface EventData {
   "key.expiring": KeyRef & { subject: "key" | "secret"; start: string | null; expiresAt: string; daysBefore: number };
   "quota.threshold": KeyRef & { threshold: number; limit: number; used: number; period: QuotaSpec["period"]; periodStart: string };
   "key.rate_limited": KeyRef & { limit: string; retryAfter: number };
+  /** GitHub secret scanning found the key in public (docs/secret-scanning.md); `action` says whether it was revoked. */
+  "key.leaked": KeyRef & { url: string; source: string; tokenType: string; action: "revoke" | "notify"; reportedAt: string };
 }
 
 export interface WebhookEvent<T extends WebhookEventType = WebhookEventType> {

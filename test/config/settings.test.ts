@@ -25,6 +25,21 @@ describe("configuration", () => {
     expect(leaseTtl(60_001)).toContain("LEASE_TTL_MS");
   });
 
+  it("reads GitHub's secret-scanning keys from GitHub and revokes leaked keys by default; other URLs and actions are checked", () => {
+    const routes = [{ path: "/v1/*", upstream: "https://api.example.com" }];
+    const scanning = (vars: Record<string, unknown> = {}) => {
+      const result = buildConfig({ GATEWAY_ROUTES: routes, ...vars });
+      return result.ok ? result.config.secretScanning : result.detail;
+    };
+    expect(scanning()).toEqual({ keysUrl: "https://api.github.com/meta/public_keys/secret_scanning", leakedKeyAction: "revoke" });
+    expect(scanning({ SECRET_SCANNING_KEYS_URL: "http://127.0.0.1:9999/keys", LEAKED_KEY_ACTION: "notify" })).toEqual({
+      keysUrl: "http://127.0.0.1:9999/keys",
+      leakedKeyAction: "notify",
+    });
+    expect(scanning({ SECRET_SCANNING_KEYS_URL: "http://keys.example.com/keys" })).toContain("SECRET_SCANNING_KEYS_URL");
+    expect(scanning({ LEAKED_KEY_ACTION: "ignore" })).toContain("LEAKED_KEY_ACTION");
+  });
+
   it("names the bad field of an invalid route", () => {
     const result = buildConfig({
       GATEWAY_ROUTES: [

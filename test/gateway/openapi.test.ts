@@ -72,6 +72,8 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /portal/callback",
         "POST /portal/logout",
         "POST /verify",
+        "POST /introspect",
+        "POST /secret-scanning",
         "POST /admin/keys",
         "POST /admin/keys/import",
         "GET /admin/keys/import-prefixes",
