@@ -179,6 +179,16 @@ const issuerSetting = z.string().refine((value) => {
   }
 }, "must be an https:// URL (http:// only on localhost or 127.0.0.1), without query or fragment");
 
+/** An https:// URL to send to; http:// only on loopback (tests' receivers). */
+const exportUrlSetting = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) && !url.username && !url.hash;
+  } catch {
+    return false;
+  }
+}, "must be an https:// URL (http:// only on localhost or 127.0.0.1)");
+
 export const settingsSchema = z.object({
   KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
   GATEWAY_REALM: z
@@ -208,6 +218,19 @@ export const settingsSchema = z.object({
   PORTAL_DEFAULT_PLAN: z.string().min(1).max(100).optional(),
   /** How long a portal session lasts: at most 12 h. */
   PORTAL_SESSION_MAX_AGE_SECONDS: positiveInt(43_200, 43_200),
+  /** Usage export to billing (docs/billing.md); unset: off. */
+  BILLING_EXPORT: z.enum(["stripe", "openmeter"], 'must be "stripe" or "openmeter"').optional(),
+  BILLING_EXPORT_URL: exportUrlSetting.optional(),
+  /** Whole hours (the rollups are hourly), at most a day. */
+  BILLING_EXPORT_INTERVAL_SECONDS: positiveInt(3_600, 86_400).refine(
+    (s) => s % 3_600 === 0,
+    "must be a whole number of hours (3600, 7200, …, 86400)",
+  ),
+  /** Stripe's meter `event_name`, OpenMeter's event `type`. */
+  BILLING_EVENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "must be 1–100 letters, digits, _ . : or -")
+    .default("api_requests"),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
