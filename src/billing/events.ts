@@ -32,7 +32,7 @@ export interface BillingEvent {
 
 export const STRIPE_DEFAULT_URL = "https://api.stripe.com/v2/billing/meter_events";
 /** The CloudEvents `source` of every event: stable, since OpenMeter deduplicates on (source, id). */
-export const CLOUDEVENTS_SOURCE = "edge-api-gateway";
+export const CLOUDEVENTS_SOURCE = "urn:edge-api-gateway:usage";
 /** An interval closes this long after its end: the key objects copy their counts to D1 within a minute. */
 export const SETTLE_MS = 5 * 60_000;
 
@@ -42,11 +42,11 @@ export const intervalStart = (at: number, intervalMs: number) => at - (((at % in
 /** The end of the newest interval that is closed at `now` (it ended at least SETTLE_MS ago). */
 export const closedThrough = (now: number, intervalMs: number) => intervalStart(now - SETTLE_MS, intervalMs);
 
-/** Starts of the intervals in [from, to) that are closed at `now`, oldest first, at most `max`. */
+/** Starts of the intervals that overlap [from, to) and are closed at `now`, oldest first, at most `max`. */
 export function intervalsBetween(from: number, to: number, now: number, intervalMs: number, max: number): number[] {
   const starts: number[] = [];
-  const last = Math.min(to, closedThrough(now, intervalMs));
-  for (let start = intervalStart(from, intervalMs); start + intervalMs <= last && starts.length < max; start += intervalMs)
+  const closed = closedThrough(now, intervalMs);
+  for (let start = intervalStart(from, intervalMs); start < to && start + intervalMs <= closed && starts.length < max; start += intervalMs)
     starts.push(start);
   return starts;
 }
