@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { insertPlan, type PlanRow } from "../plans/store";
 import { auditEntry } from "./audit";
@@ -22,6 +22,7 @@ export const createPlanRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: PlanSchema } } },
     409: problem("Another plan has this name."),
+    ...bodyErrors,
     ...adminErrors,
   },
 });

@@ -3,7 +3,7 @@ import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { billingOutbox, MAX_RESEND_INTERVALS } from "../billing/outbox";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { requireScope } from "./auth";
 import { ResendBillingExportBody, ResendBillingExportResultSchema } from "./billing-export-object";
 
@@ -19,6 +19,7 @@ export const resendBillingExportRoute = createRoute({
   responses: {
     202: { description: "Queued", content: { "application/json": { schema: ResendBillingExportResultSchema } } },
     409: problem("The usage export is off (`BILLING_EXPORT` is unset)."),
+    ...bodyErrors,
     ...adminErrors,
   },
 });

@@ -1,7 +1,7 @@
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
-import { adminErrors, problem } from "../gateway/schemas";
+import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { isUniqueViolation } from "../identities/store";
 import { changesLimits, getPlanRow, type PlanChanges, planMemberKeyIds, planMembers, updatePlanRow } from "../plans/store";
 import { auditEntry } from "./audit";
@@ -25,6 +25,7 @@ export const updatePlanRoute = createRoute({
     200: { description: "The updated plan", content: { "application/json": { schema: PlanSchema } } },
     ...noPlanError,
     409: problem("Another plan has this name."),
+    ...bodyErrors,
     ...adminErrors,
   },
 });
