@@ -36,8 +36,6 @@ export const MAX_RESEND_INTERVALS = 744;
 /** Sent and failed events are kept this long for the status (Stripe takes events up to 35 days old). */
 const HISTORY_MS = 35 * 24 * 3_600_000;
 
-type EventStatus = "pending" | "sent" | "failed";
-
 interface EventRow {
   id: string;
   identity_id: string;
@@ -159,14 +157,6 @@ export class BillingOutbox extends DurableObject<Env> {
       failures,
       skipped,
     };
-  }
-
-  /** The events stored, oldest interval first: what was and will be sent (for tests and support). */
-  events(): { id: string; status: EventStatus; body: unknown }[] {
-    return this.sql
-      .exec<EventRow>("SELECT * FROM events ORDER BY interval_start, id")
-      .toArray()
-      .map((row) => ({ id: row.id, status: row.status as EventStatus, body: JSON.parse(row.body) }));
   }
 
   override async alarm(): Promise<void> {
