@@ -236,6 +236,32 @@ describe("usage export to OpenMeter", () => {
     expect(mine()[1]!.body.source).toBe(event.body.source);
   }, 60_000);
 
+  it("marks an event the vendor refuses (400) failed at once, and shows it in the status", async () => {
+    const gateway = await start({ BILLING_EXPORT: "openmeter", BILLING_EXPORT_URL: `${receiver.url}/api/v1/events` });
+    const refusedOne = await customer(gateway, "org-openmeter-refused", {});
+    const last = closedThrough(Date.now());
+    await rollup(gateway, refusedOne.keyId, last - 4 * HOUR, "/v1/*", 1);
+    const mine = () => receiver.received.filter((r) => r.body.subject === "org-openmeter-refused");
+    receiver.failNext(1, 400);
+    expect((await admin(gateway, "POST", "/billing/export", { from: iso(last - 4 * HOUR), to: iso(last - 3 * HOUR) })).status).toBe(202);
+    await until("the refused attempt", () => mine()[0]);
+    let status:
+      | { pending: number; failed: number; failures: { identityId: string; attempts: number; lastStatus: number | null }[] }
+      | undefined;
+    for (let i = 0; i < 100 && status?.failed !== 1; i++) {
+      status = (await (await admin(gateway, "GET", "/billing/export")).json()) as typeof status;
+      if (status?.failed !== 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toMatchObject({
+      pending: 0,
+      failed: 1,
+      failures: [{ identityId: refusedOne.identityId, attempts: 1, lastStatus: 400 }],
+    });
+    // Retries would have come within 50 ms, 150 ms, 450 ms: none does.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(mine().map((r) => r.status)).toEqual([400]);
+  }, 60_000);
+
   it("answers 409 to a resend while the export is off, and shows it off", async () => {
     const gateway = await start({});
     const refused = await admin(gateway, "POST", "/billing/export", { from: iso(Date.now() - 2 * HOUR), to: iso(Date.now()) });

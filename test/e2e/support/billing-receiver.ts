@@ -13,19 +13,20 @@ export interface ReceivedEvent {
 export interface BillingReceiver {
   url: string;
   received: ReceivedEvent[];
-  /** The next `n` requests are answered 500. */
-  failNext(n: number): void;
+  /** The next `n` requests are answered `status` (500 unless given). */
+  failNext(n: number, status?: number): void;
   close(): Promise<void>;
 }
 
 export async function startBillingReceiver(): Promise<BillingReceiver> {
   const received: ReceivedEvent[] = [];
   let failures = 0;
+  let failStatus = 500;
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      const status = failures > 0 ? 500 : 200;
+      const status = failures > 0 ? failStatus : 200;
       if (failures > 0) failures--;
       const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>;
       received.push({ path: request.url ?? "", headers: request.headers, body, status });
@@ -39,8 +40,9 @@ export async function startBillingReceiver(): Promise<BillingReceiver> {
   return {
     url: `http://127.0.0.1:${port}`,
     received,
-    failNext: (n) => {
+    failNext: (n, status = 500) => {
       failures = n;
+      failStatus = status;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
