@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { BillingExportStatus } from "../billing/outbox";
 import type { GatewayConfig } from "../config/settings";
+import { redactedUrl } from "./webhook-object";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -39,7 +40,8 @@ export function toBillingExportStatus(billing: GatewayConfig["billing"], status:
   return {
     enabled: billing !== undefined,
     vendor: billing?.vendor ?? null,
-    url: billing?.url ?? null,
+    // Its query string, should it hold a credential, is shown as `?redacted` (as webhook URLs are).
+    url: billing ? redactedUrl(billing.url) : null,
     eventName: billing?.eventName ?? null,
     intervalSeconds: billing ? billing.intervalMs / 1000 : null,
     closedThrough: status?.closedThrough == null ? null : iso(status.closedThrough),
