@@ -43,6 +43,7 @@ function workerEnv(env: Table): Record<string, unknown> {
   const stand: Record<string, unknown> = {};
   // Secrets are not in the file (`wrangler secret put`): a route naming one is checked at run time.
   for (const [, secret] of JSON.stringify(vars.GATEWAY_ROUTES ?? null).matchAll(SECRET_REFERENCE)) stand[secret as string] = "secret";
+  if (vars.BILLING_EXPORT !== undefined) stand.BILLING_EXPORT_TOKEN = "secret";
   for (const service of Array.isArray(env.services) ? env.services : []) {
     if (isTable(service) && typeof service.binding === "string") stand[service.binding] = { fetch: () => undefined };
   }

@@ -1,4 +1,5 @@
 import type { RequestIdVariables } from "hono/request-id";
+import type { BillingOutbox } from "./billing/outbox";
 import type { ConfigVariables } from "./config/middleware";
 import type { KeyVariables } from "./keys/authenticate";
 import type { AdminPrincipal } from "./operators/scopes";
@@ -15,6 +16,8 @@ export interface Env {
   KEY_LIMITER: DurableObjectNamespace<KeyLimiter>;
   CLIENT_IP_COUNTER: DurableObjectNamespace<ClientIpCounter>;
   WEBHOOK_OUTBOX: DurableObjectNamespace<WebhookOutbox>;
+  /** The usage export's one outbox (docs/billing.md). */
+  BILLING_OUTBOX: DurableObjectNamespace<BillingOutbox>;
   USAGE?: AnalyticsEngineDataset;
   /** The built dashboard (wrangler.toml [assets]). */
   ASSETS: Fetcher;
@@ -29,6 +32,8 @@ export interface Env {
   WEBHOOK_RETRY_BASE_MS?: string | number;
   /** The customers' portal's OpenID Connect client secret (docs/portal.md). */
   OIDC_CLIENT_SECRET?: string;
+  /** The billing vendor's API token (docs/billing.md). */
+  BILLING_EXPORT_TOKEN?: string;
   IPV6_CLIENT_PREFIX?: string | number;
   /** Upstream credentials and service bindings, named by route config. */
   [binding: string]: unknown;

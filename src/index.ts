@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
+import { billingOutbox } from "./billing/outbox";
 import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
 import { pageHosts } from "./http/page-hosts";
@@ -13,6 +14,7 @@ import { usageRecorder } from "./usage/middleware";
 import { admission } from "./verdict/middleware";
 import { queueExpiryNotices } from "./webhooks/expiring";
 
+export { BillingOutbox } from "./billing/outbox";
 export { ClientIpCounter } from "./ratelimit/client-ip-counter";
 export { KeyLimiter } from "./ratelimit/key-limiter";
 export { WebhookOutbox } from "./webhooks/outbox";
@@ -76,6 +78,10 @@ export default {
       (error: unknown) => buildApp(unavailableApi(error)).fetch(request, env, ctx),
     );
   },
-  // Cron trigger: notices that come with time (webhooks for keys about to expire).
-  scheduled: (controller, env, ctx) => ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime)),
+  // Cron trigger: notices that come with time (webhooks for keys about to expire), and a poke for the usage
+  // export (docs/billing.md), whose own alarm closes intervals once it runs.
+  scheduled: (controller, env, ctx) => {
+    ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime));
+    if (env.BILLING_EXPORT) ctx.waitUntil(billingOutbox(env).tick());
+  },
 } satisfies ExportedHandler<Env>;

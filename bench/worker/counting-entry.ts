@@ -6,11 +6,11 @@
  */
 
 import type { Env } from "../../src/env";
-import app, { ClientIpCounter, KeyLimiter, WebhookOutbox } from "../../src/index.ts";
+import app, { BillingOutbox, ClientIpCounter, KeyLimiter, WebhookOutbox } from "../../src/index.ts";
 import { countedD1, countedNamespace, countGlobalFetch, counts, remoteObject, resetCounts } from "./counters.ts";
 import { HOT_KEY_INPUT, limiterLoad } from "./limiter-load.ts";
 
-export { ClientIpCounter, KeyLimiter, WebhookOutbox };
+export { BillingOutbox, ClientIpCounter, KeyLimiter, WebhookOutbox };
 
 countGlobalFetch();
 

@@ -42,7 +42,7 @@ function view(hash: string, paths: Set<string>) {
   if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
   if (section === "plans" && paths.has("/admin/plans")) return html`<${PlansView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
-  return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} />`;
+  return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} billingAvailable=${paths.has("/admin/billing/export")} />`;
 }
 
 function currentNav(hash: string): string {

@@ -22,6 +22,7 @@ export const createPlanRoute = createRoute({
   responses: {
     201: { description: "Created", content: { "application/json": { schema: PlanSchema } } },
     409: problem("Another plan has this name."),
+    ...bodyErrors,
     ...adminErrors,
     ...bodyErrors,
   },

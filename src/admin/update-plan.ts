@@ -25,6 +25,7 @@ export const updatePlanRoute = createRoute({
     200: { description: "The updated plan", content: { "application/json": { schema: PlanSchema } } },
     ...noPlanError,
     409: problem("Another plan has this name."),
+    ...bodyErrors,
     ...adminErrors,
     ...bodyErrors,
   },

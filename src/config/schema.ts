@@ -185,6 +185,16 @@ const issuerSetting = z
 /** GitHub's published secret-scanning public keys (docs/secret-scanning.md). */
 export const GITHUB_SECRET_SCANNING_KEYS_URL = "https://api.github.com/meta/public_keys/secret_scanning";
 
+/** An https:// URL to send to; http:// only on loopback (tests' receivers). */
+const exportUrlSetting = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) && !url.username && !url.hash;
+  } catch {
+    return false;
+  }
+}, "must be an https:// URL (http:// only on localhost or 127.0.0.1)");
+
 export const settingsSchema = z.object({
   KEY_PREFIX: z.string().regex(KEY_PREFIX_PATTERN, "must match [a-z][a-z0-9_]{0,15}").default("gk_live"),
   GATEWAY_REALM: z
@@ -221,6 +231,19 @@ export const settingsSchema = z.object({
     .default(GITHUB_SECRET_SCANNING_KEYS_URL),
   /** What a leaked-key report from GitHub does to a live key: revoke it, or only announce `key.leaked`. */
   LEAKED_KEY_ACTION: z.enum(["revoke", "notify"]).default("revoke"),
+  /** Usage export to billing (docs/billing.md); unset: off. */
+  BILLING_EXPORT: z.enum(["stripe", "openmeter"], 'must be "stripe" or "openmeter"').optional(),
+  BILLING_EXPORT_URL: exportUrlSetting.optional(),
+  /** Whole hours (the rollups are hourly), at most a day. */
+  BILLING_EXPORT_INTERVAL_SECONDS: positiveInt(3_600, 86_400).refine(
+    (s) => s % 3_600 === 0,
+    "must be a whole number of hours (3600, 7200, …, 86400)",
+  ),
+  /** Stripe's meter `event_name`, OpenMeter's event `type`. */
+  BILLING_EVENT_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,100}$/, "must be 1–100 letters, digits, _ . : or -")
+    .default("api_requests"),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

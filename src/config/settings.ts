@@ -1,3 +1,4 @@
+import { type BillingExportSettings, STRIPE_DEFAULT_URL } from "../billing/events";
 import { describeIssues } from "./describe-issues";
 import { compileRoute, type Route, Router } from "./routes";
 import { type Settings, settingsSchema } from "./schema";
@@ -27,6 +28,8 @@ export interface GatewayConfig {
   secretScanning: { keysUrl: string; leakedKeyAction: "revoke" | "notify" };
   /** IPv6 clients are counted (anonymous limits, failed logins and key lookups) per network of this many bits. */
   ipv6ClientPrefix: number;
+  /** Usage export to billing (docs/billing.md); undefined when `BILLING_EXPORT` is unset. */
+  billing: BillingExportSettings | undefined;
   routes: Route[];
   router: Router;
 }
@@ -82,6 +85,7 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
     if (route.path.startsWith("/_gateway")) problems.push(`GATEWAY_ROUTES[${index}].path: /_gateway/ is reserved`);
     seen.add(route.path);
   });
+  const billing = billingSettings(settings, env, problems);
   if (problems.length > 0) return { ok: false, detail: problems.join("; ") };
 
   return {
@@ -104,10 +108,22 @@ export function buildConfig(env: Record<string, unknown>): ConfigResult {
       },
       secretScanning: { keysUrl: settings.SECRET_SCANNING_KEYS_URL, leakedKeyAction: settings.LEAKED_KEY_ACTION },
       ipv6ClientPrefix: settings.IPV6_CLIENT_PREFIX,
+      billing,
       routes,
       router: new Router(routes),
     },
   };
+}
+
+/** The usage export's settings; OpenMeter has no default URL, and both vendors need the token. */
+function billingSettings(settings: Settings, env: Record<string, unknown>, problems: string[]): BillingExportSettings | undefined {
+  const vendor = settings.BILLING_EXPORT;
+  if (!vendor) return undefined;
+  const url = settings.BILLING_EXPORT_URL ?? (vendor === "stripe" ? STRIPE_DEFAULT_URL : undefined);
+  if (!url) problems.push('BILLING_EXPORT_URL: required with BILLING_EXPORT = "openmeter" (e.g. https://openmeter.cloud/api/v1/events)');
+  const token = env.BILLING_EXPORT_TOKEN;
+  if (typeof token !== "string" || token === "") problems.push("BILLING_EXPORT_TOKEN: secret is not set (required with BILLING_EXPORT)");
+  return { vendor, url: url ?? "", intervalMs: settings.BILLING_EXPORT_INTERVAL_SECONDS * 1000, eventName: settings.BILLING_EVENT_NAME };
 }
 
 const built = new WeakMap<object, ConfigResult>();

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { adminAuth } from "../admin/auth";
+import { billingExportStatus, billingExportStatusRoute } from "../admin/billing-export-status";
 import { adminBodyLimit } from "../admin/body-limit";
 import { createIdentity, createIdentityRoute } from "../admin/create-identity";
 import { createKey, createKeyRoute } from "../admin/create-key";
@@ -28,6 +29,7 @@ import { listOperators, listOperatorsRoute } from "../admin/list-operators";
 import { listPlans, listPlansRoute } from "../admin/list-plans";
 import { listWebhookDeliveries, listWebhookDeliveriesRoute } from "../admin/list-webhook-deliveries";
 import { listWebhooks, listWebhooksRoute } from "../admin/list-webhooks";
+import { resendBillingExport, resendBillingExportRoute } from "../admin/resend-billing-export";
 import { resendWebhookDelivery, resendWebhookDeliveryRoute } from "../admin/resend-webhook-delivery";
 import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
@@ -174,6 +176,8 @@ export function gatewayApi() {
   api.openapi(getPlanRoute, getPlan);
   api.openapi(updatePlanRoute, updatePlan);
   api.openapi(deletePlanRoute, deletePlan);
+  api.openapi(billingExportStatusRoute, billingExportStatus);
+  api.openapi(resendBillingExportRoute, resendBillingExport);
 
   for (const route of documentRoutes) api.openAPIRegistry.registerPath(route);
   api.openAPIRegistry.registerComponent("securitySchemes", "portalSession", PORTAL_SESSION_SCHEME);

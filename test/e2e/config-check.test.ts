@@ -153,6 +153,7 @@ describe("docs/deploy.md's wrangler.toml examples", () => {
     expect(staging.workers_dev).toBe(false);
     expect(staging.d1_databases.map((db: { database_name?: string }) => db.database_name)).toEqual(["gateway-staging"]);
     expect(staging.durable_objects.bindings.map((binding: { name: string }) => binding.name).sort()).toEqual([
+      "BILLING_OUTBOX",
       "CLIENT_IP_COUNTER",
       "KEY_LIMITER",
       "WEBHOOK_OUTBOX",

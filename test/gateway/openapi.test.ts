@@ -109,6 +109,8 @@ describe("GET /_gateway/openapi.json", () => {
         "GET /admin/plans/{id}",
         "PATCH /admin/plans/{id}",
         "DELETE /admin/plans/{id}",
+        "GET /admin/billing/export",
+        "POST /admin/billing/export",
         "GET /openapi.json",
         "GET /docs",
         "GET /portal/api/me",

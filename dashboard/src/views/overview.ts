@@ -4,10 +4,11 @@ import { OutcomeChart } from "../charts";
 import type { Granularity } from "../types";
 import { ErrorLine, useLoad } from "../ui";
 import { overview, topKeys } from "../usage";
+import { BillingExportPanel } from "./billing-export";
 
 const TOP_KEYS = 10;
 
-export function OverviewView({ usageAvailable }: { usageAvailable: boolean }) {
+export function OverviewView({ usageAvailable, billingAvailable = false }: { usageAvailable: boolean; billingAvailable?: boolean }) {
   const [granularity, setGranularity] = useState<Granularity>("hour");
   const outcomes = useLoad(async () => (usageAvailable ? overview(granularity) : undefined), [granularity, usageAvailable]);
   const top = useLoad(async () => (usageAvailable ? topKeys(granularity, TOP_KEYS) : undefined), [granularity, usageAvailable]);
@@ -57,5 +58,6 @@ export function OverviewView({ usageAvailable }: { usageAvailable: boolean }) {
               </table>`)
         }
       </section>
-    </div>`;
+    </div>
+    ${billingAvailable && html`<${BillingExportPanel} />`}`;
 }
