@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { documentedAdminPaths, onUnauthorized, session } from "./api";
 import { AuditView } from "./views/audit";
 import { CreateKeyView } from "./views/create-key";
+import { IdentitiesView, IdentityDetailView } from "./views/identities";
 import { KeyDetailView } from "./views/key-detail";
 import { KeysView } from "./views/keys";
 import { OperatorsView } from "./views/operators";
@@ -28,6 +29,7 @@ const NAV: { href: string; label: string; needs?: string }[] = [
   { href: "#/", label: "Overview" },
   { href: "#/keys", label: "Keys" },
   { href: "#/keys/new", label: "Create key" },
+  { href: "#/identities", label: "Identities", needs: "/admin/identities" },
   { href: "#/audit", label: "Audit log" },
   { href: "#/operators", label: "Operators", needs: "/admin/operators" },
   { href: "#/plans", label: "Plans", needs: "/admin/plans" },
@@ -39,6 +41,8 @@ function view(hash: string, paths: Set<string>) {
   if (section === "keys" && id === "new") return html`<${CreateKeyView} />`;
   if (section === "keys" && id) return html`<${KeyDetailView} id=${decodeURIComponent(id)} />`;
   if (section === "keys") return html`<${KeysView} usageAvailable=${paths.has("/admin/usage")} />`;
+  if (section === "identities" && id) return html`<${IdentityDetailView} id=${decodeURIComponent(id)} />`;
+  if (section === "identities") return html`<${IdentitiesView} />`;
   if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
   if (section === "plans" && paths.has("/admin/plans")) return html`<${PlansView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
@@ -48,6 +52,7 @@ function view(hash: string, paths: Set<string>) {
 function currentNav(hash: string): string {
   if (hash.startsWith("#/keys/new")) return "#/keys/new";
   if (hash.startsWith("#/keys")) return "#/keys";
+  if (hash.startsWith("#/identities")) return "#/identities";
   if (hash.startsWith("#/audit")) return "#/audit";
   if (hash.startsWith("#/operators")) return "#/operators";
   if (hash.startsWith("#/plans")) return "#/plans";

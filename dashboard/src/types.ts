@@ -13,6 +13,8 @@ export interface IdentityObject {
   enabled: boolean;
   rateLimits: KeyObject["rateLimits"];
   quota: KeyObject["quota"];
+  /** Its plan, whose limits apply where it sets none of its own. */
+  planId: string | null;
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
