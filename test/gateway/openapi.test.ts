@@ -93,6 +93,7 @@ describe("GET /_gateway/openapi.json", () => {
         "DELETE /admin/webhooks/{id}",
         "GET /admin/webhooks/{id}/deliveries",
         "POST /admin/webhooks/{id}/deliveries/{deliveryId}/resend",
+        "POST /admin/webhooks/{id}/test",
         "POST /admin/identities",
         "GET /admin/identities",
         "GET /admin/identities/{id}",
