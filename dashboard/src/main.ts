@@ -13,6 +13,7 @@ import { OperatorsView } from "./views/operators";
 import { OverviewView } from "./views/overview";
 import { PlansView } from "./views/plans";
 import { SignIn } from "./views/sign-in";
+import { WebhookDetailView, WebhooksView } from "./views/webhooks";
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -33,6 +34,7 @@ const NAV: { href: string; label: string; needs?: string }[] = [
   { href: "#/audit", label: "Audit log" },
   { href: "#/operators", label: "Operators", needs: "/admin/operators" },
   { href: "#/plans", label: "Plans", needs: "/admin/plans" },
+  { href: "#/webhooks", label: "Webhooks", needs: "/admin/webhooks" },
 ];
 
 function view(hash: string, paths: Set<string>) {
@@ -45,6 +47,8 @@ function view(hash: string, paths: Set<string>) {
   if (section === "identities") return html`<${IdentitiesView} />`;
   if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
   if (section === "plans" && paths.has("/admin/plans")) return html`<${PlansView} />`;
+  if (section === "webhooks" && id && paths.has("/admin/webhooks")) return html`<${WebhookDetailView} id=${decodeURIComponent(id)} />`;
+  if (section === "webhooks" && paths.has("/admin/webhooks")) return html`<${WebhooksView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
   return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} />`;
 }
@@ -56,6 +60,7 @@ function currentNav(hash: string): string {
   if (hash.startsWith("#/audit")) return "#/audit";
   if (hash.startsWith("#/operators")) return "#/operators";
   if (hash.startsWith("#/plans")) return "#/plans";
+  if (hash.startsWith("#/webhooks")) return "#/webhooks";
   return "#/";
 }
 
