@@ -38,7 +38,11 @@ export interface AuditEntry {
   action: string;
   /** Null for writes to operator tokens. */
   keyId: string | null;
+  /** The key's name now; absent on a gateway older than the field. */
+  keyName?: string | null;
   actor: string;
+  /** The operator token's name; null for `admin` and customers. */
+  actorName?: string | null;
   changes: Record<string, unknown>;
 }
 

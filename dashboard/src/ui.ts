@@ -43,6 +43,21 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
 }
 
 /** A secret shown once (a new key or token) in a modal dialog, with a copy button and the warning. */
+/** A small button that copies `text` (an id) and says so; where the clipboard is blocked it says that instead. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [said, setSaid] = useState("");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setSaid("Copied");
+    } catch {
+      setSaid("Copy blocked");
+    }
+    setTimeout(() => setSaid(""), 2000);
+  };
+  return html`<button type="button" class="secondary copy" aria-label=${label} onClick=${copy}>${said || "Copy"}</button><span class="visually-hidden" role="status">${said}</span>`;
+}
+
 /** `note`: what the gateway keeps of the secret, and what to do if it is lost. */
 export function RevealDialog({
   title,

@@ -9,6 +9,7 @@ import {
   keySecrets,
   keys,
   type NewAuditRow,
+  operators,
   plans,
 } from "../db/schema";
 import { type KeyRecord, toKeyRecord } from "./record";
@@ -181,15 +182,31 @@ export async function recordLastUse(db: Database, keyId: string, at: number): Pr
     .where(and(eq(keys.id, keyId), or(isNull(keys.lastUsedAt), lt(keys.lastUsedAt, at))));
 }
 
+/** The current names of the keys and operator tokens a page of audit entries mentions (two reads, by primary key). */
+export async function auditNames(
+  db: Database,
+  keyIds: string[],
+  operatorIds: string[],
+): Promise<{ keys: Map<string, string>; operators: Map<string, string> }> {
+  const [keyRows, operatorRows] = await Promise.all([
+    keyIds.length ? db.select({ id: keys.id, name: keys.name }).from(keys).where(inArray(keys.id, keyIds)) : [],
+    operatorIds.length
+      ? db.select({ id: operators.id, name: operators.name }).from(operators).where(inArray(operators.id, operatorIds))
+      : [],
+  ]);
+  return { keys: new Map(keyRows.map((r) => [r.id, r.name])), operators: new Map(operatorRows.map((r) => [r.id, r.name])) };
+}
+
 /** Audit entries newest first, before `beforeSeq`. */
 export async function listAuditRows(
   db: Database,
-  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string },
+  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string; action?: AuditRow["action"] },
 ): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
   const conditions = [
     query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined,
     query.keyId ? eq(auditLog.keyId, query.keyId) : undefined,
     query.actor ? eq(auditLog.actor, query.actor) : undefined,
+    query.action ? eq(auditLog.action, query.action) : undefined,
     query.identityId ? sql`json_extract(${auditLog.changes}, '$.identityId') = ${query.identityId}` : undefined,
   ];
   const rows = await db

@@ -171,6 +171,20 @@ describe("the dashboard's Identities view", () => {
     expect(await row("acme").count()).toBe(0);
     expect((await admin("GET", `/identities/${identity.id}`)).status).toBe(404);
 
+    // The audit log names the key (by its name now) and filters by action; the key list copies ids.
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByLabel("Action").selectOption("key.create");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await expect.poll(() => page.locator('td[data-label="Action"]').allTextContents()).toEqual(["key.create"]);
+    expect(await page.locator('td[data-label="Key"]').textContent()).toBe("acme-backend");
+    expect(await page.locator('td[data-label="Operator"]').textContent()).toBe("admin");
+    await shoot("audit-by-action");
+    await page.getByRole("link", { name: "Keys", exact: true }).click();
+    await page.getByRole("button", { name: "Copy the id of acme-backend" }).click();
+    await expect
+      .poll(() => page.getByRole("button", { name: "Copy the id of acme-backend" }).textContent())
+      .toMatch(/^(Copied|Copy blocked)$/);
+
     expect(consoleErrors.filter((e) => !e.includes("409"))).toEqual([]);
     expect(refused).toHaveLength(1);
     expect(foreignRequests).toEqual([]);

@@ -270,7 +270,7 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByLabel("Status").selectOption("revoked");
     await expect
-      .poll(async () => (await page.locator('td[data-label="Name"]').allTextContents()).sort())
+      .poll(async () => (await page.locator('td[data-label="Name"] a').allTextContents()).sort())
       .toEqual(["browser key", "member key"]);
     expect(await keysRow("member key").locator('td[data-label="Expires"]').textContent()).toBe("—");
     expect(await keysRow("member key").locator('td[data-label="Created"]').textContent()).toMatch(/2\d{3}/);

@@ -6,7 +6,7 @@ import type { PlanObject as Plan } from "../../../src/admin/plan-object";
 import { adminApi, withQuery } from "../api";
 import { OutcomeChart } from "../charts";
 import { type Granularity, type IdentityObject as Identity, type KeyObject, keyStatus, type Page, type UsageBucket } from "../types";
-import { ErrorLine, formatTime, useLoad } from "../ui";
+import { CopyButton, ErrorLine, formatTime, useLoad } from "../ui";
 import { spanQuery } from "../usage";
 
 type RateLimit = Identity["rateLimits"][number];
@@ -318,7 +318,7 @@ export function IdentityDetailView({ id }: { id: string }) {
   return html`<p><a href="#/identities">← Identities</a></p>
     <h1>${identityLabel(current)} <span class=${`status ${current.enabled ? "active" : "disabled"}`}>${current.enabled ? "enabled" : "disabled"}</span></h1>
     <dl class="facts">
-      <dt>Id</dt><dd><code>${current.id}</code></dd>
+      <dt>Id</dt><dd><code>${current.id}</code> <${CopyButton} text=${current.id} label="Copy the identity's id" /></dd>
       <dt>External id</dt><dd>${current.externalId}</dd>
       <dt>Name</dt><dd>${current.name ?? "—"}</dd>
       <dt>Plan</dt><dd>${current.planId ? (plan?.name ?? current.planId) : "none"}</dd>

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { Sparkline } from "../charts";
 import { type KeyObject, type KeyStatus, keyStatus, type Page } from "../types";
-import { ErrorLine, formatRelative, formatTime, useLoad } from "../ui";
+import { CopyButton, ErrorLine, formatRelative, formatTime, useLoad } from "../ui";
 import { type KeySeries, keysUsage } from "../usage";
 
 const PAGE_SIZE = 100;
@@ -93,7 +93,9 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
             const series = usage.get(key.id);
             const total = series ? series.values.reduce((sum, v) => sum + v, 0) : undefined;
             return html`<tr key=${key.id} data-key-id=${key.id}>
-              <td data-label="Name"><a href=${`#/keys/${encodeURIComponent(key.id)}`}>${key.name}</a></td>
+              <td data-label="Name">
+                <span class="with-copy"><a href=${`#/keys/${encodeURIComponent(key.id)}`}>${key.name}</a> <${CopyButton} text=${key.id} label=${`Copy the id of ${key.name}`} /></span>
+              </td>
               <td data-label="Owner">${key.owner ?? "—"}</td>
               <td data-label="Start"><code>${key.start}…</code></td>
               <td data-label="Status"><span class=${`status ${keyStatus(key)}`}>${keyStatus(key)}</span></td>

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { WebhookEventType } from "../../../src/db/schema";
 import { adminApi, withQuery } from "../api";
 import type { Page } from "../types";
-import { ErrorLine, formatTime, RevealDialog, useLoad } from "../ui";
+import { CopyButton, ErrorLine, formatTime, RevealDialog, useLoad } from "../ui";
 
 /** The events a webhook can subscribe to (docs/webhooks.md#events). */
 const EVENTS: WebhookEventType[] = ["key.revoked", "key.rotated", "key.expiring", "quota.threshold", "key.rate_limited"];
@@ -280,7 +280,7 @@ export function WebhookDetailView({ id }: { id: string }) {
   return html`<p><a href="#/webhooks">← Webhooks</a></p>
     <h1>Webhook <span class=${`status ${current.enabled ? "active" : "disabled"}`}>${current.enabled ? "enabled" : "disabled"}</span></h1>
     <dl class="facts">
-      <dt>Id</dt><dd><code>${current.id}</code></dd>
+      <dt>Id</dt><dd><code>${current.id}</code> <${CopyButton} text=${current.id} label="Copy the webhook's id" /></dd>
       <dt>URL</dt><dd><code>${current.url}</code></dd>
       <dt>Events</dt><dd>${current.events.join(", ")}</dd>
       <dt>Quota thresholds</dt><dd>${current.thresholds.map((t) => `${t} %`).join(", ")}</dd>
