@@ -148,7 +148,21 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("link", { name: "Overview" }).click();
     await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("7 allowed");
     expect(await page.locator("section", { hasText: "Top keys" }).locator("tbody tr").first().textContent()).toBe("browser key7");
+    const routeRow = page.locator("section", { hasText: "Requests by route" }).locator("tbody tr").first();
+    expect(await routeRow.locator("td").allTextContents()).toEqual(["/api/*", "7", "0", "0"]);
     await shoot("overview-with-traffic");
+
+    // A custom span (UTC): by hour when it is two days or less; a start after the end is refused.
+    const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    await page.getByLabel("Span").selectOption("custom");
+    await page.getByText("Per day; longer than two days is shown by day.").waitFor();
+    await page.getByLabel("From (UTC)").fill(minute(hour - 3_600_000));
+    await page.getByLabel("To (UTC)").fill(minute(Date.now() + 3_600_000));
+    await page.getByText("Per hour; longer than two days is shown by day.").waitFor();
+    await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("7 allowed");
+    await shoot("overview-custom-span");
+    await page.getByLabel("From (UTC)").fill(minute(Date.now() + 7_200_000));
+    await page.getByRole("alert").filter({ hasText: "Choose a start before the end." }).waitFor();
     await page.getByRole("link", { name: "Keys", exact: true }).click();
 
     await keysRow("browser key").getByRole("link").click();
