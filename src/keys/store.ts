@@ -62,11 +62,18 @@ function statusCondition(status: KeyListStatus, now: number) {
   return sql`(NOT ${revoked} AND NOT ${expired} AND ${keys.enabled} = ${status === "active" ? 1 : 0})`;
 }
 
+/** A key whose name, owner, id or any secret's displayed `start` contains `text` (ASCII case ignored). */
+function searchCondition(text: string) {
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql`(${keys.name} LIKE ${pattern} ESCAPE '\\' OR ${keys.owner} LIKE ${pattern} ESCAPE '\\' OR ${keys.id} LIKE ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM ${keySecrets} WHERE ${keySecrets.keyId} = ${keys.id} AND ${keySecrets.start} LIKE ${pattern} ESCAPE '\\'))`;
+}
+
 export async function listKeyRows(
   db: Database,
-  query: { owner?: string; identityId?: string; status?: KeyListStatus; now?: number; limit: number; afterId?: string },
+  query: { owner?: string; identityId?: string; status?: KeyListStatus; search?: string; now?: number; limit: number; afterId?: string },
 ): Promise<KeyPage> {
   const conditions = [
+    query.search ? searchCondition(query.search) : undefined,
     query.owner !== undefined ? eq(keys.owner, query.owner) : undefined,
     query.identityId !== undefined ? eq(keys.identityId, query.identityId) : undefined,
     query.status !== undefined ? statusCondition(query.status, query.now ?? Date.now()) : undefined,

@@ -140,7 +140,9 @@ describe("operators' dashboard in a browser", () => {
       .run();
 
     await page.getByRole("link", { name: "Keys", exact: true }).click();
-    await page.getByLabel("Search name, owner or start").fill("qa-team");
+    await page.getByLabel("Search name, owner, id or start").fill("no-such-key-anywhere");
+    await page.getByText("No keys match these filters.").waitFor();
+    await page.getByLabel("Search name, owner, id or start").fill("qa-team");
     await expect.poll(() => keysRow("browser key").locator(".status").textContent()).toBe("disabled");
     await keysRow("browser key").getByRole("img", { name: "7 requests in the last 24 hours" }).waitFor();
     await shoot("keys");
