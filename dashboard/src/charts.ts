@@ -38,7 +38,12 @@ function themedAxis() {
   return { stroke: style.getPropertyValue("--muted").trim(), grid: { stroke: style.getPropertyValue("--line").trim(), width: 1 } };
 }
 
-/** Requests over time, one line per series; the caption states the totals for readers who cannot see the chart. */
+/** Each later series' bars narrower and drawn over the earlier ones, so a small count is never hidden behind a large one. */
+function barsFor(index: number, count: number) {
+  return uPlot.paths.bars?.({ size: [0.85 * (1 - index / (count + 0.5)), 80], align: 0 });
+}
+
+/** Requests over time, one bar per series and bucket; the caption states the totals for readers who cannot see the chart. */
 function UsageChart({ title, times, series }: { title: string; times: number[]; series: SeriesSpec[] }) {
   const container = usePlot(
     (width) => ({
@@ -48,7 +53,15 @@ function UsageChart({ title, times, series }: { title: string; times: number[]; 
       axes: [themedAxis(), { ...themedAxis(), size: 48 }],
       series: [
         { label: "Time", value: (_plot: uPlot, value: number) => (value ? new Date(value * 1000).toLocaleString() : "") },
-        ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, fill: `${s.color}1a`, points: { show: false } })),
+        ...series.map((s, index) => ({
+          label: s.label,
+          stroke: s.color,
+          // No outline: an empty bucket draws nothing rather than a line along zero.
+          width: 0,
+          fill: `${s.color}cc`,
+          paths: barsFor(index, series.length),
+          points: { show: false },
+        })),
       ],
     }),
     [times.map((t) => t / 1000), ...series.map((s) => s.values)],

@@ -6,12 +6,14 @@ import { useEffect, useState } from "preact/hooks";
 import { documentedAdminPaths, onUnauthorized, session } from "./api";
 import { AuditView } from "./views/audit";
 import { CreateKeyView } from "./views/create-key";
+import { IdentitiesView, IdentityDetailView } from "./views/identities";
 import { KeyDetailView } from "./views/key-detail";
 import { KeysView } from "./views/keys";
 import { OperatorsView } from "./views/operators";
 import { OverviewView } from "./views/overview";
 import { PlansView } from "./views/plans";
 import { SignIn } from "./views/sign-in";
+import { WebhookDetailView, WebhooksView } from "./views/webhooks";
 
 function useHash(): string {
   const [hash, setHash] = useState(location.hash);
@@ -28,9 +30,11 @@ const NAV: { href: string; label: string; needs?: string }[] = [
   { href: "#/", label: "Overview" },
   { href: "#/keys", label: "Keys" },
   { href: "#/keys/new", label: "Create key" },
+  { href: "#/identities", label: "Identities", needs: "/admin/identities" },
   { href: "#/audit", label: "Audit log" },
   { href: "#/operators", label: "Operators", needs: "/admin/operators" },
   { href: "#/plans", label: "Plans", needs: "/admin/plans" },
+  { href: "#/webhooks", label: "Webhooks", needs: "/admin/webhooks" },
 ];
 
 function view(hash: string, paths: Set<string>) {
@@ -39,8 +43,12 @@ function view(hash: string, paths: Set<string>) {
   if (section === "keys" && id === "new") return html`<${CreateKeyView} />`;
   if (section === "keys" && id) return html`<${KeyDetailView} id=${decodeURIComponent(id)} />`;
   if (section === "keys") return html`<${KeysView} usageAvailable=${paths.has("/admin/usage")} />`;
+  if (section === "identities" && id) return html`<${IdentityDetailView} id=${decodeURIComponent(id)} />`;
+  if (section === "identities") return html`<${IdentitiesView} />`;
   if (section === "operators" && paths.has("/admin/operators")) return html`<${OperatorsView} />`;
   if (section === "plans" && paths.has("/admin/plans")) return html`<${PlansView} />`;
+  if (section === "webhooks" && id && paths.has("/admin/webhooks")) return html`<${WebhookDetailView} id=${decodeURIComponent(id)} />`;
+  if (section === "webhooks" && paths.has("/admin/webhooks")) return html`<${WebhooksView} />`;
   if (section === "audit") return html`<${AuditView} keyId=${new URLSearchParams(query).get("keyId") ?? ""} />`;
   return html`<${OverviewView} usageAvailable=${paths.has("/admin/usage")} billingAvailable=${paths.has("/admin/billing/export")} />`;
 }
@@ -48,9 +56,11 @@ function view(hash: string, paths: Set<string>) {
 function currentNav(hash: string): string {
   if (hash.startsWith("#/keys/new")) return "#/keys/new";
   if (hash.startsWith("#/keys")) return "#/keys";
+  if (hash.startsWith("#/identities")) return "#/identities";
   if (hash.startsWith("#/audit")) return "#/audit";
   if (hash.startsWith("#/operators")) return "#/operators";
   if (hash.startsWith("#/plans")) return "#/plans";
+  if (hash.startsWith("#/webhooks")) return "#/webhooks";
   return "#/";
 }
 

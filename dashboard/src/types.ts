@@ -13,6 +13,8 @@ export interface IdentityObject {
   enabled: boolean;
   rateLimits: KeyObject["rateLimits"];
   quota: KeyObject["quota"];
+  /** Its plan, whose limits apply where it sets none of its own. */
+  planId: string | null;
   metadata: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
@@ -36,7 +38,11 @@ export interface AuditEntry {
   action: string;
   /** Null for writes to operator tokens. */
   keyId: string | null;
+  /** The key's name now; absent on a gateway older than the field. */
+  keyName?: string | null;
   actor: string;
+  /** The operator token's name; null for `admin` and customers. */
+  actorName?: string | null;
   changes: Record<string, unknown>;
 }
 

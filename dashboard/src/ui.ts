@@ -43,7 +43,33 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
 }
 
 /** A secret shown once (a new key or token) in a modal dialog, with a copy button and the warning. */
-export function RevealDialog({ title, secret, onClose }: { title: string; secret: string; onClose: () => void }) {
+/** A small button that copies `text` (an id) and says so; where the clipboard is blocked it says that instead. */
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [said, setSaid] = useState("");
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setSaid("Copied");
+    } catch {
+      setSaid("Copy blocked");
+    }
+    setTimeout(() => setSaid(""), 2000);
+  };
+  return html`<button type="button" class="secondary copy" aria-label=${label} onClick=${copy}>${said || "Copy"}</button><span class="visually-hidden" role="status">${said}</span>`;
+}
+
+/** `note`: what the gateway keeps of the secret, and what to do if it is lost. */
+export function RevealDialog({
+  title,
+  secret,
+  onClose,
+  note = { kept: "The gateway keeps only its hash.", lost: "a lost key must be rotated." },
+}: {
+  title: string;
+  secret: string;
+  onClose: () => void;
+  note?: { kept: string; lost: string };
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [copied, setCopied] = useState("");
   const [leaving, setLeaving] = useState(false);
@@ -61,7 +87,7 @@ export function RevealDialog({ title, secret, onClose }: { title: string; secret
       setCopied("Copied to the clipboard.");
     } catch {
       (dialog.current?.querySelector("#revealed-secret") as HTMLInputElement | null)?.select();
-      setCopied("Copying is blocked here: the key is selected, press Ctrl+C.");
+      setCopied("Copying is blocked here: the secret is selected, press Ctrl+C.");
     }
   };
   return html`<dialog
@@ -73,7 +99,7 @@ export function RevealDialog({ title, secret, onClose }: { title: string; secret
     onKeyDown=${(event: KeyboardEvent) => event.key === "Escape" && askFirst(event)}
   >
     <h2 id="reveal-title">${title}</h2>
-    <p class="warning"><strong>Copy it now: it will not be shown again.</strong> The gateway keeps only its hash.</p>
+    <p class="warning"><strong>Copy it now: it will not be shown again.</strong> ${note.kept}</p>
     <label for="revealed-secret">Secret</label>
     <input id="revealed-secret" class="secret" readonly value=${secret} onFocus=${(event: Event) => (event.target as HTMLInputElement).select()} />
     <div class="actions">
@@ -84,7 +110,7 @@ export function RevealDialog({ title, secret, onClose }: { title: string; secret
     ${
       leaving &&
       html`<div class="confirm-close" role="alertdialog" aria-labelledby="leave-title">
-        <p id="leave-title"><strong>Close without the secret?</strong> It cannot be shown again; a lost key must be rotated.</p>
+        <p id="leave-title"><strong>Close without the secret?</strong> It cannot be shown again; ${note.lost}</p>
         <button type="button" class="danger" onClick=${() => dialog.current?.close()}>Close, I have stored it</button>
         <button type="button" class="secondary" onClick=${() => setLeaving(false)}>Back to the secret</button>
       </div>`

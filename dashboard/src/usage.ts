@@ -4,7 +4,15 @@ import type { Granularity, UsageBucket } from "./types";
 
 const SPAN_MS: Record<Granularity, number> = { hour: 24 * 3_600_000, day: 30 * 86_400_000 };
 
-export function spanQuery(granularity: Granularity, now = Date.now()) {
+/** A usage query's span: ISO bounds [from, to) and the bucket size. */
+export type Span = {
+  granularity: Granularity;
+  from: string;
+  to: string;
+};
+
+/** The preset span of a granularity: the last 24 hours by hour, or the last 30 days by day. */
+export function spanQuery(granularity: Granularity, now = Date.now()): Span {
   return { granularity, from: new Date(now - SPAN_MS[granularity]).toISOString(), to: new Date(now + 1).toISOString() };
 }
 
@@ -60,8 +68,8 @@ export interface Overview {
 }
 
 /** All keys' requests by outcome over the span, and the refusals among them by code. */
-export async function overview(granularity: Granularity): Promise<Overview> {
-  const report = await usageReport({ ...spanQuery(granularity), groupBy: "outcome" });
+export async function overview(span: Span): Promise<Overview> {
+  const report = await usageReport({ ...span, groupBy: "outcome" });
   const refusals = report.groups
     .filter((group) => group.group !== "allowed")
     .map((group) => ({ code: group.group, total: requests(group.total) }));
@@ -69,7 +77,13 @@ export async function overview(granularity: Granularity): Promise<Overview> {
 }
 
 /** The busiest keys over the span. */
-export async function topKeys(granularity: Granularity, limit: number): Promise<{ keyId: string; name: string; total: number }[]> {
-  const report = await usageReport({ ...spanQuery(granularity), groupBy: "key", limit });
+export async function topKeys(span: Span, limit: number): Promise<{ keyId: string; name: string; total: number }[]> {
+  const report = await usageReport({ ...span, groupBy: "key", limit });
   return report.groups.map((group) => ({ keyId: group.group, name: group.name ?? group.group, total: requests(group.total) }));
+}
+
+/** The busiest routes over the span, each with its requests by outcome. */
+export async function byRoute(span: Span, limit: number): Promise<{ route: string; total: Counts }[]> {
+  const report = await usageReport({ ...span, groupBy: "route", limit });
+  return report.groups.map((group) => ({ route: group.group, total: group.total }));
 }

@@ -2,7 +2,7 @@ import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { adminErrors } from "../gateway/schemas";
-import { listAuditRows } from "../keys/store";
+import { auditNames, listAuditRows } from "../keys/store";
 import { AuditActionSchema } from "./audit";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -20,10 +20,14 @@ export const AuditEntrySchema = z
     at: z.string().openapi({ example: "2027-01-01T12:00:00.000Z" }),
     action: AuditActionSchema,
     keyId: z.string().nullable().openapi({ description: "The key written; null for writes to operator tokens." }),
+    keyName: z.string().nullable().openapi({ description: "That key's name now; null without a key." }),
     actor: z.string().openapi({
       description:
         "Who made the write: the operator token's id, `admin` for ADMIN_TOKEN, or `customer:<identityId>` for a customer in the portal.",
       example: "admin",
+    }),
+    actorName: z.string().nullable().openapi({
+      description: "The operator token's name when `actor` is one (also after its revocation); null for `admin` and customers.",
     }),
     changes: z.record(z.string(), z.unknown()).openapi({
       description: "Changed fields and their new values. Never a key, secret or hash.",
@@ -67,6 +71,7 @@ export const listAuditRoute = createRoute({
           param: { name: "identityId", in: "query" },
           description: "Only writes to this identity and keys put into it (entries whose `changes.identityId` is it).",
         }),
+      action: AuditActionSchema.optional().openapi({ param: { name: "action", in: "query" }, description: "Only entries of this action." }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -81,14 +86,21 @@ export const listAuditRoute = createRoute({
 });
 
 export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async (c) => {
-  const { keyId, actor, identityId, limit, cursor } = c.req.valid("query");
-  const page = await listAuditRows(database(c.env.DB), {
+  const { keyId, actor, identityId, action, limit, cursor } = c.req.valid("query");
+  const db = database(c.env.DB);
+  const page = await listAuditRows(db, {
     limit,
     ...(keyId !== undefined && { keyId }),
     ...(actor !== undefined && { actor }),
     ...(identityId !== undefined && { identityId }),
+    ...(action !== undefined && { action }),
     ...(cursor !== undefined && { beforeSeq: decodeCursor(cursor, "number") }),
   });
+  const names = await auditNames(
+    db,
+    [...new Set(page.rows.flatMap((row) => (row.keyId ? [row.keyId] : [])))],
+    [...new Set(page.rows.map((row) => row.actor).filter((id) => id !== "admin" && !id.startsWith("customer:")))],
+  );
   const redactWebhookUrl = !seesWebhookSecrets(c);
   return c.json(
     {
@@ -96,7 +108,9 @@ export const listAudit: RouteHandler<typeof listAuditRoute, GatewayEnv> = async 
         at: new Date(row.at).toISOString(),
         action: row.action,
         keyId: row.keyId,
+        keyName: row.keyId ? (names.keys.get(row.keyId) ?? null) : null,
         actor: row.actor,
+        actorName: names.operators.get(row.actor) ?? null,
         changes: redactWebhookUrl ? withRedactedUrl(row.action, row.changes) : row.changes,
       })),
       nextCursor: page.lastSeq === undefined ? null : encodeCursor(page.lastSeq),

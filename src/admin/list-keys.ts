@@ -15,7 +15,7 @@ export const listKeysRoute = createRoute({
   tags: ["Keys"],
   summary: "List keys",
   description:
-    "Keys in a stable order (by id), a page at a time, optionally of one owner, identity or status. Revoked keys are included unless `status` leaves them out.",
+    "Keys in a stable order (by id), a page at a time, optionally of one owner, identity or status, or matching a search (`q`). Revoked keys are included unless `status` leaves them out.",
   ...requireScope("keys:read"),
   request: {
     query: z.object({
@@ -38,6 +38,15 @@ export const listKeysRoute = createRoute({
           param: { name: "status", in: "query" },
           description: "Only keys with this status now: `revoked`, else `expired`, else `disabled`, else `active`.",
         }),
+      q: z
+        .string()
+        .min(1)
+        .max(200)
+        .optional()
+        .openapi({
+          param: { name: "q", in: "query" },
+          description: "Only keys whose name, owner, id or displayed `start` contains this text (ASCII letters in any case).",
+        }),
       limit: pageLimit,
       cursor: pageCursor,
     }),
@@ -52,12 +61,13 @@ export const listKeysRoute = createRoute({
 });
 
 export const listKeys: RouteHandler<typeof listKeysRoute, GatewayEnv> = async (c) => {
-  const { owner, identityId, status, limit, cursor } = c.req.valid("query");
+  const { owner, identityId, status, q, limit, cursor } = c.req.valid("query");
   const page = await listKeyRows(database(c.env.DB), {
     limit,
     ...(owner !== undefined && { owner }),
     ...(identityId !== undefined && { identityId }),
     ...(status !== undefined && { status }),
+    ...(q !== undefined && { search: q }),
     ...(cursor !== undefined && { afterId: decodeCursor(cursor, "string") }),
   });
   return c.json(

@@ -4,6 +4,7 @@ import { WEBHOOK_EVENTS, type WebhookRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { runsLocally } from "../http/local";
+import { WEBHOOK_MESSAGE_TYPES } from "../webhooks/events";
 import type { Delivery } from "../webhooks/outbox";
 import { isLoopbackHost, refusedTarget } from "../webhooks/target";
 
@@ -86,9 +87,9 @@ export const DeliverySchema = z
     id: z
       .string()
       .openapi({ description: "The message id, sent as `webhook-id` with every attempt.", example: "msg_2fR8dLq0v7YkTn3WbP5xHs" }),
-    type: z.enum(WEBHOOK_EVENTS),
+    type: z.enum(WEBHOOK_MESSAGE_TYPES).openapi({ description: "An event type, or `webhook.test` for a test send." }),
     event: z
-      .object({ type: z.enum(WEBHOOK_EVENTS), timestamp: z.string(), data: z.record(z.string(), z.unknown()) })
+      .object({ type: z.enum(WEBHOOK_MESSAGE_TYPES), timestamp: z.string(), data: z.record(z.string(), z.unknown()) })
       .openapi({ description: "The message body as sent. Never a key, a hash or a secret." }),
     status: z.enum(["pending", "delivered", "failed"]),
     queuedAt: z.string(),

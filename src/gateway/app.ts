@@ -35,6 +35,7 @@ import { revokeKey, revokeKeyRoute } from "../admin/revoke-key";
 import { revokeOperator, revokeOperatorRoute } from "../admin/revoke-operator";
 import { rotateKey, rotateKeyRoute } from "../admin/rotate-key";
 import { rotateWebhookSecret, rotateWebhookSecretRoute } from "../admin/rotate-webhook-secret";
+import { testWebhook, testWebhookRoute } from "../admin/test-webhook";
 import { updateIdentity, updateIdentityRoute } from "../admin/update-identity";
 import { updateKey, updateKeyRoute } from "../admin/update-key";
 import { updatePlan, updatePlanRoute } from "../admin/update-plan";
@@ -165,6 +166,7 @@ export function gatewayApi() {
   api.openapi(rotateWebhookSecretRoute, rotateWebhookSecret);
   api.openapi(listWebhookDeliveriesRoute, listWebhookDeliveries);
   api.openapi(resendWebhookDeliveryRoute, resendWebhookDelivery);
+  api.openapi(testWebhookRoute, testWebhook);
   api.openapi(createIdentityRoute, createIdentity);
   api.openapi(listIdentitiesRoute, listIdentities);
   api.openapi(getIdentityRoute, getIdentity);

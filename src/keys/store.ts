@@ -9,6 +9,7 @@ import {
   keySecrets,
   keys,
   type NewAuditRow,
+  operators,
   plans,
 } from "../db/schema";
 import { columnsFromJson } from "./import-store";
@@ -95,11 +96,18 @@ function statusCondition(status: KeyListStatus, now: number) {
   return sql`(NOT ${revoked} AND NOT ${expired} AND ${keys.enabled} = ${status === "active" ? 1 : 0})`;
 }
 
+/** A key whose name, owner, id or any secret's displayed `start` contains `text` (ASCII case ignored). */
+function searchCondition(text: string) {
+  const pattern = `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql`(${keys.name} LIKE ${pattern} ESCAPE '\\' OR ${keys.owner} LIKE ${pattern} ESCAPE '\\' OR ${keys.id} LIKE ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM ${keySecrets} WHERE ${keySecrets.keyId} = ${keys.id} AND ${keySecrets.start} LIKE ${pattern} ESCAPE '\\'))`;
+}
+
 export async function listKeyRows(
   db: Database,
-  query: { owner?: string; identityId?: string; status?: KeyListStatus; now?: number; limit: number; afterId?: string },
+  query: { owner?: string; identityId?: string; status?: KeyListStatus; search?: string; now?: number; limit: number; afterId?: string },
 ): Promise<KeyPage> {
   const conditions = [
+    query.search ? searchCondition(query.search) : undefined,
     query.owner !== undefined ? eq(keys.owner, query.owner) : undefined,
     query.identityId !== undefined ? eq(keys.identityId, query.identityId) : undefined,
     query.status !== undefined ? statusCondition(query.status, query.now ?? Date.now()) : undefined,
@@ -225,15 +233,31 @@ export async function recordLastUse(db: Database, keyId: string, at: number): Pr
     .where(and(eq(keys.id, keyId), or(isNull(keys.lastUsedAt), lt(keys.lastUsedAt, at))));
 }
 
+/** The current names of the keys and operator tokens a page of audit entries mentions (two reads, by primary key). */
+export async function auditNames(
+  db: Database,
+  keyIds: string[],
+  operatorIds: string[],
+): Promise<{ keys: Map<string, string>; operators: Map<string, string> }> {
+  const [keyRows, operatorRows] = await Promise.all([
+    keyIds.length ? db.select({ id: keys.id, name: keys.name }).from(keys).where(inArray(keys.id, keyIds)) : [],
+    operatorIds.length
+      ? db.select({ id: operators.id, name: operators.name }).from(operators).where(inArray(operators.id, operatorIds))
+      : [],
+  ]);
+  return { keys: new Map(keyRows.map((r) => [r.id, r.name])), operators: new Map(operatorRows.map((r) => [r.id, r.name])) };
+}
+
 /** Audit entries newest first, before `beforeSeq`. */
 export async function listAuditRows(
   db: Database,
-  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string },
+  query: { limit: number; beforeSeq?: number; keyId?: string; actor?: string; identityId?: string; action?: AuditRow["action"] },
 ): Promise<{ rows: AuditRow[]; lastSeq: number | undefined }> {
   const conditions = [
     query.beforeSeq !== undefined ? lt(auditLog.seq, query.beforeSeq) : undefined,
     query.keyId ? eq(auditLog.keyId, query.keyId) : undefined,
     query.actor ? eq(auditLog.actor, query.actor) : undefined,
+    query.action ? eq(auditLog.action, query.action) : undefined,
     query.identityId ? sql`json_extract(${auditLog.changes}, '$.identityId') = ${query.identityId}` : undefined,
   ];
   const rows = await db

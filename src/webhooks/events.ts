@@ -1,4 +1,4 @@
-import type { QuotaSpec, WebhookEventType } from "../db/schema";
+import { type QuotaSpec, WEBHOOK_EVENTS } from "../db/schema";
 
 /** What a key event says about its key: never the key, a secret's hash or any secret. */
 export type KeyRef = {
@@ -8,7 +8,7 @@ export type KeyRef = {
 };
 
 /** Each event type's `data`; see docs/webhooks.md. */
-export interface EventData {
+export interface EventData extends Record<WebhookMessageType, unknown> {
   "key.revoked": KeyRef & { revokedAt: string };
   "key.rotated": KeyRef & { start: string; previousSecretsExpireAt: string };
   /** `subject` says what expires: the key itself, or a rotated-out secret at the end of its grace period. */
@@ -17,15 +17,21 @@ export interface EventData {
   "key.rate_limited": KeyRef & { limit: string; retryAfter: number };
   /** GitHub secret scanning found the key in public (docs/secret-scanning.md); `action` says whether it was revoked. */
   "key.leaked": KeyRef & { url: string; source: string; tokenType: string; action: "revoke" | "notify"; reportedAt: string };
+  /** Sent on request to one webhook only (`POST /webhooks/:id/test`); no webhook subscribes to it. */
+  "webhook.test": { webhookId: string };
 }
 
-export interface WebhookEvent<T extends WebhookEventType = WebhookEventType> {
+/** Every type a message can have: the subscribable events and the test send. */
+export const WEBHOOK_MESSAGE_TYPES = [...WEBHOOK_EVENTS, "webhook.test"] as const;
+export type WebhookMessageType = (typeof WEBHOOK_MESSAGE_TYPES)[number];
+
+export interface WebhookEvent<T extends WebhookMessageType = WebhookMessageType> {
   type: T;
   /** ISO-8601: when the gateway saw what the event reports. */
   timestamp: string;
   data: EventData[T];
 }
 
-export function webhookEvent<T extends WebhookEventType>(type: T, data: EventData[T], at: number): WebhookEvent<T> {
+export function webhookEvent<T extends WebhookMessageType>(type: T, data: EventData[T], at: number): WebhookEvent<T> {
   return { type, timestamp: new Date(at).toISOString(), data };
 }

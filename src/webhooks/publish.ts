@@ -27,7 +27,7 @@ export async function publishMessages(env: Env, type: WebhookEventType, messages
 }
 
 /** One event, the same for every subscribed webhook, each copy with its own message id. */
-export function publishEvent(env: Env, event: WebhookEvent): Promise<number> {
+export function publishEvent(env: Env, event: WebhookEvent<WebhookEventType>): Promise<number> {
   return publishMessages(env, event.type, () => [{ id: newId("msg"), event }]);
 }
 
@@ -35,7 +35,7 @@ export function publishEvent(env: Env, event: WebhookEvent): Promise<number> {
  * For admin handlers: the event is stored before the answer leaves. The admin write itself has
  * succeeded by then, so a queue that cannot be reached is logged, not answered as an error.
  */
-export async function publishAfterWrite(env: Env, event: WebhookEvent): Promise<void> {
+export async function publishAfterWrite(env: Env, event: WebhookEvent<WebhookEventType>): Promise<void> {
   try {
     await publishEvent(env, event);
   } catch (error) {

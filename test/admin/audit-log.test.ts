@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashKey } from "../../src/keys/format";
 import { admin, createKey } from "../support/admin";
-import { expectProblem, gatewayEnv, json } from "../support/gateway";
+import { call, expectProblem, gatewayEnv, json } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 
@@ -56,6 +56,33 @@ describe("GET /_gateway/admin/audit", () => {
     await expectProblem(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "" }), 400, "invalid_request");
     const page = await json<Page>(await admin(gateway, "GET", `/audit?keyId=${created.id}`), 200);
     expect(page.items.map((e) => e.action)).toEqual(["key.create"]);
+  });
+
+  it("names each entry's key and operator token as they are now, and filters by action", async () => {
+    const operator = await json<{ id: string; token: string }>(
+      await admin(gateway, "POST", "/operators", { name: "support desk", scopes: ["keys:read", "keys:write"] }),
+      201,
+    );
+    const byOperator = (method: string, path: string, body?: unknown) =>
+      call(gateway, `/_gateway/admin${path}`, {
+        method,
+        headers: { authorization: `Bearer ${operator.token}`, "content-type": "application/json" },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    const created = await json<{ id: string }>(await byOperator("POST", "/keys", { name: "first name" }), 201);
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "renamed" }), 200);
+
+    const page = await json<{ items: (Entry & { keyName: string | null; actor: string; actorName: string | null })[] }>(
+      await admin(gateway, "GET", `/audit?keyId=${created.id}`),
+      200,
+    );
+    expect(page.items.map(({ action, keyName, actor, actorName }) => ({ action, keyName, actor, actorName }))).toEqual([
+      { action: "key.update", keyName: "renamed", actor: "admin", actorName: null },
+      { action: "key.create", keyName: "renamed", actor: operator.id, actorName: "support desk" },
+    ]);
+    const creates = await json<Page>(await admin(gateway, "GET", `/audit?keyId=${created.id}&action=key.create`), 200);
+    expect(creates.items.map((e) => e.action)).toEqual(["key.create"]);
+    await expectProblem(await admin(gateway, "GET", "/audit?action=key.eaten"), 400, "invalid_request");
   });
 
   it("refuses a forged cursor and a bad limit", async () => {

@@ -32,6 +32,23 @@ describe("GET /_gateway/admin/keys", () => {
     expect(seen).toHaveLength(5);
   });
 
+  it("searches name, owner, id and displayed start on the server (q), with LIKE's wildcards taken literally", async () => {
+    const tag = crypto.randomUUID().slice(0, 8);
+    const byName = await createKey(gateway, { name: `Billing-${tag} 100%_x` });
+    const byOwner = await createKey(gateway, { name: "other", owner: `team-${tag}` });
+    await createKey(gateway, { name: `billing-${tag} 100x` });
+    const ids = async (q: string) =>
+      (await json<{ items: KeyJson[] }>(await admin(gateway, "GET", `/keys?limit=100&q=${encodeURIComponent(q)}`), 200)).items.map(
+        (k) => k.id,
+      );
+    expect(await ids(`BILLING-${tag} 100%_`)).toEqual([byName.id]);
+    expect(await ids(`team-${tag}`)).toEqual([byOwner.id]);
+    expect(await ids(byOwner.id)).toEqual([byOwner.id]);
+    expect(await ids(byName.start)).toContain(byName.id);
+    expect(await ids(`${tag}-nothing`)).toEqual([]);
+    await expectProblem(await admin(gateway, "GET", "/keys?q="), 400, "invalid_request");
+  });
+
   it("filters by status on the server: active, disabled, expired, revoked", async () => {
     const owner = `owner-${crypto.randomUUID()}`;
     const active = await createKey(gateway, { owner, name: "active" });

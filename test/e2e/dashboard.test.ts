@@ -140,7 +140,9 @@ describe("operators' dashboard in a browser", () => {
       .run();
 
     await page.getByRole("link", { name: "Keys", exact: true }).click();
-    await page.getByLabel("Search name, owner or start").fill("qa-team");
+    await page.getByLabel("Search name, owner, id or start").fill("no-such-key-anywhere");
+    await page.getByText("No keys match these filters.").waitFor();
+    await page.getByLabel("Search name, owner, id or start").fill("qa-team");
     await expect.poll(() => keysRow("browser key").locator(".status").textContent()).toBe("disabled");
     await keysRow("browser key").getByRole("img", { name: "7 requests in the last 24 hours" }).waitFor();
     await shoot("keys");
@@ -148,7 +150,21 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("link", { name: "Overview" }).click();
     await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("7 allowed");
     expect(await page.locator("section", { hasText: "Top keys" }).locator("tbody tr").first().textContent()).toBe("browser key7");
+    const routeRow = page.locator("section", { hasText: "Requests by route" }).locator("tbody tr").first();
+    expect(await routeRow.locator("td").allTextContents()).toEqual(["/api/*", "7", "0", "0"]);
     await shoot("overview-with-traffic");
+
+    // A custom span (UTC): by hour when it is two days or less; a start after the end is refused.
+    const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    await page.getByLabel("Span").selectOption("custom");
+    await page.getByText("Per day; longer than two days is shown by day.").waitFor();
+    await page.getByLabel("From (UTC)").fill(minute(hour - 3_600_000));
+    await page.getByLabel("To (UTC)").fill(minute(Date.now() + 3_600_000));
+    await page.getByText("Per hour; longer than two days is shown by day.").waitFor();
+    await expect.poll(() => page.locator("figcaption").first().textContent()).toContain("7 allowed");
+    await shoot("overview-custom-span");
+    await page.getByLabel("From (UTC)").fill(minute(Date.now() + 7_200_000));
+    await page.getByRole("alert").filter({ hasText: "Choose a start before the end." }).waitFor();
     await page.getByRole("link", { name: "Keys", exact: true }).click();
 
     await keysRow("browser key").getByRole("link").click();
@@ -270,7 +286,7 @@ describe("operators' dashboard in a browser", () => {
     await page.getByRole("link", { name: "Keys", exact: true }).click();
     await page.getByLabel("Status").selectOption("revoked");
     await expect
-      .poll(async () => (await page.locator('td[data-label="Name"]').allTextContents()).sort())
+      .poll(async () => (await page.locator('td[data-label="Name"] a').allTextContents()).sort())
       .toEqual(["browser key", "member key"]);
     expect(await keysRow("member key").locator('td[data-label="Expires"]').textContent()).toBe("—");
     expect(await keysRow("member key").locator('td[data-label="Created"]').textContent()).toMatch(/2\d{3}/);

@@ -107,6 +107,22 @@ describe("webhook delivery", () => {
     expect(attemptsFor(delivered.id).at(-1)!.status).toBe(200);
   });
 
+  it("sends a signed webhook.test message on request, to that webhook alone and whatever its events, and logs it", async () => {
+    const gateway = await start();
+    const { id } = await createWebhook(gateway, ["quota.threshold"]);
+    const before = receiver.attempts.length;
+    const response = await admin(gateway, "POST", `/webhooks/${id}/test`);
+    expect(response.status).toBe(202);
+    const queued = (await response.json()) as { id: string; type: string; status: string; event: { data: unknown } };
+    expect(queued).toMatchObject({ type: "webhook.test", event: { data: { webhookId: id } } });
+
+    const delivered = await until("the test message", () => receiver.attempts.slice(before).find((a) => a.status === 200));
+    expect(delivered).toMatchObject({ id: queued.id, signatureValid: true, body: { type: "webhook.test", data: { webhookId: id } } });
+    const log = (await (await admin(gateway, "GET", `/webhooks/${id}/deliveries`)).json()) as { items: { id: string; status: string }[] };
+    expect(log.items).toEqual([expect.objectContaining({ id: queued.id, status: "delivered" })]);
+    expect((await admin(gateway, "POST", "/webhooks/whk_nope/test")).status).toBe(404);
+  });
+
   it("resumes a retry schedule after the gateway restarts, with the same message id", async () => {
     const dir = mkdtempSync(join(tmpdir(), "gateway-webhooks-"));
     dirs.push(dir);

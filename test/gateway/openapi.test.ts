@@ -98,6 +98,7 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /admin/webhooks/{id}/rotate-secret",
         "GET /admin/webhooks/{id}/deliveries",
         "POST /admin/webhooks/{id}/deliveries/{deliveryId}/resend",
+        "POST /admin/webhooks/{id}/test",
         "POST /admin/identities",
         "GET /admin/identities",
         "GET /admin/identities/{id}",

@@ -3,7 +3,7 @@ import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { OutcomeChart } from "../charts";
 import { type AuditEntry, type CreatedKey, type Granularity, type IdentityObject, type KeyObject, keyStatus, type Page } from "../types";
-import { ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
+import { CopyButton, ErrorLine, formatRelative, formatTime, RevealDialog, useLoad } from "../ui";
 import { keyUsage } from "../usage";
 import { AuditTable } from "./audit";
 import { type FormState, KeyForm, updateBody } from "./key-form";
@@ -167,7 +167,7 @@ export function KeyDetailView({ id }: { id: string }) {
   return html`<p><a href="#/keys">← Keys</a></p>
     <h1>${apiKey.name} <span class=${`status ${status}`}>${status}</span></h1>
     <dl class="facts">
-      <dt>Id</dt><dd><code>${apiKey.id}</code></dd>
+      <dt>Id</dt><dd><code>${apiKey.id}</code> <${CopyButton} text=${apiKey.id} label="Copy the key's id" /></dd>
       <dt>Start</dt><dd><code>${apiKey.start}…</code></dd>
       <dt>Owner</dt><dd>${apiKey.owner ?? "—"}</dd>
       <dt>Scopes</dt><dd>${apiKey.scopes.length ? apiKey.scopes.join(", ") : "—"}</dd>

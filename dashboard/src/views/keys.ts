@@ -1,18 +1,16 @@
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
 import { Sparkline } from "../charts";
 import { type KeyObject, type KeyStatus, keyStatus, type Page } from "../types";
-import { ErrorLine, formatRelative, formatTime, useLoad } from "../ui";
+import { CopyButton, ErrorLine, formatRelative, formatTime, useLoad } from "../ui";
 import { type KeySeries, keysUsage } from "../usage";
 
 const PAGE_SIZE = 100;
 const STATUSES: (KeyStatus | "all")[] = ["all", "active", "disabled", "expired", "revoked"];
 
-function matches(key: KeyObject, query: string): boolean {
-  const needle = query.trim().toLowerCase();
-  return !needle || [key.name, key.owner ?? "", key.start, key.id].some((field) => field.toLowerCase().includes(needle));
-}
+/** How long typing may pause before the search goes to the server. */
+const SEARCH_DELAY_MS = 250;
 
 interface KeyPage {
   items: KeyObject[];
@@ -22,11 +20,11 @@ interface KeyPage {
   usageError: string;
 }
 
-/** One page of keys, filtered by status on the server (`GET /keys?status=`), so every page is full. */
-async function loadPage(cursor: string | undefined, status: KeyStatus | "all", usageAvailable: boolean): Promise<KeyPage> {
+/** One page of keys, searched and filtered by status on the server (`GET /keys?q=&status=`), so every page is full. */
+async function loadPage(cursor: string | undefined, status: KeyStatus | "all", search: string, usageAvailable: boolean): Promise<KeyPage> {
   const page: Page<KeyObject> = await adminApi(
     "GET",
-    withQuery("/keys", { limit: PAGE_SIZE, cursor, status: status === "all" ? undefined : status }),
+    withQuery("/keys", { limit: PAGE_SIZE, cursor, status: status === "all" ? undefined : status, q: search }),
   );
   if (!usageAvailable) return { ...page, usage: undefined, usageError: "" };
   try {
@@ -38,13 +36,18 @@ async function loadPage(cursor: string | undefined, status: KeyStatus | "all", u
 
 export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const [query, setQuery] = useState("");
+  const [search, setSearch] = useState("");
+  useEffect(() => {
+    const timer = setTimeout(() => setSearch(query.trim()), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [query]);
   const [status, setStatus] = useState<KeyStatus | "all">("all");
   const [more, setMore] = useState<KeyPage[]>([]);
   const [moreError, setMoreError] = useState("");
   const first = useLoad(() => {
     setMore([]);
-    return loadPage(undefined, status, usageAvailable);
-  }, [usageAvailable, status]);
+    return loadPage(undefined, status, search, usageAvailable);
+  }, [usageAvailable, status, search]);
   const pages = first.data ? [first.data, ...more] : [];
   const last = pages[pages.length - 1];
   const items = pages.flatMap((page) => page.items);
@@ -54,18 +57,17 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const loadMore = async () => {
     setMoreError("");
     try {
-      const page = await loadPage(last?.nextCursor ?? undefined, status, usageAvailable);
+      const page = await loadPage(last?.nextCursor ?? undefined, status, search, usageAvailable);
       setMore([...more, page]);
     } catch (failure) {
       setMoreError((failure as Error).message);
     }
   };
-  const shown = items.filter((key) => matches(key, query));
 
   return html`<h1>Keys</h1>
     <div class="filters" role="search">
       <div class="field">
-        <label for="key-search">Search name, owner or start</label>
+        <label for="key-search">Search name, owner, id or start</label>
         <input id="key-search" type="search" value=${query} onInput=${(e: Event) => setQuery((e.target as HTMLInputElement).value)} />
       </div>
       <div class="field">
@@ -79,7 +81,7 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
     <${ErrorLine} error=${first.error || moreError} />
     ${!usageAvailable && html`<p class="hint">Usage not available: this gateway has no all-keys usage endpoint, so rows show no sparkline.</p>`}
     <${ErrorLine} error=${usageError} />
-    ${last && html`<p role="status">${shown.length} of ${items.length} keys${last.nextCursor ? " loaded" : ""}</p>`}
+    ${last && html`<p role="status">${items.length} keys${last.nextCursor ? " loaded; more to load" : ""}</p>`}
     <div class="table-scroll">
       <table class="keys cards">
         <thead>
@@ -89,11 +91,13 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
           </tr>
         </thead>
         <tbody>
-          ${shown.map((key) => {
+          ${items.map((key) => {
             const series = usage.get(key.id);
             const total = series ? series.values.reduce((sum, v) => sum + v, 0) : undefined;
             return html`<tr key=${key.id} data-key-id=${key.id}>
-              <td data-label="Name"><a href=${`#/keys/${encodeURIComponent(key.id)}`}>${key.name}</a></td>
+              <td data-label="Name">
+                <span class="with-copy"><a href=${`#/keys/${encodeURIComponent(key.id)}`}>${key.name}</a> <${CopyButton} text=${key.id} label=${`Copy the id of ${key.name}`} /></span>
+              </td>
               <td data-label="Owner">${key.owner ?? "—"}</td>
               <td data-label="Start"><code>${key.start}…</code></td>
               <td data-label="Status"><span class=${`status ${keyStatus(key)}`}>${keyStatus(key)}</span></td>
@@ -117,11 +121,9 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
     </div>
     ${
       last &&
-      shown.length === 0 &&
+      items.length === 0 &&
       html`<p class="notice">${
-        items.length === 0 && status === "all"
-          ? html`No keys yet. <a href="#/keys/new">Create the first one</a>.`
-          : "No keys match these filters."
+        status === "all" && !search ? html`No keys yet. <a href="#/keys/new">Create the first one</a>.` : "No keys match these filters."
       }</p>`
     }
     ${last?.nextCursor && html`<button type="button" class="secondary" onClick=${loadMore}>Load more keys</button>`}`;
