@@ -5,18 +5,13 @@ import { useEffect, useState } from "preact/hooks";
 import type { PlanObject as Plan } from "../../../src/admin/plan-object";
 import { adminApi, withQuery } from "../api";
 import { OutcomeChart } from "../charts";
+import { type LimitRow, limitRowsOf, limitsOf, RateLimitRows } from "../rate-limit-rows";
 import { type Granularity, type IdentityObject as Identity, type KeyObject, keyStatus, type Page, type UsageBucket } from "../types";
 import { CopyButton, ErrorLine, formatTime, useLoad } from "../ui";
 import { spanQuery } from "../usage";
 
 type RateLimit = Identity["rateLimits"][number];
 type Quota = NonNullable<Identity["quota"]>;
-
-interface LimitRow {
-  name: string;
-  limit: string;
-  window: string;
-}
 
 interface IdentityForm {
   externalId: string;
@@ -34,7 +29,7 @@ function fromIdentity(identity: Identity | undefined): IdentityForm {
     name: identity?.name ?? "",
     planId: identity?.planId ?? "",
     enabled: identity?.enabled ?? true,
-    rateLimits: (identity?.rateLimits ?? []).map((l) => ({ name: l.name, limit: String(l.limit), window: String(l.window) })),
+    rateLimits: limitRowsOf(identity?.rateLimits),
     quotaLimit: identity?.quota ? String(identity.quota.limit) : "",
     quotaPeriod: identity?.quota?.period ?? "month",
   };
@@ -47,7 +42,7 @@ function toBody(form: IdentityForm): Record<string, unknown> {
     name: form.name.trim() || null,
     planId: form.planId || null,
     enabled: form.enabled,
-    rateLimits: form.rateLimits.map((row) => ({ name: row.name.trim(), limit: Number(row.limit), window: Number(row.window) })),
+    rateLimits: limitsOf(form.rateLimits),
     quota: form.quotaLimit ? { limit: Number(form.quotaLimit), period: form.quotaPeriod } : null,
   };
 }
@@ -83,8 +78,6 @@ function IdentityEditor({ original, plans, onDone }: { original?: Identity; plan
   const [busy, setBusy] = useState(false);
   const set = (patch: Partial<IdentityForm>) => setForm((current) => ({ ...current, ...patch }));
   const text = (name: keyof IdentityForm) => (event: Event) => set({ [name]: (event.target as HTMLInputElement).value });
-  const setRow = (index: number, patch: Partial<LimitRow>) =>
-    set({ rateLimits: form.rateLimits.map((row, i) => (i === index ? { ...row, ...patch } : row)) });
   const id = (name: string) => `${original ? "edit" : "create"}-identity-${name}`;
 
   const submit = async (event: Event) => {
@@ -129,24 +122,7 @@ function IdentityEditor({ original, plans, onDone }: { original?: Identity; plan
     </div>
     <fieldset>
       <legend>Rate limits <small>shared by all its keys; none: the plan's</small></legend>
-      ${form.rateLimits.map(
-        (row, index) => html`<div class="limit-row" key=${index}>
-          <div class="field">
-            <label for=${id(`limit-name-${index}`)}>Limit name</label>
-            <input id=${id(`limit-name-${index}`)} required value=${row.name} onInput=${(e: Event) => setRow(index, { name: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-limit-${index}`)}>Requests</label>
-            <input id=${id(`limit-limit-${index}`)} type="number" min="1" required value=${row.limit} onInput=${(e: Event) => setRow(index, { limit: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-window-${index}`)}>Window (s)</label>
-            <input id=${id(`limit-window-${index}`)} type="number" min="1" required value=${row.window} onInput=${(e: Event) => setRow(index, { window: (e.target as HTMLInputElement).value })} />
-          </div>
-          <button type="button" class="secondary" aria-label=${`Remove rate limit ${row.name || index + 1}`} onClick=${() => set({ rateLimits: form.rateLimits.filter((_, i) => i !== index) })}>Remove</button>
-        </div>`,
-      )}
-      <button type="button" class="secondary" onClick=${() => set({ rateLimits: [...form.rateLimits, { name: "", limit: "", window: "60" }] })}>Add rate limit</button>
+      <${RateLimitRows} rows=${form.rateLimits} onChange=${(rateLimits: LimitRow[]) => set({ rateLimits })} id=${id} nameLabel="Limit name" />
     </fieldset>
     <fieldset>
       <legend>Quota <small>empty: the plan's, if any</small></legend>

@@ -1,14 +1,9 @@
 // Every field the admin API takes for a key, for creating one and for editing one.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
+import { type LimitRow, limitRowsOf, limitsOf, RateLimitRows } from "../rate-limit-rows";
 import type { KeyObject } from "../types";
 import { ErrorLine } from "../ui";
-
-interface LimitRow {
-  name: string;
-  limit: string;
-  window: string;
-}
 
 export interface FormState {
   name: string;
@@ -38,7 +33,7 @@ function fromKey(key: KeyObject | undefined): FormState {
     prefix: "",
     scopes: key?.scopes.join(" ") ?? "",
     expiresAt: toLocalInput(key?.expiresAt ?? null),
-    rateLimits: (key?.rateLimits ?? []).map((limit) => ({ name: limit.name, limit: String(limit.limit), window: String(limit.window) })),
+    rateLimits: limitRowsOf(key?.rateLimits),
     quotaLimit: key?.quota ? String(key.quota.limit) : "",
     quotaPeriod: key?.quota?.period ?? "month",
     ipAllowlist: key?.ipAllowlist.join("\n") ?? "",
@@ -65,7 +60,7 @@ function toBody(state: FormState): Record<string, unknown> {
     owner: state.owner.trim() || null,
     scopes: words(state.scopes),
     expiresAt: state.expiresAt ? new Date(state.expiresAt).toISOString() : null,
-    rateLimits: state.rateLimits.map((row) => ({ name: row.name.trim(), limit: Number(row.limit), window: Number(row.window) })),
+    rateLimits: limitsOf(state.rateLimits),
     quota: state.quotaLimit ? { limit: Number(state.quotaLimit), period: state.quotaPeriod } : null,
     ipAllowlist: words(state.ipAllowlist),
     metadata,
@@ -101,8 +96,6 @@ export function KeyForm({
   const [busy, setBusy] = useState(false);
   const set = (patch: Partial<FormState>) => setState((current) => ({ ...current, ...patch }));
   const text = (name: keyof FormState) => (event: Event) => set({ [name]: (event.target as HTMLInputElement).value });
-  const setRow = (index: number, patch: Partial<LimitRow>) =>
-    set({ rateLimits: state.rateLimits.map((row, i) => (i === index ? { ...row, ...patch } : row)) });
   const id = (name: string) => `${original ? "edit" : "create"}-${name}`;
 
   const submit = async (event: Event) => {
@@ -144,24 +137,7 @@ export function KeyForm({
     </div>
     <fieldset>
       <legend>Rate limits</legend>
-      ${state.rateLimits.map(
-        (row, index) => html`<div class="limit-row" key=${index}>
-          <div class="field">
-            <label for=${id(`limit-name-${index}`)}>Name</label>
-            <input id=${id(`limit-name-${index}`)} required value=${row.name} onInput=${(e: Event) => setRow(index, { name: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-limit-${index}`)}>Requests</label>
-            <input id=${id(`limit-limit-${index}`)} type="number" min="1" required value=${row.limit} onInput=${(e: Event) => setRow(index, { limit: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-window-${index}`)}>Window (s)</label>
-            <input id=${id(`limit-window-${index}`)} type="number" min="1" required value=${row.window} onInput=${(e: Event) => setRow(index, { window: (e.target as HTMLInputElement).value })} />
-          </div>
-          <button type="button" class="secondary" aria-label=${`Remove rate limit ${row.name || index + 1}`} onClick=${() => set({ rateLimits: state.rateLimits.filter((_, i) => i !== index) })}>Remove</button>
-        </div>`,
-      )}
-      <button type="button" class="secondary" onClick=${() => set({ rateLimits: [...state.rateLimits, { name: "", limit: "", window: "60" }] })}>Add rate limit</button>
+      <${RateLimitRows} rows=${state.rateLimits} onChange=${(rateLimits: LimitRow[]) => set({ rateLimits })} id=${id} />
     </fieldset>
     <fieldset>
       <legend>Quota</legend>

@@ -3,14 +3,9 @@ import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import type { PlanObject as Plan } from "../../../src/admin/plan-object";
 import { adminApi, withQuery } from "../api";
+import { type LimitRow, limitRowsOf, limitsOf, RateLimitRows } from "../rate-limit-rows";
 import type { Page } from "../types";
 import { ErrorLine, useLoad } from "../ui";
-
-interface LimitRow {
-  name: string;
-  limit: string;
-  window: string;
-}
 
 interface PlanForm {
   name: string;
@@ -24,7 +19,7 @@ interface PlanForm {
 function fromPlan(plan: Plan | undefined): PlanForm {
   return {
     name: plan?.name ?? "",
-    rateLimits: (plan?.rateLimits ?? []).map((l) => ({ name: l.name, limit: String(l.limit), window: String(l.window) })),
+    rateLimits: limitRowsOf(plan?.rateLimits),
     quotaLimit: plan?.quota ? String(plan.quota.limit) : "",
     quotaPeriod: plan?.quota?.period ?? "month",
     allowedScopes: plan?.allowedScopes?.join(" ") ?? "",
@@ -37,7 +32,7 @@ function toBody(form: PlanForm): Record<string, unknown> {
   const scopes = form.allowedScopes.split(/[\s,]+/).filter(Boolean);
   return {
     name: form.name.trim(),
-    rateLimits: form.rateLimits.map((row) => ({ name: row.name.trim(), limit: Number(row.limit), window: Number(row.window) })),
+    rateLimits: limitsOf(form.rateLimits),
     quota: form.quotaLimit ? { limit: Number(form.quotaLimit), period: form.quotaPeriod } : null,
     allowedScopes: scopes.length > 0 ? scopes : null,
     maxKeys: form.maxKeys === "" ? null : Number(form.maxKeys),
@@ -58,8 +53,6 @@ function PlanEditor({ original, onDone }: { original?: Plan; onDone: (plan?: Pla
   const [busy, setBusy] = useState(false);
   const set = (patch: Partial<PlanForm>) => setForm((current) => ({ ...current, ...patch }));
   const text = (name: keyof PlanForm) => (event: Event) => set({ [name]: (event.target as HTMLInputElement).value });
-  const setRow = (index: number, patch: Partial<LimitRow>) =>
-    set({ rateLimits: form.rateLimits.map((row, i) => (i === index ? { ...row, ...patch } : row)) });
   const id = (name: string) => `${original ? "edit" : "create"}-plan-${name}`;
   // The editor opens below the list: take the reader (and the keyboard) there.
   useEffect(() => {
@@ -93,24 +86,7 @@ function PlanEditor({ original, onDone }: { original?: Plan; onDone: (plan?: Pla
     </div>
     <fieldset>
       <legend>Rate limits <small>per identity on the plan</small></legend>
-      ${form.rateLimits.map(
-        (row, index) => html`<div class="limit-row" key=${index}>
-          <div class="field">
-            <label for=${id(`limit-name-${index}`)}>Limit name</label>
-            <input id=${id(`limit-name-${index}`)} required value=${row.name} onInput=${(e: Event) => setRow(index, { name: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-limit-${index}`)}>Requests</label>
-            <input id=${id(`limit-limit-${index}`)} type="number" min="1" required value=${row.limit} onInput=${(e: Event) => setRow(index, { limit: (e.target as HTMLInputElement).value })} />
-          </div>
-          <div class="field">
-            <label for=${id(`limit-window-${index}`)}>Window (s)</label>
-            <input id=${id(`limit-window-${index}`)} type="number" min="1" required value=${row.window} onInput=${(e: Event) => setRow(index, { window: (e.target as HTMLInputElement).value })} />
-          </div>
-          <button type="button" class="secondary" aria-label=${`Remove rate limit ${row.name || index + 1}`} onClick=${() => set({ rateLimits: form.rateLimits.filter((_, i) => i !== index) })}>Remove</button>
-        </div>`,
-      )}
-      <button type="button" class="secondary" onClick=${() => set({ rateLimits: [...form.rateLimits, { name: "", limit: "", window: "60" }] })}>Add rate limit</button>
+      <${RateLimitRows} rows=${form.rateLimits} onChange=${(rateLimits: LimitRow[]) => set({ rateLimits })} id=${id} nameLabel="Limit name" />
     </fieldset>
     <fieldset>
       <legend>Quota</legend>
