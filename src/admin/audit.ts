@@ -1,3 +1,5 @@
+// The audit log's vocabulary (docs/operators.md § Audit log): the actions it records, the key fields it may show,
+// and `auditEntry()`, which every admin write uses to build the row it stores in the same transaction.
 import { z } from "@hono/zod-openapi";
 import type { NewAuditRow } from "../db/schema";
 import type { KeyObject } from "./key-object";

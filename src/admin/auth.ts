@@ -1,3 +1,5 @@
+// The admin API's authentication (docs/operators.md): ADMIN_TOKEN or an operator token as a Bearer, wrong tokens
+// limited per client IP before they are judged (docs/security.md), and `requireScope()` for each route's scope.
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { database } from "../db/client";

@@ -1,3 +1,4 @@
+// POST /_gateway/admin/identities: creates an identity, a customer whose keys share its limits and quota (docs/identities.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { IdentityRow } from "../db/schema";

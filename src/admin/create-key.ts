@@ -1,3 +1,5 @@
+// POST /_gateway/admin/keys: creates a key and returns its plaintext once; the gateway keeps its SHA-256 (docs/keys.md § Create a key).
+// `newKeyRow()` is shared with the import.
 import { createRoute, type RouteHandler, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database } from "../db/client";

@@ -1,3 +1,4 @@
+// POST /_gateway/admin/operators: creates an operator token, never with scopes beyond the caller's; shown once (docs/operators.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { OperatorRow } from "../db/schema";

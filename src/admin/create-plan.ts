@@ -1,3 +1,4 @@
+// POST /_gateway/admin/plans: creates a plan, a named tier of limits, quota, scopes and key counts (docs/plans.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// POST /_gateway/admin/webhooks: creates a webhook for usage alerts and key events; its signing secret is shown once
+// (docs/webhooks.md § Managing webhooks).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { WebhookRow } from "../db/schema";

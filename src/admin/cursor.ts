@@ -1,3 +1,4 @@
+// The admin lists' page cursors: opaque to callers, so the position inside may change; a forged one is 400 invalid_request.
 import { GatewayError } from "../errors";
 
 /** Opaque page cursors: callers pass them back unchanged, so the position format may change. */

@@ -1,3 +1,4 @@
+// DELETE /_gateway/admin/identities/{id}: deletes an identity none of whose keys is live, else 409 (docs/identities.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

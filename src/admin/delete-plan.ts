@@ -1,3 +1,4 @@
+// DELETE /_gateway/admin/plans/{id}: deletes a plan no identity is on, else 409 saying how many are (docs/plans.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

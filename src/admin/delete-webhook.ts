@@ -1,3 +1,4 @@
+// DELETE /_gateway/admin/webhooks/{id}: deletes a webhook and purges its outbox, pending retries and delivery log (docs/webhooks.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

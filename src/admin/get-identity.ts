@@ -1,3 +1,4 @@
+// GET /_gateway/admin/identities/{id}: one identity (docs/identities.md); also the 404 its sibling routes share.
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,4 @@
+// GET /_gateway/admin/keys/{id}: one key as the admin API shows it, never its secret or hash (docs/keys.md § List and look up keys).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

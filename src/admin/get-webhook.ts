@@ -1,3 +1,4 @@
+// GET /_gateway/admin/webhooks/{id}: one webhook, its URL's query hidden from callers without operators:write (docs/webhooks.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

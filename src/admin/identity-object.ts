@@ -1,3 +1,5 @@
+// The identity object of the admin API (docs/identities.md): create and update bodies, the schema, the row's presentation,
+// and the lookups that refuse a body naming an identity or plan that does not exist.
 import { z } from "@hono/zod-openapi";
 import { rateLimitSchema } from "../config/schema";
 import type { Database } from "../db/client";

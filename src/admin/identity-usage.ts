@@ -1,3 +1,5 @@
+// GET /_gateway/admin/identities/{id}/usage: all its keys' requests per hour or day by outcome, from the identity's
+// Durable Object (docs/identities.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// POST /_gateway/admin/keys/import: brings up to 1,000 existing keys (plaintext or SHA-256) behind the gateway, idempotent per hash,
+// each entry reported on its own (docs/keys.md § Import).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { describeIssues } from "../config/describe-issues";
 import { database } from "../db/client";

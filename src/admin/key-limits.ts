@@ -1,3 +1,5 @@
+// GET /_gateway/admin/keys/{id}/limits: a key's limits and quota and what is left of them, read from its deciding object
+// through the one key verdict without consuming anything (docs/keys.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// The key object of the admin API (docs/keys.md § Create a key): the fields a create or update may set and their checks,
+// the schema, and the row's presentation, which never holds a secret or hash.
 import { z } from "@hono/zod-openapi";
 import { rateLimitSchema, rateLimitsSchema, routeRateLimitsSchema } from "../config/schema";
 import type { KeyRow, KeySecretRow } from "../db/schema";

@@ -1,3 +1,5 @@
+// GET /_gateway/admin/keys/{id}/usage: a key's requests per UTC hour or day by outcome, from its Durable Object
+// (docs/keys.md § Usage and audit); the bucket schema and query are shared with identity and portal usage.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database } from "../db/client";

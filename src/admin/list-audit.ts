@@ -1,3 +1,5 @@
+// GET /_gateway/admin/audit: the audit log, newest first, filtered by key, operator, identity or action, with names resolved
+// (docs/operators.md § Audit log).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,4 @@
+// GET /_gateway/admin/identities: identities a page at a time by id, or the one with an `externalId` (docs/identities.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,4 @@
+// GET /_gateway/admin/operators: operator tokens a page at a time, revoked ones included, tokens and hashes never (docs/operators.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

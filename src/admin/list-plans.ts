@@ -1,3 +1,4 @@
+// GET /_gateway/admin/plans: plans a page at a time, in id order (docs/plans.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

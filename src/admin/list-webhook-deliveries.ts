@@ -1,3 +1,5 @@
+// GET /_gateway/admin/webhooks/{id}/deliveries: a webhook's deliveries, newest first, with every attempt, read from its
+// outbox Durable Object (docs/webhooks.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,4 @@
+// GET /_gateway/admin/webhooks: webhooks a page at a time, URL queries hidden from callers without operators:write (docs/webhooks.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,4 @@
+// The operator token object of the admin API (docs/operators.md): the create body, the schema (never a token or hash), the id parameter.
 import { z } from "@hono/zod-openapi";
 import type { OperatorRow } from "../db/schema";
 import { OPERATOR_SCOPES } from "../operators/scopes";

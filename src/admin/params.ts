@@ -1,3 +1,4 @@
+// Parameters the admin routes share: the key id in the path, and the page size, cursor and `nextCursor` of every list.
 import { z } from "@hono/zod-openapi";
 
 export const KeyIdParam = z.object({

@@ -1,3 +1,5 @@
+// Applies an admin write to keys, identities and plans everywhere within `LEASE_TTL_MS` (docs/rate-limits.md § Every change
+// within the bound): tells the deciding Durable Objects the new status, and drops this isolate's memory of it.
 import type { Context } from "hono";
 import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";

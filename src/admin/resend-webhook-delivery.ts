@@ -1,3 +1,5 @@
+// POST /_gateway/admin/webhooks/{id}/deliveries/{deliveryId}/resend: queues a delivery again, same `webhook-id`, with a fresh
+// 24-hour retry span (docs/webhooks.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// DELETE /_gateway/admin/keys/{id}: revokes a key everywhere within `LEASE_TTL_MS`, keeping its row (docs/keys.md § Revoke a key);
+// `revokeAndPublish()` is shared with the portal and leak reports.
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database } from "../db/client";

@@ -1,3 +1,4 @@
+// DELETE /_gateway/admin/operators/{id}: revokes an operator token, at once here, within 5 s everywhere (docs/operators.md § Revocation).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

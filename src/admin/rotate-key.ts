@@ -1,3 +1,5 @@
+// POST /_gateway/admin/keys/{id}/rotate: a new secret for the same key, the old ones expiring after a grace period
+// (docs/keys.md § Rotate a key); `rotateSecret()` is shared with the portal's roll.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { database } from "../db/client";

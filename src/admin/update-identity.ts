@@ -1,3 +1,5 @@
+// PATCH /_gateway/admin/identities/{id}: changes an identity; new limits, plan or `enabled` reach all its keys everywhere
+// within `LEASE_TTL_MS` (docs/identities.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// PATCH /_gateway/admin/keys/{id}: changes any field of a key but its prefix, moves it into or out of an identity, and
+// publishes the change (docs/keys.md § Change a key).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { KeyRow } from "../db/schema";

@@ -1,3 +1,5 @@
+// PATCH /_gateway/admin/plans/{id}: changes a plan and tells every identity's object on it, so new limits apply everywhere
+// within `LEASE_TTL_MS` (docs/plans.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// PATCH /_gateway/admin/webhooks/{id}: changes a webhook's URL, events, thresholds or `enabled`; pending deliveries
+// follow (docs/webhooks.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

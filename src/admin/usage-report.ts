@@ -1,3 +1,5 @@
+// GET /_gateway/admin/usage: all keys' requests per hour or day by outcome in one call, grouped by key, route, outcome or identity,
+// from the rollups in D1 (docs/usage.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

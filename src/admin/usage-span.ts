@@ -1,3 +1,4 @@
+// The [from, to) span of a usage call and its bounds (31 days by hour, 400 by day), shared by every usage route.
 import { z } from "@hono/zod-openapi";
 import { GatewayError } from "../errors";
 import { DAY_MS } from "../usage/hourly";

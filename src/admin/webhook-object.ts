@@ -1,3 +1,5 @@
+// The webhook object of the admin API (docs/webhooks.md): bodies, schemas of a webhook and a delivery, the public-target check,
+// and who may see a webhook's URL whole.
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { WEBHOOK_EVENTS, type WebhookRow } from "../db/schema";
