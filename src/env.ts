@@ -1,3 +1,5 @@
+// The worker's bindings, vars and secrets (`Env`), and the Hono context variables each stage of a request can rely on:
+// every request, admin calls, portal routes, the proxy path.
 import type { RequestIdVariables } from "hono/request-id";
 import type { BillingOutbox } from "./billing/outbox";
 import type { ConfigVariables } from "./config/middleware";

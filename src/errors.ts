@@ -1,3 +1,5 @@
+// The one table of error codes (status, title, meaning; docs/errors.md) and `GatewayError`, which code anywhere on the
+// request path throws; src/http/problem.ts renders it as problem+json.
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 

@@ -1,3 +1,5 @@
+// The worker's entry, wiring only: the request path's middleware in order, the /_gateway and portal apps loaded on first
+// use, the cron trigger, and the Durable Object classes wrangler binds.
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { billingOutbox } from "./billing/outbox";

@@ -1,3 +1,5 @@
+// Turns a zod validation error into one line naming every bad field, for config errors and 400 invalid_request alike;
+// a field name that looks like a secret is cut short rather than echoed.
 import type { z } from "zod";
 
 /**

@@ -1,3 +1,5 @@
+// The middleware that puts the validated config on every request (`c.get("config")`); a bad config is 503
+// gateway_misconfigured, naming the field only to the operator (docs/configuration.md).
 import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Env } from "../env";

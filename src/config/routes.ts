@@ -1,3 +1,5 @@
+// Routes compiled from the route table (docs/routes.md): upstream target, methods and CORS worked out once, and the
+// longest-prefix `Router` the proxy path matches requests with.
 import { type CorsPolicy, compileCors } from "../proxy/cors";
 import type { RouteConfig } from "./schema";
 

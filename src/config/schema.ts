@@ -1,3 +1,5 @@
+// The zod schemas of every setting and of the route table (docs/configuration.md, docs/routes.md), with their defaults
+// and bounds; the rate-limit schema is shared with the admin API and the OpenAPI document.
 import { z } from "@hono/zod-openapi";
 import { KEY_PREFIX_PATTERN } from "../keys/format.ts";
 

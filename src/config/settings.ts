@@ -1,3 +1,5 @@
+// Builds the gateway's config from vars and secrets (docs/configuration.md): validates them, resolves `${SECRET}` in route
+// headers, compiles the routes, and reports every problem by field; built once per isolate.
 import { type BillingExportSettings, STRIPE_DEFAULT_URL } from "../billing/events";
 import { describeIssues } from "./describe-issues";
 import { compileRoute, type Route, Router } from "./routes";

@@ -1,3 +1,4 @@
+// The drizzle client over the D1 binding, one per binding object, typed by the schema beside it.
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 

@@ -1,3 +1,5 @@
+// The D1 tables as drizzle schema: keys and their secrets, identities, plans, operators, the audit log, usage rollups,
+// webhooks and portal sessions. Change it, then `npm run db:generate -- --name <what>` writes the migration.
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AuditAction } from "../admin/audit";
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
