@@ -1,3 +1,5 @@
+// The app under /_gateway but the portal (loaded lazily, src/index.ts): health, /me, /verify, introspection, leak reports,
+// the admin API behind its auth, the OpenAPI document, the reference and the dashboard; each route with its schema.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";

@@ -1,3 +1,5 @@
+// The built pages (dashboard, portal, API reference) served from the ASSETS binding with their caching, and the
+// security headers every page gets (docs/dashboard.md § Security headers).
 import type { Context } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { GatewayEnv } from "../env";

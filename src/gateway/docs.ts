@@ -1,3 +1,5 @@
+// The HTML API reference at /_gateway/docs (Scalar over the OpenAPI document), with the error table every problem's
+// `type` links to (docs/dashboard.md § The API reference).
 import { html } from "hono/html";
 import { ERRORS, type ErrorCode } from "../errors";
 

@@ -1,3 +1,5 @@
+// GET /_gateway/me: the calling key, its limits and quota as they stand, without spending any (docs/keys.md § What a client can see).
+// The limit and quota state schemas are shared with /verify and the key-limits route.
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { rateLimitSchema } from "../config/schema";
 import type { GatewayEnv } from "../env";

@@ -1,3 +1,5 @@
+// OpenAPI pieces every /_gateway route shares: the problem+json schema, the error responses of admin calls and calls with
+// a body, and the client-key security schemes.
 import { z } from "@hono/zod-openapi";
 import { ERRORS } from "../errors";
 

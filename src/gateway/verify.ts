@@ -1,3 +1,5 @@
+// POST /_gateway/verify: judges a key for a service not behind the proxy as a proxied request would be, and spends its
+// limits unless a dry run (docs/verify.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { requireScope } from "../admin/auth";
 import type { Route } from "../config/routes";

@@ -1,3 +1,5 @@
+// The one `onError` and not-found handler: every thrown error becomes problem+json with the request id, never a stack
+// or exception text on a 5xx (docs/errors.md).
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AnyStageEnv } from "../env";
