@@ -1,3 +1,5 @@
+// Identities in D1 (docs/identities.md): reads, paged lists, and writes with their audit entry in the same batch,
+// including the delete that refuses an identity a live key still belongs to.
 import { and, asc, eq, gt, inArray, isNull, notExists, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type IdentityRow, identities, keys, type NewAuditRow, type PlanRow, plans } from "../db/schema";

@@ -1,3 +1,5 @@
+// This isolate's memory of live operator tokens for 5 s, so an admin call skips D1; a revocation reaches every isolate
+// within that (docs/operators.md § Revocation: how fast).
 import type { AdminPrincipal } from "./scopes";
 
 /**

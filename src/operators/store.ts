@@ -1,3 +1,5 @@
+// Operator tokens in D1 (docs/operators.md): lookup by hash, paged list, and create and revoke with their audit entry
+// in the same batch.
 import { and, asc, eq, gt, isNull } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type NewAuditRow, type OperatorRow, operators } from "../db/schema";

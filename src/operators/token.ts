@@ -1,3 +1,5 @@
+// Operator tokens' format (docs/operators.md § The token): a client key's shape under the `gop` prefix, hashed with SHA-256
+// for storage.
 import { generateKey, hashKey, parseKey } from "../keys/format";
 
 /** Operator tokens have the client key shape under their own prefix: `gop_` + 32 random + 6 checksum. */
