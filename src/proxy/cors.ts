@@ -1,3 +1,5 @@
+// CORS for routes that set `cors` (docs/routes.md): preflights answered by the gateway without a key, allow headers on
+// every answer to an allowed origin, errors included.
 import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { CorsConfig } from "../config/schema";

@@ -1,3 +1,5 @@
+// The proxy's last step (docs/routes.md): sends the request to the route's upstream once, never retried, streaming both
+// bodies under the route's size cap and timeouts, with credentials stripped from the query.
 import type { Context } from "hono";
 import { getQueryStrings } from "hono/utils/url";
 import type { Route } from "../config/routes";

@@ -1,3 +1,5 @@
+// Header rewriting both ways (docs/routes.md § What the upstream receives): towards the upstream, credentials, hop-by-hop
+// and client-sent X-Gateway-* fields out, forwarding and key fields in; towards the client, the request id and rate limits in.
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
 import { credentialHeaderNames, holdsGatewayKey } from "../keys/credentials";

@@ -1,3 +1,5 @@
+// The first middleware on every request: normalises escapes and refuses paths that climb or alias another path, so the
+// router, the checks and the upstream all see one path (docs/routes.md § Paths).
 import { createMiddleware } from "hono/factory";
 import { GatewayError } from "../errors";
 

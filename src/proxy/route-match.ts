@@ -1,3 +1,5 @@
+// The proxy's route step: the route for the checked path (never under /_gateway), 405 for a method it does not list,
+// and 403 for a service worker script a route does not allow (docs/security.md).
 import { createMiddleware } from "hono/factory";
 import type { RouteMatch } from "../config/routes";
 import type { AppEnv, GatewayEnv } from "../env";
