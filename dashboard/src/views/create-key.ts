@@ -1,3 +1,4 @@
+// Create key (docs/dashboard.md § Views): the key form, `POST /keys`, then the plaintext shown once before the key's page.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { adminApi } from "../api";

@@ -1,3 +1,5 @@
+// One key's page (docs/dashboard.md § Views): its fields, limits and quota with what is left of them, its usage chart,
+// edit, disable, rotate (the new secret shown once) or revoke, and its audit entries.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";

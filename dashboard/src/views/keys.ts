@@ -1,3 +1,5 @@
+// Keys (docs/dashboard.md § Views): 100 a page, searched and filtered by status on the server, each with a 24-hour
+// sparkline from one all-keys usage call per page.
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";

@@ -1,3 +1,5 @@
+// Operator tokens (docs/operators.md): the list a page at a time, create with scopes (the token shown once), revoke after
+// a confirmation.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import type { OperatorObject as Operator } from "../../../src/admin/operator-object";

@@ -1,3 +1,4 @@
+// Signing in (docs/dashboard.md § Signing in): the operator token is checked with one read, then kept for the tab's session.
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { ApiError, adminApi, session } from "../api";
