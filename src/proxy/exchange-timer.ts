@@ -1,3 +1,5 @@
+// A forwarded request's clocks and body cap (docs/routes.md § Timeouts): the upstream's `timeoutMs` and the client's
+// CLIENT_BODY_TIMEOUT_MS are timed apart, so each timeout is blamed on the side that held the exchange up.
 /** Why a forwarded request was cut short; each is also the error code the client gets. */
 export type ExchangeCut = "payload_too_large" | "request_timeout" | "upstream_timeout";
 
