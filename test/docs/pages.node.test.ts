@@ -1,0 +1,67 @@
+// The docs as a whole: docs/README.md indexes every page, docs/configuration.md names every setting and
+// secret the worker reads, and each page has one title. The pages' shell examples run in
+// test/e2e/docs-examples.test.ts.
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { settingsSchema } from "../../src/config/schema.ts";
+
+const ROOT = join(import.meta.dirname, "../..");
+const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+const pages = readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md"));
+
+/** Every `.ts` file under a folder, recursively. */
+function sources(folder: string): string[] {
+  return readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".ts"))
+    .map((name) => join(folder, name));
+}
+
+/** The names wrangler.toml binds to D1, objects, datasets and assets: bindings, not settings. */
+function bindings(): Set<string> {
+  const config = parse(read("wrangler.toml")) as {
+    d1_databases?: { binding: string }[];
+    durable_objects?: { bindings: { name: string }[] };
+    analytics_engine_datasets?: { binding: string }[];
+    assets?: { binding?: string };
+  };
+  return new Set([
+    ...(config.d1_databases ?? []).map((database) => database.binding),
+    ...(config.durable_objects?.bindings ?? []).map((binding) => binding.name),
+    ...(config.analytics_engine_datasets ?? []).map((dataset) => dataset.binding),
+    ...(config.assets?.binding ? [config.assets.binding] : []),
+  ]);
+}
+
+describe("docs pages", () => {
+  it("docs/README.md links every page of docs/", () => {
+    const index = read("docs/README.md");
+    const missing = pages.filter((page) => page !== "README.md" && !index.includes(`](${page})`));
+    expect(missing).toEqual([]);
+  });
+
+  it("docs/configuration.md names every setting in the schema and every secret the worker reads", () => {
+    const bound = bindings();
+    const read_ = new Set(Object.keys(settingsSchema.shape));
+    for (const file of sources("src")) {
+      for (const match of read(file).matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g))
+        if (!bound.has(match[1] as string)) read_.add(match[1] as string);
+    }
+    expect(read_.size).toBeGreaterThan(20);
+    const configuration = read("docs/configuration.md");
+    expect([...read_].filter((name) => !configuration.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it("every page has exactly one H1 (outside code blocks)", () => {
+    for (const page of ["README.md", ...pages.map((name) => `docs/${name}`)]) {
+      let fenced = false;
+      let titles = 0;
+      for (const line of read(page).split("\n")) {
+        if (/^\s*```/.test(line)) fenced = !fenced;
+        else if (!fenced && line.startsWith("# ")) titles++;
+      }
+      expect(titles, page).toBe(1);
+    }
+  });
+});
