@@ -1,5 +1,5 @@
 /**
- * RFC 7662 token introspection of a client key (docs/introspection.md): for resource servers that
+ * RFC 7662 token introspection of a client key (docs/verify.md § Introspection): for resource servers that
  * speak OAuth. Read-only: the one key verdict in `read` mode at cost 0, so nothing is spent or counted.
  */
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";

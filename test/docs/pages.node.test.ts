@@ -1,8 +1,8 @@
 // The docs as a whole: docs/README.md indexes every page, docs/configuration.md names every setting and
-// secret the worker reads, and each page has one title. The pages' shell examples run in
+// secret the worker reads, links and the code's docs/ references lead somewhere, each page has one title. The pages' shell examples run in
 // test/e2e/docs-examples.test.ts.
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { settingsSchema } from "../../src/config/schema.ts";
@@ -51,6 +51,24 @@ describe("docs pages", () => {
     expect(read_.size).toBeGreaterThan(20);
     const configuration = read("docs/configuration.md");
     expect([...read_].filter((name) => !configuration.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  it("every docs/ page the code names and every relative link of a page exists", () => {
+    const missing: string[] = [];
+    for (const folder of ["src", "scripts", "dashboard", "portal", "dev", "bench"]) {
+      for (const file of readdirSync(join(ROOT, folder), { recursive: true, encoding: "utf8" })) {
+        if (!/\.(ts|tsx|html|css)$/.test(file) || file.includes("node_modules")) continue;
+        for (const [named] of read(join(folder, file)).matchAll(/\bdocs\/[\w-]+\.md\b/g)) {
+          if (!existsSync(join(ROOT, named))) missing.push(`${folder}/${file}: ${named}`);
+        }
+      }
+    }
+    for (const page of ["README.md", ...pages.map((name) => `docs/${name}`)]) {
+      for (const [, target] of read(page).matchAll(/\]\((?!https?:|#|mailto:)([^)#\s]+)/g)) {
+        if (!existsSync(join(ROOT, dirname(page), target as string))) missing.push(`${page}: ${target}`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 
   it("every page has exactly one H1 (outside code blocks)", () => {

@@ -15,6 +15,8 @@ const GATEWAY = `http://localhost:${PORT}`;
 const ADMIN_TOKEN = "dev-admin-token";
 const state = mkdtempSync(join(tmpdir(), "docs-examples-"));
 let dev: ChildProcess;
+/** The end of what `npm run dev` printed, for when it does not come up. */
+let devOutput = "";
 
 const PAGES = [
   "README.md",
@@ -32,17 +34,18 @@ beforeAll(async () => {
     {
       cwd: ROOT,
       env: { ...process.env, ECHO_PORT: String(PORT + 1), OIDC_PORT: "0" },
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     },
   );
+  for (const stream of [dev.stdout, dev.stderr]) stream?.on("data", (chunk: Buffer) => (devOutput = (devOutput + chunk).slice(-4000)));
   for (let waited = 0; ; waited += 250) {
     const up = await fetch(`${GATEWAY}/_gateway/health`).then(
       (response) => response.ok,
       () => false,
     );
     if (up) break;
-    if (waited > 110_000 || dev.exitCode !== null) throw new Error("npm run dev did not come up");
+    if (waited > 110_000 || dev.exitCode !== null) throw new Error(`npm run dev did not come up:\n${devOutput}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }, 120_000);
@@ -131,6 +134,7 @@ class PageState {
     return command
       .replaceAll(/https?:\/\/(localhost:8787|gateway\.example\.com|gw\.example\.com)/g, GATEWAY)
       .replaceAll(/\bnpm run keys --(?=\s|$)/g, `"${process.execPath}" "${ROOT}/scripts/keys.ts"`)
+      .replaceAll(/\bnpm (?=run\b|test\b)/g, `npm --prefix "${ROOT}" `)
       .replaceAll(PLACEHOLDER, (placeholder, prefix: string) => {
         const id = this.ids.get(prefix)?.at(-1);
         if (!id) throw new Error(`nothing printed before fills ${placeholder}`);
@@ -229,6 +233,32 @@ describe("the docs' shell examples against npm run dev", () => {
     const all = [...BLOCKS.values()].flat();
     expect(all.filter((block) => !block.skip).length).toBeGreaterThan(20);
     for (const block of all) expect(block.skip ?? block.steps.length, `${block.file}:${block.line} has no command`).toBeTruthy();
+  });
+
+  it("every endpoint a page names (`POST /keys/:id/rotate`) is one the OpenAPI document describes", async () => {
+    const document = (await (await fetch(`${GATEWAY}/_gateway/openapi.json`)).json()) as { paths: Record<string, object> };
+    const served = new Set(
+      Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    const unknown: string[] = [];
+    for (const page of PAGES) {
+      for (const [, method, path] of readFileSync(join(ROOT, page), "utf8").matchAll(
+        /\b(GET|POST|PUT|PATCH|DELETE) (\/[\w/{}:.-]*[\w}])/g,
+      )) {
+        // Paths outside the gateway's API: the pages' own HTML and Stripe's.
+        if (/^\/_gateway\/(portal|docs$)|^\/v1\/billing\//.test(path as string)) continue;
+        const normal = (path as string).replace(/:(\w+)/g, "{$1}");
+        // The document's paths are under its server, /_gateway; the pages' admin tables leave out /_gateway/admin.
+        const candidates = normal.startsWith("/_gateway/") ? [normal.slice("/_gateway".length)] : [normal, `/admin${normal}`];
+        // The document names path parameters its own way ({id}, {deliveryId}): compare the shape.
+        const shape = (text: string) => text.replace(/\{\w+\}/g, "{}");
+        const found = candidates.some((candidate) => [...served].some((entry) => shape(entry) === shape(`${method} ${candidate}`)));
+        if (!found) unknown.push(`${page}: ${method} ${path}`);
+      }
+    }
+    expect(unknown).toEqual([]);
   });
 
   for (const [page, blocks] of BLOCKS) {
