@@ -52,7 +52,9 @@ export function shellBlocks(file: string, text: string): ShellBlock[] {
       skip = annotation.match(SKIP)?.[1];
       if (!skip) throw new Error(`${file}:${before + 1}: a docs-test annotation is "skip — <reason>", not "${annotation}"`);
     }
-    const body = lines.slice(i + 1, end).map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)));
+    let body = lines.slice(i + 1, end).map((line) => line.slice(Math.min(indent, line.length - line.trimStart().length)));
+    // A console block: "$ " starts a command, the lines under it are its output.
+    if (open[2] === "console") body = body.map((line) => (line.startsWith("$ ") ? line.slice(2) : line.trim() ? `#   ${line}` : line));
     blocks.push({ file, line: i + 1, skip, steps: skip ? [] : steps(body, i + 2) });
     i = end;
   }
