@@ -53,6 +53,18 @@ describe("docs pages", () => {
     expect([...read_].filter((name) => !configuration.includes(`\`${name}\``))).toEqual([]);
   });
 
+  it("docs/configuration.md gives each setting the default the schema has", () => {
+    const defaults = settingsSchema.parse({ GATEWAY_ROUTES: "[]" }) as Record<string, unknown>;
+    const shown = new Map(
+      [...read("docs/configuration.md").matchAll(/^\| `([A-Z][A-Z0-9_]+)`[^|]*\|\s*([^|]*?)\s*\|/gm)].map(([, name, cell]) => [name, cell]),
+    );
+    for (const [name, value] of Object.entries(defaults)) {
+      if (name === "GATEWAY_ROUTES") continue;
+      const written = typeof value === "string" ? value : JSON.stringify(value);
+      expect(shown.get(name), name).toMatch(new RegExp(`^\`${written.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\``));
+    }
+  });
+
   it("every docs/ page the code names and every relative link of a page exists", () => {
     const missing: string[] = [];
     for (const folder of ["src", "scripts", "dashboard", "portal", "dev", "bench"]) {
