@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
 import { settingsSchema } from "../../src/config/schema.ts";
+import { ERRORS } from "../../src/errors.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
@@ -63,6 +64,16 @@ describe("docs pages", () => {
       const written = typeof value === "string" ? value : JSON.stringify(value);
       expect(shown.get(name), name).toMatch(new RegExp(`^\`${written.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\``));
     }
+  });
+
+  it("docs/errors.md lists every error code under the status the gateway answers it with", () => {
+    const listed = new Map<string, number>();
+    for (const [, status, codes] of read("docs/errors.md").matchAll(/^\| (\d{3})\s+\| (.*)$/gm)) {
+      for (const [, code] of (codes as string).matchAll(/`([a-z_]+)`/g))
+        if (!listed.has(code as string)) listed.set(code as string, Number(status));
+    }
+    const expected = Object.fromEntries(Object.entries(ERRORS).map(([code, { status }]) => [code, status]));
+    expect(Object.fromEntries(Object.keys(ERRORS).map((code) => [code, listed.get(code)]))).toEqual(expected);
   });
 
   it("every docs/ page the code names and every relative link of a page exists", () => {
