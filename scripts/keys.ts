@@ -412,28 +412,26 @@ function describeLimits(limits: KeyLimits): string {
   return rows.length ? `${state}\n\n${table(["limit", "policy", "remaining", "reset"], rows)}` : `${state}\nno limits`;
 }
 
-/** All keys' usage in one call (GET /admin/usage), grouped by key, route, outcome or identity. */
+type ReportCounts = { allowed: number; rateLimited: number; quotaExceeded: number; unauthorized?: number };
+
+/** All keys' usage in one call (GET /admin/usage), grouped by key, route, outcome or identity; 401s in their own column. */
 async function allKeysUsage(flags: Flags, request: Request): Promise<Result> {
   const report: {
     groupBy: string;
-    groups: { group: string; name?: string | null; total: { allowed: number; rateLimited: number; quotaExceeded: number } }[];
-    totals: { allowed: number; rateLimited: number; quotaExceeded: number }[];
+    groups: { group: string; name?: string | null; total: ReportCounts }[];
+    totals: ReportCounts[];
     otherGroups: number;
   } = await request(
     "GET",
     `/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity, groupBy: flags["group-by"] ?? "key", limit: flags.limit })}`,
   );
-  const rows = report.groups.map((g) => [
-    g.group,
-    orDash(g.name),
-    String(g.total.allowed),
-    String(g.total.rateLimited),
-    String(g.total.quotaExceeded),
-  ]);
-  const total = report.totals.reduce((sum, b) => [sum[0]! + b.allowed, sum[1]! + b.rateLimited, sum[2]! + b.quotaExceeded], [0, 0, 0]);
+  // 401s (counted by route, never for a key): an older gateway's report has no such field.
+  const columns = (c: ReportCounts) => [c.allowed, c.rateLimited, c.quotaExceeded, c.unauthorized ?? 0];
+  const rows = report.groups.map((g) => [g.group, orDash(g.name), ...columns(g.total).map(String)]);
+  const total = report.totals.reduce((sum, b) => columns(b).map((n, i) => n + sum[i]!), [0, 0, 0, 0]);
   rows.push(["total", "", ...total.map(String)]);
   const more = report.otherGroups ? `\n\n${report.otherGroups} more groups counted in the total (--limit up to 100)` : "";
-  return { json: report, text: table([report.groupBy, "name", "allowed", "rate_limited", "quota_exceeded"], rows) + more };
+  return { json: report, text: table([report.groupBy, "name", "allowed", "rate_limited", "quota_exceeded", "unauthorized"], rows) + more };
 }
 
 /** A key's or an identity's usage over time (`path`: the key's or identity's admin path). */

@@ -303,8 +303,14 @@ describe("npm run keys", () => {
     expect(usage.code, usage.stderr).toBe(0);
     const report = JSON.parse(usage.stdout) as { groupBy: string; groups: { group: string }[] };
     expect(report.groupBy).toBe("outcome");
-    expect(report.groups.map((g) => g.group).sort()).toEqual(["allowed", "quota_exceeded", "rate_limited"]);
-    expect((await keys(["usage"])).stdout).toMatch(/^key\s+name\s+allowed\s+rate_limited\s+quota_exceeded/);
+    expect(report.groups.map((g) => g.group).sort()).toEqual(["allowed", "quota_exceeded", "rate_limited", "unauthorized"]);
+    expect((await keys(["usage"])).stdout).toMatch(/^key\s+name\s+allowed\s+rate_limited\s+quota_exceeded\s+unauthorized/);
+
+    // 401s count by route and in the total, for no key.
+    for (let i = 0; i < 2; i++) expect((await callApi("gk_live_not-a-key")).status).toBe(401);
+    const byRoute = await keys(["usage", "--group-by", "route"]);
+    expect(byRoute.stdout).toMatch(/\/api\/\*\s+-\s+\d+\s+\d+\s+\d+\s+([2-9]|\d\d+)\n/);
+    expect(byRoute.stdout).toMatch(/total\s+\d+\s+\d+\s+\d+\s+([2-9]|\d\d+)$/m);
   });
 
   it("manages webhooks: create, list, get, update, deliveries, resend, delete", async () => {

@@ -1,5 +1,5 @@
-// The dashboard's key list sorted on the server in a real Chromium, against the built gateway on a
-// socket: column headers and the Sort select change the order the server returns, searched too.
+// The dashboard in a real Chromium, against the built gateway on a socket: the key list sorted on the
+// server (column headers, the Sort select), and the overview counting 401s by route and outcome.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
@@ -106,6 +106,27 @@ describe("the dashboard's key list, sorted on the server", () => {
     // Each order was the server's: the calls carried the sort and the search.
     const sorts = listCalls.filter((url) => url.searchParams.get("q") === tag).map((url) => url.searchParams.get("sort"));
     expect(sorts).toEqual(expect.arrayContaining(["-createdAt", "name", "-name", "expiresAt", "createdAt"]));
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+describe("the dashboard's overview with 401s", () => {
+  it("counts requests refused for their key by route and as an outcome, though they have no key", async () => {
+    const refused = await Promise.all(
+      ([{}, { "x-api-key": "gk_live_not-a-key" }, { authorization: "Bearer nonsense" }] as Record<string, string>[]).map((headers) =>
+        fetch(`${gateway.url}/api/x`, { headers }).then((r) => r.status),
+      ),
+    );
+    expect(refused).toEqual([401, 401, 401]);
+    await page.getByRole("link", { name: "Overview" }).click();
+    const routes = page.locator("section", { hasText: "Requests by route" });
+    await routes.getByRole("columnheader", { name: "401s" }).waitFor();
+    const apiRow = routes.locator("tbody tr", { hasText: "/api/*" });
+    await expect.poll(() => apiRow.locator("td").last().textContent()).toBe("3");
+    const refusals = page.locator("section", { hasText: "Refusals by error code" });
+    await expect.poll(() => refusals.locator("tbody tr", { hasText: "unauthorized" }).locator("td").last().textContent()).toBe("3");
+    await page.getByText("Unauthorized (401)").first().waitFor();
+    await shoot("overview-401s");
     expect(consoleErrors).toEqual([]);
   });
 });
