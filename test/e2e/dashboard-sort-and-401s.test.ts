@@ -1,6 +1,6 @@
 // The dashboard in a real Chromium, against the built gateway on a socket: the key list sorted on the
 // server (column headers, the Sort select), and the overview counting 401s by route and outcome.
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
@@ -10,8 +10,12 @@ import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
 
 const ADMIN_TOKEN = "dashboard-sort-e2e-admin-token";
-/** Screenshots at both widths, to look at: git-ignored. */
+/**
+ * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
+ * docs/dashboard.md shows are copied to docs/images too.
+ */
 const SHOTS = join(ROOT, "test-artifacts/dashboard");
+const DOC_IMAGES = join(ROOT, "docs/images");
 const WIDTHS = [1440, 390];
 
 let gateway: LocalGateway;
@@ -90,7 +94,7 @@ describe("the dashboard's key list, sorted on the server", () => {
     await nameHeader.getByRole("button").click();
     await expectOrder([n("alpha"), n("bravo"), n("Charlie"), n("delta")]); // case ignored
     expect(await nameHeader.getAttribute("aria-sort")).toBe("ascending");
-    await shoot("keys-sorted");
+    await shoot("keys-sorted", { docs: true });
 
     await nameHeader.getByRole("button").click();
     await expectOrder([n("delta"), n("Charlie"), n("bravo"), n("alpha")]);
@@ -126,16 +130,18 @@ describe("the dashboard's overview with 401s", () => {
     const refusals = page.locator("section", { hasText: "Refusals by error code" });
     await expect.poll(() => refusals.locator("tbody tr", { hasText: "unauthorized" }).locator("td").last().textContent()).toBe("3");
     await page.getByText("Unauthorized (401)").first().waitFor();
-    await shoot("overview-401s");
+    await shoot("overview-401s", { docs: true });
     expect(consoleErrors).toEqual([]);
   });
 });
 
-async function shoot(name: string): Promise<void> {
+async function shoot(name: string, { docs = false } = {}): Promise<void> {
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
     await page.evaluate(() => new Promise(requestAnimationFrame));
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
+    const path = join(SHOTS, `${name}-${width}.png`);
+    await page.screenshot({ path, fullPage: true });
+    if (docs && process.env.UPDATE_DOC_SCREENSHOTS === "1") copyFileSync(path, join(DOC_IMAGES, `dashboard-${name}-${width}.png`));
   }
   await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
 }
