@@ -68,6 +68,9 @@ const OPTIONS = {
   threshold: { type: "string", multiple: true },
   "webhook-url": { type: "string" },
   "group-by": { type: "string" },
+  sort: { type: "string" },
+  status: { type: "string" },
+  search: { type: "string" },
   ...PLANS_OPTIONS,
 } as const;
 
@@ -139,6 +142,27 @@ function routeRateLimits(specs: string[]) {
     routes[path] = [...(routes[path] ?? []), rateLimit(spec.slice(colon + 1))];
   }
   return routes;
+}
+
+/**
+ * Per-route limits naming a path no configured route has apply to no request: one warning line
+ * each on stderr (the write stands). Silent when the routes cannot be read (an older gateway, a
+ * token without keys:read).
+ */
+async function warnUnknownRoutes(routeLimits: unknown, request: Request): Promise<void> {
+  if (!routeLimits || typeof routeLimits !== "object") return;
+  const paths = Object.keys(routeLimits);
+  if (paths.length === 0) return;
+  let configured: string[];
+  try {
+    configured = (await request<{ items: { path: string }[] }>("GET", "/routes")).items.map((route) => route.path);
+  } catch {
+    return;
+  }
+  for (const path of paths.filter((p) => !configured.includes(p)))
+    console.error(
+      `${paint("yellow", "warning:", process.stderr)} no route has path ${path}, so its limits apply to no request (routes: ${configured.join(" ") || "none"})`,
+    );
 }
 
 function quota(spec: string) {
@@ -298,6 +322,7 @@ async function runKeyCommand(command: string, positionals: string[], flags: Flag
       const body = keyBody(flags);
       if (flags.prefix !== undefined) body.prefix = flags.prefix;
       const key = await request<Key>("POST", "/keys", body);
+      await warnUnknownRoutes(body.routeRateLimits, request);
       return { json: key, text: showSecret(key) };
     }
     case "list": {
@@ -307,7 +332,7 @@ async function runKeyCommand(command: string, positionals: string[], flags: Flag
       do {
         const page: { items: Key[]; nextCursor: string | null } = await request(
           "GET",
-          `/keys${query({ owner: flags.owner, identityId: flags.identity, limit: flags.limit, cursor })}`,
+          `/keys${query({ owner: flags.owner, identityId: flags.identity, status: flags.status, q: flags.search, sort: flags.sort, limit: flags.limit, cursor })}`,
         );
         items.push(...page.items);
         next = page.nextCursor;
@@ -327,6 +352,7 @@ async function runKeyCommand(command: string, positionals: string[], flags: Flag
       const body = keyBody(flags);
       if (Object.keys(body).length === 0) throw new UsageError("update needs at least one field to change");
       const key = await request<Key>("PATCH", `/keys/${id}`, body);
+      await warnUnknownRoutes(body.routeRateLimits, request);
       return { json: key, text: describeKey(key) };
     }
     case "revoke": {
@@ -386,28 +412,26 @@ function describeLimits(limits: KeyLimits): string {
   return rows.length ? `${state}\n\n${table(["limit", "policy", "remaining", "reset"], rows)}` : `${state}\nno limits`;
 }
 
-/** All keys' usage in one call (GET /admin/usage), grouped by key, route, outcome or identity. */
+type ReportCounts = { allowed: number; rateLimited: number; quotaExceeded: number; unauthorized?: number };
+
+/** All keys' usage in one call (GET /admin/usage), grouped by key, route, outcome or identity; 401s in their own column. */
 async function allKeysUsage(flags: Flags, request: Request): Promise<Result> {
   const report: {
     groupBy: string;
-    groups: { group: string; name?: string | null; total: { allowed: number; rateLimited: number; quotaExceeded: number } }[];
-    totals: { allowed: number; rateLimited: number; quotaExceeded: number }[];
+    groups: { group: string; name?: string | null; total: ReportCounts }[];
+    totals: ReportCounts[];
     otherGroups: number;
   } = await request(
     "GET",
     `/usage${query({ from: flags.from, to: flags.to, granularity: flags.granularity, groupBy: flags["group-by"] ?? "key", limit: flags.limit })}`,
   );
-  const rows = report.groups.map((g) => [
-    g.group,
-    orDash(g.name),
-    String(g.total.allowed),
-    String(g.total.rateLimited),
-    String(g.total.quotaExceeded),
-  ]);
-  const total = report.totals.reduce((sum, b) => [sum[0]! + b.allowed, sum[1]! + b.rateLimited, sum[2]! + b.quotaExceeded], [0, 0, 0]);
+  // 401s (counted by route, never for a key): an older gateway's report has no such field.
+  const columns = (c: ReportCounts) => [c.allowed, c.rateLimited, c.quotaExceeded, c.unauthorized ?? 0];
+  const rows = report.groups.map((g) => [g.group, orDash(g.name), ...columns(g.total).map(String)]);
+  const total = report.totals.reduce((sum, b) => columns(b).map((n, i) => n + sum[i]!), [0, 0, 0, 0]);
   rows.push(["total", "", ...total.map(String)]);
   const more = report.otherGroups ? `\n\n${report.otherGroups} more groups counted in the total (--limit up to 100)` : "";
-  return { json: report, text: table([report.groupBy, "name", "allowed", "rate_limited", "quota_exceeded"], rows) + more };
+  return { json: report, text: table([report.groupBy, "name", "allowed", "rate_limited", "quota_exceeded", "unauthorized"], rows) + more };
 }
 
 /** A key's or an identity's usage over time (`path`: the key's or identity's admin path). */
@@ -698,7 +722,12 @@ const COMMANDS: Record<string, Command> = {
     options: ["key"],
     run: keyCommand("create"),
   },
-  list: { help: "list [--owner <o>] [--identity <id>] [--limit <n>] [--cursor <c>] [--all]", run: keyCommand("list") },
+  list: {
+    help: `list [--owner <o>] [--identity <id>] [--status active|disabled|expired|revoked] [--search <text>]
+     [--sort createdAt|name|expiresAt|lastUsedAt] [--limit <n>] [--cursor <c>] [--all]
+                                      --sort=-createdAt: newest first (a leading - sorts descending)`,
+    run: keyCommand("list"),
+  },
   get: { help: "get <id>", run: keyCommand("get") },
   update: {
     help: "update <id> [key options] [--enable|--disable] [--no-owner] [--no-expiry] [--no-quota] [--no-identity]",

@@ -3,7 +3,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import type { UsageBucket } from "./types";
+import type { ReportBucket } from "./types";
 
 export interface SeriesSpec {
   label: string;
@@ -12,7 +12,7 @@ export interface SeriesSpec {
 }
 
 /** Outcome colours, shared by the legend of every chart. */
-const OUTCOME_COLORS = { allowed: "#1a7f37", rateLimited: "#bc4c00", quotaExceeded: "#cf222e" } as const;
+const OUTCOME_COLORS = { allowed: "#1a7f37", rateLimited: "#bc4c00", quotaExceeded: "#cf222e", unauthorized: "#6e7781" } as const;
 
 const total = (values: number[]) => values.reduce((sum, value) => sum + value, 0);
 
@@ -96,8 +96,9 @@ export function Sparkline({ times, values, label }: { times: number[]; values: n
   return html`<div ref=${container} class="sparkline" role="img" aria-label=${label}></div>`;
 }
 
-/** Requests by outcome per bucket. */
-export function OutcomeChart({ buckets }: { buckets: UsageBucket[] }) {
+/** Requests by outcome per bucket; the 401s too where the buckets carry them (all keys' usage). */
+export function OutcomeChart({ buckets }: { buckets: ReportBucket[] }) {
+  const withUnauthorized = buckets.some((bucket) => bucket.unauthorized !== undefined);
   return html`<${UsageChart}
     title="Requests"
     times=${buckets.map((bucket) => Date.parse(bucket.start))}
@@ -105,6 +106,9 @@ export function OutcomeChart({ buckets }: { buckets: UsageBucket[] }) {
       { label: "Allowed", color: OUTCOME_COLORS.allowed, values: buckets.map((bucket) => bucket.allowed) },
       { label: "Rate limited", color: OUTCOME_COLORS.rateLimited, values: buckets.map((bucket) => bucket.rateLimited) },
       { label: "Quota exceeded", color: OUTCOME_COLORS.quotaExceeded, values: buckets.map((bucket) => bucket.quotaExceeded) },
+      ...(withUnauthorized
+        ? [{ label: "Unauthorized (401)", color: OUTCOME_COLORS.unauthorized, values: buckets.map((bucket) => bucket.unauthorized ?? 0) }]
+        : []),
     ]}
   />`;
 }

@@ -33,6 +33,9 @@ export interface UsageBucket {
   quotaExceeded: number;
 }
 
+/** A bucket of the all-keys report: with the 401s, which belong to no key (absent from an older gateway's report). */
+export type ReportBucket = UsageBucket & { unauthorized?: number };
+
 export interface AuditEntry {
   at: string;
   action: string;

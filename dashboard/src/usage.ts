@@ -1,6 +1,6 @@
 // Usage reads: one key's buckets, and (where the gateway has it) every key's in one call.
 import { adminApi, withQuery } from "./api";
-import type { Granularity, UsageBucket } from "./types";
+import type { Granularity, ReportBucket, UsageBucket } from "./types";
 
 const SPAN_MS: Record<Granularity, number> = { hour: 24 * 3_600_000, day: 30 * 86_400_000 };
 
@@ -30,20 +30,22 @@ export interface KeySeries {
   values: number[];
 }
 
-interface Counts {
+/** Requests by outcome; `unauthorized` (401s, counted by route for no key) is absent from an older gateway's report. */
+export interface Counts {
   allowed: number;
   rateLimited: number;
   quotaExceeded: number;
+  unauthorized?: number;
 }
 
 /** `GET /usage`: all keys' usage in one call, grouped. */
 interface UsageReport {
-  totals: UsageBucket[];
-  groups: { group: string; name?: string | null; total: Counts; buckets: UsageBucket[] }[];
+  totals: ReportBucket[];
+  groups: { group: string; name?: string | null; total: Counts; buckets: ReportBucket[] }[];
   otherGroups: number;
 }
 
-const requests = (counts: Counts) => counts.allowed + counts.rateLimited + counts.quotaExceeded;
+const requests = (counts: Counts) => counts.allowed + counts.rateLimited + counts.quotaExceeded + (counts.unauthorized ?? 0);
 
 function usageReport(query: Record<string, string | number | undefined>): Promise<UsageReport> {
   return adminApi<UsageReport>("GET", withQuery("/usage", query));
@@ -62,7 +64,7 @@ export async function keysUsage(keyIds: string[]): Promise<Map<string, KeySeries
 }
 
 export interface Overview {
-  buckets: UsageBucket[];
+  buckets: ReportBucket[];
   /** Refused requests by error code, busiest first. */
   refusals: { code: string; total: number }[];
 }

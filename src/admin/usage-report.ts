@@ -1,5 +1,5 @@
-// GET /_gateway/admin/usage: all keys' requests per hour or day by outcome in one call, grouped by key, route, outcome or identity,
-// from the rollups in D1 (docs/usage.md).
+// GET /_gateway/admin/usage: all keys' usage in one call, grouped by key, route, outcome or identity,
+// 401s included in the totals and the route and outcome groups (docs/usage.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
@@ -11,22 +11,29 @@ import { usageSpan, usageTime } from "./usage-span";
 
 const MAX_KEY_IDS = 100;
 
+const unauthorized = z.number().int().openapi({
+  description:
+    "Requests refused with 401 (`missing_key`, `invalid_key`, `expired_key`, `revoked_key`, `disabled_key`): counted by route, never for a key, so always 0 in key and identity groups and in a report of `keyIds`.",
+});
+
 export const UsageCountsSchema = z
-  .object({ allowed: z.number().int(), rateLimited: z.number().int(), quotaExceeded: z.number().int() })
+  .object({ allowed: z.number().int(), rateLimited: z.number().int(), quotaExceeded: z.number().int(), unauthorized })
   .openapi("UsageCounts");
+
+const ReportBucketSchema = UsageBucketSchema.extend({ unauthorized }).openapi("UsageReportBucket");
 
 export const UsageGroupSchema = z
   .object({
     group: z.string().openapi({
       description:
-        "groupBy=key: the key id; route: the route's `path` as configured (`unknown` for traffic counted before routes were recorded); outcome: `allowed`, `rate_limited` or `quota_exceeded`; identity: the id of the identity the keys belong to now.",
+        "groupBy=key: the key id; route: the route's `path` as configured (`unknown` for traffic counted before routes were recorded); outcome: `allowed`, `rate_limited`, `quota_exceeded` or `unauthorized`; identity: the id of the identity the keys belong to now.",
       example: "key_3ZbV8kq1t4NfW2xYpQ7mHs",
     }),
     name: z.string().nullable().optional().openapi({
       description: "groupBy=key and identity only: the key's or identity's name (null for one no longer stored, or without a name).",
     }),
     total: UsageCountsSchema,
-    buckets: z.array(UsageBucketSchema).openapi({ description: "Every bucket of [from, to), oldest first, empty ones as zeros." }),
+    buckets: z.array(ReportBucketSchema).openapi({ description: "Every bucket of [from, to), oldest first, empty ones as zeros." }),
   })
   .openapi("UsageGroup");
 
@@ -36,10 +43,12 @@ export const UsageReportSchema = z
     to: z.string().openapi({ description: "End of the span (exclusive)." }),
     granularity: z.enum(["hour", "day"]),
     groupBy: z.enum(["key", "outcome", "route", "identity"]),
-    totals: z.array(UsageBucketSchema).openapi({ description: "All traffic the query matched, per bucket, whatever the group." }),
+    totals: z
+      .array(ReportBucketSchema)
+      .openapi({ description: "All traffic the query matched, per bucket, whatever the group: the 401s too (unless `keyIds` is given)." }),
     groups: z.array(UsageGroupSchema).openapi({
       description:
-        "Busiest first (by total requests), at most `limit`. groupBy=outcome: always the three outcomes, each bucket counting only its own.",
+        "Busiest first (by total requests), at most `limit`. groupBy=outcome: always the four outcomes, each bucket counting only its own.",
     }),
     otherGroups: z.number().int().openapi({ description: "Groups with traffic beyond `limit`: counted in `totals` only." }),
   })
@@ -54,7 +63,7 @@ export const usageReportRoute = createRoute({
   tags: ["Usage"],
   summary: "Usage of all keys",
   description:
-    "Requests per UTC hour or day by outcome, for all keys in one call, grouped by key, route, outcome or identity (the one each key belongs to now). Read from rollups each key's Durable Object copies to D1 off the request path, at most a minute behind. Spans up to 31 days by hour, 400 days by day.",
+    "Requests per UTC hour or day by outcome, for all keys in one call, grouped by key, route, outcome or identity (the one each key belongs to now). Read from rollups each key's Durable Object copies to D1 off the request path, at most a minute behind. Requests refused with 401 belong to no key: they count (as `unauthorized`, a few seconds behind) in the totals and by route and outcome, never for a key or identity. Spans up to 31 days by hour, 400 days by day.",
   ...requireScope("usage:read"),
   request: {
     query: z.object({

@@ -1,5 +1,5 @@
-// The D1 tables as drizzle schema: keys and their secrets, identities, plans, operators, the audit log, usage rollups,
-// webhooks and portal sessions. Change it, then `npm run db:generate -- --name <what>` writes the migration.
+// The D1 schema (drizzle): keys and their secrets, identities, plans, operators, the audit log, usage
+// rollups (by key, and 401s by route), webhooks, import prefixes, portal sessions. Migrations come from it.
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import type { AuditAction } from "../admin/audit";
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
@@ -171,6 +171,20 @@ export const usageRollups = sqliteTable(
     quotaExceeded: integer("quota_exceeded").notNull(),
   },
   (table) => [primaryKey({ columns: [table.keyId, table.route, table.hour] }), index("usage_rollups_hour_idx").on(table.hour)],
+);
+
+/**
+ * Requests refused with 401 (no key, or one that is unknown, expired, revoked or disabled) per route
+ * and hour: counted by no key, so never in `usage_rollups`; added up by each isolate (src/usage/unauthorized.ts).
+ */
+export const unauthorizedRollups = sqliteTable(
+  "unauthorized_rollups",
+  {
+    route: text("route").notNull(),
+    hour: integer("hour").notNull(),
+    requests: integer("requests").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.route, table.hour] }), index("unauthorized_rollups_hour_idx").on(table.hour)],
 );
 
 export const WEBHOOK_EVENTS = ["quota.threshold", "key.rate_limited", "key.expiring", "key.revoked", "key.rotated", "key.leaked"] as const;

@@ -1,5 +1,5 @@
-// The app under /_gateway but the portal (loaded lazily, src/index.ts): health, /me, /verify, introspection, leak reports,
-// the admin API behind its auth, the OpenAPI document, the reference and the dashboard; each route with its schema.
+// The /_gateway app: health, the OpenAPI document and its page, /me, /verify, /introspect, the admin
+// API (one file per route under src/admin) and the dashboard's assets, wired in one place.
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { methodNotAllowed } from "hono/method-not-allowed";
@@ -29,6 +29,7 @@ import { listImportPrefixes, listImportPrefixesRoute } from "../admin/list-impor
 import { listKeys, listKeysRoute } from "../admin/list-keys";
 import { listOperators, listOperatorsRoute } from "../admin/list-operators";
 import { listPlans, listPlansRoute } from "../admin/list-plans";
+import { listRoutes, listRoutesRoute } from "../admin/list-routes";
 import { listWebhookDeliveries, listWebhookDeliveriesRoute } from "../admin/list-webhook-deliveries";
 import { listWebhooks, listWebhooksRoute } from "../admin/list-webhooks";
 import { resendBillingExport, resendBillingExportRoute } from "../admin/resend-billing-export";
@@ -160,6 +161,7 @@ export function gatewayApi() {
   api.openapi(listOperatorsRoute, listOperators);
   api.openapi(revokeOperatorRoute, revokeOperator);
   api.openapi(usageReportRoute, usageReport);
+  api.openapi(listRoutesRoute, listRoutes);
   api.openapi(createWebhookRoute, createWebhook);
   api.openapi(listWebhooksRoute, listWebhooks);
   api.openapi(getWebhookRoute, getWebhook);

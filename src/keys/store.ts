@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+// Key rows in D1: lookup by secret hash, create, list (filtered, searched, sorted), update, audit.
+import { and, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AuditRow,
@@ -13,6 +14,7 @@ import {
   plans,
 } from "../db/schema";
 import { columnsFromJson } from "./import-store";
+import { afterPosition, type KeyListPosition, type KeySort, keyOrder } from "./list-order";
 import { type KeyRecord, toKeyRecord } from "./record";
 
 /**
@@ -82,7 +84,6 @@ export interface KeyPage {
   lastId: string | undefined;
 }
 
-/** Keys in id order after `afterId`, optionally of one owner or identity (served by the (owner, id) and (identity_id, id) indexes). */
 /** A key's status as lists show it: the first that applies of revoked, expired, disabled; else active. */
 export const KEY_LIST_STATUSES = ["active", "disabled", "expired", "revoked"] as const;
 export type KeyListStatus = (typeof KEY_LIST_STATUSES)[number];
@@ -102,9 +103,23 @@ function searchCondition(text: string) {
   return sql`(${keys.name} LIKE ${pattern} ESCAPE '\\' OR ${keys.owner} LIKE ${pattern} ESCAPE '\\' OR ${keys.id} LIKE ${pattern} ESCAPE '\\' OR EXISTS (SELECT 1 FROM ${keySecrets} WHERE ${keySecrets.keyId} = ${keys.id} AND ${keySecrets.start} LIKE ${pattern} ESCAPE '\\'))`;
 }
 
+/**
+ * Keys in id order after `afterId`, or in a sort's order after `after` (see list-order.ts), optionally
+ * of one owner or identity (served by the (owner, id) and (identity_id, id) indexes), status or search.
+ */
 export async function listKeyRows(
   db: Database,
-  query: { owner?: string; identityId?: string; status?: KeyListStatus; search?: string; now?: number; limit: number; afterId?: string },
+  query: {
+    owner?: string;
+    identityId?: string;
+    status?: KeyListStatus;
+    search?: string;
+    now?: number;
+    limit: number;
+    afterId?: string;
+    sort?: KeySort;
+    after?: KeyListPosition;
+  },
 ): Promise<KeyPage> {
   const conditions = [
     query.search ? searchCondition(query.search) : undefined,
@@ -112,13 +127,14 @@ export async function listKeyRows(
     query.identityId !== undefined ? eq(keys.identityId, query.identityId) : undefined,
     query.status !== undefined ? statusCondition(query.status, query.now ?? Date.now()) : undefined,
     query.afterId ? gt(keys.id, query.afterId) : undefined,
+    query.sort !== undefined && query.after !== undefined ? afterPosition(query.sort, query.after) : undefined,
   ];
   // One extra row says whether another page exists.
   const rows = await db
     .select()
     .from(keys)
     .where(and(...conditions))
-    .orderBy(asc(keys.id))
+    .orderBy(...keyOrder(query.sort))
     .limit(query.limit + 1);
   const page = rows.slice(0, query.limit);
   const secrets = new Map<string, KeySecretRow[]>();

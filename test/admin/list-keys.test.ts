@@ -66,6 +66,101 @@ describe("GET /_gateway/admin/keys", () => {
     await expectProblem(await admin(gateway, "GET", "/keys?status=gone"), 400, "invalid_request");
   });
 
+  describe("sorted on the server", () => {
+    type Page = { items: KeyJson[]; nextCursor: string | null };
+    const SORTS = ["createdAt", "-createdAt", "name", "-name", "expiresAt", "-expiresAt", "lastUsedAt", "-lastUsedAt"] as const;
+
+    /** The order the docs promise: values ascending or descending, missing values last, ties by id. */
+    function expectedOrder(all: KeyJson[], sort: (typeof SORTS)[number]): string[] {
+      const field = sort.replace("-", "") as "createdAt" | "name" | "expiresAt" | "lastUsedAt";
+      const sign = sort.startsWith("-") ? -1 : 1;
+      const value = (k: KeyJson) => {
+        const v = k[field];
+        if (v === null || v === undefined) return null;
+        return field === "name" ? String(v).toLowerCase() : Date.parse(String(v));
+      };
+      return [...all]
+        .sort((a, b) => {
+          const va = value(a);
+          const vb = value(b);
+          if (va === null || vb === null) return va === vb ? (a.id < b.id ? -1 : 1) : va === null ? 1 : -1;
+          if (va !== vb) return (va < vb ? -1 : 1) * sign;
+          return a.id < b.id ? -1 : 1;
+        })
+        .map((k) => k.id);
+    }
+
+    async function pages(query: string, limit: number): Promise<string[]> {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: Page = await json(
+          await admin(gateway, "GET", `/keys?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ""}`),
+          200,
+        );
+        seen.push(...page.items.map((k) => k.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return seen;
+    }
+
+    it("pages through every order with ties, each key once, in the documented order", async () => {
+      const owner = `sorted-${crypto.randomUUID()}`;
+      const expiry = new Date(Date.now() + 86_400_000).toISOString();
+      const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      // Ties everywhere: equal names in other cases, equal expiries, no expiry, never used.
+      const bodies = [
+        { name: "beta", expiresAt: expiry },
+        { name: "Beta", expiresAt: expiry },
+        { name: "alpha" },
+        { name: "BETA", expiresAt: later },
+        { name: "gamma", expiresAt: expiry },
+        { name: "alpha" },
+        { name: "Delta" },
+      ];
+      for (const body of bodies) await createKey(gateway, { owner, ...body });
+      const all = (await json<Page>(await admin(gateway, "GET", `/keys?owner=${owner}&limit=100`), 200)).items;
+      expect(all).toHaveLength(bodies.length);
+      for (const sort of SORTS) {
+        const expected = expectedOrder(all, sort);
+        for (const limit of [1, 2, 3]) expect(await pages(`owner=${owner}&sort=${sort}`, limit), `${sort} by ${limit}`).toEqual(expected);
+      }
+      // The first page of -name starts with the last name; the last of name ends with it.
+      const first = await json<Page>(await admin(gateway, "GET", `/keys?owner=${owner}&sort=-name&limit=1`), 200);
+      expect(first.items[0]?.name).toBe("gamma");
+    });
+
+    it("combines the order with search, owner, identity and status filters", async () => {
+      const tag = crypto.randomUUID().slice(0, 8);
+      const owner = `combined-${crypto.randomUUID()}`;
+      const identity = await json<{ id: string }>(await admin(gateway, "POST", "/identities", { externalId: `ext-${tag}` }), 201);
+      const c = await createKey(gateway, { owner, name: `c-${tag}`, identityId: identity.id });
+      const a = await createKey(gateway, { owner, name: `a-${tag}`, identityId: identity.id });
+      await createKey(gateway, { owner, name: `b-${tag}`, identityId: identity.id, enabled: false });
+      await createKey(gateway, { owner, name: "unrelated", identityId: identity.id });
+      await createKey(gateway, { owner: `${owner}-other`, name: `d-${tag}` });
+      expect(await pages(`q=${tag}&owner=${owner}&identityId=${identity.id}&status=active&sort=-name`, 1)).toEqual([c.id, a.id]);
+      expect(await pages(`q=${tag}&owner=${owner}&status=active&sort=name`, 1)).toEqual([a.id, c.id]);
+    });
+
+    it("refuses an unknown sort and a cursor from another order with 400", async () => {
+      const owner = `refused-${crypto.randomUUID()}`;
+      for (let i = 0; i < 3; i++) await createKey(gateway, { owner, name: `k${i}` });
+      const bad = await expectProblem(await admin(gateway, "GET", "/keys?sort=color"), 400, "invalid_request");
+      expect(bad.detail).toContain("sort");
+      await expectProblem(await admin(gateway, "GET", "/keys?sort=hash"), 400, "invalid_request");
+      const byName = await json<Page>(await admin(gateway, "GET", `/keys?owner=${owner}&sort=name&limit=1`), 200);
+      const byId = await json<Page>(await admin(gateway, "GET", `/keys?owner=${owner}&limit=1`), 200);
+      const other = await expectProblem(
+        await admin(gateway, "GET", `/keys?owner=${owner}&sort=-name&cursor=${byName.nextCursor}`),
+        400,
+        "invalid_request",
+      );
+      expect(other.detail).toContain("cursor");
+      await expectProblem(await admin(gateway, "GET", `/keys?owner=${owner}&sort=name&cursor=${byId.nextCursor}`), 400, "invalid_request");
+    });
+  });
+
   it("refuses a bad limit and a forged cursor with 400", async () => {
     expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=0"), 400, "invalid_request")).detail).toContain("limit");
     expect((await expectProblem(await admin(gateway, "GET", "/keys?limit=1000"), 400, "invalid_request")).detail).toContain("limit");

@@ -6,7 +6,7 @@ import { database } from "../../src/db/client";
 import { keyObjectName } from "../../src/ratelimit/client";
 import { writeUsageRollups } from "../../src/usage/hourly";
 import { admin, createKey } from "../support/admin";
-import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
+import { call, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
 const gateway = gatewayEnv([{ path: "/api/*", upstream: env.UPSTREAM_URL }]);
 const HOUR = 3_600_000;
@@ -54,20 +54,20 @@ describe("GET /_gateway/admin/usage", () => {
 
     const byKey = await report(`groupBy=key&${query}`);
     expect(byKey.groups.map((g) => [g.group, g.name, g.total])).toEqual([
-      [busy.id, "busy", { allowed: 4, rateLimited: 1, quotaExceeded: 0 }],
-      [capped.id, "capped", { allowed: 1, rateLimited: 0, quotaExceeded: 1 }],
+      [busy.id, "busy", { allowed: 4, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 }],
+      [capped.id, "capped", { allowed: 1, rateLimited: 0, quotaExceeded: 1, unauthorized: 0 }],
     ]);
     const byRoute = await report(`groupBy=route&${query}`);
     expect(byRoute.groups.map((g) => [g.group, g.total])).toEqual([
-      ["/api/*", { allowed: 4, rateLimited: 0, quotaExceeded: 1 }],
-      ["/v2/*", { allowed: 1, rateLimited: 1, quotaExceeded: 0 }],
+      ["/api/*", { allowed: 4, rateLimited: 0, quotaExceeded: 1, unauthorized: 0 }],
+      ["/v2/*", { allowed: 1, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 }],
     ]);
 
     // A later copy overwrites with the running totals: nothing is counted twice.
     expect((await withKey(traffic, "/api/x", busy.key)).status).toBe(200);
     await flush(busy.id);
     const again = await report(`groupBy=key&${query}`);
-    expect(again.groups[0]!.total).toEqual({ allowed: 5, rateLimited: 1, quotaExceeded: 0 });
+    expect(again.groups[0]!.total).toEqual({ allowed: 5, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 });
     expect(again.totals.reduce((sum, b) => sum + b.allowed + b.rateLimited + b.quotaExceeded, 0)).toBe(8);
   });
 
@@ -84,13 +84,13 @@ describe("GET /_gateway/admin/usage", () => {
     const answer = await report(`groupBy=key&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
     expect(answer).toMatchObject({ granularity: "hour", groupBy: "key", from: at(t0), to: at(t0 + 3 * HOUR), otherGroups: 0 });
     expect(answer.totals).toEqual([
-      { start: at(t0), allowed: 5, rateLimited: 0, quotaExceeded: 1 },
-      { start: at(t0 + HOUR), allowed: 0, rateLimited: 2, quotaExceeded: 0 },
-      { start: at(t0 + 2 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0 },
+      { start: at(t0), allowed: 5, rateLimited: 0, quotaExceeded: 1, unauthorized: 0 },
+      { start: at(t0 + HOUR), allowed: 0, rateLimited: 2, quotaExceeded: 0, unauthorized: 0 },
+      { start: at(t0 + 2 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 },
     ]);
     expect(answer.groups.map((g) => [g.group, g.name, g.total])).toEqual([
-      [busy.id, "busy", { allowed: 4, rateLimited: 2, quotaExceeded: 0 }],
-      [quiet.id, "quiet", { allowed: 1, rateLimited: 0, quotaExceeded: 1 }],
+      [busy.id, "busy", { allowed: 4, rateLimited: 2, quotaExceeded: 0, unauthorized: 0 }],
+      [quiet.id, "quiet", { allowed: 1, rateLimited: 0, quotaExceeded: 1, unauthorized: 0 }],
     ]);
     expect(answer.groups[0]!.buckets.map((b) => b.allowed + b.rateLimited)).toEqual([4, 2, 0]);
 
@@ -101,7 +101,7 @@ describe("GET /_gateway/admin/usage", () => {
 
     const only = await report(`groupBy=key&keyIds=${quiet.id}&from=${at(t0)}&to=${at(t0 + 3 * HOUR)}`);
     expect(only.groups.map((g) => g.group)).toEqual([quiet.id]);
-    expect(only.totals[0]).toEqual({ start: at(t0), allowed: 1, rateLimited: 0, quotaExceeded: 1 });
+    expect(only.totals[0]).toEqual({ start: at(t0), allowed: 1, rateLimited: 0, quotaExceeded: 1, unauthorized: 0 });
   });
 
   it("groups by route and by outcome, and by day", async () => {
@@ -113,13 +113,13 @@ describe("GET /_gateway/admin/usage", () => {
     );
     const byRoute = await report(`groupBy=route&from=${at(t0)}&to=${at(t0 + 48 * HOUR)}&granularity=day`);
     expect(byRoute.groups.map((g) => [g.group, g.total])).toEqual([
-      ["/api/*", { allowed: 6, rateLimited: 1, quotaExceeded: 0 }],
-      ["/v2/*", { allowed: 0, rateLimited: 0, quotaExceeded: 4 }],
+      ["/api/*", { allowed: 6, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 }],
+      ["/v2/*", { allowed: 0, rateLimited: 0, quotaExceeded: 4, unauthorized: 0 }],
     ]);
     expect(byRoute.groups[0]).not.toHaveProperty("name");
     expect(byRoute.groups[0]!.buckets).toEqual([
-      { start: at(t0), allowed: 6, rateLimited: 1, quotaExceeded: 0 },
-      { start: at(t0 + 24 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0 },
+      { start: at(t0), allowed: 6, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 },
+      { start: at(t0 + 24 * HOUR), allowed: 0, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 },
     ]);
 
     const byOutcome = await report(`from=${at(t0)}&to=${at(t0 + 48 * HOUR)}&granularity=day`);
@@ -128,6 +128,7 @@ describe("GET /_gateway/admin/usage", () => {
       ["allowed", [6, 0]],
       ["quota_exceeded", [0, 4]],
       ["rate_limited", [1, 0]],
+      ["unauthorized", [0, 0]],
     ]);
   });
 
@@ -141,10 +142,38 @@ describe("GET /_gateway/admin/usage", () => {
       {
         group: "key_twice",
         name: null,
-        total: { allowed: 3, rateLimited: 0, quotaExceeded: 0 },
-        buckets: [{ start: at(t0), allowed: 3, rateLimited: 0, quotaExceeded: 0 }],
+        total: { allowed: 3, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 },
+        buckets: [{ start: at(t0), allowed: 3, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 }],
       },
     ]);
+  });
+
+  it("counts 401s through the worker by route and as the unauthorized outcome, never for a key", async () => {
+    const route = `/refused-${crypto.randomUUID().slice(0, 8)}/*`;
+    const base = route.slice(0, -1);
+    const traffic = gatewayEnv([{ path: route, upstream: env.UPSTREAM_URL }]);
+    const key = await createKey(traffic, { name: "revoked later" });
+    expect((await withKey(traffic, `${base}x`, key.key)).status).toBe(200);
+    await admin(traffic, "DELETE", `/keys/${key.id}`);
+    const before = await report("groupBy=outcome");
+    const refused = [
+      (await call(traffic, `${base}x`)).status, // missing_key
+      (await withKey(traffic, `${base}x`, "gk_live_notavalidkey")).status, // invalid_key
+      (await withKey(traffic, `${base}x`, key.key)).status, // revoked_key
+    ];
+    expect(refused).toEqual([401, 401, 401]);
+    expect(await runDurableObjectAlarm(env.KEY_LIMITER.getByName(keyObjectName(key.id)))).toBe(true);
+
+    const byRoute = await report("groupBy=route&limit=100");
+    expect(byRoute.groups.find((g) => g.group === route)?.total).toEqual({ allowed: 1, rateLimited: 0, quotaExceeded: 0, unauthorized: 3 });
+    const byKey = await report(`groupBy=key&keyIds=${key.id}`);
+    expect(byKey.groups.map((g) => g.total)).toEqual([{ allowed: 1, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 }]);
+    expect(byKey.totals.reduce((sum, b) => sum + b.unauthorized, 0)).toBe(0);
+    const after = await report("groupBy=outcome");
+    const unauthorized = (r: UsageReport) => r.groups.find((g) => g.group === "unauthorized")?.total.unauthorized ?? 0;
+    expect(unauthorized(after) - unauthorized(before)).toBeGreaterThanOrEqual(3);
+    const totalOf = (r: UsageReport) => r.totals.reduce((sum, b) => sum + b.unauthorized, 0);
+    expect(totalOf(after) - totalOf(before)).toBeGreaterThanOrEqual(3);
   });
 
   it("refuses a bad query with 400 invalid_request naming the field", async () => {

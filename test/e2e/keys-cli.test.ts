@@ -75,6 +75,41 @@ describe("npm run keys", () => {
     expect(bad.stderr).toContain("--route-rate-limit");
   });
 
+  it("warns on stderr, without failing, about route limits naming a path no configured route has", async () => {
+    const created = await keys(["create", "--name", "warned", "--route-rate-limit", "/v2/search:minute=5/60", "--json"]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr.trim().split("\n")).toEqual([
+      "warning: no route has path /v2/search, so its limits apply to no request (routes: /api/*)",
+    ]);
+    const { id } = JSON.parse(created.stdout) as { id: string };
+    const known = await keys(["update", id, "--route-rate-limit", "/api/*:minute=5/60"]);
+    expect(known.code, known.stderr).toBe(0);
+    expect(known.stderr).toBe("");
+    const unknown = await keys(["update", id, "--route-rate-limit", "/api/x:minute=5/60", "--route-rate-limit", "/api/*:minute=9/60"]);
+    expect(unknown.code, unknown.stderr).toBe(0);
+    expect(unknown.stderr.trim().split("\n")).toEqual([
+      "warning: no route has path /api/x, so its limits apply to no request (routes: /api/*)",
+    ]);
+  });
+
+  it("lists keys sorted on the server with --sort, filtered by --status and --search", async () => {
+    const owner = `sorted-${Date.now()}`;
+    for (const name of ["bravo", "alpha", "charlie"]) expect((await keys(["create", "--name", name, "--owner", owner])).code).toBe(0);
+    const names = async (...args: string[]) => {
+      const listed = await keys(["list", "--owner", owner, "--all", "--limit", "1", "--json", ...args]);
+      expect(listed.code, listed.stderr).toBe(0);
+      return (JSON.parse(listed.stdout) as { items: { name: string }[] }).items.map((k) => k.name);
+    };
+    expect(await names("--sort", "name")).toEqual(["alpha", "bravo", "charlie"]);
+    expect(await names("--sort=-name")).toEqual(["charlie", "bravo", "alpha"]);
+    expect(await names("--sort=-createdAt")).toEqual(["charlie", "alpha", "bravo"]);
+    expect(await names("--sort", "name", "--search", "ha", "--status", "active")).toEqual(["alpha", "charlie"]);
+    const bad = await keys(["list", "--sort", "colour"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("invalid_request");
+    expect(bad.stderr).toContain("sort");
+  });
+
   it("creates, lists, updates, rotates, shows usage and revokes a key", async () => {
     const owner = `cli-${Date.now()}`;
     const created = await keys([
@@ -268,8 +303,14 @@ describe("npm run keys", () => {
     expect(usage.code, usage.stderr).toBe(0);
     const report = JSON.parse(usage.stdout) as { groupBy: string; groups: { group: string }[] };
     expect(report.groupBy).toBe("outcome");
-    expect(report.groups.map((g) => g.group).sort()).toEqual(["allowed", "quota_exceeded", "rate_limited"]);
-    expect((await keys(["usage"])).stdout).toMatch(/^key\s+name\s+allowed\s+rate_limited\s+quota_exceeded/);
+    expect(report.groups.map((g) => g.group).sort()).toEqual(["allowed", "quota_exceeded", "rate_limited", "unauthorized"]);
+    expect((await keys(["usage"])).stdout).toMatch(/^key\s+name\s+allowed\s+rate_limited\s+quota_exceeded\s+unauthorized/);
+
+    // 401s count by route and in the total, for no key.
+    for (let i = 0; i < 2; i++) expect((await callApi("gk_live_not-a-key")).status).toBe(401);
+    const byRoute = await keys(["usage", "--group-by", "route"]);
+    expect(byRoute.stdout).toMatch(/\/api\/\*\s+-\s+\d+\s+\d+\s+\d+\s+([2-9]|\d\d+)\n/);
+    expect(byRoute.stdout).toMatch(/total\s+\d+\s+\d+\s+\d+\s+([2-9]|\d\d+)$/m);
   });
 
   it("manages webhooks: create, list, get, update, deliveries, resend, delete", async () => {

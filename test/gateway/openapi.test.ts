@@ -108,6 +108,7 @@ describe("GET /_gateway/openapi.json", () => {
         "POST /admin/plans",
         "GET /admin/plans",
         "GET /admin/plans/{id}",
+        "GET /admin/routes",
         "PATCH /admin/plans/{id}",
         "DELETE /admin/plans/{id}",
         "GET /admin/billing/export",

@@ -219,7 +219,7 @@ describe("usage of all keys by identity", () => {
     expect(await runDurableObjectAlarm(env.KEY_LIMITER.getByName(`key:${alone.id}`))).toBe(true);
     const report = await json<UsageReport>(await admin(gateway, "GET", `/usage?groupBy=identity&keyIds=${a.id},${b.id},${alone.id}`), 200);
     expect(report.groups.map((g) => [g.group, g.name, g.total])).toEqual([
-      [identity.id, "Grouped", { allowed: 3, rateLimited: 1, quotaExceeded: 0 }],
+      [identity.id, "Grouped", { allowed: 3, rateLimited: 1, quotaExceeded: 0, unauthorized: 0 }],
     ]);
     expect(report.totals.reduce((sum, t) => sum + t.allowed, 0)).toBe(4);
   });

@@ -42,8 +42,8 @@ describe("a key object's usage copy to D1", () => {
       await upgraded.alarm();
     });
     expect(await byRoute(keyId)).toEqual([
-      ["unknown", { allowed: 7, rateLimited: 2, quotaExceeded: 0 }],
-      ["/api/*", { allowed: 1, rateLimited: 0, quotaExceeded: 0 }],
+      ["unknown", { allowed: 7, rateLimited: 2, quotaExceeded: 0, unauthorized: 0 }],
+      ["/api/*", { allowed: 1, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 }],
     ]);
   });
 
@@ -54,6 +54,6 @@ describe("a key object's usage copy to D1", () => {
       await expect(new KeyLimiter(state, failingBatches()).alarm()).rejects.toThrow("D1 is unreachable");
       await instance.alarm();
     });
-    expect(await byRoute(keyId)).toEqual([["/api/*", { allowed: 3, rateLimited: 0, quotaExceeded: 0 }]]);
+    expect(await byRoute(keyId)).toEqual([["/api/*", { allowed: 3, rateLimited: 0, quotaExceeded: 0, unauthorized: 0 }]]);
   });
 });

@@ -1,5 +1,5 @@
-// Keys (docs/dashboard.md § Views): 100 a page, searched and filtered by status on the server, each with a 24-hour
-// sparkline from one all-keys usage call per page.
+// The dashboard's key list: searched, filtered by status and sorted on the server (column headers or
+// the Sort select), a page at a time, each row with its last 24 hours of usage (docs/dashboard.md).
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { adminApi, withQuery } from "../api";
@@ -10,6 +10,27 @@ import { type KeySeries, keysUsage } from "../usage";
 
 const PAGE_SIZE = 100;
 const STATUSES: (KeyStatus | "all")[] = ["all", "active", "disabled", "expired", "revoked"];
+
+/** The orders the list offers (the server's `sort`); a leading `-` is descending. */
+type SortField = "createdAt" | "name" | "expiresAt" | "lastUsedAt";
+type KeySort = SortField | `-${SortField}`;
+const SORT_CHOICES: [KeySort, string][] = [
+  ["-createdAt", "Newest first"],
+  ["createdAt", "Oldest first"],
+  ["name", "Name A–Z"],
+  ["-name", "Name Z–A"],
+  ["expiresAt", "Expiring soonest"],
+  ["-expiresAt", "Expiring latest"],
+  ["-lastUsedAt", "Used most recently"],
+  ["lastUsedAt", "Used least recently"],
+];
+/** The first click on a header sorts this way: names A–Z, times newest first (expiry: soonest). */
+const FIRST_DIRECTION: Record<SortField, KeySort> = {
+  name: "name",
+  createdAt: "-createdAt",
+  expiresAt: "expiresAt",
+  lastUsedAt: "-lastUsedAt",
+};
 
 /** How long typing may pause before the search goes to the server. */
 const SEARCH_DELAY_MS = 250;
@@ -22,11 +43,18 @@ interface KeyPage {
   usageError: string;
 }
 
-/** One page of keys, searched and filtered by status on the server (`GET /keys?q=&status=`), so every page is full. */
-async function loadPage(cursor: string | undefined, status: KeyStatus | "all", search: string, usageAvailable: boolean): Promise<KeyPage> {
+interface KeyFilters {
+  status: KeyStatus | "all";
+  search: string;
+  sort: KeySort;
+}
+
+/** One page of keys, searched, filtered and sorted on the server (`GET /keys?q=&status=&sort=`), so every page is full. */
+async function loadPage(cursor: string | undefined, filters: KeyFilters, usageAvailable: boolean): Promise<KeyPage> {
+  const { status, search, sort } = filters;
   const page: Page<KeyObject> = await adminApi(
     "GET",
-    withQuery("/keys", { limit: PAGE_SIZE, cursor, status: status === "all" ? undefined : status, q: search }),
+    withQuery("/keys", { limit: PAGE_SIZE, cursor, status: status === "all" ? undefined : status, q: search, sort }),
   );
   if (!usageAvailable) return { ...page, usage: undefined, usageError: "" };
   try {
@@ -34,6 +62,17 @@ async function loadPage(cursor: string | undefined, status: KeyStatus | "all", s
   } catch (failure) {
     return { ...page, usage: undefined, usageError: `Usage: ${(failure as Error).message}` };
   }
+}
+
+/** A column header that sorts the list on the server: a first click in the field's usual direction, the next reverses it. */
+function SortHeader({ field, label, sort, onSort }: { field: SortField; label: string; sort: KeySort; onSort: (sort: KeySort) => void }) {
+  const direction = sort === field ? "ascending" : sort === `-${field}` ? "descending" : "none";
+  const next: KeySort = direction === "none" ? FIRST_DIRECTION[field] : direction === "ascending" ? `-${field}` : field;
+  return html`<th scope="col" aria-sort=${direction}>
+    <button type="button" class="sort" onClick=${() => onSort(next)}>
+      ${label}<span class="sort-mark" aria-hidden="true">${direction === "ascending" ? " ▲" : direction === "descending" ? " ▼" : ""}</span>
+    </button>
+  </th>`;
 }
 
 export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
@@ -44,12 +83,14 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
     return () => clearTimeout(timer);
   }, [query]);
   const [status, setStatus] = useState<KeyStatus | "all">("all");
+  const [sort, setSort] = useState<KeySort>("-createdAt");
   const [more, setMore] = useState<KeyPage[]>([]);
   const [moreError, setMoreError] = useState("");
+  const filters: KeyFilters = { status, search, sort };
   const first = useLoad(() => {
     setMore([]);
-    return loadPage(undefined, status, search, usageAvailable);
-  }, [usageAvailable, status, search]);
+    return loadPage(undefined, filters, usageAvailable);
+  }, [usageAvailable, status, search, sort]);
   const pages = first.data ? [first.data, ...more] : [];
   const last = pages[pages.length - 1];
   const items = pages.flatMap((page) => page.items);
@@ -59,7 +100,7 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
   const loadMore = async () => {
     setMoreError("");
     try {
-      const page = await loadPage(last?.nextCursor ?? undefined, status, search, usageAvailable);
+      const page = await loadPage(last?.nextCursor ?? undefined, filters, usageAvailable);
       setMore([...more, page]);
     } catch (failure) {
       setMoreError((failure as Error).message);
@@ -78,6 +119,12 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
           ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select>
       </div>
+      <div class="field">
+        <label for="key-sort">Sort</label>
+        <select id="key-sort" value=${sort} onChange=${(e: Event) => setSort((e.target as HTMLSelectElement).value as KeySort)}>
+          ${SORT_CHOICES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+        </select>
+      </div>
       <a class="button" href="#/keys/new">Create key</a>
     </div>
     <${ErrorLine} error=${first.error || moreError} />
@@ -88,8 +135,12 @@ export function KeysView({ usageAvailable }: { usageAvailable: boolean }) {
       <table class="keys cards">
         <thead>
           <tr>
-            <th scope="col">Name</th><th scope="col">Owner</th><th scope="col">Start</th><th scope="col">Status</th>
-            <th scope="col">Created</th><th scope="col">Expires</th><th scope="col">Last used</th><th scope="col">Last 24 h</th>
+            <${SortHeader} field="name" label="Name" sort=${sort} onSort=${setSort} />
+            <th scope="col">Owner</th><th scope="col">Start</th><th scope="col">Status</th>
+            <${SortHeader} field="createdAt" label="Created" sort=${sort} onSort=${setSort} />
+            <${SortHeader} field="expiresAt" label="Expires" sort=${sort} onSort=${setSort} />
+            <${SortHeader} field="lastUsedAt" label="Last used" sort=${sort} onSort=${setSort} />
+            <th scope="col">Last 24 h</th>
           </tr>
         </thead>
         <tbody>

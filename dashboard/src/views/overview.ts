@@ -105,8 +105,8 @@ export function OverviewView({ usageAvailable, billingAvailable = false }: { usa
           (routes.data.length === 0
             ? html`<p>No traffic in this span.</p>`
             : html`<table>
-                <thead><tr><th scope="col">Route</th><th scope="col" class="number">Allowed</th><th scope="col" class="number">Rate limited</th><th scope="col" class="number">Quota exceeded</th></tr></thead>
-                <tbody>${routes.data.map((row) => html`<tr><td><code>${row.route}</code></td><td class="number">${row.total.allowed}</td><td class="number">${row.total.rateLimited}</td><td class="number">${row.total.quotaExceeded}</td></tr>`)}</tbody>
+                <thead><tr><th scope="col">Route</th><th scope="col" class="number">Allowed</th><th scope="col" class="number">Rate limited</th><th scope="col" class="number">Quota exceeded</th><th scope="col" class="number"><abbr title="Unauthorized: refused with 401 for a missing or refused key">401s</abbr></th></tr></thead>
+                <tbody>${routes.data.map((row) => html`<tr><td><code>${row.route}</code></td><td class="number">${row.total.allowed}</td><td class="number">${row.total.rateLimited}</td><td class="number">${row.total.quotaExceeded}</td><td class="number">${row.total.unauthorized ?? "—"}</td></tr>`)}</tbody>
               </table>`)
         }
       </section>
@@ -118,10 +118,16 @@ export function OverviewView({ usageAvailable, billingAvailable = false }: { usa
             ? html`<p>No refusals in this span.</p>`
             : html`<table>
                 <thead><tr><th scope="col">Code</th><th scope="col" class="number">Requests</th></tr></thead>
-                <tbody>${refusals.map((row) => html`<tr><td><a href=${`/_gateway/docs#error-${row.code}`}><code>${row.code}</code></a></td><td class="number">${row.total}</td></tr>`)}</tbody>
+                <tbody>${refusals.map((row) => html`<tr><td>${refusalLabel(row.code)}</td><td class="number">${row.total}</td></tr>`)}</tbody>
               </table>`)
         }
       </section>
     </div>
     ${billingAvailable && html`<${BillingExportPanel} />`}`;
+}
+
+/** A refusal's code linked to its explanation; the 401s, counted together, to the first 401 code's. */
+function refusalLabel(code: string) {
+  if (code !== "unauthorized") return html`<a href=${`/_gateway/docs#error-${code}`}><code>${code}</code></a>`;
+  return html`<a href="/_gateway/docs#error-missing_key"><code>unauthorized</code></a> (401)`;
 }
