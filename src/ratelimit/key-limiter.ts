@@ -20,8 +20,6 @@ import { isLegacyClientIpObject, RETIREMENT_STEP, Retirement } from "./retiremen
 import type { DecisionSubject } from "./subject";
 import { WindowStore } from "./window-store";
 
-export { LAST_USED_FLUSH_MS } from "./object-alarm";
-
 /** The key object's schema, oldest step first (see object-schema.ts). */
 export const KEY_OBJECT_SCHEMA: SchemaSteps = [
   // 1: the tables objects had before the schema was versioned, so those objects upgrade in place.

@@ -4,7 +4,7 @@
 import { ALERT_DELAY_MS } from "../webhooks/key-alerts";
 
 /** How long a key's last use and usage counts may wait before they are copied to D1 (by alarm, off the request path). */
-export const LAST_USED_FLUSH_MS = 60_000;
+const LAST_USED_FLUSH_MS = 60_000;
 
 /** Sets the object's alarm at most once per run, so steady traffic never keeps postponing it. */
 export class ObjectAlarm {
