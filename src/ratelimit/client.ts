@@ -1,7 +1,9 @@
+// The one client of every Durable Object call the gateway makes, and the one place object names are made.
 import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientBlock } from "../keys/ip";
+import type { Locator } from "../keys/locator";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
 import type { UsageBucket } from "../usage/hourly";
 import type { Reservation } from "./client-ip-counter";
@@ -16,6 +18,7 @@ import type {
   PolicyState,
   RenewInput,
 } from "./decision";
+import type { ResolveAnswer, ResolveInput } from "./key-records";
 
 /**
  * Every Durable Object call the gateway makes goes through here: object names, stub lookup,
@@ -33,6 +36,10 @@ export const identityObjectName = (identityId: string) => `identity:${identityId
 /** The object that decides the key's requests: its identity's when it has one, else its own. */
 export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity">) =>
   key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
+
+/** The object a key's body names (docs/rate-limits.md "One round trip for a cold key"): a key's own, or an identity's. */
+export const locatorObjectName = (locator: Locator) =>
+  locator.kind === "idt" ? identityObjectName(locator.id) : keyObjectName(locator.id);
 
 declare const clientIpCounterName: unique symbol;
 /** The name of a `ClientIpCounter`: only the functions below make one. */
@@ -54,6 +61,8 @@ export interface KeyAdmission {
   /** Reports an isolate's leases and asks for the next one, deciding no request. */
   renew(keyId: string, input: RenewInput): Promise<LimitDecision>;
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection>;
+  /** A cold isolate's one call for a key whose body names its object: the record with the decision. */
+  resolve(input: ResolveInput): Promise<ResolveAnswer>;
 }
 
 /** What admin calls ask of a key's object, or of its identity's. */
@@ -111,6 +120,13 @@ export class DurableLimiterClient implements LimiterClient {
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection> {
     return this.call(
       () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).inspect(input),
+      "The key's Durable Object could not be reached.",
+    );
+  }
+
+  resolve(input: ResolveInput): Promise<ResolveAnswer> {
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(locatorObjectName(input.locator)).resolve(input) as Promise<ResolveAnswer>,
       "The key's Durable Object could not be reached.",
     );
   }

@@ -1,8 +1,9 @@
+// The Durable Object deciding for a key (or for an identity's keys): validity, limits, quota, leases, usage.
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
 import type { Env } from "../env";
-import { type IdentityStatus, type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
+import { cachedKeyCheck, type IdentityStatus, type KeyRefusal, type KeyStatus, refusal } from "../keys/record";
 import { recordLastUse } from "../keys/store";
 import { HourlyUsage, USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { ALERT_DELAY_MS, KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
@@ -21,6 +22,7 @@ import {
   type PolicyState,
   type RenewInput,
 } from "./decision";
+import { KeyRecords, type ResolveAnswer, type ResolveInput, resolveKey } from "./key-records";
 import { closeLeases, grantLease, type LeaseGrant, type QuotaBudget, refusalMs } from "./lease-ledger";
 import { LeaseStore } from "./lease-store";
 import { migrateSchema, type SchemaSteps } from "./object-schema";
@@ -106,6 +108,8 @@ export class KeyLimiter extends DurableObject<Env> {
   /** In an identity's object: the identity's newest status, and each key's, loaded on first use. */
   private identity: IdentityStatus | undefined;
   private readonly members = new Map<string, { status: KeyStatus | undefined; quota: QuotaCounter }>();
+  /** The records of the secrets decided here, made on the first `resolve`. */
+  private records: KeyRecords | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -160,6 +164,16 @@ export class KeyLimiter extends DurableObject<Env> {
     const lease = input.lease && this.grant(limits, budget, input.lease, now);
     this.noteQuota(opened, now);
     return { ...decision, ...this.quotaState(quotas, now), ...(lease && { lease }) };
+  }
+
+  /** A cold isolate's one call: this object's record of the secret, judged and decided (key-records.ts). */
+  resolve(input: ResolveInput): Promise<ResolveAnswer> {
+    this.records ??= new KeyRecords(this.sql, database(this.env.DB));
+    return resolveKey(input, this.records, {
+      older: (record) => this.olderRecord(cachedKeyCheck(record)),
+      check: (check) => this.check(check),
+      inspect: (inspect) => this.inspect(inspect),
+    });
   }
 
   /**
