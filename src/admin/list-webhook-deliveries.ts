@@ -1,10 +1,11 @@
+// GET /admin/webhooks/{id}/deliveries: a webhook's delivery log, newest first, read from its outbox (docs/webhooks.md).
 import { createRoute, type RouteHandler, z } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import type { DeliveryPage } from "../webhooks/outbox";
-import { webhookOutbox } from "../webhooks/publish";
+import { webhookOutboxes } from "../webhooks/outbox-client";
 import { getWebhookRow } from "../webhooks/store";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -38,7 +39,11 @@ export const listWebhookDeliveries: RouteHandler<typeof listWebhookDeliveriesRou
   const [queuedAt, deliveryId] = before?.split(" ") ?? [];
   let page: DeliveryPage;
   try {
-    page = await webhookOutbox(c.env, id).list(limit, before ? { queuedAt: Number(queuedAt), id: deliveryId ?? "" } : undefined);
+    page = await webhookOutboxes(c.env, c.get("config").limiterTimeoutMs).list(
+      id,
+      limit,
+      before ? { queuedAt: Number(queuedAt), id: deliveryId ?? "" } : undefined,
+    );
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The webhook's delivery log could not be read; retry the call.", { cause: error });
   }

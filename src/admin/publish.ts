@@ -1,10 +1,13 @@
+// After an admin write: tells the Durable Objects deciding for a key or identity its new status,
+// and drops what this isolate remembers of it, so the change applies everywhere within LEASE_TTL_MS.
 import type { Context } from "hono";
 import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
 import { identityStatus, keyStatus } from "../keys/record";
+import { keyObjectName } from "../objects/names";
 import type { Limits } from "../plans/limits";
-import { keyObjectName, limiterClient } from "../ratelimit/client";
+import { limiterClient } from "../ratelimit/client";
 import { isolateDenials } from "../ratelimit/denial-memo";
 import { isolateLeases } from "../ratelimit/isolate-leases";
 

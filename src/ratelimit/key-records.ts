@@ -9,8 +9,8 @@ import type { Database } from "../db/client";
 import type { Locator } from "../keys/locator";
 import { cachedKeyCheck, type KeyRecord, toKeyRecord } from "../keys/record";
 import { findKeyRowsBySecretHash, type KeyRecordRows } from "../keys/store";
+import { decidingObjectName, locatorObjectName } from "../objects/names";
 import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
-import { decidingObjectName, locatorObjectName } from "./client";
 import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
 
 /** What of the matched route the object needs: its scopes and its limits (with the key's overrides by `path`). */

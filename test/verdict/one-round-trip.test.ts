@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checksum, generateKey, parseKey } from "../../src/keys/format";
 import { keyLocator } from "../../src/keys/locator";
-import { identityObjectName, keyObjectName } from "../../src/ratelimit/client";
+import { identityObjectName, keyObjectName } from "../../src/objects/names";
 import { admin, createKey, revokeKey } from "../support/admin";
 import { countingD1, countingObjects, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 
