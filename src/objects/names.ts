@@ -1,6 +1,7 @@
 // Every Durable Object name the gateway uses, built here only: the key and identity objects
 // (KEY_LIMITER), the client IP counters, the webhook outboxes and the usage export's outbox.
 import { clientBlock } from "../keys/ip";
+import type { Locator } from "../keys/locator";
 
 /** The key's object: its status, windows, quota, usage and last use. */
 export const keyObjectName = (keyId: string) => `key:${keyId}`;
@@ -11,6 +12,10 @@ export const identityObjectName = (identityId: string) => `identity:${identityId
 /** The object that decides the key's requests: its identity's when it has one, else its own. */
 export const decidingObjectName = (keyId: string, key: { identity?: { id: string } }) =>
   key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
+
+/** The object a key's body names (docs/rate-limits.md "One round trip for a cold key"): a key's own, or an identity's. */
+export const locatorObjectName = (locator: Locator) =>
+  locator.kind === "idt" ? identityObjectName(locator.id) : keyObjectName(locator.id);
 
 declare const clientIpCounterName: unique symbol;
 /** The name of a `ClientIpCounter`: only the functions below make one. */

@@ -4,10 +4,11 @@ import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
 import { boundedCall } from "../objects/bounded-call";
-import { type ClientIpCounterName, decidingObjectName, identityObjectName, keyObjectName } from "../objects/names";
+import { type ClientIpCounterName, decidingObjectName, identityObjectName, keyObjectName, locatorObjectName } from "../objects/names";
 import type { UsageBucket } from "../usage/hourly";
 import type { Reservation } from "./client-ip-counter";
 import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
+import type { ResolveAnswer, ResolveInput } from "./key-records";
 
 /**
  * Every call to a key, identity or client IP object goes through here, bounded by
@@ -22,6 +23,8 @@ export interface KeyAdmission {
   /** Reports an isolate's leases and asks for the next one, deciding no request. */
   renew(keyId: string, input: RenewInput): Promise<LimitDecision>;
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection>;
+  /** A cold isolate's one call for a key whose body names its object: the record with the decision. */
+  resolve(input: ResolveInput): Promise<ResolveAnswer>;
 }
 
 /** What admin calls ask of a key's object, or of its identity's. */
@@ -85,6 +88,13 @@ export class DurableLimiterClient implements LimiterClient {
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection> {
     return this.call(
       () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).inspect(input),
+      "The key's Durable Object could not be reached.",
+    );
+  }
+
+  resolve(input: ResolveInput): Promise<ResolveAnswer> {
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(locatorObjectName(input.locator)).resolve(input) as Promise<ResolveAnswer>,
       "The key's Durable Object could not be reached.",
     );
   }

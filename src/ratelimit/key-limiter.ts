@@ -3,14 +3,15 @@
 // object decides for (key-subject.ts, identity-subject.ts); its alarm copies usage, sends alerts and
 // ends the object's life (retirement.ts).
 import { DurableObject } from "cloudflare:workers";
-import { database } from "../db/client";
+import { type Database, database } from "../db/client";
 import type { Env } from "../env";
-import type { IdentityStatus, KeyStatus } from "../keys/record";
+import { cachedKeyCheck, type IdentityStatus, type KeyStatus } from "../keys/record";
 import { USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
 import { Decider } from "./decider";
 import type { CheckInput, InspectInput, KeyCheck, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
 import { IdentitySubject } from "./identity-subject";
+import { KeyRecords, type ResolveAnswer, type ResolveInput, resolveKey } from "./key-records";
 import { KeySubject } from "./key-subject";
 import { KeyUsage } from "./key-usage";
 import { LeaseStore } from "./lease-store";
@@ -58,6 +59,8 @@ class OpenObject {
   /** Made on first use: an object only ever decides for one kind of subject. */
   private keySubject: KeySubject | undefined;
   private identitySubject: IdentitySubject | undefined;
+  /** The records of the secrets decided here (key-records.ts), made on the first `resolve`. */
+  private keyRecords: KeyRecords | undefined;
 
   constructor(
     storage: DurableObjectStorage,
@@ -86,6 +89,11 @@ class OpenObject {
   identity(): IdentitySubject {
     this.identitySubject ??= new IdentitySubject(this.sql, this.windows);
     return this.identitySubject;
+  }
+
+  records(db: Database): KeyRecords {
+    this.keyRecords ??= new KeyRecords(this.sql, db);
+    return this.keyRecords;
   }
 }
 
@@ -127,6 +135,18 @@ export class KeyLimiter extends DurableObject<Env> {
   inspect(input: InspectInput): KeyInspection {
     const { decider } = this.state;
     return decider.inspect(this.state.subjectFor(input.key), input);
+  }
+
+  /** A cold isolate's one call: this object's record of the secret, judged and decided (key-records.ts). */
+  resolve(input: ResolveInput): Promise<ResolveAnswer> {
+    return resolveKey(input, this.state.records(database(this.env.DB)), {
+      older: (record) => {
+        const key = cachedKeyCheck(record);
+        return this.state.subjectFor(key).olderRecord(key);
+      },
+      check: (check) => this.check(check),
+      inspect: (inspect) => this.inspect(inspect),
+    });
   }
 
   /** Current remaining and reset for each limit, consuming nothing. */
