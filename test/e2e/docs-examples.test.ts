@@ -62,7 +62,7 @@ afterAll(() => {
 
 /** An id or key a page writes as `<prefix>_…`, and the same as the gateway prints it. */
 const PLACEHOLDER = /\b(gk_live|gop|key|idt|pln|op|whk|msg)_…/g;
-const PRINTED = /\b(gk_live|gop|key|idt|pln|op|whk|msg)_[A-Za-z0-9]{16,}/g;
+const PRINTED = /\b(gk_live|gop|key|idt|pln|op|whk|msg)_[A-Za-z0-9]{10,}/g;
 const STATUS_MARK = "docs-test-status:";
 
 async function admin(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
