@@ -64,6 +64,12 @@ export interface LeaseTransport<D extends LeaseDecision = LeaseDecision> {
   call(call: ObjectCall, answered: (decision: D) => void, failed: (error: unknown) => void): void;
   /** Runs `task` in the background after `delayMs` (the client's clock's ms). */
   later(delayMs: number, task: () => void): void;
+  /**
+   * Wraps what this request does once the call it waits for (another request's) is answered, so it
+   * runs as this request's own work: in the Worker, in its own request context, since I/O started in
+   * the answering request's context would belong to that request. Absent: it runs at once.
+   */
+  resume?(task: () => void): () => void;
 }
 
 /** One request to admit on a key's lease. */
@@ -218,7 +224,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       return;
     }
     if (step.kind === "wait" && held.inFlight) {
-      held.inFlight.waiters.push(() => this.step(held, request, transport, decided, failed, true));
+      const stepAgain = () => this.step(held, request, transport, decided, failed, true);
+      held.inFlight.waiters.push(transport.resume ? transport.resume(stepAgain) : stepAgain);
       return;
     }
     const leasable = request.bounded || busyHere(held, this.clock(), request.ttlMs);
