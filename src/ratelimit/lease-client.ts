@@ -129,9 +129,11 @@ const ignore = () => {};
  * with no call) or `failed` (the object's call failed). The client reads only `clock()` and acts
  * only through the request's `LeaseTransport`. In virtual time, let `clock` read an event queue's
  * time, `transport.call` schedule the object's decision and its answer as later events, and
- * `transport.later` schedule the task at `clock() + delayMs`; run the queue in time order, and
- * every callback then happens at its virtual moment (test/support/lease-simulation.ts,
- * bench/leases/cluster.ts). `drop(keyId)` ends a key's leases at once (an admin write served here).
+ * `transport.later` schedule the task at `clock() + delayMs` (leave `resume` out: waiters go on at
+ * once); run the queue in time order, and every callback then happens at its virtual moment
+ * (bench/leases/virtual-isolates.ts does this for the simulation and the benches;
+ * docs/rate-limits.md "One lease client"). `drop(keyId)` ends a key's leases at once (an admin
+ * write served here).
  */
 export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
   private id: string | undefined;
