@@ -16,7 +16,7 @@ interface Outcome {
 }
 
 async function send(index: number, key: string): Promise<Outcome> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   const remaining = response.headers.get("ratelimit")?.match(/;r=(\d+)/)?.[1];
   let code: string | undefined;
   if (response.ok) await response.arrayBuffer();
@@ -49,11 +49,11 @@ describe(`leases across ${ISOLATES} gateway isolates`, () => {
   it("admit at most the limit while leases are out, and exactly the limit once they have turned over", async () => {
     const limit = 600;
     const { key } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit, window: 600 }] });
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
 
     const first = await hammer(key, limit, 6, 50);
     expect(first).toBeLessThanOrEqual(limit);
-    expect(isolates.upstream.received()).toBe(first);
+    expect(await isolates.upstream.received()).toBe(first);
 
     // Leases run out within LEASE_TTL_MS and are reported; their unused units come back.
     await sleep(2 * LEASE_TTL_MS + 500);
@@ -69,16 +69,16 @@ describe(`leases across ${ISOLATES} gateway isolates`, () => {
       }
     }
     expect(admitted).toBe(limit);
-    expect(isolates.upstream.received()).toBe(limit);
+    expect(await isolates.upstream.received()).toBe(limit);
   });
 
   it("admit exactly 120 of 300 parallel requests spread over every isolate", async () => {
     const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit: 120, window: 60 }] });
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => send(i % ISOLATES, key)));
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(120);
     expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(180);
-    expect(isolates.upstream.received()).toBe(120);
+    expect(await isolates.upstream.received()).toBe(120);
   });
 
   it.each([

@@ -9,7 +9,7 @@ const LEASE_TTL_MS = 1000;
 const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 async function send(index: number, key: string): Promise<{ status: number; code: string | undefined }> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   if (response.ok) {
     await response.arrayBuffer();
     return { status: response.status, code: undefined };

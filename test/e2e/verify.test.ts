@@ -11,7 +11,7 @@ const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 async function admitted(n: number, key: string): Promise<boolean> {
   const index = Math.floor(n / 2) % ISOLATES;
   if (n % 2 === 0) {
-    const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+    const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
     await response.arrayBuffer();
     return response.status === 200;
   }
@@ -30,10 +30,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe(`verify and proxied requests on one key, across ${ISOLATES} isolates`, () => {
   it("admit exactly 100 of 240 parallel calls, half of them verify calls", async () => {
     const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit: 100, window: 60 }] });
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     const outcomes = await Promise.all(Array.from({ length: 240 }, (_, n) => admitted(n, key)));
     expect(outcomes.filter(Boolean)).toHaveLength(100);
-    expect(isolates.upstream.received()).toBe(outcomes.filter((ok, n) => ok && n % 2 === 0).length);
+    expect(await isolates.upstream.received()).toBe(outcomes.filter((ok, n) => ok && n % 2 === 0).length);
   });
 
   it("never admit more than a leased limit together, and exactly the limit once leases have turned over", async () => {
