@@ -37,6 +37,8 @@ export interface IsolatesClient {
   /** An admin call through isolate `index`, with the run's admin token. */
   admin(index: number, method: string, path: string, body?: unknown): Promise<Response>;
   createKey(body: Record<string, unknown>): Promise<{ key: string; id: string }>;
+  /** What the key's object has left of one of its limits (`GET /keys/:id/limits`): units leased out count as used. */
+  remaining(keyId: string, limitName: string): Promise<number>;
 }
 
 export interface GatewayIsolates extends IsolatesClient {
@@ -72,6 +74,14 @@ function isolatesClient(urls: string[], adminToken: string): IsolatesClient {
       const response = await admin(0, "POST", "/keys", { name: "isolates", ...body });
       if (response.status !== 201) throw new Error(`create key: ${response.status} ${await response.text()}`);
       return (await response.json()) as { key: string; id: string };
+    },
+    async remaining(keyId, limitName) {
+      const response = await admin(0, "GET", `/keys/${keyId}/limits`);
+      if (response.status !== 200) throw new Error(`key limits: ${response.status} ${await response.text()}`);
+      const { rateLimits } = (await response.json()) as { rateLimits: { name: string; remaining: number }[] };
+      const limit = rateLimits.find((l) => l.name === limitName);
+      if (!limit) throw new Error(`key ${keyId} has no limit ${limitName}`);
+      return limit.remaining;
     },
   };
 }
