@@ -11,6 +11,8 @@ declare module "vitest" {
     oidcMixUpIssuer: string;
     /** The built worker's entry, built once per run for every e2e gateway (test/e2e/support/global-setup.ts). */
     gatewayScript: string;
+    /** Where e2e files ask for a gateway shared by the run (test/e2e/support/shared-gateway.ts). */
+    gatewayBroker: string;
     /** Factor on every property's full size, `PROPERTY_RUNS` (test/support/properties.ts). */
     propertyRuns: number;
     /** fast-check seed, `PROPERTY_SEED`. */

@@ -1,27 +1,22 @@
 // The built gateway on workerd, on a real socket, in front of a real upstream on loopback,
 // driven by an ordinary HTTP client.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { startGateway } from "./support/gateway.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  SHARED_ADMIN_TOKEN as ADMIN_TOKEN,
+  ownApiPath,
+  type SharedGateway,
+  sharedGateway,
+  type UpstreamCounter,
+} from "./support/shared-gateway.ts";
 
-const ADMIN_TOKEN = "e2e-admin-token";
-let upstream: EchoUpstream;
-let gateway: LocalGateway;
+let gateway: SharedGateway;
+/** This file's own path under `/api/`, and what the upstream received on it. */
+let apiPath: string;
+let upstream: UpstreamCounter;
 
 beforeAll(async () => {
-  upstream = await startEchoUpstream();
-  gateway = await startGateway({
-    bindings: {
-      ADMIN_TOKEN,
-      GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url, stripPrefix: true }]),
-    },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.dispose();
-  await upstream?.close();
+  gateway = await sharedGateway({ isolates: 1, settings: {} });
+  ({ apiPath, upstream } = ownApiPath(gateway.upstreamUrl));
 });
 
 async function createKey(body: object): Promise<{ key: string; id: string }> {
@@ -37,20 +32,20 @@ async function createKey(body: object): Promise<{ key: string; id: string }> {
 describe("gateway on a real socket", () => {
   it("creates a key, proxies, limits, and refuses the key once revoked", async () => {
     const { key, id } = await createKey({ name: "e2e", rateLimits: [{ name: "minute", limit: 5, window: 60 }] });
-    upstream.reset();
+    await upstream.reset();
 
-    const first = await fetch(`${gateway.url}/api/items?page=2`, { headers: { authorization: `api-key ${key}` } });
+    const first = await fetch(`${gateway.url}${apiPath}?page=2`, { headers: { authorization: `api-key ${key}` } });
     expect(first.status).toBe(200);
     expect(first.headers.get("ratelimit-policy")).toBe('"minute";q=5;w=60');
     const seen = (await first.json()) as { path: string; query: object; headers: Record<string, string> };
-    expect(seen.path).toBe("/items");
+    expect(`/api${seen.path}`).toBe(apiPath);
     expect(seen.query).toEqual({ page: "2" });
     expect(seen.headers.authorization).toBeUndefined();
     expect(seen.headers["x-gateway-key-id"]).toBe(id);
 
     const rest = await Promise.all(
       Array.from({ length: 20 }, () =>
-        fetch(`${gateway.url}/api/items`, { headers: { "x-api-key": key } }).then(async (r) => {
+        fetch(`${gateway.url}${apiPath}`, { headers: { "x-api-key": key } }).then(async (r) => {
           await r.arrayBuffer();
           return r.status;
         }),
@@ -58,7 +53,7 @@ describe("gateway on a real socket", () => {
     );
     expect(rest.filter((s) => s === 200)).toHaveLength(4);
     expect(rest.filter((s) => s === 429)).toHaveLength(16);
-    expect(upstream.received()).toBe(5); // the upstream saw exactly what was admitted
+    expect(await upstream.received()).toBe(5); // the upstream saw exactly what was admitted
 
     const revoked = await fetch(`${gateway.url}/_gateway/admin/keys/${id}`, {
       method: "DELETE",

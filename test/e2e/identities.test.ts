@@ -17,7 +17,7 @@ interface Outcome {
 }
 
 async function send(index: number, key: string): Promise<Outcome> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   const header = response.headers.get("ratelimit")?.match(/^"([^"]+)";r=(\d+)/);
   let code: string | undefined;
   if (response.ok) await response.arrayBuffer();
@@ -39,18 +39,18 @@ describe(`identities across ${ISOLATES} gateway isolates`, () => {
     const keys = await Promise.all(
       [0, 1].map(() => isolates.createKey({ identityId: identity.id, rateLimits: [{ name: "minute", limit: 80, window: 60 }] })),
     );
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     const outcomes = await Promise.all(Array.from({ length: 150 }, (_, i) => send(i % ISOLATES, keys[i % 2]!.key)));
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(100);
     expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(50);
-    expect(isolates.upstream.received()).toBe(100);
+    expect(await isolates.upstream.received()).toBe(100);
   });
 
   it("never admit more than the identity's limit while its keys lease from its object, and report an honest r", async () => {
     const limit = 600;
     const identity = await createIdentity({ rateLimits: perTenMinutes(limit) });
     const keys = await Promise.all([0, 1].map(() => isolates.createKey({ identityId: identity.id, rateLimits: perTenMinutes(480) })));
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     let admitted = 0;
     const perKey = [0, 0];
     const dishonest: string[] = [];
@@ -73,7 +73,7 @@ describe(`identities across ${ISOLATES} gateway isolates`, () => {
     expect(admitted).toBeLessThanOrEqual(limit);
     expect(perKey[0]).toBeLessThanOrEqual(480);
     expect(perKey[1]).toBeLessThanOrEqual(480);
-    expect(isolates.upstream.received()).toBe(admitted);
+    expect(await isolates.upstream.received()).toBe(admitted);
   });
 
   it("refuse every key of an identity disabled through isolate 0 within LEASE_TTL_MS, in isolates holding leases", async () => {

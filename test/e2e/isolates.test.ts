@@ -9,14 +9,14 @@ const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 /** Status of one request through isolate `index`, body drained. */
 async function statusVia(index: number, key: string): Promise<number> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   await response.arrayBuffer();
   return response.status;
 }
 
 /** Code of a problem response, or the bare status for a success. */
 async function outcomeVia(index: number, key: string): Promise<string> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   if (response.ok) {
     await response.arrayBuffer();
     return String(response.status);
@@ -44,11 +44,11 @@ describe(`${ISOLATES} gateway isolates sharing one key store and Durable Objects
   it("admit exactly a key's limit between them under parallel load through every socket", async () => {
     const limit = 40;
     const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit, window: 60 }] });
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     const statuses = await Promise.all(Array.from({ length: 30 * ISOLATES }, (_, i) => statusVia(i % ISOLATES, key)));
     expect(statuses.filter((s) => s === 200)).toHaveLength(limit);
     expect(statuses.filter((s) => s === 429)).toHaveLength(30 * ISOLATES - limit);
-    expect(isolates.upstream.received()).toBe(limit);
+    expect(await isolates.upstream.received()).toBe(limit);
   });
 
   it("refuse a key revoked through isolate 0 everywhere within LEASE_TTL_MS", async () => {

@@ -5,28 +5,16 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/build.ts";
-import { startGateway } from "./support/gateway.ts";
+import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
 
 const run = promisify(execFile);
-const TOKEN = "cli-test-admin-token";
 
-let upstream: EchoUpstream;
-let gateway: LocalGateway;
+let gateway: SharedGateway;
 
 beforeAll(async () => {
-  upstream = await startEchoUpstream();
-  gateway = await startGateway({
-    bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.dispose();
-  await upstream?.close();
+  gateway = await sharedGateway({ isolates: 1, settings: {} });
 });
 
 async function keys(
@@ -314,7 +302,7 @@ describe("npm run keys", () => {
   });
 
   it("manages webhooks: create, list, get, update, deliveries, resend, delete", async () => {
-    const receiver = `${upstream.url}/hooks/cli`;
+    const receiver = `${gateway.upstreamUrl}/hooks/cli`;
     const created = await keys(["webhooks", "create", receiver, "--event", "key.revoked", "--json"]);
     expect(created.code, created.stderr).toBe(0);
     const webhook = JSON.parse(created.stdout) as { id: string; secret: string; events: string[] };

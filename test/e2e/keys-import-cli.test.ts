@@ -5,32 +5,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import { foreignKey, writeImportFile } from "../../dev/import-file.ts";
-import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { ROOT } from "../../scripts/build.ts";
 import type { ImportSummary } from "../../scripts/keys-import.ts";
-import { startGateway } from "./support/gateway.ts";
+import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
 
 const run = promisify(execFile);
-const TOKEN = "import-cli-test-admin-token";
 const KEYS = 2000;
 
-let upstream: EchoUpstream;
-let gateway: LocalGateway;
+let gateway: SharedGateway;
 let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "keys-import-"));
-  upstream = await startEchoUpstream();
-  gateway = await startGateway({
-    bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
-  });
+  gateway = await sharedGateway({ isolates: 1, settings: {} });
 });
 
 afterAll(async () => {
-  await gateway?.dispose();
-  await upstream?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 // Leases across several gateway isolates (separate workers in one workerd) sharing one D1 and one
 // Durable Object namespace: the bound holds, unused units come back, revocation reaches every
 // isolate within LEASE_TTL_MS.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { isolatesForFile } from "../support/isolates.ts";
 
 const ISOLATES = 4;
@@ -16,15 +16,13 @@ interface Outcome {
 }
 
 async function send(index: number, key: string): Promise<Outcome> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   const remaining = response.headers.get("ratelimit")?.match(/;r=(\d+)/)?.[1];
   let code: string | undefined;
   if (response.ok) await response.arrayBuffer();
   else code = ((await response.json()) as { code: string }).code;
   return { status: response.status, code, remaining: remaining === undefined ? undefined : Number(remaining) };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `clients` concurrent loops per isolate, `perClient` requests each; checks every `r` against what was admitted before it was sent. */
 async function hammer(key: string, limit: number, clients: number, perClient: number): Promise<number> {
@@ -48,37 +46,35 @@ async function hammer(key: string, limit: number, clients: number, perClient: nu
 describe(`leases across ${ISOLATES} gateway isolates`, () => {
   it("admit at most the limit while leases are out, and exactly the limit once they have turned over", async () => {
     const limit = 600;
-    const { key } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit, window: 600 }] });
-    isolates.upstream.reset();
+    const { key, id } = await isolates.createKey({ rateLimits: [{ name: "ten-minutes", limit, window: 600 }] });
+    await isolates.upstream.reset();
 
     const first = await hammer(key, limit, 6, 50);
     expect(first).toBeLessThanOrEqual(limit);
-    expect(isolates.upstream.received()).toBe(first);
+    expect(await isolates.upstream.received()).toBe(first);
 
-    // Leases run out within LEASE_TTL_MS and are reported; their unused units come back.
-    await sleep(2 * LEASE_TTL_MS + 500);
+    // Leases run out within LEASE_TTL_MS and are reported: the key's object gets every unused unit back.
+    await vi.waitFor(async () => expect(await isolates.remaining(id, "ten-minutes")).toBe(limit - first), {
+      timeout: 10 * LEASE_TTL_MS,
+      interval: 100,
+    });
+    // Round-robin until every unit is admitted (each isolate leases what is left in turn); then every isolate refuses.
     let admitted = first;
-    let lastAdmission = Date.now();
-    // Round-robin until no isolate has admitted anything for longer than a lease can refuse on its own.
-    while (Date.now() - lastAdmission < 2 * LEASE_TTL_MS) {
-      for (let i = 0; i < ISOLATES; i++) {
-        if ((await send(i, key)).status === 200) {
-          admitted++;
-          lastAdmission = Date.now();
-        }
-      }
-    }
+    const deadline = Date.now() + 10 * LEASE_TTL_MS;
+    while (admitted < limit && Date.now() < deadline)
+      for (let i = 0; i < ISOLATES; i++) if ((await send(i, key)).status === 200) admitted++;
     expect(admitted).toBe(limit);
-    expect(isolates.upstream.received()).toBe(limit);
+    for (let i = 0; i < ISOLATES; i++) expect((await send(i, key)).code).toBe("rate_limited");
+    expect(await isolates.upstream.received()).toBe(limit);
   });
 
   it("admit exactly 120 of 300 parallel requests spread over every isolate", async () => {
     const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit: 120, window: 60 }] });
-    isolates.upstream.reset();
+    await isolates.upstream.reset();
     const outcomes = await Promise.all(Array.from({ length: 300 }, (_, i) => send(i % ISOLATES, key)));
     expect(outcomes.filter((o) => o.status === 200)).toHaveLength(120);
     expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(180);
-    expect(isolates.upstream.received()).toBe(120);
+    expect(await isolates.upstream.received()).toBe(120);
   });
 
   it.each([

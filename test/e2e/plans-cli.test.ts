@@ -1,28 +1,16 @@
 // `npm run keys -- plans …` and identities' `--plan` (scripts/cli-plans.ts) against the built gateway on a real socket.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
-import type { LocalGateway } from "../../dev/local-gateway.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/build.ts";
-import { startGateway } from "./support/gateway.ts";
+import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
 
 const run = promisify(execFile);
-const TOKEN = "plans-cli-test-admin-token";
 
-let upstream: EchoUpstream;
-let gateway: LocalGateway;
+let gateway: SharedGateway;
 
 beforeAll(async () => {
-  upstream = await startEchoUpstream();
-  gateway = await startGateway({
-    bindings: { ADMIN_TOKEN: TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: upstream.url }]) },
-  });
-});
-
-afterAll(async () => {
-  await gateway?.dispose();
-  await upstream?.close();
+  gateway = await sharedGateway({ isolates: 1, settings: {} });
 });
 
 async function keys(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {

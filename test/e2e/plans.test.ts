@@ -9,7 +9,7 @@ const LEASE_TTL_MS = 1000;
 const isolates = isolatesForFile(ISOLATES, LEASE_TTL_MS);
 
 async function send(index: number, key: string): Promise<{ status: number; code: string | undefined }> {
-  const response = await isolates.fetch(index, "/api/items", { headers: { "x-api-key": key } });
+  const response = await isolates.fetch(index, isolates.apiPath, { headers: { "x-api-key": key } });
   if (response.ok) {
     await response.arrayBuffer();
     return { status: response.status, code: undefined };
@@ -94,6 +94,7 @@ describe(`plans across ${ISOLATES} gateway isolates`, () => {
     const key = await isolates.createKey({ identityId: identity.id });
     for (let i = 0; i < ISOLATES; i++) expect((await send(i, key.key)).status).toBe(200);
     expect((await isolates.admin(0, "PATCH", `/plans/${plan.id}`, { rateLimits: single })).status).toBe(200);
+    // Nothing must change: only waiting out the bound (LEASE_TTL_MS) shows the plan's new limit never reaches this identity.
     await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 100));
     for (let round = 0; round < 3; round++) for (let i = 0; i < ISOLATES; i++) expect((await send(i, key.key)).status).toBe(200);
   });
@@ -112,6 +113,7 @@ describe(`plans across ${ISOLATES} gateway isolates`, () => {
     const elapsed = performance.now() - started;
     console.log(`PATCH /plans/:id with 500 identities on the plan: ${Math.round(elapsed)} ms`);
 
+    // The bound itself: once LEASE_TTL_MS has passed, every isolate applies the change (a poll would spend the single unit).
     await new Promise((resolve) => setTimeout(resolve, LEASE_TTL_MS + 100));
     for (const { key } of sampled) {
       expect((await send(1, key)).status).toBe(200);

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generateKey } from "../../src/keys/format";
 import { createKey, revokeKey } from "../support/admin";
+import { withClockAhead } from "../support/clock";
 import { call, countingD1, countingObjects, type Echo, expectProblem, gatewayEnv } from "../support/gateway";
 
 const counted = countingD1(env.DB);
@@ -149,8 +150,9 @@ describe("key cache settings", () => {
     const afterFirst = lookups();
     await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
     expect(lookups()).toBe(afterFirst);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
-    expect(lookups()).toBe(afterFirst + 1);
+    await withClockAhead(1_100, async () => {
+      await call(shortLived, "/api/x", { headers: { "x-api-key": key } });
+      expect(lookups()).toBe(afterFirst + 1);
+    });
   });
 });

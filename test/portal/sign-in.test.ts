@@ -5,6 +5,7 @@ import type { AnyStageEnv, Env } from "../../src/env";
 import { renderError } from "../../src/http/problem";
 import { requireCustomer } from "../../src/portal/session";
 import { admin, type IdentityJson } from "../support/admin";
+import { withClockAhead } from "../support/clock";
 import { call, expectProblem, json } from "../support/gateway";
 import {
   authorizeAtProvider,
@@ -227,8 +228,9 @@ describe("portal sessions", () => {
     const cookie = await signIn(at(shortLived), newCustomerEmail());
     const whoami = customerEcho(shortLived);
     expect((await whoami(cookie)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    await expectProblem(await whoami(cookie), 401, "session_required");
+    await withClockAhead(1_100, async () => {
+      await expectProblem(await whoami(cookie), 401, "session_required");
+    });
   });
 
   it("refuses a write from another origin, or without one, 403 cross_site_request, and keeps the session", async () => {

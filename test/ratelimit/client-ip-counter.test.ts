@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FAILED_ADMIN_AUTH } from "../../src/admin/auth";
 import { adminLoginCounter, anonymousTrafficCounter } from "../../src/objects/names";
+import { withClockAhead } from "../support/clock";
 import { call, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([
@@ -36,15 +37,16 @@ describe("the client IP counter", () => {
     expect(await runDurableObjectAlarm(counter)).toBe(true);
     expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toContain("windows");
 
-    // Past the window, the alarm (run here unless it already fired on time) deletes everything, itself included.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await runDurableObjectAlarm(counter);
-    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual([]);
-    expect(await runDurableObjectAlarm(counter)).toBe(false);
+    // Past the window, the alarm deletes everything, itself included.
+    await withClockAhead(1_100, async () => {
+      await runDurableObjectAlarm(counter);
+      expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual([]);
+      expect(await runDurableObjectAlarm(counter)).toBe(false);
 
-    // The emptied counter starts again from nothing.
-    expect((await call(gateway, "/public/x", from(ip))).status).toBe(200);
-    expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual(["schema_version", "window_entries", "windows"]);
+      // The emptied counter starts again from nothing.
+      expect((await call(gateway, "/public/x", from(ip))).status).toBe(200);
+      expect(await tablesOf(anonymousTrafficCounter(ip, 64))).toEqual(["schema_version", "window_entries", "windows"]);
+    });
   });
 
   it("writes nothing for an address that only reads it: a good admin login stores no state", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
 import { keyObjectName } from "../../src/objects/names";
 import { createKey } from "../support/admin";
+import { withClockAhead } from "../support/clock";
 import { call, expectProblem, gatewayEnv } from "../support/gateway";
 
 /** The real Durable Object namespace, counting the `check` calls made through it. */
@@ -50,9 +51,10 @@ describe("the isolate's denial memo", () => {
     }
     expect(limiter.checks()).toBe(checksAfterDenial);
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
-    expect(limiter.checks()).toBe(checksAfterDenial + 1);
+    await withClockAhead(1_100, async () => {
+      expect((await call(gateway, "/api/x", asKey)).status).toBe(200);
+      expect(limiter.checks()).toBe(checksAfterDenial + 1);
+    });
   });
 
   it("lives no longer than LEASE_TTL_MS: a revocation made elsewhere is answered 401 revoked_key, not 429", async () => {
@@ -72,10 +74,11 @@ describe("the isolate's denial memo", () => {
       secretExpiry: {},
       quota: null,
     });
-    await new Promise((resolve) => setTimeout(resolve, 350));
-    const refused = await call(gateway, "/api/x", asKey);
-    expect(refused.status).toBe(401);
-    await expectProblem(refused, 401, "revoked_key");
+    await withClockAhead(350, async () => {
+      const refused = await call(gateway, "/api/x", asKey);
+      expect(refused.status).toBe(401);
+      await expectProblem(refused, 401, "revoked_key");
+    });
   });
 
   it("is off with LEASE_TTL_MS=0: every request over the limit asks the key's object", async () => {

@@ -6,6 +6,7 @@ import { keyObjectName } from "../../src/objects/names";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
 import { migrateSchema, schemaVersion } from "../../src/ratelimit/object-schema";
 import { admin, createKey, type KeyJson } from "../support/admin";
+import { withClockAhead } from "../support/clock";
 import { gatewayEnv, json, withKey } from "../support/gateway";
 
 /** The tables a key object got from the code before its schema was versioned, verbatim. */
@@ -95,9 +96,10 @@ describe("the key object's schema", () => {
     expect((await withKey(gateway, "/api/x", created.key)).status).toBe(200);
     expect(await windowIds(created.id)).toEqual(["route:/api/*:burst"]);
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "renamed" }), 200);
-    expect(await windowIds(created.id)).toEqual([]);
+    await withClockAhead(1_100, async () => {
+      await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "renamed" }), 200);
+      expect(await windowIds(created.id)).toEqual([]);
+    });
   });
 
   it("upgrades a key object of step 4 to per-key usage and last use, keeping both", async () => {
