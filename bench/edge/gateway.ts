@@ -1,33 +1,43 @@
 /**
- * The gateway's request path in the edge model, `gateway-before` and `gateway`, on the real pure
- * code: the isolate key cache (src/keys/record-cache.ts, KeyCache's logic), the isolate's lease slot per key
- * (src/ratelimit/lease-holder.ts, stepped as `admitWithLease` in isolate-leases.ts steps it) and the
- * key's object (key-object.ts). `gateway-before`: a key cache miss reads D1 (one trip), then the
- * object decides (another). `gateway`: for a key of the gateway's own format, a miss makes the one
- * object call that answers with the record and the lease; imported keys keep the D1 lookup first.
+ * The gateway's request path in the edge model, `gateway-before` and `gateway`, on the real code:
+ * the isolate key cache (src/keys/record-cache.ts, KeyCache's logic), the isolate's lease client
+ * (src/ratelimit/lease-client.ts, one per isolate, on the model's clock, its object calls and
+ * background work made here) and the key's object (key-object.ts). `gateway-before`: a key cache
+ * miss reads D1 (one trip), then the lease client decides (from a lease, or an object call).
+ * `gateway`: for a key of the gateway's own format, a miss makes one `resolve` call to the object
+ * the key names, which answers with the record and the decision (docs/rate-limits.md "One round
+ * trip for a cold key"); imported keys keep the D1 lookup first.
  */
-import { LeaseSlot, type SentAsk } from "../../src/ratelimit/lease-holder.ts";
+import { type LeaseAdmission, LeaseClient, type LeaseDecision, type LeaseTransport } from "../../src/ratelimit/lease-client.ts";
 import { KeyObject, type ObjectAnswer } from "./key-object.ts";
 import { type EdgeRecord, recordAt, recordCache, refusedByRecord } from "./records.ts";
 import { type EdgeRequest, type EdgeRun, made } from "./run.ts";
 
-/** An isolate's hold on one key: its lease slot, its one lease call in flight, the requests waiting for that. */
-interface Holder {
-  slot: LeaseSlot<true>;
-  inFlight: boolean;
-  waiting: EdgeRequest[];
-  /** Calls answered: a background report stands down once a later answer carried the reports. */
-  answered: number;
+/** The object's answer as the lease client reads it, and when the object decided. */
+interface EdgeDecision extends LeaseDecision {
+  decidedAt: number;
 }
 
 interface Isolate {
   cache: ReturnType<typeof recordCache>;
-  holders: Map<number, Holder>;
+  client: LeaseClient<EdgeDecision>;
+  /** Per key: lease calls answered so far (those requests wait for); what a request saw land while it waited is what it waited for. */
+  landed: Map<number, number>;
+  /** It takes no new requests from then on, and its background work stops (its leases are never reported). */
   end: number;
 }
 
+const asDecision = (answer: ObjectAnswer): EdgeDecision => ({
+  outcome: answer.outcome,
+  policies: [],
+  nearest: -1,
+  decidedAt: answer.decidedAt,
+  ...(answer.grant && { lease: answer.grant }),
+  ...(answer.refuseForMs !== undefined && { refuseForMs: answer.refuseForMs }),
+});
+
 export function runGateway(run: EdgeRun, oneTrip: boolean): void {
-  const { world, options } = run;
+  const { world, options, events } = run;
   const ttlMs = options.leaseTtlMs;
   const objects = new Map<number, KeyObject>();
   const objectOf = (key: number) => made(objects, key, () => new KeyObject(world.keys[key]!, ttlMs));
@@ -35,88 +45,62 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
   const isolateOf = (id: number) =>
     made(isolates, id, () => ({
       cache: recordCache(options.keyCacheEntries, options.keyCacheTtlMs),
-      holders: new Map(),
+      client: new LeaseClient<EdgeDecision>({ clock: () => events.now, isolateId: () => `isolate-${id}` }),
+      landed: new Map(),
       end: world.isolates[id]!.end,
     }));
-  const holderOf = (isolate: Isolate, key: number, id: number, now: number) =>
-    made(isolate.holders, key, () => ({ slot: new LeaseSlot<true>(`isolate-${id}`, now), inFlight: false, waiting: [], answered: 0 }));
 
-  /** `applyAnswer` in isolate-leases.ts. */
-  const apply = (holder: Holder, sent: SentAsk, answer: ObjectAnswer) => {
-    if (answer.grant) holder.slot.grant(sent, answer.grant, true);
-    else if (answer.outcome === "revoked_key") holder.slot.drop();
-    else if (answer.outcome === "rate_limited" && answer.refuseForMs !== undefined)
-      holder.slot.refuse(sent, true, answer.refuseForMs, ttlMs, 1);
-    else if (answer.outcome === "allowed") holder.slot.unleased();
-  };
+  const landed = (isolate: Isolate, key: number) => isolate.landed.get(key) ?? 0;
 
-  /** One call that carries the lease's reports and may bring a lease (and, cold, the record); no request: a renewal or report. */
-  const leaseCall = (isolate: Isolate, holder: Holder, key: number, now: number, request: EdgeRequest | undefined) => {
-    const sent = holder.slot.ask(now);
-    holder.inFlight = true;
-    if (request) request.trips++;
-    run.trip(
-      now,
-      options.objectRttMs,
-      (at) => objectOf(key).call(at, request ? 1 : 0, sent),
-      (back, answer) => {
-        holder.inFlight = false;
-        holder.answered++;
-        apply(holder, sent, answer);
-        if (holder.slot.unused(back) > 0 || holder.slot.hasReport(back))
-          reportWhenOver(isolate, holder, key, back, answer.grant?.ttlMs ?? ttlMs);
-        if (request) decided(holder, request, back, answer);
-        const waiting = holder.waiting;
-        holder.waiting = [];
-        for (const waiter of waiting) {
-          waiter.trips++;
-          admit(isolate, waiter, back, true);
-        }
+  /**
+   * What the lease client may do for one request: call the key's object (a `check` is this
+   * request's own call, after waiting for the lease calls that landed since it arrived; a renewal is
+   * background work nobody waits for) and schedule background work while the isolate lives.
+   */
+  const transport = (isolate: Isolate, request: EdgeRequest, waitedFrom: number): LeaseTransport<EdgeDecision> => ({
+    call(call, answered) {
+      if (call.kind === "check") request.trips += 1 + landed(isolate, request.key) - waitedFrom;
+      const leasing = call.kind === "renew" || call.lease !== undefined;
+      const object = objectOf(request.key);
+      run.trip(
+        events.now,
+        options.objectRttMs,
+        (at) => asDecision(object.call(at, call.kind === "check" ? call.cost : 0, call.lease)),
+        (_, decision) => {
+          if (leasing) isolate.landed.set(request.key, landed(isolate, request.key) + 1);
+          answered(decision);
+        },
+      );
+    },
+    later(delayMs, task) {
+      events.schedule(events.now + delayMs, () => {
+        if (events.now < isolate.end) task();
+      });
+    },
+  });
+
+  /** The lease client decides a request whose record is cached and valid. */
+  const admit = (isolate: Isolate, request: EdgeRequest, record: EdgeRecord) => {
+    const waitedFrom = landed(isolate, request.key);
+    const before = request.trips;
+    const admission: LeaseAdmission = { keyId: record.id, route: "/", version: record.version, cost: 1, bounded: true, ttlMs };
+    isolate.client.admit(
+      admission,
+      transport(isolate, request, waitedFrom),
+      (decision) => {
+        // Decided with no call of its own: from a lease, or refused, maybe after waiting for lease calls to land.
+        if (request.trips === before) request.trips += landed(isolate, request.key) - waitedFrom;
+        const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
+        run.finish(request, events.now, decision.outcome === "allowed", decidedAt);
       },
+      () => run.finish(request, events.now, false),
     );
   };
 
-  /** The request's own call while the lease call is in flight: decided exactly, no lease. */
-  const plainCall = (holder: Holder, request: EdgeRequest, now: number) => {
-    request.trips++;
-    run.trip(
-      now,
-      options.objectRttMs,
-      (at) => objectOf(request.key).call(at, 1, undefined),
-      (back, answer) => decided(holder, request, back, answer),
-    );
-  };
-
-  const decided = (holder: Holder, request: EdgeRequest, back: number, answer: ObjectAnswer) => {
-    if (answer.outcome === "allowed") run.finish(request, back, true, answer.decidedAt);
-    // A lease that arrived meanwhile may still hold a unit the object could no longer give.
-    else run.finish(request, back, answer.outcome === "rate_limited" && holder.slot.take(1, back));
-  };
-
-  /** `reportWhenOver`: once the lease has run out, report it if no later call did, while the isolate lives. */
-  const reportWhenOver = (isolate: Isolate, holder: Holder, key: number, now: number, leaseTtlMs: number) => {
-    const answered = holder.answered;
-    run.events.schedule(now + leaseTtlMs + 10, () => {
-      const at = run.events.now;
-      if (at >= isolate.end || holder.inFlight || holder.answered !== answered || !holder.slot.hasReport(at)) return;
-      leaseCall(isolate, holder, key, at, undefined);
-    });
-  };
-
-  /** `admitWithLease`: from the lease, refused on the object's word, waiting for the call in flight, or calling. */
-  const admit = (isolate: Isolate, request: EdgeRequest, now: number, waited: boolean) => {
-    const record = isolate.cache.get(world.keys[request.key]!.hash, now)?.record;
-    if (record && refusedByRecord(record, now)) return run.finish(request, now, false);
-    const holder = holderOf(isolate, request.key, request.isolate, now);
-    if (!waited) holder.slot.observe(1);
-    const step = holder.slot.step(1, now, holder.inFlight, waited);
-    if (step.kind === "admitted") {
-      run.finish(request, now, true);
-      if (!holder.inFlight && holder.slot.wantsRenewal(now)) leaseCall(isolate, holder, request.key, now, undefined);
-    } else if (step.kind === "refused") run.finish(request, now, false);
-    else if (step.kind === "wait") holder.waiting.push(request);
-    else if (holder.inFlight) plainCall(holder, request, now);
-    else leaseCall(isolate, holder, request.key, now, request);
+  /** `keyVerdict` with a record: a revoked one is refused here, with no call. */
+  const judge = (isolate: Isolate, request: EdgeRequest, record: EdgeRecord) => {
+    if (refusedByRecord(record, events.now)) run.finish(request, events.now, false);
+    else admit(isolate, request, record);
   };
 
   /**
@@ -124,12 +108,12 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
    * body names, once; the object (reading D1 itself when it does not hold the newest record) decides
    * like `check`, asking no lease, and answers with the record, which the isolate caches.
    */
-  const resolve = (isolate: Isolate, request: EdgeRequest, now: number) => {
+  const resolve = (isolate: Isolate, request: EdgeRequest) => {
     const key = world.keys[request.key]!;
     const object = objectOf(request.key);
     request.trips++;
     run.tripWithin(
-      now,
+      events.now,
       options.objectRttMs,
       (at) => (object.readsD1(at) ? run.draw(options.objectD1RttMs) : 0),
       (at) => ({ answer: object.call(at, 1, undefined), record: recordAt(key, at) }),
@@ -141,20 +125,21 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
   };
 
   run.drive((request) => {
-    const now = request.arrivedAt;
+    const now = events.now;
     const isolate = isolateOf(request.isolate);
     const key = world.keys[request.key]!;
-    if (isolate.cache.get(key.hash, now)) return admit(isolate, request, now, false);
-    if (oneTrip && !key.imported) return resolve(isolate, request, now);
+    const cached = isolate.cache.get(key.hash, now)?.record;
+    if (cached) return judge(isolate, request, cached);
+    if (oneTrip && !key.imported) return resolve(isolate, request);
     // `verifyKey`: the D1 lookup by the secret's hash, then the record is cached.
     request.trips++;
     run.trip(
       now,
       options.d1RttMs,
-      (at): EdgeRecord => recordAt(key, at),
+      (at) => recordAt(key, at),
       (back, record) => {
         isolate.cache.set(key.hash, record, back);
-        admit(isolate, request, back, false);
+        judge(isolate, request, record);
       },
     );
   });
