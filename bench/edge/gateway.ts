@@ -6,7 +6,8 @@
  * miss reads D1 (one trip), then the lease client decides (from a lease, or an object call).
  * `gateway`: for a key of the gateway's own format, a miss makes one `resolve` call to the object
  * the key names, which answers with the record and the decision (docs/rate-limits.md "One round
- * trip for a cold key"); imported keys keep the D1 lookup first.
+ * trip for a cold key"); imported keys keep the D1 lookup first. In both, an isolate's first
+ * forwarded requests read the import prefixes from D1 before the upstream call (src/proxy/forward.ts).
  */
 import { type LeaseAdmission, LeaseClient, type LeaseDecision, type LeaseTransport } from "../../src/ratelimit/lease-client.ts";
 import { KeyObject, type ObjectAnswer } from "./key-object.ts";
@@ -25,6 +26,8 @@ interface Isolate {
   landed: Map<number, number>;
   /** It takes no new requests from then on, and its background work stops (its leases are never reported). */
   end: number;
+  /** The registered import prefixes are read (src/keys/import-prefixes.ts): until then every request it forwards reads them from D1 first. */
+  prefixesLoaded: boolean;
 }
 
 const asDecision = (answer: ObjectAnswer): EdgeDecision => ({
@@ -47,10 +50,32 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
       cache: recordCache(options.keyCacheEntries, options.keyCacheTtlMs),
       client: new LeaseClient<EdgeDecision>({ clock: () => events.now, isolateId: () => `isolate-${id}` }),
       landed: new Map(),
+      prefixesLoaded: false,
       end: world.isolates[id]!.end,
     }));
 
   const landed = (isolate: Isolate, key: number) => isolate.landed.get(key) ?? 0;
+
+  /** `prefixesToRemove`: an isolate's first requests read the import prefixes from D1 (each its own read) before going on. */
+  const withPrefixes = (isolate: Isolate, request: EdgeRequest, then: () => void) => {
+    if (isolate.prefixesLoaded) return then();
+    request.trips++;
+    run.trip(
+      events.now,
+      options.d1RttMs,
+      () => undefined,
+      () => {
+        isolate.prefixesLoaded = true;
+        then();
+      },
+    );
+  };
+
+  /** The verdict is in: an admitted request is forwarded (once the isolate knows the import prefixes), a refused one answered. */
+  const conclude = (isolate: Isolate, request: EdgeRequest, admitted: boolean, decidedAt = events.now) => {
+    if (!admitted) return run.finish(request, events.now, false);
+    withPrefixes(isolate, request, () => run.finish(request, events.now, true, decidedAt));
+  };
 
   /**
    * What the lease client may do for one request: call the key's object (a `check` is this
@@ -91,15 +116,15 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
         // Decided with no call of its own: from a lease, or refused, maybe after waiting for lease calls to land.
         if (request.trips === before) request.trips += landed(isolate, request.key) - waitedFrom;
         const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
-        run.finish(request, events.now, decision.outcome === "allowed", decidedAt);
+        conclude(isolate, request, decision.outcome === "allowed", decidedAt);
       },
-      () => run.finish(request, events.now, false),
+      () => conclude(isolate, request, false),
     );
   };
 
   /** `keyVerdict` with a record: a revoked one is refused here, with no call. */
   const judge = (isolate: Isolate, request: EdgeRequest, record: EdgeRecord) => {
-    if (refusedByRecord(record, events.now)) run.finish(request, events.now, false);
+    if (refusedByRecord(record, events.now)) conclude(isolate, request, false);
     else admit(isolate, request, record);
   };
 
@@ -119,7 +144,7 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
       (at) => ({ answer: object.call(at, 1, undefined), record: recordAt(key, at) }),
       (back, { answer, record }) => {
         isolate.cache.set(key.hash, record, back);
-        run.finish(request, back, answer.outcome === "allowed", answer.decidedAt);
+        conclude(isolate, request, answer.outcome === "allowed", answer.decidedAt);
       },
     );
   };
@@ -131,16 +156,21 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
     const cached = isolate.cache.get(key.hash, now)?.record;
     if (cached) return judge(isolate, request, cached);
     if (oneTrip && !key.imported) return resolve(isolate, request);
-    // `verifyKey`: the D1 lookup by the secret's hash, then the record is cached.
-    request.trips++;
-    run.trip(
-      now,
-      options.d1RttMs,
-      (at) => recordAt(key, at),
-      (back, record) => {
-        isolate.cache.set(key.hash, record, back);
-        judge(isolate, request, record);
-      },
-    );
+    // `verifyKey`: the D1 lookup by the secret's hash, then the record is cached (an imported key's
+    // shape is checked against the import prefixes first).
+    const lookup = () => {
+      request.trips++;
+      run.trip(
+        events.now,
+        options.d1RttMs,
+        (at) => recordAt(key, at),
+        (back, record) => {
+          isolate.cache.set(key.hash, record, back);
+          judge(isolate, request, record);
+        },
+      );
+    };
+    if (key.imported) withPrefixes(isolate, request, lookup);
+    else lookup();
   });
 }

@@ -13,13 +13,20 @@ export const DESIGNS: { name: DesignName; run: (run: EdgeRun) => void }[] = [
   { name: "edge-cache-60s", run: runEdgeCache },
 ];
 
-/** Runs one design over `world`. */
-export function runDesign(world: EdgeWorld, options: EdgeOptions, name: DesignName): DesignResult {
+/** Runs one design over `world`: its figures, and each request's trips and added latency. */
+export function traceDesign(
+  world: EdgeWorld,
+  options: EdgeOptions,
+  name: DesignName,
+): { result: DesignResult; trips: Uint32Array; addedMs: Float64Array } {
   const index = DESIGNS.findIndex((d) => d.name === name);
   const run = new EdgeRun(world, options, index);
   DESIGNS[index]!.run(run);
-  return run.result(name);
+  return { result: run.result(name), trips: run.trips, addedMs: run.added };
 }
+
+export const runDesign = (world: EdgeWorld, options: EdgeOptions, name: DesignName): DesignResult =>
+  traceDesign(world, options, name).result;
 
 /** bench/results/edge.json: exactly these fields. */
 export interface EdgeResults {

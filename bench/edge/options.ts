@@ -74,7 +74,7 @@ export const DEFAULT_EDGE_OPTIONS: EdgeOptions = {
 /** `--quick`: a tenth of the default run's virtual time. */
 export const QUICK_DURATION_MS = 60_000;
 
-const USAGE = `npm run bench:edge -- [--quick] [--rate N] [--duration S] [--seed N] [--d1-rtt MS] [--object-rtt MS] [--object-d1-rtt MS (default: --d1-rtt)] [--imported SHARE] [--no-write]`;
+const USAGE = `npm run bench:edge -- [--quick] [--rate N] [--duration S] [--seed N] [--d1-rtt MS] [--object-rtt MS] [--object-d1-rtt MS (default: --d1-rtt)] [--imported SHARE] [--revocations N] [--no-write]`;
 
 function positive(value: string | undefined, fallback: number, what: string, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -96,6 +96,7 @@ export function parseEdgeOptions(argv: string[]): { options: EdgeOptions; write:
       "object-rtt": { type: "string" },
       "object-d1-rtt": { type: "string" },
       imported: { type: "string" },
+      revocations: { type: "string" },
       "no-write": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -118,6 +119,7 @@ export function parseEdgeOptions(argv: string[]): { options: EdgeOptions; write:
     objectRttMs: positive(values["object-rtt"], d.objectRttMs, "--object-rtt", true),
     objectD1RttMs: positive(values["object-d1-rtt"], d1RttMs, "--object-d1-rtt", true),
     importedShare,
+    revocations: Math.floor(positive(values.revocations, d.revocations, "--revocations", true)),
   };
   return { options, write: !values["no-write"], quick };
 }

@@ -34,8 +34,9 @@ export class EdgeRun {
   readonly world: EdgeWorld;
   readonly options: EdgeOptions;
   private readonly rng: Rng;
-  private readonly added: Float64Array;
-  private readonly trips: Uint32Array;
+  /** Per request: its added latency, and the remote trips it waited for. */
+  readonly added: Float64Array;
+  readonly trips: Uint32Array;
   private finished = 0;
   /** Per key: when each admission was decided (the object's clock for its decisions, the isolate's for its own). */
   private readonly admissions: number[][];
