@@ -66,21 +66,19 @@ function describeEdgeRun(run: EdgeRunInfo | undefined): string {
     `${o.isolatesPerLocation} isolates each at any moment (${run.isolates} over the run: each lives an exponential ` +
     `${o.isolateLifetimeMs / 1000} s on average, then a cold one takes its place), every trip ±${o.rttJitter * 100}% around its RTT, ` +
     `an object's own D1 read ${o.objectD1RttMs} ms. Each key has one limit per ${o.windowMs / 1000} s: twice its expected demand ` +
-    `(at least ${o.minLimit}), but half of it for one key in ten; ${o.revocations} revocations among the busiest ${o.revokeAmong} ` +
+    `(at least ${o.minLimit}), but half of it for one key in ten; ${o.revocations} revocations among the busiest ${o.revokeAmong.toLocaleString("en-US")} ` +
     `keys; ${Math.round(o.importedShare * 100)}% imported keys; LEASE_TTL_MS=${o.leaseTtlMs}, key cache ${o.keyCacheTtlMs / 1000} s.`
   );
 }
 
-/** What the designs are and how each column is counted. */
+/** What the designs are and how each column is counted; the whole model: docs/edge-model.md. */
 const READING =
-  "Every design sees the same requests, routed to the same isolates. `gateway-before` is main before the one-round-trip " +
-  "change (isolate key cache miss: D1, then the key's object), `gateway` the change (a cold own-format key: one `resolve` " +
-  "call to the object its body names), both on the gateway's own isolate key cache, lease slot, lease ledger and sliding " +
-  "window (bench/edge/); `central-verify` asks a verifier at the object's distance on every request and decides exactly; " +
-  "`edge-cache-60s` caches records per location for 60 s and counts limits per isolate with no coordination. *added*: " +
-  "from arrival to the upstream (or the refusal), the remote trips the request waited for; *remote trips*: those trips from " +
-  "the isolate, a wait for another request's call in flight included; *keys over their limit*: keys whose admissions " +
-  "exceeded their limit in some sliding window; *longest revocation delay*: last admission after a key's revocation was made.";
+  "Same requests, same isolates for every design. `gateway-before`: main before one round trip (cache miss: D1, then the " +
+  "key's object); `gateway`: a cold own-format key makes one `resolve` call; both run the gateway's own key cache and lease " +
+  "client. `central-verify`: a verifier at the object's distance on every request; `edge-cache-60s`: records cached per " +
+  "location for 60 s, limits per isolate. *added*: the remote trips a request waited for; *keys over their limit*: in some " +
+  "sliding window; *revocation delay*: last admission after a revocation. What the model holds and leaves out, and why a " +
+  "revoked busy key dominates the gateway rows: [edge-model.md](edge-model.md).";
 
 export function edgeSection(): string[] {
   const edge = readEdge();
@@ -95,6 +93,6 @@ export function edgeReadmeSection(): string | undefined {
   return [
     markdownTable(edgeTable(edge.results)),
     `From \`${edge.run?.command ?? "npm run bench:edge"}\`, a model in virtual time driving the gateway's own cache and lease code; ` +
-      'what each design and column is: [docs/performance.md](docs/performance.md) "The long tail at the edge".',
+      "what each design and column is, and what the model leaves out: [docs/edge-model.md](docs/edge-model.md).",
   ].join("\n\n");
 }
