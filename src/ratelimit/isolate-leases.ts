@@ -37,6 +37,14 @@ function requestTransport<E extends GatewayEnv>(
     later(delayMs, task) {
       inBackground(c, new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(task));
     },
+    // A promise made here and resolved from the answering request's context runs `task` in this one.
+    resume(task) {
+      let wake = () => {};
+      void new Promise<void>((resolve) => {
+        wake = resolve;
+      }).then(task);
+      return wake;
+    },
   };
 }
 

@@ -64,6 +64,12 @@ export interface LeaseTransport<D extends LeaseDecision = LeaseDecision> {
   call(call: ObjectCall, answered: (decision: D) => void, failed: (error: unknown) => void): void;
   /** Runs `task` in the background after `delayMs` (the client's clock's ms). */
   later(delayMs: number, task: () => void): void;
+  /**
+   * Wraps what this request does once the call it waits for (another request's) is answered, so it
+   * runs as this request's own work: in the Worker, in its own request context, since I/O started in
+   * the answering request's context would belong to that request. Absent: it runs at once.
+   */
+  resume?(task: () => void): () => void;
 }
 
 /** One request to admit on a key's lease. */
@@ -123,9 +129,11 @@ const ignore = () => {};
  * with no call) or `failed` (the object's call failed). The client reads only `clock()` and acts
  * only through the request's `LeaseTransport`. In virtual time, let `clock` read an event queue's
  * time, `transport.call` schedule the object's decision and its answer as later events, and
- * `transport.later` schedule the task at `clock() + delayMs`; run the queue in time order, and
- * every callback then happens at its virtual moment (test/support/lease-simulation.ts,
- * bench/leases/cluster.ts). `drop(keyId)` ends a key's leases at once (an admin write served here).
+ * `transport.later` schedule the task at `clock() + delayMs` (leave `resume` out: waiters go on at
+ * once); run the queue in time order, and every callback then happens at its virtual moment
+ * (bench/leases/virtual-isolates.ts does this for the simulation and the benches;
+ * docs/rate-limits.md "One lease client"). `drop(keyId)` ends a key's leases at once (an admin
+ * write served here).
  */
 export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
   private id: string | undefined;
@@ -218,7 +226,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       return;
     }
     if (step.kind === "wait" && held.inFlight) {
-      held.inFlight.waiters.push(() => this.step(held, request, transport, decided, failed, true));
+      const stepAgain = () => this.step(held, request, transport, decided, failed, true);
+      held.inFlight.waiters.push(transport.resume ? transport.resume(stepAgain) : stepAgain);
       return;
     }
     const leasable = request.bounded || busyHere(held, this.clock(), request.ttlMs);
