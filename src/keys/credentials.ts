@@ -1,3 +1,5 @@
+// Where a request carries its API key: the configured sources (headers, optional query parameter) in order,
+// and which of their values could be a key of this gateway (docs/configuration.md, `CREDENTIAL_SOURCES`).
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
 import { hasImportShape } from "./foreign-format";

@@ -1,3 +1,5 @@
+// The key string's format: `<prefix>_<body>`, 32 base62 characters (on new keys, 20 fresh per secret and 12 naming the deciding object) and a CRC32 checksum, so junk is
+// refused with no lookup; the secret's SHA-256 and the record ids (docs/keys.md, and docs/rate-limits.md § One round trip for a cold key).
 import { sha256Hex } from "./sha256.ts";
 
 /** A key prefix: lowercase letter, then up to 15 lowercase letters, digits or underscores. */

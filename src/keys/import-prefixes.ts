@@ -1,3 +1,5 @@
+// The prefixes of imported keys this isolate recognises, read from D1 and refreshed every 30 s, so a foreign
+// key's shape is judged without a lookup per request (docs/keys.md § Import).
 import type { Database } from "../db/client";
 import { GatewayError } from "../errors";
 import { couldBeForeignKey, hasImportShape } from "./foreign-format";

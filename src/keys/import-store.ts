@@ -1,3 +1,5 @@
+// D1 queries of the key import: registered prefixes, which hashes are already held, and the rows one
+// import batch writes (docs/keys.md § Import).
 import { eq, getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, importPrefixes, type KeyRow, type KeySecretRow, keySecrets, keys, type NewAuditRow } from "../db/schema";

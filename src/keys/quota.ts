@@ -1,3 +1,4 @@
+// The quota a key, identity or plan may carry: one zod schema for the admin API, /me, OpenAPI and D1.
 import { z } from "@hono/zod-openapi";
 
 /** The quota a key may carry: one schema for the admin API, /me, the OpenAPI document and the DB column's type. */

@@ -1,3 +1,5 @@
+// A key as the request path knows it (`KeyRecord`, built from its D1 rows with the effective limits of its
+// identity and plan), its status as the deciding object holds it, and the refusals its state implies.
 import type { RateLimitSpec, RouteRateLimits } from "../config/schema";
 import type { IdentityRow, KeyRow, KeySecretRow, QuotaSpec } from "../db/schema";
 import { GatewayError } from "../errors";

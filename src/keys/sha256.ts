@@ -1,3 +1,4 @@
+// SHA-256 of a key string as lowercase hex, synchronous (noble), the form D1 stores and looks up.
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex } from "@noble/hashes/utils.js";
 

@@ -1,3 +1,5 @@
+// The D1 path of a key lookup: isolate cache, else D1 by the secret's hash, counting unknown keys against
+// their sender (docs/keys.md § Forged keys).
 import type { Database } from "../db/client";
 import { GatewayError } from "../errors";
 import type { KeyCache } from "./cache";

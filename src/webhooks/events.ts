@@ -1,3 +1,5 @@
+// The webhook events' shapes (`key.*`, quota and rate-limit alerts, `webhook.test`): what each says,
+// never a key, a secret or its hash (docs/webhooks.md § Events).
 import { type QuotaSpec, WEBHOOK_EVENTS } from "../db/schema";
 
 /** What a key event says about its key: never the key, a secret's hash or any secret. */

@@ -1,3 +1,5 @@
+// The cron's notices of keys and secrets about to expire: found in D1 and queued once each in the
+// webhooks' outboxes (docs/webhooks.md § Events).
 import { and, eq, gt, isNull, lte } from "drizzle-orm";
 import { database } from "../db/client";
 import { keySecrets, keys } from "../db/schema";

@@ -1,3 +1,5 @@
+// A key object's alerts (quota thresholds, rate-limit spells): decided in the object, queued in the
+// webhooks' outboxes at most once per period or spell (docs/webhooks.md § Events).
 import { database } from "../db/client";
 import type { QuotaSpec } from "../db/schema";
 import type { Env } from "../env";

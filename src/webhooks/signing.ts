@@ -1,3 +1,5 @@
+// Webhook signing secrets (`whsec_…`) and the Standard Webhooks signature headers, with every secret a
+// rotation still honours (docs/webhooks.md § Delivery).
 import { Webhook } from "standardwebhooks";
 
 const SECRET_PREFIX = "whsec_";

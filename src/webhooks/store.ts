@@ -1,3 +1,4 @@
+// Webhook rows in D1: create, read, update, rotate the secret, delete, each with its audit entry.
 import { asc, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { auditLog, type NewAuditRow, type WebhookRow, webhookNotices, webhooks } from "../db/schema";
