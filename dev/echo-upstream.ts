@@ -196,7 +196,11 @@ export async function startEchoUpstream(port = 0, host = "127.0.0.1"): Promise<E
       res.destroy();
     }
   });
+  // Upgraded sockets leave the server's connection list: kept here so `close()` can end them.
+  const upgraded = new Set<Socket>();
   server.on("upgrade", (req: IncomingMessage, socket: Socket) => {
+    upgraded.add(socket);
+    socket.once("close", () => upgraded.delete(socket));
     if (req.headers.upgrade?.toLowerCase() === "websocket") webSocketEcho(req, socket);
     else socket.destroy();
   });
@@ -216,6 +220,7 @@ export async function startEchoUpstream(port = 0, host = "127.0.0.1"): Promise<E
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
+        for (const socket of upgraded) socket.destroy();
         server.close(() => resolve());
       }),
   };

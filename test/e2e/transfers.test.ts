@@ -126,7 +126,10 @@ describe("transfers", () => {
         else resolve();
       };
     });
+    // Closed before the file ends, so no open socket keeps the gateway or the upstream from shutting down.
+    const closed = new Promise((resolve) => socket.addEventListener("close", resolve));
     socket.close();
+    await closed;
     expect(replies).toEqual(["echo: one", "echo: two"]);
   });
 });
