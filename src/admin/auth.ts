@@ -74,6 +74,20 @@ const MAX_ACCEPTED_TOKENS = 1000;
 /** SHA-256 (hex) of tokens judged right lately → until when. Bounded: the oldest is dropped first. */
 const acceptedTokens = new Map<string, number>();
 
+/**
+ * Judgements in flight, per client counter and token digest: parallel calls with one token wait for
+ * the first one's, so a script's burst reserves one unit of the failure limit, not one per call.
+ */
+const judging = new Map<string, Promise<AdminPrincipal | undefined>>();
+
+function judgedOnce(name: string, judge: () => Promise<AdminPrincipal | undefined>): Promise<AdminPrincipal | undefined> {
+  const inFlight = judging.get(name);
+  if (inFlight) return inFlight;
+  const judgement = judge().finally(() => judging.delete(name));
+  judging.set(name, judgement);
+  return judgement;
+}
+
 async function tokenDigest(token: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
   return Array.from(digest, (byte) => byte.toString(16).padStart(2, "0")).join("");
@@ -171,8 +185,11 @@ export function adminAuth() {
           await recordFailure(c);
         }
       } else {
-        principal = await judgeAfterReserving(c, presented, expected);
-        if (principal) rememberAccepted(digest);
+        principal = await judgedOnce(`${failureCounter(c)}\n${digest}`, async () => {
+          const judged = await judgeAfterReserving(c, presented, expected);
+          if (judged) rememberAccepted(digest);
+          return judged;
+        });
       }
       if (!principal) {
         throw new GatewayError("invalid_token", "The admin or operator token is not valid.", {

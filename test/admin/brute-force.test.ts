@@ -49,4 +49,17 @@ describe("admin token guesses in parallel", () => {
     const answers = await Promise.all(Array.from({ length: 3 * FAILED_ADMIN_AUTH.limit }, () => listKeys(env.ADMIN_TOKEN, operator)));
     expect(answers.map((response) => response.status)).toEqual(answers.map(() => 201));
   });
+
+  it("judges a token never seen by this isolate once for a burst of parallel calls, refusing none of them", async () => {
+    const created = await call(gateway, "/_gateway/admin/operators", {
+      method: "POST",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: "burst", scopes: ["keys:write"] }),
+    });
+    expect(created.status).toBe(201);
+    const { token } = (await created.json()) as { token: string };
+    const script = "203.0.113.82";
+    const answers = await Promise.all(Array.from({ length: 5 * FAILED_ADMIN_AUTH.limit }, () => listKeys(token, script)));
+    expect(answers.map((response) => response.status)).toEqual(answers.map(() => 201));
+  });
 });
