@@ -71,6 +71,7 @@ const OPTIONS = {
   sort: { type: "string" },
   status: { type: "string" },
   search: { type: "string" },
+  "overlap-seconds": { type: "string" },
   ...PLANS_OPTIONS,
 } as const;
 
@@ -694,9 +695,25 @@ async function runWebhooks(positionals: string[], flags: Flags, request: Request
       const delivery = await request<Delivery>("POST", `/webhooks/${id()}/deliveries/${encodeURIComponent(deliveryId)}/resend`);
       return { json: delivery, text: `queued ${delivery.id} again (${delivery.type})` };
     }
+    case "test": {
+      const delivery = await request<Delivery>("POST", `/webhooks/${id()}/test`);
+      return { json: delivery, text: `queued a webhook.test message: ${delivery.id} (webhooks deliveries ${rawId} shows its attempts)` };
+    }
+    case "rotate-secret": {
+      const overlap = flags["overlap-seconds"];
+      if (overlap !== undefined && !/^\d+$/.test(overlap)) throw new UsageError("--overlap-seconds takes a whole number of seconds");
+      const rotated = await request<{ secret: string }>(
+        "POST",
+        `/webhooks/${id()}/rotate-secret`,
+        overlap === undefined ? undefined : { overlapSeconds: Number(overlap) },
+      );
+      return { json: rotated, text: `new signing secret (shown once): ${rotated.secret}` };
+    }
     default:
       throw new UsageError(
-        subcommand ? `unknown webhooks command ${subcommand}` : "webhooks needs create, list, get, update, delete, deliveries or resend",
+        subcommand
+          ? `unknown webhooks command ${subcommand}`
+          : "webhooks needs create, list, get, update, delete, test, rotate-secret, deliveries or resend",
       );
   }
 }
@@ -778,6 +795,8 @@ webhooks list [--limit <n>] [--cursor <c>] [--all]
 webhooks get <id>
 webhooks update <id> [--webhook-url <url>] [webhook options]
 webhooks delete <id>
+webhooks test <id>   queues a signed webhook.test message to the receiver
+webhooks rotate-secret <id> [--overlap-seconds <n>]   prints the new signing secret once; both sign meanwhile
 webhooks deliveries <id> [--limit <n>] [--cursor <c>]   recent deliveries and their attempts
 webhooks resend <id> <delivery id>`,
     options: ["webhook"],
