@@ -131,7 +131,7 @@ export const deliveries = sqliteTable(
     id: text("id").primaryKey(),
     type: text("type").notNull(),
     body: text("body").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: ["pending", "delivered", "failed"] }).notNull(),
     queuedAt: integer("queued_at").notNull(),
     nextAt: integer("next_at"),
   },
