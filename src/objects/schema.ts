@@ -161,7 +161,7 @@ export const billingEvents = sqliteTable(
     identityId: text("identity_id").notNull(),
     intervalStart: integer("interval_start").notNull(),
     body: text("body").notNull(),
-    status: text("status").notNull(),
+    status: text("status", { enum: ["pending", "sent", "failed"] }).notNull(),
     queuedAt: integer("queued_at").notNull(),
     nextAt: integer("next_at"),
   },
