@@ -1,9 +1,12 @@
 // The usage export's outbox (BillingOutbox, docs/billing.md): closes intervals, queues one event
 // per identity and interval, and sends them to the billing vendor with retries from its alarm.
 import { DurableObject } from "cloudflare:workers";
+import { and, asc, count, desc, eq, gte, inArray, isNotNull, lt, lte, max, min, ne, or } from "drizzle-orm";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import { lazy } from "../lazy";
+import { type ObjectDatabase, objectDatabase } from "../objects/database";
+import { billingAttempts, billingEvents, exportState, skipped as skippedTable } from "../objects/schema";
 import { migrateSchema, type SchemaSteps } from "../ratelimit/object-schema";
 import { DEFAULT_RETRY_BASE_MS, nextAttemptAt } from "../webhooks/retry";
 import { identityUsageIn } from "./counts";
@@ -31,16 +34,7 @@ export const MAX_RESEND_INTERVALS = 744;
 /** Sent and failed events are kept this long for the status (Stripe takes events up to 35 days old). */
 const HISTORY_MS = 35 * 24 * 3_600_000;
 
-interface EventRow {
-  id: string;
-  identity_id: string;
-  interval_start: number;
-  body: string;
-  status: string;
-  queued_at: number;
-  next_at: number | null;
-  [column: string]: SqlStorageValue;
-}
+type EventRow = typeof billingEvents.$inferSelect;
 
 export interface BillingFailure {
   id: string;
@@ -75,12 +69,12 @@ export interface ResendResult {
  * deliveries are (webhooks/retry.ts). State is the object's SQLite, so a restart resumes it.
  */
 export class BillingOutbox extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly db: ObjectDatabase;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     migrateSchema(ctx.storage, OUTBOX_SCHEMA);
+    this.db = objectDatabase(ctx.storage);
   }
 
   /** Closes the intervals due by `now` and schedules the alarm (called by the cron trigger). */
@@ -107,45 +101,53 @@ export class BillingOutbox extends DurableObject<Env> {
   }
 
   status(): BillingExportStatus {
-    const closed = this.sql.exec<{ closed_through: number }>("SELECT closed_through FROM export_state").toArray()[0];
     const counts = new Map(
-      this.sql
-        .exec<{ status: string; n: number }>("SELECT status, count(*) AS n FROM events GROUP BY status")
-        .toArray()
+      this.db
+        .select({ status: billingEvents.status, n: count() })
+        .from(billingEvents)
+        .groupBy(billingEvents.status)
+        .all()
         .map((row) => [row.status, row.n]),
     );
-    const failures = this.sql
-      .exec<{ id: string; identity_id: string; interval_start: number; attempts: number; last_at: number | null }>(
-        `SELECT e.id, e.identity_id, e.interval_start, count(a.at) AS attempts, max(a.at) AS last_at FROM events e JOIN attempts a ON a.event_id = e.id
-         WHERE e.status = 'failed' OR (e.status = 'pending' AND a.error IS NOT NULL AND a.at >= e.queued_at)
-         GROUP BY e.id ORDER BY last_at DESC LIMIT 50`,
+    const lastAt = max(billingAttempts.at);
+    const failures = this.db
+      .select({
+        id: billingEvents.id,
+        identityId: billingEvents.identityId,
+        intervalStart: billingEvents.intervalStart,
+        attempts: count(billingAttempts.at),
+        lastAttemptAt: lastAt,
+      })
+      .from(billingEvents)
+      .innerJoin(billingAttempts, eq(billingAttempts.eventId, billingEvents.id))
+      .where(
+        or(
+          eq(billingEvents.status, "failed"),
+          and(eq(billingEvents.status, "pending"), isNotNull(billingAttempts.error), gte(billingAttempts.at, billingEvents.queuedAt)),
+        ),
       )
-      .toArray()
+      .groupBy(billingEvents.id)
+      .orderBy(desc(lastAt))
+      .limit(50)
+      .all()
       .map((row) => {
-        const last = this.sql
-          .exec<{ status: number | null; error: string | null }>(
-            "SELECT status, error FROM attempts WHERE event_id = ? ORDER BY at DESC LIMIT 1",
-            row.id,
-          )
-          .toArray()[0];
-        return {
-          id: row.id,
-          identityId: row.identity_id,
-          intervalStart: row.interval_start,
-          attempts: row.attempts,
-          lastStatus: last?.status ?? null,
-          lastError: last?.error ?? null,
-          lastAttemptAt: row.last_at,
-        };
+        const last = this.db
+          .select({ status: billingAttempts.status, error: billingAttempts.error })
+          .from(billingAttempts)
+          .where(eq(billingAttempts.eventId, row.id))
+          .orderBy(desc(billingAttempts.at))
+          .limit(1)
+          .get();
+        return { ...row, lastStatus: last?.status ?? null, lastError: last?.error ?? null };
       });
-    const skipped = this.sql
-      .exec<{ identity_id: string; interval_start: number; reason: string }>(
-        "SELECT * FROM skipped ORDER BY interval_start DESC, identity_id LIMIT 100",
-      )
-      .toArray()
-      .map((row) => ({ identityId: row.identity_id, intervalStart: row.interval_start, reason: row.reason }));
+    const skipped = this.db
+      .select({ identityId: skippedTable.identityId, intervalStart: skippedTable.intervalStart, reason: skippedTable.reason })
+      .from(skippedTable)
+      .orderBy(desc(skippedTable.intervalStart), asc(skippedTable.identityId))
+      .limit(100)
+      .all();
     return {
-      closedThrough: closed?.closed_through ?? null,
+      closedThrough: this.closedThrough() ?? null,
       pending: counts.get("pending") ?? 0,
       sent: counts.get("sent") ?? 0,
       failed: counts.get("failed") ?? 0,
@@ -158,16 +160,21 @@ export class BillingOutbox extends DurableObject<Env> {
     const settings = await this.settings();
     if (!settings) return;
     const now = Date.now();
-    this.sql.exec(
-      "DELETE FROM attempts WHERE event_id IN (SELECT id FROM events WHERE status != 'pending' AND queued_at < ?)",
-      now - HISTORY_MS,
-    );
-    this.sql.exec("DELETE FROM events WHERE status != 'pending' AND queued_at < ?", now - HISTORY_MS);
+    const expired = and(ne(billingEvents.status, "pending"), lt(billingEvents.queuedAt, now - HISTORY_MS));
+    this.db
+      .delete(billingAttempts)
+      .where(inArray(billingAttempts.eventId, this.db.select({ id: billingEvents.id }).from(billingEvents).where(expired)))
+      .run();
+    this.db.delete(billingEvents).where(expired).run();
     await this.closeIntervals(settings, now);
     const token = String(this.env.BILLING_EXPORT_TOKEN ?? "");
-    const due = this.sql
-      .exec<EventRow>("SELECT * FROM events WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?", now, ATTEMPTS_PER_RUN)
-      .toArray();
+    const due = this.db
+      .select()
+      .from(billingEvents)
+      .where(and(eq(billingEvents.status, "pending"), lte(billingEvents.nextAt, now)))
+      .orderBy(asc(billingEvents.nextAt))
+      .limit(ATTEMPTS_PER_RUN)
+      .all();
     for (const row of due) await this.attempt(settings, token, row);
     await this.scheduleAlarm(settings);
   }
@@ -182,11 +189,15 @@ export class BillingOutbox extends DurableObject<Env> {
   /** Queues every interval closed since the last run; the first run starts with the newest closed interval. */
   private async closeIntervals(settings: BillingExportSettings, now: number): Promise<void> {
     const through = closedThrough(now, settings.intervalMs);
-    const last = this.sql.exec<{ closed_through: number }>("SELECT closed_through FROM export_state").toArray()[0]?.closed_through;
-    const from = last ?? through - settings.intervalMs;
+    const from = this.closedThrough() ?? through - settings.intervalMs;
     for (const start of intervalsBetween(from, through, now, settings.intervalMs, INTERVALS_PER_RUN)) {
       await this.queueInterval(settings, start, now, false);
-      this.sql.exec("INSERT OR REPLACE INTO export_state (id, closed_through) VALUES (1, ?)", start + settings.intervalMs);
+      const closed = start + settings.intervalMs;
+      this.db
+        .insert(exportState)
+        .values({ id: 1, closedThrough: closed })
+        .onConflictDoUpdate({ target: exportState.id, set: { closedThrough: closed } })
+        .run();
     }
   }
 
@@ -199,27 +210,33 @@ export class BillingOutbox extends DurableObject<Env> {
       const made = billingEvent(settings, row);
       if ("skipped" in made) {
         skipped++;
-        this.sql.exec(
-          "INSERT OR REPLACE INTO skipped (identity_id, interval_start, reason) VALUES (?, ?, ?)",
-          row.identityId,
-          start,
-          made.skipped,
-        );
+        this.db
+          .insert(skippedTable)
+          .values({ identityId: row.identityId, intervalStart: start, reason: made.skipped })
+          .onConflictDoUpdate({ target: skippedTable.identityId, set: { intervalStart: start, reason: made.skipped } })
+          .run();
         continue;
       }
       events++;
-      this.sql.exec("DELETE FROM skipped WHERE identity_id = ? AND interval_start <= ?", row.identityId, start);
+      this.db
+        .delete(skippedTable)
+        .where(and(eq(skippedTable.identityId, row.identityId), lte(skippedTable.intervalStart, start)))
+        .run();
       const { event } = made;
-      this.sql.exec(
-        `INSERT INTO events (id, identity_id, interval_start, body, status, queued_at, next_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)
-         ON CONFLICT (id) DO ${again ? "UPDATE SET body = excluded.body, status = 'pending', queued_at = excluded.queued_at, next_at = excluded.next_at" : "NOTHING"}`,
-        event.id,
-        event.identityId,
-        event.intervalStart,
-        event.body,
-        now,
-        now,
-      );
+      const insert = this.db.insert(billingEvents).values({
+        id: event.id,
+        identityId: event.identityId,
+        intervalStart: event.intervalStart,
+        body: event.body,
+        status: "pending",
+        queuedAt: now,
+        nextAt: now,
+      });
+      if (again)
+        insert
+          .onConflictDoUpdate({ target: billingEvents.id, set: { body: event.body, status: "pending", queuedAt: now, nextAt: now } })
+          .run();
+      else insert.onConflictDoNothing({ target: billingEvents.id }).run();
     }
     return { events, skipped };
   }
@@ -240,24 +257,26 @@ export class BillingOutbox extends DurableObject<Env> {
       error = cause instanceof Error && cause.name === "TimeoutError" ? "timeout" : "connection failed";
     }
     const now = Date.now();
-    this.sql.exec(
-      "INSERT INTO attempts (event_id, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?)",
-      row.id,
-      started,
-      status,
-      error,
-      now - started,
-    );
+    this.db
+      .insert(billingAttempts)
+      .values({ eventId: row.id, at: started, status, error, durationMs: now - started })
+      .run();
     if (error === null) {
-      this.sql.exec("UPDATE events SET status = 'sent', next_at = NULL WHERE id = ?", row.id);
+      this.db.update(billingEvents).set({ status: "sent", nextAt: null }).where(eq(billingEvents.id, row.id)).run();
       return;
     }
-    const failures = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM attempts WHERE event_id = ? AND at >= ?", row.id, row.queued_at)
-      .one().n;
-    const next = retryable(status) ? nextAttemptAt(row.queued_at, now, failures, this.retryBaseMs()) : null;
-    if (next === null) this.sql.exec("UPDATE events SET status = 'failed', next_at = NULL WHERE id = ?", row.id);
-    else this.sql.exec("UPDATE events SET next_at = ? WHERE id = ?", next, row.id);
+    const failures =
+      this.db
+        .select({ n: count() })
+        .from(billingAttempts)
+        .where(and(eq(billingAttempts.eventId, row.id), gte(billingAttempts.at, row.queuedAt)))
+        .get()?.n ?? 0;
+    const next = retryable(status) ? nextAttemptAt(row.queuedAt, now, failures, this.retryBaseMs()) : null;
+    this.db
+      .update(billingEvents)
+      .set(next === null ? { status: "failed", nextAt: null } : { nextAt: next })
+      .where(eq(billingEvents.id, row.id))
+      .run();
   }
 
   /** Retries wait as webhook deliveries' do (`WEBHOOK_RETRY_BASE_MS`). */
@@ -268,9 +287,18 @@ export class BillingOutbox extends DurableObject<Env> {
 
   /** The next due event, or the next interval's close, whichever comes first. */
   private async scheduleAlarm(settings: BillingExportSettings): Promise<void> {
-    const next = this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM events WHERE status = 'pending'").one().at;
-    const closed = this.sql.exec<{ closed_through: number }>("SELECT closed_through FROM export_state").toArray()[0]?.closed_through;
+    const next = this.db
+      .select({ at: min(billingEvents.nextAt) })
+      .from(billingEvents)
+      .where(eq(billingEvents.status, "pending"))
+      .get()?.at;
+    const closed = this.closedThrough();
     const nextClose = closed === undefined ? Date.now() : closed + settings.intervalMs + SETTLE_MS;
-    await this.ctx.storage.setAlarm(next === null ? nextClose : Math.min(next, nextClose));
+    await this.ctx.storage.setAlarm(next === null || next === undefined ? nextClose : Math.min(next, nextClose));
+  }
+
+  /** End of the newest interval closed; undefined before the first. */
+  private closedThrough(): number | undefined {
+    return this.db.select({ at: exportState.closedThrough }).from(exportState).get()?.at;
   }
 }

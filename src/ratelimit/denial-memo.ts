@@ -1,3 +1,5 @@
+// The isolate's memory of a key's recent refusal (with leases off): until its retry time, requests as costly
+// are refused here without an object call, and reported with the next check (docs/rate-limits.md).
 import type { LimitDecision } from "./decision";
 
 interface Denial {

@@ -6,6 +6,7 @@ import { DurableObject } from "cloudflare:workers";
 import { type Database, database } from "../db/client";
 import type { Env } from "../env";
 import { cachedKeyCheck, type IdentityStatus, type KeyStatus } from "../keys/record";
+import { type ObjectDatabase, objectDatabase } from "../objects/database";
 import { USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
 import { KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
 import { Decider } from "./decider";
@@ -51,6 +52,8 @@ CREATE TABLE identity_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT
 /** An object's state once its storage is open; dropped with the storage when the object retires. */
 class OpenObject {
   readonly sql: SqlStorage;
+  /** Typed queries for the stores off the hot path (objects/database.ts). */
+  readonly db: ObjectDatabase;
   readonly windows: WindowStore;
   readonly usage: KeyUsage;
   readonly alerts: KeyAlerts;
@@ -67,12 +70,13 @@ class OpenObject {
     readonly alarm: ObjectAlarm,
   ) {
     this.sql = storage.sql;
+    this.db = objectDatabase(storage);
     migrateSchema(storage, KEY_OBJECT_SCHEMA);
     this.windows = new WindowStore(this.sql);
     this.windows.load();
-    this.usage = new KeyUsage(this.sql);
+    this.usage = new KeyUsage(this.sql, this.db);
     this.alerts = new KeyAlerts(this.sql);
-    this.retirement = new Retirement(this.sql);
+    this.retirement = new Retirement(this.db);
     this.decider = new Decider({ windows: this.windows, leases: new LeaseStore(this.sql), usage: this.usage, alarm });
   }
 
@@ -92,7 +96,7 @@ class OpenObject {
   }
 
   records(db: Database): KeyRecords {
-    this.keyRecords ??= new KeyRecords(this.sql, db);
+    this.keyRecords ??= new KeyRecords(this.db, db);
     return this.keyRecords;
   }
 }

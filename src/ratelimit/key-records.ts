@@ -4,12 +4,15 @@
  * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
  * which judges a presented secret and decides its request in the same call.
  */
+import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
 import type { Database } from "../db/client";
 import type { Locator } from "../keys/locator";
 import { cachedKeyCheck, type KeyRecord, toKeyRecord } from "../keys/record";
 import { findKeyRowsBySecretHash, type KeyRecordRows } from "../keys/store";
+import type { ObjectDatabase } from "../objects/database";
 import { decidingObjectName, locatorObjectName } from "../objects/names";
+import { keyRecords } from "../objects/schema";
 import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
 import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
 
@@ -53,14 +56,14 @@ export type ResolveAnswer =
  */
 export class KeyRecords {
   constructor(
-    private readonly sql: SqlStorage,
+    private readonly objectDb: ObjectDatabase,
     private readonly db: Database,
   ) {}
 
   /** The rows kept for the secret; reads only. */
   kept(hash: string): KeyRecordRows | undefined {
     if (!this.hasTable()) return undefined;
-    const row = this.sql.exec<{ rows: string }>("SELECT rows FROM key_records WHERE hash = ?", hash).toArray()[0];
+    const row = this.objectDb.select({ rows: keyRecords.rows }).from(keyRecords).where(eq(keyRecords.hash, hash)).get();
     return row ? (JSON.parse(row.rows) as KeyRecordRows) : undefined;
   }
 
@@ -70,16 +73,22 @@ export class KeyRecords {
   }
 
   keep(hash: string, rows: KeyRecordRows): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS key_records (hash TEXT PRIMARY KEY, rows TEXT NOT NULL) WITHOUT ROWID");
-    this.sql.exec("INSERT OR REPLACE INTO key_records (hash, rows) VALUES (?, ?)", hash, JSON.stringify(rows));
+    // Not a schema step: an object that never resolves a secret has no such table (see above).
+    this.objectDb.run(sql`CREATE TABLE IF NOT EXISTS key_records (hash TEXT PRIMARY KEY, rows TEXT NOT NULL) WITHOUT ROWID`);
+    const json = JSON.stringify(rows);
+    this.objectDb
+      .insert(keyRecords)
+      .values({ hash, rows: json })
+      .onConflictDoUpdate({ target: keyRecords.hash, set: { rows: json } })
+      .run();
   }
 
   forget(hash: string): void {
-    if (this.hasTable()) this.sql.exec("DELETE FROM key_records WHERE hash = ?", hash);
+    if (this.hasTable()) this.objectDb.delete(keyRecords).where(eq(keyRecords.hash, hash)).run();
   }
 
   private hasTable(): boolean {
-    return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_records'").toArray().length > 0;
+    return this.objectDb.get(sql`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_records'`) !== undefined;
   }
 }
 

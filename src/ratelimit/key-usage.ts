@@ -1,7 +1,10 @@
 // Usage in a deciding object: hourly counts per key, route and outcome, each key's last use, and
 // their copy to D1 (the object's alarm calls `copyToD1`).
+import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { recordLastUse } from "../keys/store";
+import type { ObjectDatabase } from "../objects/database";
+import { lastUse } from "../objects/schema";
 import { HourlyUsage, type UsageBucket, type UsageOutcome } from "../usage/hourly";
 
 /** The usage a key object (one key) or an identity's object (each of its keys) counts, until it is in D1. */
@@ -9,8 +12,12 @@ export class KeyUsage {
   private readonly hourly: HourlyUsage;
   private readonly lastUseWritten = new Map<string, number>();
 
-  constructor(private readonly sql: SqlStorage) {
-    this.hourly = new HourlyUsage(sql);
+  constructor(
+    /** `used` only: a raw statement on the hot path. */
+    private readonly sql: SqlStorage,
+    private readonly db: ObjectDatabase,
+  ) {
+    this.hourly = new HourlyUsage(sql, db);
   }
 
   /** `keyId` undefined: the key of a key object that has not learnt its id yet (see `ownedBy`). */
@@ -38,14 +45,17 @@ export class KeyUsage {
 
   /** Whether anything counted here has not reached D1 yet. */
   hasUncopied(): boolean {
-    return this.sql.exec("SELECT 1 FROM last_use LIMIT 1").toArray().length > 0 || this.hourly.hasUncopied();
+    return this.db.select({ keyId: lastUse.keyId }).from(lastUse).limit(1).get() !== undefined || this.hourly.hasUncopied();
   }
 
   /** Copies last uses and changed counts to D1; a failure throws (the alarm is retried) and leaves them to copy again. */
   async copyToD1(db: Database): Promise<void> {
-    for (const row of this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_use").toArray()) {
-      await recordLastUse(db, row.key_id, row.at);
-      this.sql.exec("DELETE FROM last_use WHERE key_id = ? AND at = ?", row.key_id, row.at);
+    for (const row of this.db.select().from(lastUse).all()) {
+      await recordLastUse(db, row.keyId, row.at);
+      this.db
+        .delete(lastUse)
+        .where(and(eq(lastUse.keyId, row.keyId), eq(lastUse.at, row.at)))
+        .run();
     }
     await this.hourly.copyToD1(db);
   }

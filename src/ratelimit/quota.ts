@@ -1,3 +1,4 @@
+// Quotas: calendar periods, the counter a key or identity object keeps in its SQLite, and combined budgets.
 import type { QuotaSpec } from "../db/schema";
 import type { QuotaBudget } from "./lease-ledger";
 
@@ -84,6 +85,7 @@ export class QuotaCounter {
   private used = 0;
 
   /** `member`: a key counted in its identity's object (table `member_quota`); else the object's own quota. */
+  // Raw statements on the hot path: drizzle adds ~1 µs a call prepared, ~20-40 µs built per call (`npm run bench:objects`).
   constructor(
     private readonly sql: SqlStorage,
     private readonly member?: string,

@@ -1,6 +1,8 @@
 // End of life of a key's or identity's object (docs/rate-limits.md "End of life"): once its key is
 // revoked or its identity deleted, and every isolate's cached record has been reloaded since, the
 // object copies its last usage to D1 and deletes all its storage.
+import type { ObjectDatabase } from "../objects/database";
+import { retirement } from "../objects/schema";
 
 /**
  * How long after a revocation or deletion the object keeps its storage: the longest
@@ -16,8 +18,8 @@ export const RETIREMENT_STEP = "CREATE TABLE retirement (id INTEGER PRIMARY KEY 
 export class Retirement {
   private at: number | undefined;
 
-  constructor(private readonly sql: SqlStorage) {
-    this.at = sql.exec<{ at: number }>("SELECT at FROM retirement").toArray()[0]?.at;
+  constructor(private readonly db: ObjectDatabase) {
+    this.at = db.select({ at: retirement.at }).from(retirement).get()?.at;
   }
 
   /** When the storage may go; undefined while the object must keep it. */
@@ -29,7 +31,11 @@ export class Retirement {
   schedule(since: number): boolean {
     if (this.at !== undefined) return false;
     this.at = since + RETIRE_AFTER_MS;
-    this.sql.exec("INSERT OR REPLACE INTO retirement (id, at) VALUES (1, ?)", this.at);
+    this.db
+      .insert(retirement)
+      .values({ id: 1, at: this.at })
+      .onConflictDoUpdate({ target: retirement.id, set: { at: this.at } })
+      .run();
     return true;
   }
 }

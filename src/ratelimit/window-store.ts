@@ -1,3 +1,4 @@
+// A Durable Object's sliding windows kept in its SQLite: decided in memory, written in the caller's turn.
 import { type LimitDecision, type LimitRequest, nearestExhaustion, type PolicyState } from "./decision";
 import type { LeasableLimit } from "./lease-ledger";
 import { countedUnits, decide, type LeasedUnits, type LimitState, nextReleaseMs, SlidingWindow } from "./sliding-window";
@@ -20,6 +21,7 @@ export type WindowDecision = LimitDecision & { outcome: "allowed" | "rate_limite
 export class WindowStore {
   private readonly windows = new Map<string, SlidingWindow>();
 
+  // Raw statements on the hot path: drizzle adds ~1 µs a call prepared, ~20-40 µs built per call (`npm run bench:objects`).
   constructor(private readonly sql: SqlStorage) {}
 
   /** Reads the saved windows back (after a restart); the tables must exist. */

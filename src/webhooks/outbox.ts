@@ -1,7 +1,12 @@
+// WebhookOutbox: the Durable Object that queues one webhook's signed deliveries and sends them from
+// its alarm with retries (docs/webhooks.md); its tables through drizzle (objects/schema.ts).
 import { DurableObject } from "cloudflare:workers";
+import { and, asc, count, desc, eq, gte, inArray, lt, lte, min, ne, or } from "drizzle-orm";
 import { database } from "../db/client";
 import type { Env } from "../env";
 import { lazy } from "../lazy";
+import { type ObjectDatabase, objectDatabase } from "../objects/database";
+import { deliveries, deliveryAttempts, outbox } from "../objects/schema";
 import { migrateSchema, type SchemaSteps } from "../ratelimit/object-schema";
 import type { WebhookEvent } from "./events";
 import { DEFAULT_RETRY_BASE_MS, nextAttemptAt } from "./retry";
@@ -11,7 +16,7 @@ import { getWebhookRow } from "./store";
 // not with every new isolate.
 const signing = lazy(() => import("./signing"));
 
-export type DeliveryStatus = "pending" | "delivered" | "failed";
+export type DeliveryStatus = typeof deliveries.$inferSelect.status;
 
 export interface DeliveryAttempt {
   at: number;
@@ -56,15 +61,7 @@ const ATTEMPTS_PER_RUN = 25;
 /** Delivered and failed messages are kept this long for `GET …/deliveries`. */
 const HISTORY_MS = 30 * 24 * 3_600_000;
 
-interface DeliveryRow {
-  id: string;
-  type: string;
-  body: string;
-  status: string;
-  queued_at: number;
-  next_at: number | null;
-  [column: string]: SqlStorageValue;
-}
+type DeliveryRow = typeof deliveries.$inferSelect;
 
 /**
  * One per webhook: its queue of signed deliveries. Every message is stored before the enqueue
@@ -73,33 +70,30 @@ interface DeliveryRow {
  * so a restart resumes the schedule where it stood. Deleting the webhook empties the object.
  */
 export class WebhookOutbox extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
+  private readonly db: ObjectDatabase;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
     migrateSchema(ctx.storage, OUTBOX_SCHEMA);
+    this.db = objectDatabase(ctx.storage);
   }
 
   /** Queues one message for the webhook; sent from the alarm at once. Idempotent per message id. */
   async enqueue(webhookId: string, id: string, event: WebhookEvent): Promise<void> {
     const now = Date.now();
-    this.sql.exec("INSERT OR REPLACE INTO outbox (id, webhook_id) VALUES (1, ?)", webhookId);
-    this.sql.exec(
-      "INSERT INTO deliveries (id, type, body, status, queued_at, next_at) VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT (id) DO NOTHING",
-      id,
-      event.type,
-      JSON.stringify(event),
-      now,
-      now,
-    );
+    this.db.insert(outbox).values({ id: 1, webhookId }).onConflictDoUpdate({ target: outbox.id, set: { webhookId } }).run();
+    this.db
+      .insert(deliveries)
+      .values({ id, type: event.type, body: JSON.stringify(event), status: "pending", queuedAt: now, nextAt: now })
+      .onConflictDoNothing({ target: deliveries.id })
+      .run();
     await this.scheduleAlarm();
   }
 
   /** Sends a delivered or failed message again, with a fresh 24-hour retry span and the same id. */
   async resend(id: string): Promise<Delivery | undefined> {
     const now = Date.now();
-    this.sql.exec("UPDATE deliveries SET status = 'pending', queued_at = ?, next_at = ? WHERE id = ?", now, now, id);
+    this.db.update(deliveries).set({ status: "pending", queuedAt: now, nextAt: now }).where(eq(deliveries.id, id)).run();
     const delivery = this.get(id);
     if (delivery) await this.scheduleAlarm();
     return delivery;
@@ -107,24 +101,24 @@ export class WebhookOutbox extends DurableObject<Env> {
 
   /** Newest first, `limit` at a time. */
   list(limit: number, before?: { queuedAt: number; id: string }): DeliveryPage {
-    const rows = before
-      ? this.sql
-          .exec<DeliveryRow>(
-            "SELECT * FROM deliveries WHERE queued_at < ? OR (queued_at = ? AND id < ?) ORDER BY queued_at DESC, id DESC LIMIT ?",
-            before.queuedAt,
-            before.queuedAt,
-            before.id,
-            limit + 1,
-          )
-          .toArray()
-      : this.sql.exec<DeliveryRow>("SELECT * FROM deliveries ORDER BY queued_at DESC, id DESC LIMIT ?", limit + 1).toArray();
+    const rows = this.db
+      .select()
+      .from(deliveries)
+      .where(
+        before
+          ? or(lt(deliveries.queuedAt, before.queuedAt), and(eq(deliveries.queuedAt, before.queuedAt), lt(deliveries.id, before.id)))
+          : undefined,
+      )
+      .orderBy(desc(deliveries.queuedAt), desc(deliveries.id))
+      .limit(limit + 1)
+      .all();
     const items = rows.slice(0, limit).map((row) => this.toDelivery(row));
     const last = items.at(-1);
     return { items, last: rows.length > limit && last ? { queuedAt: last.queuedAt, id: last.id } : undefined };
   }
 
   get(id: string): Delivery | undefined {
-    const row = this.sql.exec<DeliveryRow>("SELECT * FROM deliveries WHERE id = ?", id).toArray()[0];
+    const row = this.db.select().from(deliveries).where(eq(deliveries.id, id)).get();
     return row ? this.toDelivery(row) : undefined;
   }
 
@@ -135,23 +129,24 @@ export class WebhookOutbox extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
-    const webhookId = this.sql.exec<{ webhook_id: string }>("SELECT webhook_id FROM outbox").toArray()[0]?.webhook_id;
+    const webhookId = this.db.select({ webhookId: outbox.webhookId }).from(outbox).get()?.webhookId;
     const webhook = webhookId ? await getWebhookRow(database(this.env.DB), webhookId) : undefined;
     if (!webhook) return this.purge();
     const now = Date.now();
-    this.sql.exec(
-      "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE status != 'pending' AND queued_at < ?)",
-      now - HISTORY_MS,
-    );
-    this.sql.exec("DELETE FROM deliveries WHERE status != 'pending' AND queued_at < ?", now - HISTORY_MS);
+    const expired = and(ne(deliveries.status, "pending"), lt(deliveries.queuedAt, now - HISTORY_MS));
+    this.db
+      .delete(deliveryAttempts)
+      .where(inArray(deliveryAttempts.deliveryId, this.db.select({ id: deliveries.id }).from(deliveries).where(expired)))
+      .run();
+    this.db.delete(deliveries).where(expired).run();
     if (webhook.enabled) {
-      const due = this.sql
-        .exec<DeliveryRow>(
-          "SELECT * FROM deliveries WHERE status = 'pending' AND next_at <= ? ORDER BY next_at LIMIT ?",
-          now,
-          ATTEMPTS_PER_RUN,
-        )
-        .toArray();
+      const due = this.db
+        .select()
+        .from(deliveries)
+        .where(and(eq(deliveries.status, "pending"), lte(deliveries.nextAt, now)))
+        .orderBy(asc(deliveries.nextAt))
+        .limit(ATTEMPTS_PER_RUN)
+        .all();
       const { signingSecrets } = await signing();
       for (const row of due) await this.attempt(row, webhook.url, signingSecrets(webhook, Date.now()));
     }
@@ -182,24 +177,26 @@ export class WebhookOutbox extends DurableObject<Env> {
       error = cause instanceof Error && cause.name === "TimeoutError" ? "timeout" : "connection failed";
     }
     const now = Date.now();
-    this.sql.exec(
-      "INSERT INTO attempts (delivery_id, at, status, error, duration_ms) VALUES (?, ?, ?, ?, ?)",
-      row.id,
-      started,
-      status,
-      error,
-      now - started,
-    );
+    this.db
+      .insert(deliveryAttempts)
+      .values({ deliveryId: row.id, at: started, status, error, durationMs: now - started })
+      .run();
     if (error === null) {
-      this.sql.exec("UPDATE deliveries SET status = 'delivered', next_at = NULL WHERE id = ?", row.id);
+      this.db.update(deliveries).set({ status: "delivered", nextAt: null }).where(eq(deliveries.id, row.id)).run();
       return;
     }
-    const failures = this.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM attempts WHERE delivery_id = ? AND at >= ?", row.id, row.queued_at)
-      .one().n;
-    const next = nextAttemptAt(row.queued_at, now, failures, this.retryBaseMs());
-    if (next === null) this.sql.exec("UPDATE deliveries SET status = 'failed', next_at = NULL WHERE id = ?", row.id);
-    else this.sql.exec("UPDATE deliveries SET next_at = ? WHERE id = ?", next, row.id);
+    const failures =
+      this.db
+        .select({ n: count() })
+        .from(deliveryAttempts)
+        .where(and(eq(deliveryAttempts.deliveryId, row.id), gte(deliveryAttempts.at, row.queuedAt)))
+        .get()?.n ?? 0;
+    const next = nextAttemptAt(row.queuedAt, now, failures, this.retryBaseMs());
+    this.db
+      .update(deliveries)
+      .set(next === null ? { status: "failed", nextAt: null } : { nextAt: next })
+      .where(eq(deliveries.id, row.id))
+      .run();
   }
 
   /** `WEBHOOK_RETRY_BASE_MS`, read here rather than through the config module, which would load zod with every new isolate. */
@@ -209,26 +206,34 @@ export class WebhookOutbox extends DurableObject<Env> {
   }
 
   private async scheduleAlarm(): Promise<void> {
-    const next = this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM deliveries WHERE status = 'pending'").one().at;
-    if (next === null) await this.ctx.storage.deleteAlarm();
+    const next = this.db
+      .select({ at: min(deliveries.nextAt) })
+      .from(deliveries)
+      .where(eq(deliveries.status, "pending"))
+      .get()?.at;
+    if (next === null || next === undefined) await this.ctx.storage.deleteAlarm();
     else await this.ctx.storage.setAlarm(next);
   }
 
   private toDelivery(row: DeliveryRow): Delivery {
-    const attempts = this.sql
-      .exec<{ at: number; status: number | null; error: string | null; duration_ms: number }>(
-        "SELECT at, status, error, duration_ms FROM attempts WHERE delivery_id = ? ORDER BY at",
-        row.id,
-      )
-      .toArray()
-      .map((a) => ({ at: a.at, status: a.status, error: a.error, durationMs: a.duration_ms }));
+    const attempts = this.db
+      .select({
+        at: deliveryAttempts.at,
+        status: deliveryAttempts.status,
+        error: deliveryAttempts.error,
+        durationMs: deliveryAttempts.durationMs,
+      })
+      .from(deliveryAttempts)
+      .where(eq(deliveryAttempts.deliveryId, row.id))
+      .orderBy(asc(deliveryAttempts.at))
+      .all();
     return {
       id: row.id,
       type: row.type as Delivery["type"],
       event: JSON.parse(row.body) as WebhookEvent,
-      status: row.status as DeliveryStatus,
-      queuedAt: row.queued_at,
-      nextAttemptAt: row.next_at,
+      status: row.status,
+      queuedAt: row.queuedAt,
+      nextAttemptAt: row.nextAt,
       attempts,
     };
   }
