@@ -9,8 +9,8 @@ import { limiterClient } from "./client";
 import type { KeyCheck, LimitDecision, LimitRequest } from "./decision";
 import { LeaseClient, type LeaseTransport } from "./lease-client";
 
-/** The one set of leases of this isolate, shared by the request path and the admin writes it serves. */
 // Read through a closure, not bound once: the clock is whatever `Date` is at the moment (tests move it).
+/** The one set of leases of this isolate, shared by the request path and the admin writes it serves. */
 export const isolateLeases = new LeaseClient<LimitDecision>({ clock: () => Date.now(), isolateId: () => crypto.randomUUID() });
 
 /** The key's object and the background as one request may use them; the key check is built only for a call. */
