@@ -1,4 +1,5 @@
 // Virtual time: events run in time order (ties in the order they were scheduled). Pure, no timers.
+// The one event queue of the lease simulations (bench/leases/, test/support/lease-simulation.ts).
 
 interface Scheduled {
   at: number;
@@ -16,8 +17,9 @@ export class EventQueue {
     return this.heap.length;
   }
 
+  /** Runs `run` at `at`; a time already past runs next (time never goes back). */
   schedule(at: number, run: () => void): void {
-    this.heap.push({ at, seq: this.seq++, run });
+    this.heap.push({ at: Math.max(at, this.now), seq: this.seq++, run });
     let i = this.heap.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -27,13 +29,17 @@ export class EventQueue {
     }
   }
 
-  /** Runs every event due at or before `until`, including those they schedule in that span. */
+  /**
+   * Runs every event due at or before `until`, including those they schedule in that span; then the
+   * time is `until` (when finite), so what happens next happens then.
+   */
   runUntil(until: number): void {
     while (this.heap.length > 0 && this.heap[0]!.at <= until) {
       const next = this.pop();
       this.now = next.at;
       next.run();
     }
+    if (Number.isFinite(until) && until > this.now) this.now = until;
   }
 
   private pop(): Scheduled {

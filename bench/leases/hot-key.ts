@@ -61,7 +61,7 @@ export interface HotKeyResult {
   maxQueueMs: number;
 }
 
-export function simulateHotKey<Ask, Answer>(system: LeaseSystem<Ask, Answer>, scenario: HotKeyScenario): HotKeyResult {
+export function simulateHotKey(system: LeaseSystem, scenario: HotKeyScenario): HotKeyResult {
   const rng = mulberry32(scenario.seed);
   const spanMs = scenario.seconds * 1000;
   const load = (scenario.demandPerSecond * scenario.limit.windowMs) / 1000 / scenario.limit.limit;

@@ -1,20 +1,19 @@
 // The gateway's lease modules as a lease system: the object's ledger and sliding windows
-// (src/ratelimit/lease-ledger.ts, sliding-window.ts) and one isolate lease slot per isolate
-// (src/ratelimit/lease-holder.ts), composed as the key's object composes them for one limit set.
-import { type LeaseSlot, type SentAsk, LeaseSlot as Slot } from "../../src/ratelimit/lease-holder.ts";
-import { closeLeases, grantLease, type LeasableLimit, type LeaseGrant, LeaseLedger, refusalMs } from "../../src/ratelimit/lease-ledger.ts";
+// (src/ratelimit/lease-ledger.ts, sliding-window.ts), composed as the key's object composes them for
+// one limit set; the isolates run the lease client (cluster.ts).
+import type { LeaseDecision } from "../../src/ratelimit/lease-client.ts";
+import type { LeaseRequest } from "../../src/ratelimit/lease-holder.ts";
+import { closeLeases, grantLease, type LeasableLimit, LeaseLedger, refusalMs } from "../../src/ratelimit/lease-ledger.ts";
 import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 import type { LeaseSystem } from "./cluster.ts";
 
 /** LEASE_TTL_MS's default. */
 export const DEFAULT_LEASE_TTL_MS = 1000;
 
-/** A refusal carries only how long it may be repeated here, and for which cost; the simulation needs no more of it. */
-type Answer = { grant: LeaseGrant | undefined; refusal: { refuseForMs: number; cost: number } | undefined };
-
-export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk, Answer> {
+export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem {
   return {
     name: `leased, LEASE_TTL_MS=${ttlMs}`,
+    ttlMs,
     object(specs) {
       const ledger = new LeaseLedger();
       const limits: LeasableLimit[] = specs.map((spec, i) => ({
@@ -23,46 +22,36 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem<SentAsk,
         window: new SlidingWindow(spec.windowMs),
       }));
       /** Closes what the isolate reports and lets every limit see the leases still counted. */
-      const settle = (ask: SentAsk, now: number) => {
-        closeLeases(ledger, ask, undefined, now);
+      const settle = (lease: LeaseRequest, now: number) => {
+        closeLeases(ledger, lease, undefined, now);
         for (const limit of limits) {
           limit.window.prune(now);
           limit.leases = ledger.leasesIn(limit.id);
         }
       };
-      const grant = (ask: SentAsk, now: number) => {
-        const granted = grantLease(ledger, limits, undefined, ask, ttlMs, now);
+      /** Admitted (a renewal admits nothing), with the next lease if the budget allows. */
+      const allowed = (lease: LeaseRequest, now: number): LeaseDecision => {
+        const granted = grantLease(ledger, limits, undefined, lease, ttlMs, now);
         if (granted) for (const limit of limits) limit.leases = ledger.leasesIn(limit.id);
-        return granted;
+        return { outcome: "allowed", policies: [], nearest: -1, ...(granted && { lease: granted }) };
       };
       return {
-        decide(now, cost, ask) {
-          if (ask) settle(ask, now);
+        check(now, cost, lease) {
+          if (lease) settle(lease, now);
           else for (const limit of limits) limit.window.prune(now);
           const decision = decide(limits, now, cost);
-          if (!decision.allowed) {
-            const refusal = { refuseForMs: refusalMs(limits, ledger, cost, ttlMs, now), cost };
-            return { allowed: false, answer: { grant: undefined, refusal } };
-          }
-          return { allowed: true, answer: { grant: ask && grant(ask, now), refusal: undefined } };
+          if (!decision.allowed)
+            return {
+              outcome: "rate_limited",
+              policies: [],
+              nearest: -1,
+              ...(lease && { refuseForMs: refusalMs(limits, ledger, cost, ttlMs, now) }),
+            };
+          return lease ? allowed(lease, now) : { outcome: "allowed", policies: [], nearest: -1 };
         },
-        renew(now, ask) {
-          settle(ask, now);
-          return { grant: grant(ask, now), refusal: undefined };
-        },
-      };
-    },
-    holder(isolate) {
-      const slot: LeaseSlot<true> = new Slot(`isolate-${isolate}`, 0);
-      return {
-        observe: (cost) => slot.observe(cost),
-        step: (now, cost, calling, waited) => slot.step(cost, now, calling, waited).kind,
-        wantsRenewal: (now) => slot.wantsRenewal(now),
-        ask: (now) => slot.ask(now),
-        take(ask, { grant, refusal }) {
-          if (grant) slot.grant(ask, grant, true);
-          else if (refusal) slot.refuse(ask, true, refusal.refuseForMs, ttlMs, refusal.cost);
-          else slot.unleased();
+        renew(now, lease) {
+          settle(lease, now);
+          return allowed(lease, now);
         },
       };
     },

@@ -3,21 +3,16 @@
 import { decide, type LimitState, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
 import type { LeaseSystem } from "./cluster.ts";
 
-export const unleasedSystem: LeaseSystem<undefined, undefined> = {
+export const unleasedSystem: LeaseSystem = {
   name: "LEASE_TTL_MS=0 (one object call per request)",
+  ttlMs: 0,
   object(limits) {
     const states: LimitState[] = limits.map((l) => ({ limit: l.limit, window: new SlidingWindow(l.windowMs) }));
-    const decideExactly = (now: number, cost: number) => decide(states, now, cost).allowed;
     return {
-      decide: (now, cost) => ({ allowed: decideExactly(now, cost), answer: undefined }),
-      renew: () => undefined,
+      check: (now, cost) => ({ outcome: decide(states, now, cost).allowed ? "allowed" : "rate_limited", policies: [], nearest: -1 }),
+      renew: () => {
+        throw new Error("no leases: nothing to renew");
+      },
     };
   },
-  holder: () => ({
-    observe: () => {},
-    step: () => "call",
-    wantsRenewal: () => false,
-    ask: () => undefined,
-    take: () => {},
-  }),
 };

@@ -67,8 +67,8 @@ function hotKeySection(): string[] {
   return [
     "## One hot key past the object's ceiling",
     `Generated ${results.generatedAt} by \`${results.command}\` in ${results.seconds.toFixed(1)} s (virtual time, no runtime; ` +
-      "the gateway's lease modules, composed in bench/leases/leased.ts). Each request goes to a random isolate, which does what " +
-      "the middleware does (`LeaseSlot.step` in src/ratelimit/lease-holder.ts): admits it from its lease; refuses it on the " +
+      "the gateway's lease modules: the object's composed in bench/leases/leased.ts, and on each isolate the lease client the " +
+      "middleware runs, src/ratelimit/lease-client.ts). Each request goes to a random isolate, which admits it from its lease; refuses it on the " +
       "object's word (a refusal, or a *full* lease when the key is at its limit and the request already waited once); waits for " +
       "the isolate's one lease call in flight; or calls the object. *of an exact limiter's admissions*: against one object " +
       "with no ceiling deciding every request on arrival (at a steady 2× demand it admits a window's worth, then nothing until " +

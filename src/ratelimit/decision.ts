@@ -1,6 +1,9 @@
+// What the worker and its key objects say to each other about limits: the requests, the decisions
+// (`LimitDecision`), and the `RateLimit` headers made from them.
 import type { RateLimitSpec } from "../config/schema";
 import type { IdentityStatus, KeyRefusal, KeyStatus } from "../keys/record";
-import type { LeaseAsk, LeaseGrant } from "./lease-ledger";
+import type { LeaseRequest } from "./lease-holder";
+import type { LeaseGrant } from "./lease-ledger";
 import type { QuotaState } from "./quota";
 
 /** One limit to decide, as the worker asks for it. `id` scopes its counter (key-wide or per route). */
@@ -80,14 +83,8 @@ export interface CheckInput {
 /** A renewal: reports and a wish for the next lease, with no request to decide. */
 export type RenewInput = Omit<CheckInput, "cost" | "refusedLocally"> & { lease: LeaseRequest };
 
-/** What an isolate sends its key's object about leases (lease-ledger.ts, lease-holder.ts). */
-export interface LeaseRequest extends LeaseAsk {
-  /** The isolate's `LEASE_TTL_MS`: no lease lives longer. */
-  ttlMs: number;
-  /** Requests it admitted and refused on its own since its last report: the key's usage counts. */
-  admitted: number;
-  refused: number;
-}
+/** What an isolate sends its key's object about leases: defined beside the isolate's side (lease-holder.ts). */
+export type { LeaseRequest };
 
 /** One anonymous request for its client IP's counter to decide (or a failed admin login to count). */
 export interface CountInput {

@@ -22,6 +22,15 @@ interface HeldLease {
   renewAt: number;
 }
 
+/** What an isolate sends its key's object about leases (lease-ledger.ts takes it): its reports and a wish for a lease. */
+export interface LeaseRequest extends LeaseAsk {
+  /** The isolate's `LEASE_TTL_MS`: no lease lives longer. */
+  ttlMs: number;
+  /** Requests it admitted and refused on its own since its last report: the key's usage counts. */
+  admitted: number;
+  refused: number;
+}
+
 /** What a call that may bring a lease carries, and when it was sent (the TTL counts from then). */
 export interface SentAsk extends LeaseAsk {
   sentAt: number;

@@ -1,12 +1,16 @@
 /**
  * A discrete-event simulation of leased admission: several isolates, one key object, RPC delays,
  * lost answers, isolate crashes and object restarts, driving the REAL pure modules (sliding
- * window, lease ledger, lease slot). Records when each admission really happened, so tests can
+ * window, lease ledger, and on each isolate the lease client the middleware runs, through
+ * bench/leases/virtual-isolates.ts). Records when each admission really happened, so tests can
  * check every sliding window against it. Node-runnable (bench/ may import it).
  */
 
 import { mulberry32 } from "../../bench/accuracy/traffic.ts";
-import { LeaseSlot, type SentAsk } from "../../src/ratelimit/lease-holder.ts";
+import { EventQueue } from "../../bench/leases/event-queue.ts";
+import { ObjectLink, VirtualIsolate, type VirtualObject } from "../../bench/leases/virtual-isolates.ts";
+import type { LeaseDecision } from "../../src/ratelimit/lease-client.ts";
+import type { LeaseRequest } from "../../src/ratelimit/lease-holder.ts";
 import {
   closeLeases,
   grantLease,
@@ -83,50 +87,6 @@ export interface SimResult {
   countedAt: (at: number) => number[];
 }
 
-class EventQueue {
-  private readonly heap: { at: number; seq: number; run: () => void }[] = [];
-  private seq = 0;
-
-  push(at: number, run: () => void): void {
-    const heap = this.heap;
-    heap.push({ at, seq: this.seq++, run });
-    let i = heap.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(i, parent)) break;
-      [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): { at: number; run: () => void } | undefined {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop();
-    if (heap.length > 0 && last) {
-      heap[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < heap.length && this.less(l, m)) m = l;
-        if (r < heap.length && this.less(r, m)) m = r;
-        if (m === i) break;
-        [heap[i], heap[m]] = [heap[m]!, heap[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  private less(a: number, b: number): boolean {
-    const x = this.heap[a]!;
-    const y = this.heap[b]!;
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq);
-  }
-}
-
 /** A quota over fixed periods, as the key object's counter keeps it. */
 class PeriodQuota implements QuotaBudget {
   start = 0;
@@ -159,15 +119,6 @@ class PeriodQuota implements QuotaBudget {
   refund(units: number, periodStart: number, now: number): void {
     if (periodStart === this.start && this.periodStart(now) === this.start) this.used -= units;
   }
-}
-
-interface Answer {
-  allowed: boolean;
-  decidedAt: number;
-  retryAfterMs: number;
-  /** How long the isolate may refuse from this denial (a zero lease's TTL). */
-  refuseForMs: number;
-  grant: ReturnType<typeof grantLease>;
 }
 
 /** The key object (or an identity's, deciding for its keys): decides and leases on the pure modules, persisting every change into rows it reloads on restart. */
@@ -244,17 +195,18 @@ class SimObject {
     return combinedBudget([own, shared].filter((q): q is PeriodQuota => q !== undefined));
   }
 
-  /** One call: reports first, then the request (cost 0: a renewal), then maybe a lease. */
-  call(now: number, cost: number, ask: SentAsk | undefined, key = 0): Answer {
+  /** One call: reports first, then the request (cost 0: a renewal), then maybe a lease; answered as the key object answers. */
+  call(now: number, cost: number, lease: LeaseRequest | undefined, key = 0): LeaseDecision {
     this.lastCallAt = now;
     const quota = this.budget(key);
-    if (ask) closeLeases(this.ledger, ask, quota, now);
+    if (lease) closeLeases(this.ledger, lease, quota, now);
     else this.ledger.forget(now);
     let allowed = cost === 0;
     let retryAfterMs = 0;
+    let quotaShort = false;
     if (cost > 0) {
-      const quotaFits = !quota || quota.remaining(now) >= cost;
-      if (quotaFits) {
+      quotaShort = quota !== undefined && quota.remaining(now) < cost;
+      if (!quotaShort) {
         const decision = decide(this.states(now, key), now, cost);
         allowed = decision.allowed;
         retryAfterMs = decision.retryAfterMs;
@@ -262,12 +214,17 @@ class SimObject {
       } else retryAfterMs = (quota!.periodEnd(now) ?? now + 60_000) - now;
     }
     const grant =
-      allowed && ask && this.options.ttlMs > 0
-        ? grantLease(this.ledger, this.states(now, key), quota, ask, this.options.ttlMs, now, this.options.policy)
+      allowed && lease && this.options.ttlMs > 0
+        ? grantLease(this.ledger, this.states(now, key), quota, lease, this.options.ttlMs, now, this.options.policy)
         : undefined;
     this.persist();
-    const refuseForMs = allowed ? 0 : refusalMs(this.states(now, key), this.ledger, cost, this.options.ttlMs, now);
-    return { allowed, decidedAt: now, retryAfterMs, refuseForMs, grant };
+    const answer = { policies: [], nearest: -1 };
+    if (allowed) return { outcome: "allowed", ...answer, ...(grant && { lease: grant }) };
+    const retryAfter = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    if (quotaShort) return { outcome: "quota_exceeded", ...answer, retryAfter };
+    // As the key object: a lease request's refusal says how long its isolate may repeat it (a zero lease).
+    const refuseForMs = lease && refusalMs(this.states(now, key), this.ledger, cost, this.options.ttlMs, now);
+    return { outcome: "rate_limited", ...answer, retryAfter, ...(refuseForMs !== undefined && { refuseForMs }) };
   }
 
   private persist(): void {
@@ -295,150 +252,61 @@ class SimObject {
   }
 }
 
-interface Pending {
-  cost: number;
-}
-
 /** Runs one schedule to the end (every call answered or timed out). */
 export function simulate(options: SimOptions): SimResult {
   const rand = mulberry32(options.seed);
-  const queue = new EventQueue();
+  const events = new EventQueue();
   const object = new SimObject(options);
   const admissions: { at: number; cost: number; key: number }[] = [];
   let refused = 0;
-  let objectCalls = 0;
-  let objectFreeAt = 0;
   const [dMin, dMax] = options.delayMs;
-  const leg = () => {
-    const d = dMin + rand() * (dMax - dMin);
-    return rand() < (options.lateRate ?? 0) ? d * (10 + rand() * 40) : d;
-  };
-  const timeout = options.callTimeoutMs ?? 3000;
-  const skew = options.clockSkewMs ?? 0;
-
-  /** An isolate's lease on one key, as `IsolateLeases` holds it. */
-  interface Holder {
-    key: number;
-    slot: LeaseSlot<{ retryAfterMs: number }>;
-    inFlight: boolean;
-    waiters: Pending[];
-  }
-  interface Isolate {
-    offset: number;
-    dead: boolean;
-    holders: Holder[];
-  }
-  const isolates: Isolate[] = Array.from({ length: options.isolates }, (_, i) => {
-    const offset = (rand() * 2 - 1) * skew;
-    const holders = Array.from({ length: options.identity?.keys ?? 1 }, (_, key) => ({
-      key,
-      slot: new LeaseSlot<{ retryAfterMs: number }>(`isolate-${i}`, offset),
-      inFlight: false,
-      waiters: [],
-    }));
-    return { offset, dead: false, holders };
+  const cps = options.objectCallsPerSecond;
+  const link = new ObjectLink(events, {
+    delayMs: () => {
+      const d = dMin + rand() * (dMax - dMin);
+      return rand() < (options.lateRate ?? 0) ? d * (10 + rand() * 40) : d;
+    },
+    serviceMs: cps ? 1000 / cps : 0,
+    lost: () => rand() < (options.lostRate ?? 0),
+    timeoutMs: options.callTimeoutMs ?? 3000,
   });
-
-  /** Sends a call; the object serves it after one leg (and its queue), the answer comes back after another, or never. */
-  const callObject = (
-    t: number,
-    cost: number,
-    ask: SentAsk | undefined,
-    key: number,
-    onAnswer: (t: number, a: Answer | undefined) => void,
-  ) => {
-    objectCalls++;
-    const arrives = t + leg();
-    queue.push(arrives, () => {
-      const cps = options.objectCallsPerSecond;
-      const servedAt = cps ? Math.max(arrives, objectFreeAt) : arrives;
-      if (cps) objectFreeAt = servedAt + 1000 / cps;
-      queue.push(servedAt, () => {
-        const answer = object.call(servedAt, cost, ask, key);
-        if (rand() < (options.lostRate ?? 0))
-          queue.push(t + Math.max(timeout, servedAt - t), () => onAnswer(t + Math.max(timeout, servedAt - t), undefined));
-        else {
-          const back = servedAt + leg();
-          // A call past its timeout is given up on; its answer, if any, is ignored.
-          if (back - t > timeout) queue.push(t + timeout, () => onAnswer(t + timeout, undefined));
-          else queue.push(back, () => onAnswer(back, answer));
-        }
-      });
-    });
-  };
-
-  const admit = (at: number, cost: number, key: number) => admissions.push({ at, cost, key });
-
-  const leaseCall = (iso: Isolate, h: Holder, t: number, request: Pending | undefined) => {
-    const sent = h.slot.ask(t + iso.offset);
-    h.inFlight = true;
-    callObject(t, request?.cost ?? 0, sent, h.key, (back, answer) => {
-      if (iso.dead) return;
-      h.inFlight = false;
-      const local = back + iso.offset;
-      if (!answer) {
-        h.slot.unsent(sent);
-        if (request) refused++; // limiter_unavailable: nothing reached the upstream
-      } else {
-        if (answer.grant) h.slot.grant(sent, answer.grant, { retryAfterMs: 1000 });
-        else if (answer.allowed) h.slot.unleased();
-        if (request) {
-          if (answer.allowed) admit(answer.decidedAt, request.cost, h.key);
-          else if (h.slot.take(request.cost, local)) admit(back, request.cost, h.key);
-          else {
-            refused++;
-            h.slot.refuse(sent, { retryAfterMs: answer.retryAfterMs }, answer.refuseForMs, options.ttlMs, request.cost);
-          }
-        }
-      }
-      const waiting = h.waiters;
-      h.waiters = [];
-      for (const w of waiting) route(iso, h, back, w, true);
-    });
-  };
-
-  const plainCall = (iso: Isolate, h: Holder, t: number, request: Pending) => {
-    callObject(t, request.cost, undefined, h.key, (back, answer) => {
-      if (iso.dead) return;
-      if (answer?.allowed) admit(answer.decidedAt, request.cost, h.key);
-      else if (answer && h.slot.take(request.cost, back + iso.offset)) admit(back, request.cost, h.key);
-      else refused++;
-    });
-  };
-
-  /** What the middleware (src/ratelimit/isolate-leases.ts) does with one request. `waited`: it already shared an in-flight call. */
-  const route = (iso: Isolate, h: Holder, t: number, request: Pending, waited: boolean) => {
-    const local = t + iso.offset;
-    const step = h.slot.step(request.cost, local, h.inFlight, waited);
-    if (step.kind === "refused") refused++;
-    else if (step.kind === "admitted") {
-      admit(t, request.cost, h.key);
-      if (h.slot.wantsRenewal(local) && !h.inFlight) leaseCall(iso, h, t, undefined);
-    } else if (step.kind === "wait") h.waiters.push(request);
-    else if (h.inFlight) plainCall(iso, h, t, request);
-    else leaseCall(iso, h, t, request);
-  };
+  const skew = options.clockSkewMs ?? 0;
+  const isolates = Array.from({ length: options.isolates }, (_, i) => new VirtualIsolate(link, `isolate-${i}`, (rand() * 2 - 1) * skew));
+  /** Each key's requests, as its (or its identity's) object decides them. */
+  const objects: VirtualObject[] = Array.from({ length: options.identity?.keys ?? 1 }, (_, key) => ({
+    check: (at, cost, lease) => object.call(at, cost, lease, key),
+    renew: (at, lease) => object.call(at, 0, lease, key),
+  }));
+  const transports = isolates.map((isolate) => objects.map((o) => isolate.transport(o)));
+  const identity = options.identity;
+  const bounded =
+    options.limits.length > 0 ||
+    options.quota !== undefined ||
+    (identity !== undefined && (identity.limits.length > 0 || identity.quota !== undefined));
 
   for (const r of options.requests)
-    queue.push(r.at, () => {
-      const iso = isolates[r.isolate]!;
-      if (iso.dead) return;
-      const h = iso.holders[r.key ?? 0]!;
-      h.slot.observe(r.cost);
-      route(iso, h, r.at, { cost: r.cost }, false);
+    events.schedule(r.at, () => {
+      const isolate = isolates[r.isolate]!;
+      if (isolate.dead) return;
+      const key = r.key ?? 0;
+      const request = { keyId: `key-${key}`, route: "/", version: 0, cost: r.cost, bounded, ttlMs: options.ttlMs };
+      isolate.admit(request, transports[r.isolate]![key]!, (admitted, at) => {
+        if (admitted) admissions.push({ at, cost: r.cost, key });
+        else refused++; // a refusal, or limiter_unavailable: nothing reached the upstream
+      });
     });
   for (const c of options.crashes ?? [])
-    queue.push(c.at, () => {
+    events.schedule(c.at, () => {
       isolates[c.isolate]!.dead = true;
     });
-  for (const at of options.restarts ?? []) queue.push(at, () => object.restart());
+  for (const at of options.restarts ?? []) events.schedule(at, () => object.restart());
 
-  for (let event = queue.pop(); event; event = queue.pop()) event.run();
+  events.runUntil(Number.POSITIVE_INFINITY);
 
   return {
     admissions: admissions.sort((a, b) => a.at - b.at),
     refused,
-    objectCalls,
+    objectCalls: link.calls,
     requests: options.requests.length,
     ledger: object.leases(),
     lastCallAt: object.lastCallAt,
