@@ -13,6 +13,9 @@ export const RESULTS_DIR = join(ROOT, "bench/results");
 export const LATEST_JSON = join(RESULTS_DIR, "latest.json");
 export const LIMITER_ACCURACY_JSON = join(RESULTS_DIR, "limiter-accuracy.json");
 export const HOT_KEY_JSON = join(RESULTS_DIR, "hot-key.json");
+/** `npm run bench:edge`: the figures, and how the run that made them was set. */
+export const EDGE_JSON = join(RESULTS_DIR, "edge.json");
+export const EDGE_RUN_JSON = join(RESULTS_DIR, "edge-run.json");
 
 export type GatewayTarget = "gateway" | "gatewayUnleased";
 /** The gateway as (c), with miniflare's [assets] router worker in front: measured, never held to the goals. */

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../../scripts/build.ts";
 import type { BenchResults } from "../results.ts";
+import { edgeReadmeSection } from "./edge.ts";
 import { markdownTable } from "./markdown.ts";
 import { formatMarkdown, replaceBetweenMarkers } from "./performance-doc.ts";
 import { headlineTable } from "./tables.ts";
@@ -23,6 +24,20 @@ export function readmeSection(results: BenchResults): string {
 export function updateReadme(results: BenchResults, path = README): boolean {
   if (!existsSync(path)) return false;
   const next = replaceBetweenMarkers(readFileSync(path, "utf8"), readmeSection(results));
+  if (next === undefined) return false;
+  writeFileSync(path, next);
+  formatMarkdown(path);
+  return true;
+}
+
+export const EDGE_START = "<!-- bench:edge:start -->";
+export const EDGE_END = "<!-- bench:edge:end -->";
+
+/** Rewrites the edge model's table in README.md (its own markers); false without them or without bench/results/edge.json. */
+export function updateReadmeEdge(path = README): boolean {
+  const section = edgeReadmeSection();
+  if (!existsSync(path) || section === undefined) return false;
+  const next = replaceBetweenMarkers(readFileSync(path, "utf8"), section, EDGE_START, EDGE_END);
   if (next === undefined) return false;
   writeFileSync(path, next);
   formatMarkdown(path);

@@ -1,0 +1,88 @@
+// A key's Durable Object in the edge model: the gateway's pure lease ledger and sliding window
+// (src/ratelimit/lease-ledger.ts, sliding-window.ts), composed as KeyLimiter's `check` and `renew`
+// compose them for a key with one limit and no quota, plus the key status it has been told.
+import {
+  closeLeases,
+  grantLease,
+  type LeasableLimit,
+  type LeaseAsk,
+  type LeaseGrant,
+  LeaseLedger,
+  refusalMs,
+} from "../../src/ratelimit/lease-ledger.ts";
+import { decide, SlidingWindow } from "../../src/ratelimit/sliding-window.ts";
+import type { EdgeKey } from "./traffic.ts";
+
+export interface ObjectAnswer {
+  outcome: "allowed" | "rate_limited" | "revoked_key";
+  /** Object clock: when it decided. */
+  decidedAt: number;
+  grant?: LeaseGrant;
+  /** A refusal to a call that asked for a lease: how long the isolate may repeat it (a zero lease). */
+  refuseForMs?: number;
+}
+
+export class KeyObject {
+  private readonly ledger = new LeaseLedger();
+  private readonly limit: LeasableLimit;
+  private readonly key: EdgeKey;
+  private readonly ttlMs: number;
+
+  constructor(key: EdgeKey, ttlMs: number) {
+    this.key = key;
+    this.ttlMs = ttlMs;
+    this.limit = { id: "limit", limit: key.limit, window: new SlidingWindow(key.windowMs) };
+  }
+
+  /** Version of the key's record this object holds in its store (`gateway`'s `resolve`); undefined: none yet. */
+  private heldVersion: number | undefined;
+
+  /**
+   * `resolve` (docs/rate-limits.md "One round trip for a cold key"): whether the object must read
+   * D1 before it answers with the record: it does not hold the secret's record, or an admin write
+   * told it a newer version than the one it holds. Holds the newest from then on.
+   */
+  readsD1(now: number): boolean {
+    const version = this.revoked(now) ? 2 : 1;
+    const read = this.heldVersion === undefined || this.heldVersion < version;
+    this.heldVersion = version;
+    return read;
+  }
+
+  /** The admin write that revokes the key reaches its object at `revokedAt` (the model's choice: at once). */
+  revoked(now: number): boolean {
+    return this.key.revokedAt !== null && this.key.revokedAt <= now;
+  }
+
+  /** A deciding call (`cost` > 0) or a renewal (`cost` 0), with the isolate's lease reports and ask when it has them. */
+  call(now: number, cost: number, ask: LeaseAsk | undefined): ObjectAnswer {
+    // As KeyLimiter: a refused key decides nothing and takes no reports.
+    if (this.revoked(now)) return { outcome: "revoked_key", decidedAt: now };
+    if (ask) closeLeases(this.ledger, ask, undefined, now);
+    else this.ledger.forget(now);
+    const limits = [this.pruned(now)];
+    if (cost > 0) {
+      const decision = decide(limits, now, cost);
+      if (!decision.allowed)
+        return {
+          outcome: "rate_limited",
+          decidedAt: now,
+          ...(ask && { refuseForMs: refusalMs([this.pruned(now)], this.ledger, cost, this.ttlMs, now) }),
+        };
+    }
+    const grant = ask && this.ttlMs > 0 ? grantLease(this.ledger, [this.pruned(now)], undefined, ask, this.ttlMs, now) : undefined;
+    return { outcome: "allowed", decidedAt: now, ...(grant && { grant }) };
+  }
+
+  /** The central verifier's decision: exact, per request, no leases. */
+  verify(now: number): ObjectAnswer {
+    if (this.revoked(now)) return { outcome: "revoked_key", decidedAt: now };
+    return { outcome: decide([this.limit], now, 1).allowed ? "allowed" : "rate_limited", decidedAt: now };
+  }
+
+  private pruned(now: number): LeasableLimit {
+    this.limit.window.prune(now);
+    this.limit.leases = this.ledger.leasesIn(this.limit.id);
+    return this.limit;
+  }
+}
