@@ -2,7 +2,7 @@
 // use, the cron trigger, and the Durable Object classes wrangler binds.
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
-import { billingOutbox } from "./billing/outbox";
+import { billingExport } from "./billing/outbox-client";
 import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
 import { pageHosts } from "./http/page-hosts";
@@ -84,6 +84,6 @@ export default {
   // export (docs/billing.md), whose own alarm closes intervals once it runs.
   scheduled: (controller, env, ctx) => {
     ctx.waitUntil(queueExpiryNotices(env, controller.scheduledTime));
-    if (env.BILLING_EXPORT) ctx.waitUntil(billingOutbox(env).tick());
+    if (env.BILLING_EXPORT) ctx.waitUntil(billingExport(env).tick());
   },
 } satisfies ExportedHandler<Env>;

@@ -7,11 +7,12 @@ import { ADMIN_ACTOR } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { runsLocally } from "../http/local";
+import { adminLoginCounter } from "../objects/names";
 import { operatorCache } from "../operators/cache";
 import { type AdminPrincipal, OPERATOR_SCOPES, type OperatorScope } from "../operators/scopes";
 import { findOperatorByHash } from "../operators/store";
 import { hashOperatorToken, parseOperatorToken } from "../operators/token";
-import { adminLoginCounter, limiterClient } from "../ratelimit/client";
+import { limiterClient } from "../ratelimit/client";
 import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
 const encoder = new TextEncoder();

@@ -1,6 +1,6 @@
 // GET /_gateway/admin/billing/export: the usage export's status (docs/billing.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { billingOutbox } from "../billing/outbox";
+import { billingExport } from "../billing/outbox-client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors } from "../gateway/schemas";
@@ -26,7 +26,7 @@ export const billingExportStatus: RouteHandler<typeof billingExportStatusRoute, 
   const billing = c.get("config").billing;
   if (!billing) return c.json(toBillingExportStatus(undefined, undefined), 200);
   try {
-    return c.json(toBillingExportStatus(billing, await billingOutbox(c.env).status()), 200);
+    return c.json(toBillingExportStatus(billing, await billingExport(c.env).status()), 200);
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The export's outbox could not be reached; retry the call.", { cause: error });
   }

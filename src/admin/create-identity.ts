@@ -5,7 +5,7 @@ import type { IdentityRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
 import { insertIdentity } from "../identities/store";
-import { newId } from "../keys/format";
+import { newLocatedId } from "../keys/locator";
 import { identityStatus } from "../keys/record";
 import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
@@ -36,7 +36,7 @@ export const createIdentity: RouteHandler<typeof createIdentityRoute, GatewayEnv
   const plan = body.planId === undefined ? null : await namedPlan(db, body.planId);
   const now = Date.now();
   const row: IdentityRow = {
-    id: newId("idt"),
+    id: newLocatedId("idt"),
     externalId: body.externalId,
     name: body.name ?? null,
     metadata: body.metadata ?? {},

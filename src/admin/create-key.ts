@@ -7,7 +7,8 @@ import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors } from "../gateway/schemas";
-import { generateKey, hashKey, newId, parseKey } from "../keys/format";
+import { hashKey, newId, parseKey } from "../keys/format";
+import { generateKeyFor, newLocatedId } from "../keys/locator";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
 import { auditActor, requireScope } from "./auth";
@@ -35,7 +36,7 @@ export type NewKeyFields = Omit<z.infer<typeof CreateKeyBody>, "prefix">;
 /** A new key's row from the fields a create (or an import) gives. */
 export function newKeyRow(fields: NewKeyFields, prefix: string, now: number): KeyRow {
   return {
-    id: newId("key"),
+    id: newLocatedId("key"),
     name: fields.name,
     owner: fields.owner ?? null,
     prefix,
@@ -70,9 +71,10 @@ export async function insertNewKey<E extends GatewayEnv>(
   actor: string,
 ): Promise<KeyObject & { key: string }> {
   const now = Date.now();
-  const plaintext = generateKey(prefix);
+  const key = newKeyRow(fields, prefix, now);
+  // Its body names the object deciding for it: the identity's, or its own (docs/rate-limits.md "One round trip for a cold key").
+  const plaintext = generateKeyFor(prefix, key);
   const parsed = parseKey(plaintext)!;
-  const key = newKeyRow(fields, parsed.prefix, now);
   const secret: KeySecretRow = {
     id: newId("sec"),
     keyId: key.id,

@@ -4,7 +4,7 @@ import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
-import { webhookOutbox } from "../webhooks/publish";
+import { webhookOutboxes } from "../webhooks/outbox-client";
 import { deleteWebhookRow, getWebhookRow } from "../webhooks/store";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
@@ -35,7 +35,7 @@ export const deleteWebhook: RouteHandler<typeof deleteWebhookRoute, GatewayEnv> 
   await deleteWebhookRow(db, id, auditEntry("webhook.delete", null, { webhookId: id, url: row.url }, now, auditActor(c)));
   // The row is gone first, so an alarm that runs before the purge finds no webhook and sends nothing.
   try {
-    await webhookOutbox(c.env, id).purge();
+    await webhookOutboxes(c.env, c.get("config").limiterTimeoutMs).purge(id);
   } catch (error) {
     console.warn(`webhook ${id}: outbox not purged now (its next alarm purges it): ${String(error)}`);
   }

@@ -6,7 +6,7 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import type { DeliveryPage } from "../webhooks/outbox";
-import { webhookOutbox } from "../webhooks/publish";
+import { webhookOutboxes } from "../webhooks/outbox-client";
 import { getWebhookRow } from "../webhooks/store";
 import { requireScope } from "./auth";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -40,7 +40,11 @@ export const listWebhookDeliveries: RouteHandler<typeof listWebhookDeliveriesRou
   const [queuedAt, deliveryId] = before?.split(" ") ?? [];
   let page: DeliveryPage;
   try {
-    page = await webhookOutbox(c.env, id).list(limit, before ? { queuedAt: Number(queuedAt), id: deliveryId ?? "" } : undefined);
+    page = await webhookOutboxes(c.env, c.get("config").limiterTimeoutMs).list(
+      id,
+      limit,
+      before ? { queuedAt: Number(queuedAt), id: deliveryId ?? "" } : undefined,
+    );
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The webhook's delivery log could not be read; retry the call.", { cause: error });
   }

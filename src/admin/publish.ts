@@ -5,8 +5,9 @@ import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
 import { identityStatus, keyStatus } from "../keys/record";
+import { keyObjectName } from "../objects/names";
 import type { Limits } from "../plans/limits";
-import { keyObjectName, limiterClient } from "../ratelimit/client";
+import { limiterClient } from "../ratelimit/client";
 import { isolateDenials } from "../ratelimit/denial-memo";
 import { isolateLeases } from "../ratelimit/isolate-leases";
 

@@ -1,6 +1,7 @@
 // POST /_gateway/admin/billing/export: sends a span of closed intervals again, same ids (docs/billing.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
-import { billingOutbox, MAX_RESEND_INTERVALS } from "../billing/outbox";
+import { MAX_RESEND_INTERVALS, type ResendResult } from "../billing/outbox";
+import { billingExport } from "../billing/outbox-client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors, problem } from "../gateway/schemas";
@@ -33,9 +34,9 @@ export const resendBillingExport: RouteHandler<typeof resendBillingExportRoute, 
   if (from >= to) throw new GatewayError("invalid_request", "from: must be before to");
   if (to - from > MAX_RESEND_INTERVALS * billing.intervalMs)
     throw new GatewayError("invalid_request", `to: at most ${MAX_RESEND_INTERVALS} intervals after from`);
-  let result: Awaited<ReturnType<ReturnType<typeof billingOutbox>["resend"]>>;
+  let result: ResendResult | undefined;
   try {
-    result = await billingOutbox(c.env).resend(from, to);
+    result = await billingExport(c.env).resend(from, to);
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The span could not be queued again; retry the call.", { cause: error });
   }

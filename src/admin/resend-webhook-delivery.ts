@@ -6,7 +6,7 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import type { Delivery } from "../webhooks/outbox";
-import { webhookOutbox } from "../webhooks/publish";
+import { webhookOutboxes } from "../webhooks/outbox-client";
 import { getWebhookRow } from "../webhooks/store";
 import { requireScope } from "./auth";
 import { DeliverySchema, toDeliveryObject, WebhookIdParam } from "./webhook-object";
@@ -40,7 +40,7 @@ export const resendWebhookDelivery: RouteHandler<typeof resendWebhookDeliveryRou
   if (!(await getWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
   let delivery: Delivery | undefined;
   try {
-    delivery = await webhookOutbox(c.env, id).resend(deliveryId);
+    delivery = await webhookOutboxes(c.env, c.get("config").limiterTimeoutMs).resend(id, deliveryId);
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The delivery could not be queued again; retry the call.", { cause: error });
   }

@@ -7,7 +7,8 @@ import type { KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors, notFoundError, problem } from "../gateway/schemas";
-import { generateKey, hashKey, KEY_PREFIX_PATTERN, newId, parseKey } from "../keys/format";
+import { hashKey, KEY_PREFIX_PATTERN, newId, parseKey } from "../keys/format";
+import { generateKeyFor } from "../keys/locator";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { webhookEvent } from "../webhooks/events";
 import { publishAfterWrite } from "../webhooks/publish";
@@ -75,7 +76,8 @@ export async function rotateSecret<E extends GatewayEnv>(
   const db = database(c.env.DB);
   const now = Date.now();
   // An imported key's prefix may not fit the gateway's format: its new secret then takes the default one.
-  const plaintext = generateKey(KEY_PREFIX_PATTERN.test(current.prefix) ? current.prefix : c.get("config").keyPrefix);
+  // The new secret names the object deciding for the key now (docs/rate-limits.md "One round trip for a cold key").
+  const plaintext = generateKeyFor(KEY_PREFIX_PATTERN.test(current.prefix) ? current.prefix : c.get("config").keyPrefix, current);
   const parsed = parseKey(plaintext)!;
   const secret: KeySecretRow = {
     id: newId("sec"),

@@ -7,7 +7,7 @@ import { GatewayError } from "../errors";
 import { adminErrors, notFoundError } from "../gateway/schemas";
 import { newId } from "../keys/format";
 import { webhookEvent } from "../webhooks/events";
-import { webhookOutbox } from "../webhooks/publish";
+import { webhookOutboxes } from "../webhooks/outbox-client";
 import { getWebhookRow } from "../webhooks/store";
 import { requireScope } from "./auth";
 import { DeliverySchema, toDeliveryObject, WebhookIdParam } from "./webhook-object";
@@ -33,10 +33,10 @@ export const testWebhook: RouteHandler<typeof testWebhookRoute, GatewayEnv> = as
   const { id } = c.req.valid("param");
   if (!(await getWebhookRow(database(c.env.DB), id))) throw new GatewayError("not_found", `No webhook with id ${id}.`);
   const messageId = newId("msg");
-  const outbox = webhookOutbox(c.env, id);
+  const outboxes = webhookOutboxes(c.env, c.get("config").limiterTimeoutMs);
   try {
-    await outbox.enqueue(id, messageId, webhookEvent("webhook.test", { webhookId: id }, Date.now()));
-    const delivery = await outbox.get(messageId);
+    await outboxes.enqueue(id, messageId, webhookEvent("webhook.test", { webhookId: id }, Date.now()));
+    const delivery = await outboxes.get(id, messageId);
     if (delivery) return c.json(toDeliveryObject(delivery), 202);
   } catch (error) {
     throw new GatewayError("limiter_unavailable", "The test message could not be queued; retry the call.", { cause: error });

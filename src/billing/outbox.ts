@@ -1,3 +1,5 @@
+// The usage export's outbox (BillingOutbox, docs/billing.md): closes intervals, queues one event
+// per identity and interval, and sends them to the billing vendor with retries from its alarm.
 import { DurableObject } from "cloudflare:workers";
 import { database } from "../db/client";
 import type { Env } from "../env";
@@ -9,13 +11,6 @@ import { type BillingExportSettings, billingEvent, closedThrough, eventRequest, 
 
 // The config module (with zod) loads when the export first runs, not with every isolate that exports this class.
 const settingsModule = lazy(() => import("../config/settings"));
-
-/** The one object that holds the export's queue (docs/billing.md). */
-export const BILLING_OUTBOX_NAME = "billing-export";
-
-export function billingOutbox(env: Env) {
-  return env.BILLING_OUTBOX.getByName(BILLING_OUTBOX_NAME);
-}
 
 const OUTBOX_SCHEMA: SchemaSteps = [
   `CREATE TABLE events (id TEXT PRIMARY KEY, identity_id TEXT NOT NULL, interval_start INTEGER NOT NULL, body TEXT NOT NULL, status TEXT NOT NULL, queued_at INTEGER NOT NULL, next_at INTEGER);

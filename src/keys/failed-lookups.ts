@@ -5,7 +5,8 @@ import type { Context } from "hono";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { clientIp } from "../http/client-ip";
-import { type ClientIpCounterName, failedKeyLookupCounter, limiterClient } from "../ratelimit/client";
+import { type ClientIpCounterName, failedKeyLookupCounter } from "../objects/names";
+import { limiterClient } from "../ratelimit/client";
 import { type LimitRequest, rateLimitHeaders } from "../ratelimit/decision";
 
 /** Unknown keys a client may present per minute before its uncached keys are refused for the rest of the window. */

@@ -1,9 +1,10 @@
 // Key rows in D1: lookup by secret hash, create, list (filtered, searched, sorted), update, audit.
-import { and, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AuditRow,
   auditLog,
+  type IdentityRow,
   identities,
   type KeyRow,
   type KeySecretRow,
@@ -11,6 +12,7 @@ import {
   keys,
   type NewAuditRow,
   operators,
+  type PlanRow,
   plans,
 } from "../db/schema";
 import { columnsFromJson } from "./import-store";
@@ -26,8 +28,16 @@ export function identityExists(identityId: string | null | undefined): SQL {
   return identityId == null ? sql`1` : sql`EXISTS (SELECT 1 FROM ${identities} WHERE ${identities.id} = ${identityId})`;
 }
 
-/** One D1 query: the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
-export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
+/** The D1 rows behind a key record: the key, the presented secret, its identity and that identity's plan. */
+export interface KeyRecordRows {
+  key: KeyRow;
+  secret: KeySecretRow;
+  identity: IdentityRow | null;
+  plan: PlanRow | null;
+}
+
+/** One D1 query: the rows of the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
+export async function findKeyRowsBySecretHash(db: Database, hash: string): Promise<KeyRecordRows | undefined> {
   const rows = await db
     .select({ key: keys, secret: keySecrets, identity: identities, plan: plans })
     .from(keySecrets)
@@ -36,7 +46,12 @@ export async function findKeyBySecretHash(db: Database, hash: string): Promise<K
     .leftJoin(plans, eq(identities.planId, plans.id))
     .where(eq(keySecrets.hash, hash))
     .limit(1);
-  const row = rows[0];
+  return rows[0];
+}
+
+/** One D1 query: the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
+export async function findKeyBySecretHash(db: Database, hash: string): Promise<KeyRecord | undefined> {
+  const row = await findKeyRowsBySecretHash(db, hash);
   return row ? toKeyRecord(row.key, row.secret, row.identity, row.plan) : undefined;
 }
 

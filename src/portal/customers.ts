@@ -7,7 +7,7 @@ import { database } from "../db/client";
 import type { IdentityRow } from "../db/schema";
 import type { Customer, GatewayEnv } from "../env";
 import { findIdentityByExternalId, insertIdentity } from "../identities/store";
-import { newId } from "../keys/format";
+import { newLocatedId } from "../keys/locator";
 import { identityStatus } from "../keys/record";
 import { findPlanByName, type PlanRow } from "../plans/store";
 import { limiterClient } from "../ratelimit/client";
@@ -46,7 +46,7 @@ export async function customerFor(c: Context<GatewayEnv>, claims: VerifiedClaims
   const plan = await defaultPlan(c);
   const now = Date.now();
   const row: IdentityRow = {
-    id: newId("idt"),
+    id: newLocatedId("idt"),
     externalId: claims.subject,
     name: claims.name,
     metadata: claims.email === null ? {} : { email: claims.email },

@@ -1,7 +1,10 @@
+// Admission of one request by its limits and quota: the isolate's denial memo, its lease, or one
+// call to the deciding object (or, without a key, the client IP's counter).
 import type { Context } from "hono";
 import type { GatewayEnv } from "../env";
 import { cachedKeyCheck, type KeyRecord } from "../keys/record";
-import { anonymousTrafficCounter, keyObjectName, limiterClient } from "./client";
+import { anonymousTrafficCounter, keyObjectName } from "../objects/names";
+import { limiterClient } from "./client";
 import type { LimitDecision, LimitRequest } from "./decision";
 import { isolateDenials } from "./denial-memo";
 import { admitWithLease } from "./isolate-leases";

@@ -1,52 +1,21 @@
+// The client of the rate-limiting objects (KeyLimiter, ClientIpCounter): every call to them,
+// worker to object or object to object, goes through DurableLimiterClient with its timeout.
 import type { Context } from "hono";
 import type { Env, GatewayEnv } from "../env";
-import { GatewayError } from "../errors";
-import { clientBlock } from "../keys/ip";
 import type { IdentityStatus, KeyStatus } from "../keys/record";
+import { boundedCall } from "../objects/bounded-call";
+import { type ClientIpCounterName, decidingObjectName, identityObjectName, keyObjectName, locatorObjectName } from "../objects/names";
 import type { UsageBucket } from "../usage/hourly";
 import type { Reservation } from "./client-ip-counter";
-import type {
-  CheckInput,
-  CountInput,
-  InspectInput,
-  KeyCheck,
-  KeyInspection,
-  LimitDecision,
-  LimitRequest,
-  PolicyState,
-  RenewInput,
-} from "./decision";
+import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
+import type { ResolveAnswer, ResolveInput } from "./key-records";
 
 /**
- * Every Durable Object call the gateway makes goes through here: object names, stub lookup,
- * the `LIMITER_TIMEOUT_MS` bound and the mapping of any failure (unreachable, reset, too slow)
- * to `503 limiter_unavailable` live in this file only. One interface per capability, so a
+ * Every call to a key, identity or client IP object goes through here, bounded by
+ * `LIMITER_TIMEOUT_MS` (objects/bounded-call.ts, which maps any failure to `503
+ * limiter_unavailable`); names come from objects/names.ts. One interface per capability, so a
  * caller depends on what it uses.
  */
-
-/** The key's object: its status, windows, quota, usage and last use. */
-export const keyObjectName = (keyId: string) => `key:${keyId}`;
-
-/** An identity's object: it decides for every key of the identity (docs/identities.md). */
-export const identityObjectName = (identityId: string) => `identity:${identityId}`;
-
-/** The object that decides the key's requests: its identity's when it has one, else its own. */
-export const decidingObjectName = (keyId: string, key: Pick<KeyCheck, "identity">) =>
-  key.identity ? identityObjectName(key.identity.id) : keyObjectName(keyId);
-
-declare const clientIpCounterName: unique symbol;
-/** The name of a `ClientIpCounter`: only the functions below make one. */
-export type ClientIpCounterName = string & { readonly [clientIpCounterName]: true };
-
-/** Where a client is counted: its IPv4 address, or its IPv6 address's network of `IPV6_CLIENT_PREFIX` bits. */
-const counterName = (kind: string, ip: string, ipv6Prefix: number) => `${kind}:${clientBlock(ip, ipv6Prefix)}` as ClientIpCounterName;
-
-/** Anonymous requests on limited routes, counted per client. */
-export const anonymousTrafficCounter = (ip: string, ipv6Prefix: number) => counterName("ip", ip, ipv6Prefix);
-/** Failed admin logins, counted per client. */
-export const adminLoginCounter = (ip: string, ipv6Prefix: number) => counterName("admin-ip", ip, ipv6Prefix);
-/** Lookups of well-formed keys that D1 does not know (forged or mistyped keys), counted per client. */
-export const failedKeyLookupCounter = (ip: string, ipv6Prefix: number) => counterName("key-lookup-ip", ip, ipv6Prefix);
 
 /** Deciding a request on its key's object, and reading the key's state without spending any. */
 export interface KeyAdmission {
@@ -54,6 +23,8 @@ export interface KeyAdmission {
   /** Reports an isolate's leases and asks for the next one, deciding no request. */
   renew(keyId: string, input: RenewInput): Promise<LimitDecision>;
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection>;
+  /** A cold isolate's one call for a key whose body names its object: the record with the decision. */
+  resolve(input: ResolveInput): Promise<ResolveAnswer>;
 }
 
 /** What admin calls ask of a key's object, or of its identity's. */
@@ -82,8 +53,6 @@ export interface ClientIpCounters {
 
 export type LimiterClient = KeyAdmission & KeyAdministration & ClientIpCounters;
 
-class LimiterTimeout extends Error {}
-
 /** The Durable Object namespaces behind the client. */
 export type LimiterBindings = Pick<Env, "KEY_LIMITER" | "CLIENT_IP_COUNTER">;
 
@@ -111,6 +80,13 @@ export class DurableLimiterClient implements LimiterClient {
   inspect(keyId: string, input: InspectInput): Promise<KeyInspection> {
     return this.call(
       () => this.env.KEY_LIMITER.getByName(decidingObjectName(keyId, input.key)).inspect(input),
+      "The key's Durable Object could not be reached.",
+    );
+  }
+
+  resolve(input: ResolveInput): Promise<ResolveAnswer> {
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(locatorObjectName(input.locator)).resolve(input) as Promise<ResolveAnswer>,
       "The key's Durable Object could not be reached.",
     );
   }
@@ -165,19 +141,8 @@ export class DurableLimiterClient implements LimiterClient {
     return this.call(() => this.env.CLIENT_IP_COUNTER.getByName(name).settle(limit, failed), "The rate limiter could not be reached.");
   }
 
-  /** A slow object is treated like an unreachable one; the cause is kept for logs, never shown. */
-  private async call<T>(rpc: () => Promise<T>, detail: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | null = null;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LimiterTimeout(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-    });
-    try {
-      return await Promise.race([rpc(), timeout]);
-    } catch (error) {
-      throw new GatewayError("limiter_unavailable", detail, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
+  private call<T>(rpc: () => Promise<T>, detail: string): Promise<T> {
+    return boundedCall(rpc, this.timeoutMs, detail);
   }
 }
 

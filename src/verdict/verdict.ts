@@ -9,12 +9,13 @@ import type { Route } from "../config/routes";
 import { database } from "../db/client";
 import type { CredentialLocation, GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
-import { ipAllowed, ipNotAllowed } from "../keys/authenticate";
+import { ipNotAllowed } from "../keys/authenticate";
 import { isolateKeyCache } from "../keys/cache";
 import { failedKeyLookups } from "../keys/failed-lookups";
 import { couldBeForeignKey, hasImportShape } from "../keys/foreign-format";
-import { parseKey } from "../keys/format";
+import { hashKey, parseKey } from "../keys/format";
 import { registeredPrefixes } from "../keys/import-prefixes";
+import { keyLocator, type Locator } from "../keys/locator";
 import { cachedKeyCheck, type KeyRecord, type KeyRefusal, keyRefused, refusal } from "../keys/record";
 import { verifyKey } from "../keys/verify";
 import { admit } from "../ratelimit/admission";
@@ -30,6 +31,8 @@ import {
   requestLimits,
   routeLimitId,
 } from "../ratelimit/decision";
+import type { ResolveAnswer } from "../ratelimit/key-records";
+import { type AccessRefusal, scopeOrIpRefusal } from "./access";
 
 /** Every code a verdict can refuse with (the §5 code a proxied request gets). */
 export type VerdictCode =
@@ -110,17 +113,39 @@ function verdictOf(
   };
 }
 
-/** The record of the first presented value of a key's shape: isolate cache, else D1 (`fresh`: D1 first). */
+/** A cache miss on a key whose body names its object: that object is asked for the record and the decision at once. */
+interface LocatedKey {
+  locator: Locator;
+  hash: string;
+  location: CredentialLocation | undefined;
+}
+
+const unknownKey = () => new GatewayError("invalid_key", "The API key is not known.") as Refusal;
+
+/**
+ * The record of the first presented value of a key's shape: isolate cache, else D1 (`fresh`: D1
+ * first); for a key whose body names its object, a cache miss is answered as a `LocatedKey` instead
+ * (docs/rate-limits.md "One round trip for a cold key"), unless `viaD1`.
+ */
 async function presentedRecord<E extends GatewayEnv>(
   c: Context<E>,
   presented: ReadonlyArray<PresentedValue>,
   now: number,
   fresh: boolean,
-): Promise<{ record: KeyRecord; location: CredentialLocation | undefined } | Refusal> {
+  viaD1 = false,
+): Promise<{ record: KeyRecord; location: CredentialLocation | undefined } | LocatedKey | Refusal> {
   // The first location holding a key counts, so an upstream's own token in `Authorization` does not
   // shadow the key in `X-API-Key`. Own-format keys are judged by their checksum alone; other shapes
   // only if an import registered them (the registry is read only when a value could be one).
-  let credential = presented.find(({ value }) => parseKey(value));
+  let credential: PresentedValue | undefined;
+  let locator: Locator | undefined;
+  for (const value of presented) {
+    const parsed = parseKey(value.value);
+    if (!parsed) continue;
+    credential = value;
+    locator = viaD1 ? undefined : keyLocator(parsed.body);
+    break;
+  }
   if (!credential && presented.some(({ value }) => couldBeForeignKey(value))) {
     const prefixes = await registeredPrefixes(database(c.env.DB), now);
     credential = presented.find(({ value }) => hasImportShape(value, prefixes));
@@ -128,11 +153,87 @@ async function presentedRecord<E extends GatewayEnv>(
   if (!credential) return malformed();
   const { keyCache } = c.get("config");
   const cache = isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs);
+  if (locator) {
+    const hash = hashKey(credential.value);
+    const cached = fresh ? undefined : cache.get(hash, now);
+    if (!cached) return { locator, hash, location: credential.location };
+    return cached.record ? { record: cached.record, location: credential.location } : unknownKey();
+  }
   // A key the request itself carried is its sender's: unknown ones count against that client (docs/keys.md § Forged keys).
   const failures = credential.location === undefined ? undefined : failedKeyLookups(c);
   const record = await verifyKey(credential.value, database(c.env.DB), cache, now, fresh, failures);
-  if (!record) return new GatewayError("invalid_key", "The API key is not known.") as Refusal;
+  if (!record) return unknownKey();
   return { record, location: credential.location };
+}
+
+/**
+ * A key not cached here whose body names its object: one call to that object brings the record
+ * (cached here as a D1 read would be) and the decision. Undefined when the object cannot be
+ * reached: the caller takes the D1 path, which fails open or closed as the route says.
+ */
+async function locatedVerdict<E extends GatewayEnv>(
+  c: Context<E>,
+  request: VerdictRequest,
+  located: LocatedKey,
+  now: number,
+): Promise<Verdict | undefined> {
+  const { hash, location } = located;
+  // A key the request itself carried is its sender's: unknown ones count against that client (docs/keys.md § Forged keys).
+  const failures = location === undefined ? undefined : failedKeyLookups(c);
+  failures?.refuseIfBlocked(now);
+  const { route } = request;
+  let answer: ResolveAnswer;
+  try {
+    answer = await limiterClient(c).resolve({
+      hash,
+      locator: located.locator,
+      mode: request.mode,
+      route: route && { path: route.path, scopes: route.scopes, rateLimits: route.rateLimits },
+      usageRoute: request.usageRoute,
+      routeScopes: route?.scopes ?? [],
+      scopes: request.scopes,
+      ip: request.ip,
+      cost: request.cost,
+    });
+  } catch {
+    return undefined;
+  }
+  const { keyCache } = c.get("config");
+  const cache = isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs);
+  if (answer.found === "unknown") {
+    cache.set(hash, null, now);
+    await failures?.record(now);
+    return verdictOf(request, undefined, undefined, unknownKey());
+  }
+  cache.set(hash, answer.record, now);
+  // Another object decides for the key (it changed identity since this secret was issued): ask it.
+  if (answer.found === "elsewhere") return newestOnly(await judgeRecord(c, request, answer.record, location, now));
+  const { record } = answer;
+  const verdict = verdictOf(request, record, location, undefined);
+  if (answer.refused) {
+    verdict.refusal = accessError(answer.refused, record, request.ip);
+    return verdict;
+  }
+  verdict.key = record;
+  if ("inspection" in answer) {
+    verdict.decision = inspectedDecision(answer.inspection, request.cost);
+    verdict.expiresAt = answer.inspection.expiresAt;
+  } else verdict.decision = answer.decision;
+  const { outcome } = verdict.decision;
+  if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome, record);
+  return newestOnly(verdict);
+}
+
+/** The error of a refusal by validity, scopes or IP allowlist. */
+function accessError(refused: AccessRefusal, record: KeyRecord, ip: string | undefined): Refusal {
+  switch (refused.code) {
+    case "insufficient_scope":
+      return new GatewayError("insufficient_scope", `The key lacks scope(s): ${refused.missing.join(", ")}.`) as Refusal;
+    case "ip_not_allowed":
+      return ipNotAllowed(ip ?? "") as Refusal;
+    default:
+      return keyRefused(refused.code, record) as Refusal;
+  }
 }
 
 function limitRefusal(
@@ -162,9 +263,8 @@ function limitRefusal(
   }
 }
 
-/** What spending `cost` would decide now, from the deciding object's state, spending nothing. */
-async function readDecision<E extends GatewayEnv>(c: Context<E>, record: KeyRecord, limits: LimitRequest[], cost: number) {
-  const inspection = await limiterClient(c).inspect(record.id, { limits, key: cachedKeyCheck(record) });
+/** What spending `cost` would decide, from the deciding object's state as it stands. */
+function inspectedDecision(inspection: KeyInspection, cost: number): LimitDecision {
   const decision: LimitDecision = {
     outcome: inspection.outcome,
     policies: inspection.policies,
@@ -175,7 +275,13 @@ async function readDecision<E extends GatewayEnv>(c: Context<E>, record: KeyReco
     if (inspection.quota && inspection.quota.remaining < cost) decision.outcome = "quota_exceeded";
     else if (inspection.policies.some((p) => p.remaining < cost)) decision.outcome = "rate_limited";
   }
-  return { decision, expiresAt: inspection.expiresAt };
+  return decision;
+}
+
+/** What spending `cost` would decide now, from the deciding object's state, spending nothing. */
+async function readDecision<E extends GatewayEnv>(c: Context<E>, record: KeyRecord, limits: LimitRequest[], cost: number) {
+  const inspection = await limiterClient(c).inspect(record.id, { limits, key: cachedKeyCheck(record) });
+  return { decision: inspectedDecision(inspection, cost), expiresAt: inspection.expiresAt };
 }
 
 /** The route's limits on a request without a key, counted per client IP. */
@@ -234,11 +340,27 @@ export async function keyVerdict<E extends GatewayEnv>(c: Context<E>, request: V
   }
   const found = await presentedRecord(c, presented, now, false);
   if (found instanceof GatewayError) return verdictOf(request, undefined, undefined, found);
+  if ("locator" in found) return (await locatedVerdict(c, request, found, now)) ?? recordVerdict(c, request, presented, now, true);
   const verdict = await judgeRecord(c, request, found.record, found.location, now);
   if (!mayBeOlder(verdict, found.record, now, c.get("config").leaseTtlMs)) return verdict;
   const reloaded = await presentedRecord(c, presented, now, true);
   if (reloaded instanceof GatewayError) return verdictOf(request, undefined, undefined, reloaded);
+  if ("locator" in reloaded) return (await locatedVerdict(c, request, reloaded, now)) ?? recordVerdict(c, request, presented, now, true);
   return newestOnly(await judgeRecord(c, request, reloaded.record, reloaded.location, now));
+}
+
+/** The D1 path: the record read from D1 (`fresh`) or the cache, then judged; what a located key falls back to when its object cannot be reached. */
+async function recordVerdict<E extends GatewayEnv>(
+  c: Context<E>,
+  request: VerdictRequest,
+  presented: ReadonlyArray<PresentedValue>,
+  now: number,
+  fresh: boolean,
+): Promise<Verdict> {
+  const found = await presentedRecord(c, presented, now, fresh, true);
+  if (found instanceof GatewayError) return verdictOf(request, undefined, undefined, found);
+  if ("locator" in found) throw new Error("unreachable: the D1 path locates no key");
+  return newestOnly(await judgeRecord(c, request, found.record, found.location, now));
 }
 
 /** Whether the verdict may rest on an older record than the key's: its object said so, or a scope or IP refusal rests on a copy older than a lease. */
@@ -293,23 +415,12 @@ function judgeRecord<E extends GatewayEnv>(
     return verdict;
   }
   if (refused) return confirmedRefusal(c, verdict, record, refused);
-  const missing = missingScopes(record, route, request.scopes);
-  if (missing.length > 0) {
-    verdict.refusal = new GatewayError("insufficient_scope", `The key lacks scope(s): ${missing.join(", ")}.`) as Refusal;
-    return verdict;
-  }
-  if (request.ip !== undefined && !ipAllowed(record, request.ip)) {
-    verdict.refusal = ipNotAllowed(request.ip) as Refusal;
+  const denied = scopeOrIpRefusal(record, { routeScopes: route?.scopes ?? [], scopes: request.scopes, ip: request.ip });
+  if (denied) {
+    verdict.refusal = accessError(denied, record, request.ip);
     return verdict;
   }
   verdict.key = record;
   const limits = route ? requestLimits(record.rateLimits, record.routeRateLimits, route) : keyLimitRequests(record.rateLimits);
   return decideLimits(c, request, verdict, record, limits);
-}
-
-function missingScopes(record: KeyRecord, route: Route | undefined, wanted: readonly string[]): string[] {
-  const missing: string[] = [];
-  if (route) for (const scope of route.scopes) if (!record.scopes.includes(scope)) missing.push(scope);
-  for (const scope of wanted) if (!record.scopes.includes(scope) && !missing.includes(scope)) missing.push(scope);
-  return missing;
 }

@@ -1,16 +1,12 @@
+// Publishing webhook events: queues each message in the outbox of every enabled webhook subscribed
+// to it, through the outboxes' client (outbox-client.ts).
 import { database } from "../db/client";
 import type { WebhookEventType, WebhookRow } from "../db/schema";
 import type { Env } from "../env";
 import { newId } from "../keys/format";
 import type { WebhookEvent } from "./events";
+import { webhookOutboxes } from "./outbox-client";
 import { enabledWebhooks } from "./store";
-
-/** Every webhook's queue is its own Durable Object: one slow receiver never holds up another. */
-export const webhookOutboxName = (webhookId: string) => `webhook:${webhookId}`;
-
-export function webhookOutbox(env: Env, webhookId: string) {
-  return env.WEBHOOK_OUTBOX.getByName(webhookOutboxName(webhookId));
-}
 
 /** The messages one webhook gets (none, one, or one per threshold it watches). */
 export type MessagesFor = (hook: WebhookRow) => { id: string; event: WebhookEvent }[];
@@ -22,7 +18,8 @@ export type MessagesFor = (hook: WebhookRow) => { id: string; event: WebhookEven
 export async function publishMessages(env: Env, type: WebhookEventType, messagesFor: MessagesFor): Promise<number> {
   const subscribed = (await enabledWebhooks(database(env.DB))).filter((hook) => hook.events.includes(type));
   const queued = subscribed.flatMap((hook) => messagesFor(hook).map((message) => ({ hook, ...message })));
-  await Promise.all(queued.map(({ hook, id, event }) => webhookOutbox(env, hook.id).enqueue(hook.id, id, event)));
+  const outboxes = webhookOutboxes(env);
+  await Promise.all(queued.map(({ hook, id, event }) => outboxes.enqueue(hook.id, id, event)));
   return queued.length;
 }
 

@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { UsageReport } from "../../src/admin/usage-report";
 import { database } from "../../src/db/client";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { writeUsageRollups } from "../../src/usage/hourly";
 import { admin, createKey } from "../support/admin";
 import { call, expectProblem, gatewayEnv, json, withKey } from "../support/gateway";

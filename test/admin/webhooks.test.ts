@@ -2,7 +2,7 @@ import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { webhookOutbox } from "../../src/webhooks/publish";
+import { webhookOutboxName } from "../../src/objects/names";
 import { admin, createKey, localAdmin } from "../support/admin";
 import { expectProblem, json } from "../support/gateway";
 
@@ -78,7 +78,7 @@ describe("rotating a webhook's signing secret", () => {
     expect((await admin(env, "DELETE", `/keys/${key.id}`)).status).toBe(204);
     // The outbox's alarm may already be running on its own; either run sends it, so wait for the receiver to have it.
     for (let tries = 0; tries < 50; tries++) {
-      await runDurableObjectAlarm(webhookOutbox(env, webhookId));
+      await runDurableObjectAlarm(env.WEBHOOK_OUTBOX.getByName(webhookOutboxName(webhookId)));
       const seen = await (await fetch(`${env.UPSTREAM_URL}/__last?path=${encodeURIComponent(path)}`)).json();
       if (seen) return seen as { headers: Record<string, string>; body: string };
       await new Promise((resolve) => setTimeout(resolve, 50));

@@ -2,6 +2,8 @@
 // key or its identity, made through isolate 0, reaches the isolates that still hold the key's
 // cached record (and leases on it) within LEASE_TTL_MS, not only revocation (docs/keys.md "Consistency").
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateKey, parseKey } from "../../src/keys/format.ts";
+import { keyLocator } from "../../src/keys/locator.ts";
 import { type GatewayIsolates, startGatewayIsolates } from "../support/isolates.ts";
 
 const ISOLATES = 3;
@@ -152,6 +154,63 @@ describe(`an admin change through isolate 0 reaches the other ${ISOLATES - 1} is
     await expectEverywhereWithin(key, changedAt, "rate_limited");
   });
 });
+
+// Keys created now name their deciding object in their body, so a cold isolate asks that object alone;
+// keys issued before (here: imported ones of the gateway's format) take the D1 path (docs/rate-limits.md
+// "One round trip for a cold key"). Both must see revocation and rotation within the bound.
+describe(`revocation and rotation through isolate 0 reach the other ${ISOLATES - 1} isolates within LEASE_TTL_MS`, () => {
+  it("refuses a revoked key whose body names its object", async () => {
+    const { key, id } = await isolates.createKey({ rateLimits: generous });
+    await warm(key);
+    await adminOk("DELETE", `/keys/${id}`, undefined);
+    const changedAt = Date.now();
+    expect(await outcomeVia(0, key)).toBe("revoked_key");
+    await expectEverywhereWithin(key, changedAt, "revoked_key");
+  });
+
+  it("refuses a revoked key of the older format", async () => {
+    const { key, id } = await importOldFormatKey();
+    await warm(key);
+    await adminOk("DELETE", `/keys/${id}`, undefined);
+    const changedAt = Date.now();
+    expect(await outcomeVia(0, key)).toBe("revoked_key");
+    await expectEverywhereWithin(key, changedAt, "revoked_key");
+  });
+
+  it("refuses a rotated key's old secret and admits the new one everywhere", async () => {
+    const { key, id } = await isolates.createKey({ rateLimits: generous });
+    await warm(key);
+    const rotated = await isolates.admin(0, "POST", `/keys/${id}/rotate`, { gracePeriodSeconds: 0 });
+    expect(rotated.status).toBe(201);
+    const fresh = ((await rotated.json()) as { key: string }).key;
+    const changedAt = Date.now();
+    expect(await outcomeVia(0, key)).toBe("expired_key");
+    for (let i = 0; i < ISOLATES; i++) expect(await outcomeVia(i, fresh)).toBe("200");
+    await expectEverywhereWithin(key, changedAt, "expired_key");
+  });
+
+  it("refuses a rotated key's old secret of the older format, and admits its new secret, which names the key's object", async () => {
+    const { key, id } = await importOldFormatKey();
+    await warm(key);
+    const rotated = await isolates.admin(0, "POST", `/keys/${id}/rotate`, { gracePeriodSeconds: 0 });
+    expect(rotated.status).toBe(201);
+    const fresh = ((await rotated.json()) as { key: string }).key;
+    expect(keyLocator(parseKey(fresh)!.body)).toEqual({ kind: "key", id });
+    const changedAt = Date.now();
+    for (let i = 0; i < ISOLATES; i++) expect(await outcomeVia(i, fresh)).toBe("200");
+    await expectEverywhereWithin(key, changedAt, "expired_key");
+  });
+});
+
+/** A key of the gateway's format issued before bodies named objects (all 32 characters random), imported. */
+async function importOldFormatKey(): Promise<{ key: string; id: string }> {
+  let key = generateKey("gk_live");
+  while (keyLocator(parseKey(key)!.body)) key = generateKey("gk_live"); // one in ~1,900 fits a tag by chance
+  const response = await isolates.admin(0, "POST", "/keys/import", { keys: [{ key, name: "older format", rateLimits: generous }] });
+  expect(response.status, await response.clone().text()).toBe(200);
+  const { imported } = (await response.json()) as { imported: { id: string }[] };
+  return { key, id: imported[0]!.id };
+}
 
 let identities = 0;
 async function createIdentity(body: Record<string, unknown>): Promise<string> {

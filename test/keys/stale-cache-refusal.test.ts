@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { isolateKeyCache, KeyCache } from "../../src/keys/cache";
 import { hashKey } from "../../src/keys/format";
 import type { KeyStatus } from "../../src/keys/record";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { admin, createKey } from "../support/admin";
 import { expectProblem, gatewayEnv, json, withKey } from "../support/gateway";
 

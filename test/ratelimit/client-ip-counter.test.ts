@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { FAILED_ADMIN_AUTH } from "../../src/admin/auth";
-import { adminLoginCounter, anonymousTrafficCounter } from "../../src/ratelimit/client";
+import { adminLoginCounter, anonymousTrafficCounter } from "../../src/objects/names";
 import { call, gatewayEnv } from "../support/gateway";
 
 const gateway = gatewayEnv([

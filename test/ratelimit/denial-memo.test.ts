@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Env } from "../../src/env";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { createKey } from "../support/admin";
 import { call, expectProblem, gatewayEnv } from "../support/gateway";
 

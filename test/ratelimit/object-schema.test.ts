@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { KeyStatus } from "../../src/keys/record";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
 import { migrateSchema, schemaVersion } from "../../src/ratelimit/object-schema";
 import { admin, createKey, type KeyJson } from "../support/admin";

@@ -37,6 +37,39 @@ export function countingD1(db: D1Database): { db: D1Database; queries: () => num
   return { db: counted, queries: () => queries };
 }
 
+/**
+ * A real Durable Object namespace, counting the calls made through its stubs: `calls` lists each as
+ * `<object name> <method>` in order (stubs from `getByName` only, as the gateway makes them).
+ */
+export function countingObjects<T extends Rpc.DurableObjectBranded | undefined>(
+  namespace: DurableObjectNamespace<T>,
+): { namespace: DurableObjectNamespace<T>; calls: string[] } {
+  const calls: string[] = [];
+  const counted = new Proxy(namespace, {
+    get(target, property) {
+      if (property === "getByName") {
+        return (name: string, ...rest: unknown[]) => {
+          const stub = Reflect.apply(target.getByName, target, [name, ...rest]) as DurableObjectStub<T>;
+          return new Proxy(stub, {
+            get(inner, method) {
+              const value = Reflect.get(inner, method);
+              if (typeof method !== "string" || typeof value !== "function") return value;
+              return (...args: unknown[]) => {
+                calls.push(`${name} ${method}`);
+                // An RPC method is called on its stub, never through `apply` (that would be a remote method too).
+                return (inner as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
+              };
+            },
+          });
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { namespace: counted, calls };
+}
+
 /** Analytics Engine has no local read-back: this dataset keeps what is written to it. */
 export function recordingDataset(): { dataset: AnalyticsEngineDataset; points: AnalyticsEngineDataPoint[] } {
   const points: AnalyticsEngineDataPoint[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { UsageReport } from "../../src/admin/usage-report";
 import type { Env } from "../../src/env";
 import type { KeyStatus } from "../../src/keys/record";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { KEY_OBJECT_SCHEMA, KeyLimiter } from "../../src/ratelimit/key-limiter";
 import { admin } from "../support/admin";
 import { gatewayEnv, json } from "../support/gateway";

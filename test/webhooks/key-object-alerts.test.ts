@@ -1,7 +1,7 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { keyObjectName } from "../../src/ratelimit/client";
+import { keyObjectName } from "../../src/objects/names";
 import { admin, createKey, localAdmin } from "../support/admin";
 import { gatewayEnv, json, withKey } from "../support/gateway";
 

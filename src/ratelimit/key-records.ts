@@ -1,0 +1,142 @@
+/**
+ * The deciding object's side of one round trip for a cold key (docs/rate-limits.md "One round trip
+ * for a cold key"): the records of the keys it decides for, by secret hash, in its own SQLite,
+ * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
+ * which judges a presented secret and decides its request in the same call.
+ */
+import type { RateLimitSpec } from "../config/schema";
+import type { Database } from "../db/client";
+import type { Locator } from "../keys/locator";
+import { cachedKeyCheck, type KeyRecord, toKeyRecord } from "../keys/record";
+import { findKeyRowsBySecretHash, type KeyRecordRows } from "../keys/store";
+import { decidingObjectName, locatorObjectName } from "../objects/names";
+import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
+import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
+
+/** What of the matched route the object needs: its scopes and its limits (with the key's overrides by `path`). */
+export interface ResolveRoute {
+  path: string;
+  scopes: string[];
+  rateLimits: RateLimitSpec[];
+}
+
+/** A cold isolate's one call: the presented secret's hash and the request's facts. */
+export interface ResolveInput extends AccessFacts {
+  hash: string;
+  /** The object the key's body names: the one called. */
+  locator: Locator;
+  /** `spend`: decide and spend `cost`; `read`: the key's state, spending nothing (as `inspect`). */
+  mode: "spend" | "read";
+  route: ResolveRoute | undefined;
+  /** Where usage counts: the route's path, or the caller's own label. */
+  usageRoute: string;
+  cost: number;
+}
+
+/**
+ * `unknown`: no key has this secret (nothing was stored). `elsewhere`: another object decides for
+ * the key (it changed identity since the secret was issued); nothing was decided. `here`: the
+ * record as this object knows it (the newest), with the refusal of validity, scopes or IP (then
+ * nothing was spent), or else the decision (`spend`) or the inspection (`read`).
+ */
+export type ResolveAnswer =
+  | { found: "unknown" }
+  | { found: "elsewhere"; record: KeyRecord }
+  | { found: "here"; record: KeyRecord; refused: AccessRefusal }
+  | { found: "here"; record: KeyRecord; refused?: undefined; decision: LimitDecision }
+  | { found: "here"; record: KeyRecord; refused?: undefined; inspection: KeyInspection };
+
+/**
+ * The secrets this object decides for, as their D1 rows (key, secret, identity, plan) by hash. The
+ * table is made with the first record kept, so a call about an unknown hash writes nothing.
+ */
+export class KeyRecords {
+  private tableMade = false;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly db: Database,
+  ) {}
+
+  /** The rows kept for the secret; reads only. */
+  kept(hash: string): KeyRecordRows | undefined {
+    if (!this.hasTable()) return undefined;
+    const row = this.sql.exec<{ rows: string }>("SELECT rows FROM key_records WHERE hash = ?", hash).toArray()[0];
+    return row ? (JSON.parse(row.rows) as KeyRecordRows) : undefined;
+  }
+
+  /** The secret's rows as D1 has them now (one query, from the object). */
+  read(hash: string): Promise<KeyRecordRows | undefined> {
+    return findKeyRowsBySecretHash(this.db, hash);
+  }
+
+  keep(hash: string, rows: KeyRecordRows): void {
+    if (!this.tableMade) {
+      this.sql.exec("CREATE TABLE IF NOT EXISTS key_records (hash TEXT PRIMARY KEY, rows TEXT NOT NULL) WITHOUT ROWID");
+      this.tableMade = true;
+    }
+    this.sql.exec("INSERT OR REPLACE INTO key_records (hash, rows) VALUES (?, ?)", hash, JSON.stringify(rows));
+  }
+
+  forget(hash: string): void {
+    if (this.hasTable()) this.sql.exec("DELETE FROM key_records WHERE hash = ?", hash);
+  }
+
+  private hasTable(): boolean {
+    this.tableMade ||= this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_records'").toArray().length > 0;
+    return this.tableMade;
+  }
+}
+
+/** What `resolveKey` asks of the object it runs in. */
+export interface DecidingObject {
+  /** Whether the object knows a newer version of the record's key or identity (an admin write told it). */
+  older(record: KeyRecord): boolean;
+  check(input: CheckInput): LimitDecision;
+  inspect(input: InspectInput): KeyInspection;
+}
+
+const recordOf = (rows: KeyRecordRows): KeyRecord => toKeyRecord(rows.key, rows.secret, rows.identity, rows.plan);
+
+/** The newest record of the secret this object can have: the kept one, else D1's (kept when it is decided here). */
+async function newestRecord(
+  input: ResolveInput,
+  records: KeyRecords,
+  object: DecidingObject,
+): Promise<{ record: KeyRecord; here: boolean } | undefined> {
+  const kept = records.kept(input.hash);
+  if (kept) {
+    const record = recordOf(kept);
+    if (!object.older(record)) return { record, here: true };
+  }
+  const rows = await records.read(input.hash);
+  if (!rows) {
+    if (kept) records.forget(input.hash);
+    return undefined;
+  }
+  const record = recordOf(rows);
+  const here = decidingObjectName(record.id, cachedKeyCheck(record)) === locatorObjectName(input.locator);
+  if (here) records.keep(input.hash, rows);
+  else if (kept) records.forget(input.hash);
+  return { record, here };
+}
+
+/**
+ * Judges a presented secret and decides its request in one call: the record, then validity,
+ * scopes and IP allowlist with the verdict's own checks (a refusal spends nothing), then the limits
+ * and quota as any `check` (or `inspect`, reading) does. The record goes back to be cached.
+ */
+export async function resolveKey(input: ResolveInput, records: KeyRecords, object: DecidingObject): Promise<ResolveAnswer> {
+  const found = await newestRecord(input, records, object);
+  if (!found) return { found: "unknown" };
+  const { record } = found;
+  // This object holds the newest version it was told: the isolate may judge on the copy as freshly read.
+  record.loadedAt = Date.now();
+  if (!found.here) return { found: "elsewhere", record };
+  const refused = accessRefusal(record, input, record.loadedAt);
+  if (refused) return { found: "here", record, refused };
+  const limits = input.route ? requestLimits(record.rateLimits, record.routeRateLimits, input.route) : keyLimitRequests(record.rateLimits);
+  const key = cachedKeyCheck(record);
+  if (input.mode === "read") return { found: "here", record, inspection: object.inspect({ limits, key }) };
+  return { found: "here", record, decision: object.check({ limits, cost: input.cost, key, route: input.usageRoute }) };
+}
