@@ -1,5 +1,5 @@
 // Key rows in D1: lookup by secret hash, create, list (filtered, searched, sorted), update, audit.
-import { and, asc, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gt, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import {
   type AuditRow,
