@@ -1,10 +1,12 @@
-// DELETE /_gateway/admin/identities/{id}: deletes an identity none of whose keys is live, else 409 (docs/identities.md).
+// DELETE /_gateway/admin/identities/{id}: deletes an identity that holds no live key (else 409), and tells its
+// object, which deletes its storage once its usage is in D1 (docs/identities.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, problem } from "../gateway/schemas";
 import { deleteIdentityRow, getIdentityRow, holdsLiveKeys } from "../identities/store";
+import { limiterClient } from "../ratelimit/client";
 import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { noIdentityError } from "./get-identity";
@@ -40,5 +42,11 @@ export const deleteIdentity: RouteHandler<typeof deleteIdentityRoute, GatewayEnv
   const now = Date.now();
   const audit = auditEntry("identity.delete", null, { identityId: id, externalId: row.externalId }, now, auditActor(c));
   if (!(await deleteIdentityRow(db, id, audit))) throw stillHeld(id);
+  // The row is gone: the answer is 204 even if the object is not told (it then keeps its storage).
+  try {
+    await limiterClient(c).identityDeleted(id, now);
+  } catch (error) {
+    console.warn(`identity ${id}: its object was not told of the deletion: ${String(error)}`);
+  }
   return c.body(null, 204);
 };

@@ -1,5 +1,10 @@
+// ClientIpCounter: sliding windows for one client IP (anonymous traffic, failed admin logins, failed
+// key lookups), holding storage only while a window holds something.
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { objectTimeoutMs } from "../objects/bounded-call";
+import type { ClientIpCounterName } from "../objects/names";
+import { DurableLimiterClient } from "./client";
 import type { CountInput, LimitRequest, PolicyState } from "./decision";
 
 /** A reservation's answer: refused while what is counted and what is reserved fill the limit. */
@@ -10,6 +15,7 @@ export interface Reservation {
 }
 
 import { migrateSchema, type SchemaSteps, schemaVersion } from "./object-schema";
+import { isLegacyClientIpObject } from "./retirement";
 import { type WindowDecision, WindowStore } from "./window-store";
 
 /** The counter's schema, oldest step first (see object-schema.ts). */
@@ -47,6 +53,7 @@ export class ClientIpCounter extends DurableObject<Env> {
     if (!this.hasStorage) {
       migrateSchema(this.ctx.storage, CLIENT_IP_COUNTER_SCHEMA);
       this.hasStorage = true;
+      this.retireLegacyObject();
     }
     const now = Date.now();
     if (!this.alarmSet) {
@@ -85,6 +92,21 @@ export class ClientIpCounter extends DurableObject<Env> {
     return this.windows
       .peek(limits, Date.now())
       .map((state, i) => ({ ...state, remaining: Math.max(0, state.remaining - (this.reserved.get(limits[i]!.id) ?? 0)) }));
+  }
+
+  /**
+   * Earlier versions counted this client in a KEY_LIMITER object of the same name, which nothing
+   * reaches any more: it is told to delete its storage, off the request path, when counting starts.
+   */
+  private retireLegacyObject(): void {
+    const name = this.ctx.id.name;
+    if (!isLegacyClientIpObject(name)) return;
+    const limiter = new DurableLimiterClient(this.env, objectTimeoutMs(this.env));
+    this.ctx.waitUntil(
+      limiter
+        .retireLegacy(name as ClientIpCounterName)
+        .catch((error: unknown) => console.warn(`legacy object ${name} not retired: ${String(error)}`)),
+    );
   }
 
   /** Drops what left its window; once nothing is left, the object's storage goes with it. */

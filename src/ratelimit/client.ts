@@ -40,6 +40,14 @@ export interface KeyAdministration {
   usageBetween(keyId: string, from: number, to: number, identityId?: string): Promise<UsageBucket[]>;
   /** Hourly outcome counts of all an identity's keys in [from, to) (epoch ms). */
   identityUsageBetween(identityId: string, from: number, to: number): Promise<UsageBucket[]>;
+  /** Tells an identity's object the identity was deleted (at `deletedAt`, epoch ms): it retires (retirement.ts). */
+  identityDeleted(identityId: string, deletedAt: number): Promise<void>;
+}
+
+/** Cleaning the KEY_LIMITER objects that counted a client IP in earlier versions (retirement.ts). */
+export interface LegacyObjects {
+  /** Deletes the storage of the KEY_LIMITER object named like this counter, if it has any. */
+  retireLegacy(name: ClientIpCounterName): Promise<void>;
 }
 
 /** Sliding-window counters per client IP. */
@@ -51,7 +59,7 @@ export interface ClientIpCounters {
   settle(name: ClientIpCounterName, limit: LimitRequest, failed: boolean): Promise<void>;
 }
 
-export type LimiterClient = KeyAdmission & KeyAdministration & ClientIpCounters;
+export type LimiterClient = KeyAdmission & KeyAdministration & ClientIpCounters & LegacyObjects;
 
 /** The Durable Object namespaces behind the client. */
 export type LimiterBindings = Pick<Env, "KEY_LIMITER" | "CLIENT_IP_COUNTER">;
@@ -123,6 +131,17 @@ export class DurableLimiterClient implements LimiterClient {
       () => this.env.KEY_LIMITER.getByName(identityObjectName(identityId)).usageBetween(from, to),
       "The identity's usage could not be read; retry the call.",
     );
+  }
+
+  identityDeleted(identityId: string, deletedAt: number): Promise<void> {
+    return this.call(
+      () => this.env.KEY_LIMITER.getByName(identityObjectName(identityId)).identityDeleted(deletedAt),
+      "The identity is deleted but its object was not told; it keeps its storage.",
+    );
+  }
+
+  retireLegacy(name: ClientIpCounterName): Promise<void> {
+    return this.call(() => this.env.KEY_LIMITER.getByName(name).retireLegacy(), "The legacy object could not be reached.");
   }
 
   count(name: ClientIpCounterName, input: CountInput): Promise<LimitDecision> {

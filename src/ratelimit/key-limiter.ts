@@ -1,8 +1,9 @@
 // The Durable Object class bound as KEY_LIMITER: one per key (`key:<id>`) or per identity
 // (`identity:<id>`). A thin shell: it routes each RPC to the decider (decider.ts) with what the
-// object decides for (key-subject.ts, identity-subject.ts), and its alarm copies usage and sends alerts.
+// object decides for (key-subject.ts, identity-subject.ts); its alarm copies usage, sends alerts and
+// ends the object's life (retirement.ts).
 import { DurableObject } from "cloudflare:workers";
-import { database } from "../db/client";
+import { type Database, database } from "../db/client";
 import type { Env } from "../env";
 import { cachedKeyCheck, type IdentityStatus, type KeyStatus } from "../keys/record";
 import { USAGE_BY_KEY_STEP, USAGE_BY_ROUTE_STEP, type UsageBucket } from "../usage/hourly";
@@ -16,6 +17,7 @@ import { KeyUsage } from "./key-usage";
 import { LeaseStore } from "./lease-store";
 import { ObjectAlarm } from "./object-alarm";
 import { migrateSchema, type SchemaSteps } from "./object-schema";
+import { isLegacyClientIpObject, RETIREMENT_STEP, Retirement } from "./retirement";
 import type { DecisionSubject } from "./subject";
 import { WindowStore } from "./window-store";
 
@@ -44,7 +46,58 @@ DROP TABLE last_used;
 CREATE TABLE member_status (key_id TEXT PRIMARY KEY, status TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE member_quota (key_id TEXT PRIMARY KEY, period TEXT NOT NULL, period_start INTEGER NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE identity_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT NOT NULL);`,
+  // 6: end of life: when a revoked key's or deleted identity's object deletes its storage (retirement.ts).
+  RETIREMENT_STEP,
 ];
+
+/** An object's state once its storage is open; dropped with the storage when the object retires. */
+class OpenObject {
+  readonly sql: SqlStorage;
+  readonly windows: WindowStore;
+  readonly usage: KeyUsage;
+  readonly alerts: KeyAlerts;
+  readonly retirement: Retirement;
+  readonly decider: Decider;
+  /** Made on first use: an object only ever decides for one kind of subject. */
+  private keySubject: KeySubject | undefined;
+  private identitySubject: IdentitySubject | undefined;
+  /** The records of the secrets decided here (key-records.ts), made on the first `resolve`. */
+  private keyRecords: KeyRecords | undefined;
+
+  constructor(
+    storage: DurableObjectStorage,
+    readonly alarm: ObjectAlarm,
+  ) {
+    this.sql = storage.sql;
+    migrateSchema(storage, KEY_OBJECT_SCHEMA);
+    this.windows = new WindowStore(this.sql);
+    this.windows.load();
+    this.usage = new KeyUsage(this.sql);
+    this.alerts = new KeyAlerts(this.sql);
+    this.retirement = new Retirement(this.sql);
+    this.decider = new Decider({ windows: this.windows, leases: new LeaseStore(this.sql), usage: this.usage, alarm });
+  }
+
+  /** A key presented with its identity is decided by the identity's object (client.ts names it so). */
+  subjectFor(key: KeyCheck): DecisionSubject {
+    return key.identity ? this.identity() : this.key();
+  }
+
+  key(): KeySubject {
+    this.keySubject ??= new KeySubject(this.sql, this.windows, this.usage, this.alerts, this.retirement, this.alarm);
+    return this.keySubject;
+  }
+
+  identity(): IdentitySubject {
+    this.identitySubject ??= new IdentitySubject(this.sql, this.windows);
+    return this.identitySubject;
+  }
+
+  records(db: Database): KeyRecords {
+    this.keyRecords ??= new KeyRecords(this.sql, db);
+    return this.keyRecords;
+  }
+}
 
 /**
  * One per key, or per identity. It decides every limit of a request in one synchronous step, so
@@ -52,52 +105,46 @@ CREATE TABLE identity_status (id INTEGER PRIMARY KEY CHECK (id = 1), status TEXT
  * statuses it has been told, so revocation applies everywhere at once.
  */
 export class KeyLimiter extends DurableObject<Env> {
-  private readonly sql: SqlStorage;
-  private readonly windows: WindowStore;
-  private readonly usage: KeyUsage;
-  private readonly alerts: KeyAlerts;
   private readonly alarms: ObjectAlarm;
-  private readonly decider: Decider;
-  /** Made on first use: an object only ever decides for one kind of subject. */
-  private keySubject: KeySubject | undefined;
-  private identitySubject: IdentitySubject | undefined;
-  /** The records of the secrets decided here, made on the first `resolve`. */
-  private records: KeyRecords | undefined;
+  private opened: OpenObject | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
-    migrateSchema(ctx.storage, KEY_OBJECT_SCHEMA);
-    this.windows = new WindowStore(this.sql);
-    this.windows.load();
-    this.usage = new KeyUsage(this.sql);
-    this.alerts = new KeyAlerts(this.sql);
     this.alarms = new ObjectAlarm(ctx.storage);
-    this.decider = new Decider({ windows: this.windows, leases: new LeaseStore(this.sql), usage: this.usage, alarm: this.alarms });
+    // A legacy client IP object is only ever asked to retire: it opens (and creates) no storage.
+    if (!isLegacyClientIpObject(ctx.id.name)) this.opened = new OpenObject(ctx.storage, this.alarms);
+  }
+
+  /** The object's state, its storage opened (and migrated) again after a retirement deleted it. */
+  private get state(): OpenObject {
+    this.opened ??= new OpenObject(this.ctx.storage, this.alarms);
+    return this.opened;
   }
 
   /** Decides one request: key validity, then all its limits at once; may hand a lease back. */
   check(input: CheckInput): LimitDecision {
-    return this.decider.check(this.subjectFor(input.key), input);
+    const { decider } = this.state;
+    return decider.check(this.state.subjectFor(input.key), input);
   }
 
   /** Reports an isolate's leases and asks for the next one, deciding no request. */
   renew(input: RenewInput): LimitDecision {
-    return this.decider.renew(this.subjectFor(input.key), input);
+    const { decider } = this.state;
+    return decider.renew(this.state.subjectFor(input.key), input);
   }
 
   /** The key's validity, limits and quota as they stand, consuming nothing (`GET /_gateway/me`). */
   inspect(input: InspectInput): KeyInspection {
-    return this.decider.inspect(this.subjectFor(input.key), input);
+    const { decider } = this.state;
+    return decider.inspect(this.state.subjectFor(input.key), input);
   }
 
   /** A cold isolate's one call: this object's record of the secret, judged and decided (key-records.ts). */
   resolve(input: ResolveInput): Promise<ResolveAnswer> {
-    this.records ??= new KeyRecords(this.sql, database(this.env.DB));
-    return resolveKey(input, this.records, {
+    return resolveKey(input, this.state.records(database(this.env.DB)), {
       older: (record) => {
         const key = cachedKeyCheck(record);
-        return this.subjectFor(key).olderRecord(key);
+        return this.state.subjectFor(key).olderRecord(key);
       },
       check: (check) => this.check(check),
       inspect: (inspect) => this.inspect(inspect),
@@ -106,52 +153,65 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** Current remaining and reset for each limit, consuming nothing. */
   peek(limits: LimitRequest[]): PolicyState[] {
-    return this.decider.peek(limits);
+    return this.state.decider.peek(limits);
   }
 
   /** Hourly request counts by outcome in [from, to) (epoch ms): of one key in an identity's object, else of all counted here. */
   usageBetween(from: number, to: number, keyId?: string): UsageBucket[] {
-    return this.usage.between(from, to, keyId);
+    return this.state.usage.between(from, to, keyId);
   }
 
-  /** An admin write tells the object the key's new status; older versions never override newer. */
+  /** An admin write tells the object the key's new status; older versions never override newer. A revoked key's object retires. */
   updateStatus(status: KeyStatus): void {
-    this.key().update(status);
+    this.state.key().update(status);
   }
 
   /** In an identity's object: an admin write to one of its keys. */
   updateMemberStatus(keyId: string, status: KeyStatus): void {
-    this.identity().updateMember(keyId, status);
+    this.state.identity().updateMember(keyId, status);
   }
 
   /** In an identity's object: an admin write to the identity (limits, quota, enabled). */
   updateIdentity(status: IdentityStatus): void {
-    this.identity().update(status);
+    this.state.identity().update(status);
+  }
+
+  /** In an identity's object: the identity was deleted at `deletedAt` (epoch ms); the object retires. */
+  identityDeleted(deletedAt: number): void {
+    const { retirement } = this.state;
+    if (retirement.schedule(deletedAt)) this.alarms.retireAt(retirement.due() ?? deletedAt);
+  }
+
+  /**
+   * A KEY_LIMITER object under a name that counted client IPs in earlier versions deletes whatever it
+   * holds (ClientIpCounter asks, the first time it counts that client). Opens no storage where none is.
+   */
+  async retireLegacy(): Promise<void> {
+    if (!isLegacyClientIpObject(this.ctx.id.name)) return;
+    this.opened = undefined;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
   }
 
   /**
    * Copies the last uses and changed usage counts to D1 and sends waiting alerts (a failure throws,
-   * so the runtime retries the alarm), and drops emptied windows.
+   * so the runtime retries the alarm), and drops emptied windows. Past its retirement, with
+   * everything copied, the object deletes its storage.
    */
   override async alarm(): Promise<void> {
+    if (isLegacyClientIpObject(this.ctx.id.name)) return this.retireLegacy();
     this.alarms.started();
-    this.windows.sweep(Date.now());
-    await this.usage.copyToD1(database(this.env.DB));
-    await this.alerts.send(this.env);
-  }
-
-  /** A key presented with its identity is decided by the identity's object (client.ts names it so). */
-  private subjectFor(key: KeyCheck): DecisionSubject {
-    return key.identity ? this.identity() : this.key();
-  }
-
-  private key(): KeySubject {
-    this.keySubject ??= new KeySubject(this.sql, this.windows, this.usage, this.alerts);
-    return this.keySubject;
-  }
-
-  private identity(): IdentitySubject {
-    this.identitySubject ??= new IdentitySubject(this.sql, this.windows);
-    return this.identitySubject;
+    const state = this.state;
+    state.windows.sweep(Date.now());
+    await state.usage.copyToD1(database(this.env.DB));
+    await state.alerts.send(this.env);
+    const retireAt = state.retirement.due();
+    if (retireAt !== undefined && Date.now() >= retireAt && !state.usage.hasUncopied()) {
+      this.opened = undefined;
+      await this.ctx.storage.deleteAlarm();
+      await this.ctx.storage.deleteAll();
+      return;
+    }
+    await this.alarms.afterRun(retireAt);
   }
 }

@@ -48,11 +48,10 @@ export type ResolveAnswer =
 
 /**
  * The secrets this object decides for, as their D1 rows (key, secret, identity, plan) by hash. The
- * table is made with the first record kept, so a call about an unknown hash writes nothing.
+ * table is made with the first record kept, so a call about an unknown hash writes nothing; its
+ * existence is asked each time, since a retired object's storage may have been deleted meanwhile.
  */
 export class KeyRecords {
-  private tableMade = false;
-
   constructor(
     private readonly sql: SqlStorage,
     private readonly db: Database,
@@ -71,10 +70,7 @@ export class KeyRecords {
   }
 
   keep(hash: string, rows: KeyRecordRows): void {
-    if (!this.tableMade) {
-      this.sql.exec("CREATE TABLE IF NOT EXISTS key_records (hash TEXT PRIMARY KEY, rows TEXT NOT NULL) WITHOUT ROWID");
-      this.tableMade = true;
-    }
+    this.sql.exec("CREATE TABLE IF NOT EXISTS key_records (hash TEXT PRIMARY KEY, rows TEXT NOT NULL) WITHOUT ROWID");
     this.sql.exec("INSERT OR REPLACE INTO key_records (hash, rows) VALUES (?, ?)", hash, JSON.stringify(rows));
   }
 
@@ -83,8 +79,7 @@ export class KeyRecords {
   }
 
   private hasTable(): boolean {
-    this.tableMade ||= this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_records'").toArray().length > 0;
-    return this.tableMade;
+    return this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'key_records'").toArray().length > 0;
   }
 }
 
@@ -116,7 +111,8 @@ async function newestRecord(
   }
   const record = recordOf(rows);
   const here = decidingObjectName(record.id, cachedKeyCheck(record)) === locatorObjectName(input.locator);
-  if (here) records.keep(input.hash, rows);
+  // A revoked key's record is not kept: revocation is final, and its object retires its storage (retirement.ts).
+  if (here && record.revokedAt === null) records.keep(input.hash, rows);
   else if (kept) records.forget(input.hash);
   return { record, here };
 }

@@ -3,7 +3,9 @@ import type { KeyRefusal, KeyStatus } from "../keys/record";
 import type { KeyAlerts } from "../webhooks/key-alerts";
 import { type CheckInput, type InspectInput, isKeyWideLimit, type KeyCheck, type RenewInput } from "./decision";
 import type { KeyUsage } from "./key-usage";
+import type { ObjectAlarm } from "./object-alarm";
 import { periodStart, QuotaCounter } from "./quota";
+import type { Retirement } from "./retirement";
 import type { Admission, DecisionSubject, HeldQuota } from "./subject";
 import { judgeKey } from "./subject";
 import type { WindowStore } from "./window-store";
@@ -20,10 +22,14 @@ export class KeySubject implements DecisionSubject {
     private readonly windows: WindowStore,
     private readonly usage: KeyUsage,
     private readonly alerts: KeyAlerts,
+    private readonly retirement: Retirement,
+    private readonly alarm: ObjectAlarm,
   ) {
     const saved = sql.exec<{ status: string }>("SELECT status FROM key_status").toArray()[0];
     if (saved) this.status = JSON.parse(saved.status) as KeyStatus;
     this.quota = new QuotaCounter(sql);
+    // Objects of keys revoked before end of life existed retire once they wake.
+    if (this.status) this.retireIfRevoked(this.status);
   }
 
   admit(input: CheckInput | RenewInput | InspectInput, now: number): Admission | KeyRefusal {
@@ -66,7 +72,13 @@ export class KeySubject implements DecisionSubject {
     this.sql.exec("INSERT OR REPLACE INTO key_status (id, status) VALUES (1, ?)", JSON.stringify(candidate));
     // A new version may have dropped limits or routes: windows that hold nothing go now.
     this.windows.sweep(Date.now());
+    this.retireIfRevoked(candidate);
     return candidate;
+  }
+
+  /** A revoked key's object deletes its storage once no isolate can present a record from before the revocation. */
+  private retireIfRevoked(status: KeyStatus): void {
+    if (status.revokedAt !== null && this.retirement.schedule(status.revokedAt)) this.alarm.retireAt(this.retirement.due() ?? 0);
   }
 
   /**

@@ -36,6 +36,11 @@ export class KeyUsage {
     return this.hourly.read(from, to, keyId);
   }
 
+  /** Whether anything counted here has not reached D1 yet. */
+  hasUncopied(): boolean {
+    return this.sql.exec("SELECT 1 FROM last_use LIMIT 1").toArray().length > 0 || this.hourly.hasUncopied();
+  }
+
   /** Copies last uses and changed counts to D1; a failure throws (the alarm is retried) and leaves them to copy again. */
   async copyToD1(db: Database): Promise<void> {
     for (const row of this.sql.exec<{ key_id: string; at: number }>("SELECT key_id, at FROM last_use").toArray()) {

@@ -1,5 +1,6 @@
-// The deciding object's one alarm, shared by its two jobs: copying usage to D1 within
-// LAST_USED_FLUSH_MS, and sending webhook alerts ALERT_DELAY_MS after the decision that raised them.
+// The deciding object's one alarm, shared by its jobs: copying usage to D1 within
+// LAST_USED_FLUSH_MS, sending webhook alerts ALERT_DELAY_MS after the decision that raised them, and
+// the object's end of life (retirement.ts).
 import { ALERT_DELAY_MS } from "../webhooks/key-alerts";
 
 /** How long a key's last use and usage counts may wait before they are copied to D1 (by alarm, off the request path). */
@@ -26,6 +27,21 @@ export class ObjectAlarm {
     this.alertScheduled = true;
     this.flushScheduled = true;
     void this.storage.setAlarm(now + ALERT_DELAY_MS);
+  }
+
+  /**
+   * The object's end of life at `at`: set now unless an earlier run is pending (that run sets it
+   * after its work, `afterRun`).
+   */
+  retireAt(at: number): void {
+    if (this.flushScheduled || this.alertScheduled) return;
+    void this.storage.setAlarm(at);
+  }
+
+  /** After a run's work: the next run at `retireAt`, unless something noted during the run set an earlier one. */
+  async afterRun(retireAt: number | undefined): Promise<void> {
+    if (retireAt === undefined || this.flushScheduled || this.alertScheduled) return;
+    await this.storage.setAlarm(retireAt);
   }
 
   /** The alarm has started: whatever is noted from now on needs a new one. */

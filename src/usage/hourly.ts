@@ -1,3 +1,5 @@
+// Usage counted in the key and identity objects: hourly rows per key, route and outcome, their
+// schema steps, and their copy to D1's usage rollups (docs/usage.md).
 import { and, eq, lt } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { usageRollups } from "../db/schema";
@@ -110,6 +112,11 @@ export class HourlyUsage {
     return rows
       .toArray()
       .map((row) => ({ start: row.hour, allowed: row.allowed, rateLimited: row.rate_limited, quotaExceeded: row.quota_exceeded }));
+  }
+
+  /** Whether counts of known keys changed since their last copy to D1 (rows of an unknown key never go). */
+  hasUncopied(): boolean {
+    return this.sql.exec("SELECT 1 FROM usage_key_hours WHERE copied = 0 AND key_id != ? LIMIT 1", UNKNOWN_KEY).toArray().length > 0;
   }
 
   /**

@@ -196,6 +196,8 @@ async function locatedVerdict<E extends GatewayEnv>(
       cost: request.cost,
     });
   } catch {
+    // The D1 path then asks the deciding object again: a call that timed out after deciding counts
+    // the request twice there, which only ever errs below the limit, never above it.
     return undefined;
   }
   const { keyCache } = c.get("config");
