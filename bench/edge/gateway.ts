@@ -28,6 +28,8 @@ interface Isolate {
   end: number;
   /** The registered import prefixes are read (src/keys/import-prefixes.ts): until then every request it forwards reads them from D1 first. */
   prefixesLoaded: boolean;
+  /** `gateway`: its first read of them is under way in the background. */
+  prefixesLoading: boolean;
 }
 
 const asDecision = (answer: ObjectAnswer): EdgeDecision => ({
@@ -51,6 +53,7 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
       client: new LeaseClient<EdgeDecision>({ clock: () => events.now, isolateId: () => `isolate-${id}` }),
       landed: new Map(),
       prefixesLoaded: false,
+      prefixesLoading: false,
       end: world.isolates[id]!.end,
     }));
 
@@ -59,6 +62,21 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
   /** `prefixesToRemove`: an isolate's first requests read the import prefixes from D1 (each its own read) before going on. */
   const withPrefixes = (isolate: Isolate, request: EdgeRequest, then: () => void) => {
     if (isolate.prefixesLoaded) return then();
+    // `gateway`: a request with no value that could be an imported key forwards at once; the isolate reads them in the background.
+    if (oneTrip && !world.keys[request.key]!.imported) {
+      if (!isolate.prefixesLoading) {
+        isolate.prefixesLoading = true;
+        run.trip(
+          events.now,
+          options.d1RttMs,
+          () => undefined,
+          () => {
+            isolate.prefixesLoaded = true;
+          },
+        );
+      }
+      return then();
+    }
     request.trips++;
     run.trip(
       events.now,

@@ -1,5 +1,5 @@
-// DELETE /_gateway/admin/identities/{id}: deletes an identity that holds no live key, and tells its object,
-// which deletes its storage once its usage is in D1 (docs/identities.md).
+// DELETE /_gateway/admin/identities/{id}: deletes an identity that holds no live key (else 409), and tells its
+// object, which deletes its storage once its usage is in D1 (docs/identities.md).
 import { createRoute, type RouteHandler } from "@hono/zod-openapi";
 import { database } from "../db/client";
 import type { GatewayEnv } from "../env";

@@ -2,7 +2,7 @@
 // and which of their values could be a key of this gateway (docs/configuration.md, `CREDENTIAL_SOURCES`).
 import type { CredentialSource } from "../config/settings";
 import type { CredentialLocation } from "../env";
-import { hasImportShape } from "./foreign-format";
+import { couldBeForeignKey, hasImportShape } from "./foreign-format";
 import { parseKey } from "./format";
 
 export interface PresentedCredential {
@@ -47,6 +47,11 @@ export function* presentedCredentials(request: Request, sources: CredentialSourc
 export function holdsGatewayKey(value: string, importPrefixes: ReadonlySet<string>): boolean {
   if (value.split(/[^A-Za-z0-9_]+/).some((word) => parseKey(word) !== undefined)) return true;
   return importPrefixes.size > 0 && value.split(/[\s,]+/).some((word) => hasImportShape(word, importPrefixes));
+}
+
+/** Whether a value holds a word that could be an imported key (a foreign key's shape, not the gateway's own): only then do import prefixes matter to it. */
+export function mayHoldImportedKey(value: string): boolean {
+  return value.split(/[\s,]+/).some((word) => couldBeForeignKey(word) && parseKey(word) === undefined);
 }
 
 /** The request headers the configured credential sources read. */

@@ -52,15 +52,31 @@ export async function prefixesToRemove(db: Database, now: number, defer: (work: 
       return ANY_FOREIGN_SHAPE;
     }
   }
-  if (now - registry.loadedAt >= IMPORT_PREFIXES_REFRESH_MS && !refreshing) {
-    refreshing = registeredPrefixes(db, now)
-      .catch(() => undefined)
-      .finally(() => {
-        refreshing = undefined;
-      });
-    defer(refreshing);
-  }
+  if (now - registry.loadedAt >= IMPORT_PREFIXES_REFRESH_MS) readInBackground(db, now, defer);
   return registry.prefixes;
+}
+
+const NO_PREFIXES: ReadonlySet<string> = new Set();
+
+/**
+ * The prefixes this isolate holds, for a request that carries no value of a foreign key's shape (no
+ * prefix could match any of its values): never waits for D1. With no copy yet it starts the first
+ * read in the background (`defer`) and returns none; a stale copy is refreshed as `prefixesToRemove` does.
+ */
+export function prefixesIfRead(db: Database, now: number, defer: (work: Promise<unknown>) => void): ReadonlySet<string> {
+  if (!registry || now - registry.loadedAt >= IMPORT_PREFIXES_REFRESH_MS) readInBackground(db, now, defer);
+  return registry?.prefixes ?? NO_PREFIXES;
+}
+
+/** One read of the prefixes at a time, off the request's path. */
+function readInBackground(db: Database, now: number, defer: (work: Promise<unknown>) => void): void {
+  if (refreshing) return;
+  refreshing = registeredPrefixes(db, now)
+    .catch(() => undefined)
+    .finally(() => {
+      refreshing = undefined;
+    });
+  defer(refreshing);
 }
 
 /** An import in this isolate registered the prefix: its keys work here at once. */

@@ -7,8 +7,8 @@ import type { CredentialSource } from "../config/settings";
 import { database } from "../db/client";
 import type { AppEnv, CredentialLocation } from "../env";
 import { GatewayError } from "../errors";
-import { holdsGatewayKey } from "../keys/credentials";
-import { prefixesToRemove } from "../keys/import-prefixes";
+import { credentialHeaderNames, holdsGatewayKey, mayHoldImportedKey } from "../keys/credentials";
+import { prefixesIfRead, prefixesToRemove } from "../keys/import-prefixes";
 import { rateLimitHeaders } from "../ratelimit/decision";
 import { answerWithin, type ExchangeCut, ExchangeTimer, TIMED_OUT, timedBody } from "./exchange-timer";
 import { toClientHeaders, toUpstreamHeaders } from "./headers";
@@ -50,6 +50,18 @@ function upstreamSearch(
   if (credential?.kind === "query") dropped.add(credential.name);
   const kept = pairs.filter(({ name }) => !dropped.has(name)).map(({ pair }) => pair);
   return kept.length > 0 ? `?${kept.join("&")}` : "";
+}
+
+/** Whether a credential field the proxy strips holds a value that could be an imported key: only then must it know the import prefixes. */
+function carriesForeignShape(request: Request, sources: CredentialSource[]): boolean {
+  for (const name of credentialHeaderNames(sources)) {
+    const value = request.headers.get(name);
+    if (value !== null && mayHoldImportedKey(value)) return true;
+  }
+  const queryNames = sources.flatMap((source) => (source.kind === "query" ? [source.name] : []));
+  if (queryNames.length === 0) return false;
+  const query = new URL(request.url).searchParams;
+  return queryNames.some((name) => query.getAll(name).some(mayHoldImportedKey));
 }
 
 function upstreamUrl(route: Route, forwardPath: string, search: string): string {
@@ -97,8 +109,12 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
   const credential = c.get("credentialSource");
   const config = c.get("config");
-  // Imported keys are removed too, so this isolate must know their prefixes before it forwards anything.
-  const importPrefixes = await prefixesToRemove(database(c.env.DB), Date.now(), (work) => c.executionCtx.waitUntil(work));
+  // Imported keys are removed too, so a request with a value that could be one waits for this isolate's
+  // first read of their prefixes; any other (an own-format key's) never does: one round trip (docs/rate-limits.md).
+  const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
+  const importPrefixes = carriesForeignShape(request, config.credentialSources)
+    ? await prefixesToRemove(database(c.env.DB), Date.now(), defer)
+    : prefixesIfRead(database(c.env.DB), Date.now(), defer);
   const body = BODYLESS.has(request.method) ? null : request.body;
   // A body is timed both ways (the client's chunks, the upstream's reads); without one only the answer is.
   const timer = body ? new ExchangeTimer(route.timeoutMs, config.clientBodyTimeoutMs) : undefined;

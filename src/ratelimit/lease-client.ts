@@ -98,6 +98,8 @@ export interface LeaseClientOptions {
 /** The one call in flight that may bring a lease, and the requests waiting for its answer. */
 interface Flight {
   waiters: (() => void)[];
+  /** Requests that may wait for it: the units its answer is expected to bring (the last grant's), so a waiter never needs a call of its own after it. */
+  room: number;
 }
 
 interface HeldLease<D extends LeaseDecision> {
@@ -113,10 +115,27 @@ interface HeldLease<D extends LeaseDecision> {
   answered: number;
   /** A background report of the refusals decided here is scheduled: one at a time, however many are refused. */
   refusalReportDue: boolean;
+  /**
+   * How many requests may wait for the next call: the units of the object's last answer's lease;
+   * unbounded before any answer (a busy key's first requests must not each call) and after a `full` one.
+   */
+  lastUnits: number;
+  /**
+   * The object refused the key itself (revoked, expired, disabled): its answer to every request
+   * here, with no call, until `until` (the call's send time + the TTL, so a re-enabled key is
+   * admitted again within `LEASE_TTL_MS`).
+   */
+  keyRefusal: { until: number; answer: D } | undefined;
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
 const limitOutcomes = new Set<string>(["allowed", "rate_limited", "quota_exceeded"]);
+
+/** Outcomes that decide nothing (the isolate's record is older than the object's: it rereads it and asks again). */
+const undecidedOutcomes = new Set<string>(["older_record"]);
+
+/** The answer refuses the key itself, whatever the request: every request of the key gets it for a while. */
+const refusesKey = (outcome: string) => !limitOutcomes.has(outcome) && !undecidedOutcomes.has(outcome);
 
 const ignore = () => {};
 
@@ -177,6 +196,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       if (name.startsWith(prefix)) {
         held.slot.drop();
         held.template = undefined;
+        held.keyRefusal = undefined;
       }
   }
 
@@ -188,6 +208,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       held.slot.drop();
       held.version = version;
       held.template = undefined;
+      held.keyRefusal = undefined;
     }
     if (!held) {
       if (this.held.size >= this.maxEntries) this.held.delete(this.held.keys().next().value as string);
@@ -199,6 +220,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         recent: { since: now, requests: 0 },
         answered: 0,
         refusalReportDue: false,
+        lastUnits: Number.POSITIVE_INFINITY,
+        keyRefusal: undefined,
       };
       this.held.set(name, held);
     }
@@ -214,6 +237,14 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     failed: (error: unknown) => void,
     waited: boolean,
   ): void {
+    // The object refused the key lately: so is this request, with no call (and so is every request that waited for that answer).
+    if (held.keyRefusal) {
+      if (this.clock() < held.keyRefusal.until) {
+        decided(held.keyRefusal.answer);
+        return;
+      }
+      held.keyRefusal = undefined;
+    }
     const step = held.slot.step(request.cost, this.clock(), held.inFlight !== undefined, waited);
     if (step.kind === "refused") {
       if (!held.refusalReportDue) this.reportRefusalsSoon(held, request, transport);
@@ -225,17 +256,22 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       decided(localAdmission(held, this.clock()));
       return;
     }
-    if (step.kind === "wait" && held.inFlight) {
+    // A request waits for the call in flight only while its answer is expected to hold a unit for it;
+    // past that it asks on its own at once, so it never pays a second trip after waiting for one.
+    if (step.kind === "wait" && held.inFlight && held.inFlight.waiters.length < held.inFlight.room) {
       const stepAgain = () => this.step(held, request, transport, decided, failed, true);
       held.inFlight.waiters.push(transport.resume ? transport.resume(stepAgain) : stepAgain);
       return;
     }
     const leasable = request.bounded || busyHere(held, this.clock(), request.ttlMs);
+    const sentAt = this.clock();
     // A lease that arrived meanwhile may still hold a unit the object could no longer give.
-    const settle = (decision: D) =>
+    const settle = (decision: D) => {
+      if (refusesKey(decision.outcome)) this.refuseKey(held, decision, sentAt + request.ttlMs);
       decided(
         decision.outcome === "rate_limited" && held.slot.take(request.cost, this.clock()) ? localAdmission(held, this.clock()) : decision,
       );
+    };
     if (held.inFlight || !leasable) transport.call({ kind: "check", cost: request.cost }, settle, failed);
     else this.leaseCall(held, request, transport, request.cost, settle, failed);
   }
@@ -253,7 +289,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     const sent = held.slot.ask(this.clock());
     const { isolateId, closed, rate, using, admitted, refused } = sent;
     const lease: LeaseRequest = { isolateId, closed, rate, using, admitted, refused, ttlMs };
-    const flight: Flight = { waiters: [] };
+    // A report with no demand behind it (`reportWhenOver`) brings no lease: nobody waits for it.
+    const flight: Flight = { waiters: [], room: sent.rate > 0 ? held.lastUnits : 0 };
     held.inFlight = flight;
     const landed = () => {
       if (held.inFlight === flight) held.inFlight = undefined;
@@ -266,10 +303,15 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       (decision) => {
         held.answered++;
         applyAnswer(held, sent, decision, ttlMs, cost ?? 1);
+        // After a `full` grant every waiter is decided by the next answer: a unit of its lease, or refused here (`LeaseSlot.step`).
+        // A report with no demand behind it gets no lease, which says nothing of the next requests.
+        if (sent.rate > 0 || decision.lease) held.lastUnits = waitingRoom(decision.lease);
+        if (refusesKey(decision.outcome)) this.refuseKey(held, decision, sent.sentAt + ttlMs);
         // This answer's report stands in for every earlier one: whatever is left to report (a new
         // lease, or one still in use after an answer that brought none) goes out once traffic stops.
         const now = this.clock();
-        if (held.slot.unused(now) > 0 || held.slot.hasReport(now))
+        // A refused key's object takes no reports: none is sent for it.
+        if (!held.keyRefusal && (held.slot.unused(now) > 0 || held.slot.hasReport(now)))
           this.reportWhenOver(held, request, transport, decision.lease?.ttlMs ?? ttlMs);
         landed();
         decided(decision);
@@ -282,6 +324,14 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         wake();
       },
     );
+  }
+
+  /** Remembers the object's refusal of the key until `until` (never past the call's send time + TTL): requests here are refused with no call. */
+  private refuseKey(held: HeldLease<D>, answer: D, until: number): void {
+    held.slot.drop();
+    held.template = undefined;
+    held.lastUnits = Number.POSITIVE_INFINITY;
+    if (!held.keyRefusal || held.keyRefusal.until < until) held.keyRefusal = { until, answer };
   }
 
   /**
@@ -342,9 +392,19 @@ function applyAnswer<D extends LeaseDecision>(held: HeldLease<D>, sent: SentAsk,
     held.template = undefined;
   } else if (decision.outcome === "rate_limited" && decision.refuseForMs !== undefined) {
     held.slot.refuse(sent, decision, decision.refuseForMs, ttlMs, cost);
-  } else if (decision.outcome === "allowed") {
+  } else if (decision.outcome === "allowed" && sent.rate > 0) {
     held.slot.unleased();
   }
+}
+
+/**
+ * How many requests may wait for the call after an answer: a slow lease's units, so each waiter is
+ * sure of one (a slow key's request never pays a second trip); unbounded after any other answer (a
+ * busy key's slices, a `full` grant, a refusal), where waiters not served are refused here or ask
+ * once more, keeping its object's calls near one per slice (docs/rate-limits.md "Slow keys").
+ */
+function waitingRoom(grant: LeaseGrant | undefined): number {
+  return grant?.slow ? grant.units : Number.POSITIVE_INFINITY;
 }
 
 /**

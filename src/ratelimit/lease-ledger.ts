@@ -38,6 +38,8 @@ export interface LeaseGrant {
    * once for its call (see `LeaseSlot.step`).
    */
   full?: true;
+  /** A slow key's lease (`slowLease`): its units are all the requests waiting for its call may count on. */
+  slow?: true;
 }
 
 /** One outstanding lease as the object counts it (and stores it, one row each). */
@@ -99,9 +101,21 @@ export interface LeasePolicy {
    * reported, so their quota units stay spent (at most two slices per dead isolate).
    */
   quotaShare: number;
+  /**
+   * A slow lease (below `minUnits`, or a limit too small for them; no quota): its TTL is at most this
+   * share of the shortest window. Slow keys are far from their limit, where the longer count costs nothing.
+   */
+  slowWindowShare: number;
 }
 
-export const defaultLeasePolicy: LeasePolicy = { share: 1 / 8, minUnits: 16, windowShare: 1 / 100, minTtlMs: 50, quotaShare: 1 / 1000 };
+export const defaultLeasePolicy: LeasePolicy = {
+  share: 1 / 8,
+  minUnits: 16,
+  windowShare: 1 / 100,
+  minTtlMs: 50,
+  quotaShare: 1 / 1000,
+  slowWindowShare: 1 / 50,
+};
 
 const entryKey = (isolateId: string, leaseId: number) => `${isolateId}\n${leaseId}`;
 
@@ -286,7 +300,8 @@ export function grantLease(
   const ttl = leaseTtlMs(limits, quota, ttlMs, now, policy);
   if (ttl < policy.minTtlMs) return undefined;
   const wanted = Math.ceil((ask.rate * ttl) / 1000);
-  if (!(wanted >= policy.minUnits)) return undefined;
+  if (!(wanted >= policy.minUnits) || limits.some((limit) => limit.limit * policy.share < policy.minUnits))
+    return slowLease(ledger, limits, quota, ask, ttlMs, now, policy);
   let cap = Infinity;
   if (quota) {
     cap = Math.floor(Math.min(quota.remaining(now) * policy.share, quota.limit * policy.quotaShare));
@@ -295,7 +310,6 @@ export function grantLease(
   let longestWindow = 0;
   const free = limits.map((limit) => Math.max(0, limit.limit - countedUnits(limit, now)));
   for (const [i, limit] of limits.entries()) {
-    if (limit.limit * policy.share < policy.minUnits) return undefined;
     // Near the top a slice is still up to `share` of what the rate asks (at most `minUnits`): it is
     // used up within about `share` of a TTL, so its unused and unreported units hold little for long.
     const nearTop = Math.min(free[i]!, policy.minUnits, Math.ceil(wanted * policy.share));
@@ -322,4 +336,48 @@ export function grantLease(
   );
   quota?.consume(units, now);
   return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(full && { full }) };
+}
+
+/**
+ * A lease for a slow key (its isolate's rate asks for fewer than `minUnits` per TTL, or its limit is
+ * too small for slices of them): a long-tail key is seen by one isolate every few hundred ms or
+ * seconds, so without one nearly every request of it would call its object. Only while each window
+ * leaves room: at most `share` of its free budget (so at least 8 units free), never more than the
+ * rate asks over the TTL (at least 1), with a TTL up to `slowWindowShare` of the shortest window
+ * (never past `ttlMs`). No quota: a dead isolate's slow slices would stay spent. The ledger counts
+ * the units as spent like any lease's, so the hard bound holds (docs/rate-limits.md "Slow keys").
+ */
+function slowLease(
+  ledger: LeaseLedger,
+  limits: LeasableLimit[],
+  quota: QuotaBudget | undefined,
+  ask: LeaseAsk,
+  ttlMs: number,
+  now: number,
+  policy: LeasePolicy,
+): LeaseGrant | undefined {
+  if (quota || limits.length === 0 || !(ask.rate > 0)) return undefined;
+  let ttl = ttlMs;
+  for (const limit of limits) ttl = Math.min(ttl, Math.floor(limit.window.windowMs * policy.slowWindowShare));
+  if (ttl < policy.minTtlMs) return undefined;
+  let units = Math.max(1, Math.ceil((ask.rate * ttl) / 1000));
+  let longestWindow = 0;
+  for (const limit of limits) {
+    units = Math.min(units, Math.floor(Math.max(0, limit.limit - countedUnits(limit, now)) * policy.share));
+    longestWindow = Math.max(longestWindow, limit.window.windowMs);
+  }
+  if (units < 1) return undefined;
+  const entry = ledger.open(
+    {
+      isolateId: ask.isolateId,
+      limitIds: limits.map((l) => l.id),
+      units,
+      end: now + ttl,
+      forgetAt: now + ttl + longestWindow,
+      quotaPeriodStart: null,
+      closed: false,
+    },
+    now,
+  );
+  return { leaseId: entry.leaseId, units, ttlMs: ttl, slow: true };
 }

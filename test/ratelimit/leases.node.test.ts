@@ -54,6 +54,7 @@ const policyArb: fc.Arbitrary<LeasePolicy> = fc.oneof(
     share: fc.constantFrom(1 / 2, 1),
     minUnits: fc.constant(1),
     windowShare: fc.constantFrom(1, 10),
+    slowWindowShare: fc.constantFrom(1, 10),
     minTtlMs: fc.constant(1),
     quotaShare: fc.constant(1),
   }),
@@ -412,9 +413,25 @@ describe("lease ledger", () => {
     expect(ledger.leasesIn("minute")).toContainEqual({ end: 1600, units: 600 });
   });
 
-  it("grants nothing on a small limit, a small quota or one near its end, low traffic, or past a quota period's end", () => {
-    const small = { ...minute(), limit: 120 };
-    expect(grantLease(new LeaseLedger(), [small], undefined, ask, 1000, 0)).toBeUndefined();
+  it("grants a slow key a slow lease: at most 1/8 of what is free, no more than its rate asks over up to 1/50 of the window, never with a quota", () => {
+    // A small limit: 1/8 of 120 free is 15 units, for LEASE_TTL_MS (1/50 of the minute would be 1.2 s).
+    expect(grantLease(new LeaseLedger(), [{ ...minute(), limit: 120 }], undefined, ask, 1000, 0)).toEqual({
+      leaseId: 1,
+      units: 15,
+      ttlMs: 1000,
+      slow: true,
+    });
+    // Low traffic on a large limit: what its rate asks over the TTL (20/s over 1 s), at least 1.
+    expect(grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 20 }, 1000, 0)).toMatchObject({ units: 20, slow: true });
+    expect(grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 0.1 }, 1000, 0)).toMatchObject({ units: 1, slow: true });
+    // Less than 8 free: no room for a slice; a report with no demand gets none either.
+    const nearlyFull = { ...minute(), limit: 60 };
+    nearlyFull.window.add(0, 53);
+    expect(grantLease(new LeaseLedger(), [nearlyFull], undefined, ask, 1000, 1)).toBeUndefined();
+    expect(grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 0 }, 1000, 0)).toBeUndefined();
+  });
+
+  it("grants nothing on a small quota or one near its end, low traffic with a quota, or past a quota period's end", () => {
     const quota = (left: number, end: number | null, limit = 1_000_000) => ({
       limit,
       remaining: () => left,
@@ -427,7 +444,7 @@ describe("lease ledger", () => {
     // A slice of a 10,000 quota would be 10 units (1/1000): a dead isolate could strand no more, so none.
     expect(grantLease(new LeaseLedger(), [minute()], quota(10_000, null, 10_000), ask, 1000, 0)).toBeUndefined();
     expect(grantLease(new LeaseLedger(), [minute()], quota(10_000, null, 100_000), ask, 1000, 0)).toMatchObject({ units: 100 });
-    expect(grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 20 }, 1000, 0)).toBeUndefined();
+    expect(grantLease(new LeaseLedger(), [minute()], quota(1_000_000, null), { ...ask, rate: 20 }, 1000, 0)).toBeUndefined();
     expect(grantLease(new LeaseLedger(), [minute()], quota(5000, 30), ask, 1000, 0)).toBeUndefined();
   });
 
