@@ -96,7 +96,7 @@ export function countsTable(results: BenchResults): Table {
     numeric: [2, 3, 4, 5, 6, 7],
     rows: [
       row("warm (key cached), one client", "default", warm, "0 D1, ≤ 1 DO, 1 upstream"),
-      row("cold (new key)", "default", cold, "1 D1, 1 DO, 1 upstream"),
+      row("cold (new key)", "default", cold, "0 D1, 1 DO (its body names it), 1 upstream"),
       row(busyPath, "default", busy.gateway, "0 D1, ≥ 95% with no DO call, 1 upstream"),
       row(busyPath, "0", busy.gatewayUnleased, "0 D1, 1 DO, 1 upstream"),
     ],
