@@ -8,12 +8,13 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors } from "../gateway/schemas";
 import { hashKey, newId, parseKey } from "../keys/format";
-import { generateKeyFor, newLocatedId } from "../keys/locator";
+import { generateKeyFor, keyLocator, newLocatedId } from "../keys/locator";
 import { insertKey } from "../keys/store";
 import { auditEntry, createdFields } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { namedIdentity } from "./identity-object";
 import { CreatedKeySchema, CreateKeyBody, type KeyObject, toKeyObject } from "./key-object";
+import { handOverSecret } from "./publish";
 
 export const createKeyRoute = createRoute({
   method: "post",
@@ -87,5 +88,7 @@ export async function insertNewKey<E extends GatewayEnv>(
   const stored = await insertKey(database(c.env.DB), key, secret, auditEntry("key.create", key.id, createdFields(keyObject), now, actor));
   // The identity was deleted between its check and this write (the write itself checks it again).
   if (!stored) throw new GatewayError("invalid_request", `identityId: no identity with id ${key.identityId}`);
+  // The object deciding for the key holds its record from now on: the key's first request reads no D1.
+  await handOverSecret(c, secret.hash, keyLocator(parsed.body));
   return { key: plaintext, ...keyObject };
 }

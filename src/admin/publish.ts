@@ -1,10 +1,14 @@
 // Applies an admin write to keys, identities and plans everywhere within `LEASE_TTL_MS` (docs/rate-limits.md § Every change
-// within the bound): tells the deciding Durable Objects the new status, and drops this isolate's memory of it.
+// within the bound): tells the deciding Durable Objects the new status, and drops this isolate's memory of it. Hands a new
+// secret's rows to the object its body names (docs/rate-limits.md "One round trip for a cold key").
 import type { Context } from "hono";
+import { database } from "../db/client";
 import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
+import type { Locator } from "../keys/locator";
 import { identityStatus, keyStatus } from "../keys/record";
+import { findKeyRowsBySecretHash } from "../keys/store";
 import { keyObjectName } from "../objects/names";
 import type { Limits } from "../plans/limits";
 import { limiterClient } from "../ratelimit/client";
@@ -33,6 +37,22 @@ export async function publishKeyStatus<E extends GatewayEnv>(
     limiter.updateStatus(key.id, status, key.identityId),
     ...(formerIdentityId !== key.identityId ? [limiter.updateStatus(key.id, status, formerIdentityId)] : []),
   ]);
+}
+
+/**
+ * Hands a new secret's D1 rows (as stored, read back) to the object its body names, which keeps
+ * them when it decides for the key: its first `resolve` of the secret then reads no D1. A secret
+ * naming no object is left. Best-effort: the write is stored and correct without it (the object
+ * reads D1 when it lacks a record), so a failure here costs that read, never the admin call.
+ */
+export async function handOverSecret<E extends GatewayEnv>(c: Context<E>, hash: string, locator: Locator | undefined): Promise<void> {
+  if (!locator) return;
+  try {
+    const rows = await findKeyRowsBySecretHash(database(c.env.DB), hash);
+    if (rows) await limiterClient(c).keepRecord({ hash, locator, rows });
+  } catch {
+    // The object reads D1 on the secret's first `resolve`, as for a key created before hand-overs.
+  }
 }
 
 /**

@@ -8,7 +8,7 @@ import type { GatewayEnv } from "../env";
 import { GatewayError } from "../errors";
 import { adminErrors, bodyErrors, notFoundError, problem } from "../gateway/schemas";
 import { hashKey, KEY_PREFIX_PATTERN, newId, parseKey } from "../keys/format";
-import { generateKeyFor } from "../keys/locator";
+import { generateKeyFor, keyLocator } from "../keys/locator";
 import { getKeyRow, getSecrets, rotateKeySecret } from "../keys/store";
 import { webhookEvent } from "../webhooks/events";
 import { publishAfterWrite } from "../webhooks/publish";
@@ -16,7 +16,7 @@ import { auditEntry } from "./audit";
 import { auditActor, requireScope } from "./auth";
 import { CreatedKeySchema, type KeyObject, toKeyObject } from "./key-object";
 import { KeyIdParam } from "./params";
-import { publishKeyStatus } from "./publish";
+import { handOverSecret, publishKeyStatus } from "./publish";
 
 const MAX_GRACE_SECONDS = 30 * 24 * 3600;
 
@@ -62,7 +62,7 @@ export const rotateKey: RouteHandler<typeof rotateKeyRoute, GatewayEnv> = async 
 
 /**
  * Issues a new secret for the key and lets its older secrets expire `graceSeconds` from now,
- * audited for `actor`, told to the key's object and announced (`key.rotated`); the admin rotate
+ * audited for `actor`, told to the key's object (with the new secret's rows) and announced (`key.rotated`); the admin rotate
  * and the portal's roll share it. A revoked key is `409 conflict`.
  */
 export async function rotateSecret<E extends GatewayEnv>(
@@ -99,6 +99,8 @@ export async function rotateSecret<E extends GatewayEnv>(
   if (!key) throw new GatewayError("not_found", `No key with id ${id}.`);
   const secrets = await getSecrets(db, id);
   await publishKeyStatus(c, key, secrets);
+  // After the status: the object keeps the new secret's rows only if it knows no newer version of the key.
+  await handOverSecret(c, secret.hash, keyLocator(parsed.body));
   const data = {
     keyId: id,
     name: key.name,

@@ -12,7 +12,7 @@ import { KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
 import { Decider } from "./decider";
 import type { CheckInput, InspectInput, KeyCheck, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
 import { IdentitySubject } from "./identity-subject";
-import { KeyRecords, type ResolveAnswer, type ResolveInput, resolveKey } from "./key-records";
+import { KeyRecords, keepRecord, type ResolveAnswer, type ResolveInput, resolveKey, type SecretRows } from "./key-records";
 import { KeySubject } from "./key-subject";
 import { KeyUsage } from "./key-usage";
 import { LeaseStore } from "./lease-store";
@@ -62,7 +62,7 @@ class OpenObject {
   /** Made on first use: an object only ever decides for one kind of subject. */
   private keySubject: KeySubject | undefined;
   private identitySubject: IdentitySubject | undefined;
-  /** The records of the secrets decided here (key-records.ts), made on the first `resolve`. */
+  /** The records of the secrets decided here (key-records.ts), made on the first `resolve` or `keepRecord`. */
   private keyRecords: KeyRecords | undefined;
 
   constructor(
@@ -95,7 +95,7 @@ class OpenObject {
     return this.identitySubject;
   }
 
-  records(db: Database): KeyRecords {
+  records(db: () => Database): KeyRecords {
     this.keyRecords ??= new KeyRecords(this.db, db);
     return this.keyRecords;
   }
@@ -109,6 +109,8 @@ class OpenObject {
 export class KeyLimiter extends DurableObject<Env> {
   private readonly alarms: ObjectAlarm;
   private opened: OpenObject | undefined;
+  /** D1 as the env has it when the object reads it (a field, not a method: no RPC reaches it). */
+  private readonly d1 = (): Database => database(this.env.DB);
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -143,13 +145,23 @@ export class KeyLimiter extends DurableObject<Env> {
 
   /** A cold isolate's one call: this object's record of the secret, judged and decided (key-records.ts). */
   resolve(input: ResolveInput): Promise<ResolveAnswer> {
-    return resolveKey(input, this.state.records(database(this.env.DB)), {
+    return resolveKey(input, this.state.records(this.d1), {
       older: (record) => {
         const key = cachedKeyCheck(record);
         return this.state.subjectFor(key).olderRecord(key);
       },
       check: (check) => this.check(check),
       inspect: (inspect) => this.inspect(inspect),
+    });
+  }
+
+  /** An admin write's rows of a new secret: held, so the secret's first `resolve` reads no D1 (key-records.ts). */
+  keepRecord(secret: SecretRows): void {
+    keepRecord(secret, this.state.records(this.d1), {
+      older: (record) => {
+        const key = cachedKeyCheck(record);
+        return this.state.subjectFor(key).olderRecord(key);
+      },
     });
   }
 

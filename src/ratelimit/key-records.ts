@@ -1,8 +1,9 @@
 /**
  * The deciding object's side of one round trip for a cold key (docs/rate-limits.md "One round trip
  * for a cold key"): the records of the keys it decides for, by secret hash, in its own SQLite,
- * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
- * which judges a presented secret and decides its request in the same call.
+ * handed over by the admin write that made the secret (`keepRecord`), else read from D1 by the
+ * object itself when it lacks one or knows a newer version; and `resolveKey`, which judges a
+ * presented secret and decides its request in the same call.
  */
 import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
@@ -57,7 +58,8 @@ export type ResolveAnswer =
 export class KeyRecords {
   constructor(
     private readonly objectDb: ObjectDatabase,
-    private readonly db: Database,
+    /** D1 as the object's env has it when a read is due. */
+    private readonly db: () => Database,
   ) {}
 
   /** The rows kept for the secret; reads only. */
@@ -69,7 +71,7 @@ export class KeyRecords {
 
   /** The secret's rows as D1 has them now (one query, from the object). */
   read(hash: string): Promise<KeyRecordRows | undefined> {
-    return findKeyRowsBySecretHash(this.db, hash);
+    return findKeyRowsBySecretHash(this.db(), hash);
   }
 
   keep(hash: string, rows: KeyRecordRows): void {
@@ -119,11 +121,33 @@ async function newestRecord(
     return undefined;
   }
   const record = recordOf(rows);
-  const here = decidingObjectName(record.id, cachedKeyCheck(record)) === locatorObjectName(input.locator);
+  return { record, here: holdNewest({ hash: input.hash, locator: input.locator, rows }, record, records) };
+}
+
+/** A secret's rows as D1 has them, for the object its body names. */
+export interface SecretRows {
+  hash: string;
+  locator: Locator;
+  rows: KeyRecordRows;
+}
+
+/** Keeps the rows when this object, the one the secret names, decides for the key; else drops any kept. Answers whether it decides. */
+function holdNewest({ hash, locator, rows }: SecretRows, record: KeyRecord, records: KeyRecords): boolean {
+  const here = decidingObjectName(record.id, cachedKeyCheck(record)) === locatorObjectName(locator);
   // A revoked key's record is not kept: revocation is final, and its object retires its storage (retirement.ts).
-  if (here && record.revokedAt === null) records.keep(input.hash, rows);
-  else if (kept) records.forget(input.hash);
-  return { record, here };
+  if (here && record.revokedAt === null) records.keep(hash, rows);
+  else records.forget(hash);
+  return here;
+}
+
+/**
+ * An admin write hands over a new secret's rows (docs/rate-limits.md "One round trip for a cold
+ * key"): held as a `resolve` reading D1 would hold them, so the first `resolve` of the secret reads
+ * no D1. Rows older than a version this object was told are left: `resolve` reads D1 then.
+ */
+export function keepRecord(secret: SecretRows, records: KeyRecords, object: Pick<DecidingObject, "older">): void {
+  const record = recordOf(secret.rows);
+  if (!object.older(record)) holdNewest(secret, record, records);
 }
 
 /**

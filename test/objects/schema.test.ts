@@ -60,7 +60,7 @@ describe("the objects' drizzle schema", () => {
     await runInDurableObject(stub, async (_, state) => {
       await state.storage.deleteAll();
       migrateSchema(state.storage, KEY_OBJECT_SCHEMA);
-      new KeyRecords(objectDatabase(state.storage), database(env.DB)).keep("hash", {} as never);
+      new KeyRecords(objectDatabase(state.storage), () => database(env.DB)).keep("hash", {} as never);
       const names = tableNames(state.storage.sql);
       const declared = tables.filter((table) => names.includes(getTableConfig(table).name));
       expect(declared.map((table) => getTableConfig(table).name).sort()).toEqual(names);
