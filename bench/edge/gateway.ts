@@ -45,7 +45,7 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
   const { world, options, events } = run;
   const ttlMs = options.leaseTtlMs;
   const objects = new Map<number, KeyObject>();
-  const objectOf = (key: number) => made(objects, key, () => new KeyObject(world.keys[key]!, ttlMs));
+  const objectOf = (key: number) => made(objects, key, () => new KeyObject(world.keys[key]!, ttlMs, !options.coldObjects));
   const isolates = new Map<number, Isolate>();
   const isolateOf = (id: number) =>
     made(isolates, id, () => ({

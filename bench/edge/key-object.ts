@@ -28,24 +28,30 @@ export class KeyObject {
   private readonly key: EdgeKey;
   private readonly ttlMs: number;
 
-  constructor(key: EdgeKey, ttlMs: number) {
+  /**
+   * `holdsRecord`: the object holds the key's record from the key's creation (the admin create hands
+   * it over, `keepRecord`); false for `--cold-objects`, keys created before that (empty storage).
+   */
+  constructor(key: EdgeKey, ttlMs: number, holdsRecord = true) {
     this.key = key;
     this.ttlMs = ttlMs;
     this.limit = { id: "limit", limit: key.limit, window: new SlidingWindow(key.windowMs) };
+    this.holdsRecord = holdsRecord;
   }
 
-  /** Version of the key's record this object holds in its store (`gateway`'s `resolve`); undefined: none yet. */
-  private heldVersion: number | undefined;
+  /** Whether the object holds the newest record of the key's secret in its store (`gateway`'s `resolve`). */
+  private holdsRecord: boolean;
 
   /**
    * `resolve` (docs/rate-limits.md "One round trip for a cold key"): whether the object must read
-   * D1 before it answers with the record: it does not hold the secret's record, or an admin write
-   * told it a newer version than the one it holds. Holds the newest from then on.
+   * D1 before it answers with the record: it does not hold the secret's record, or the revocation
+   * told it a newer version. It keeps what it read, but never a revoked record (key-records.ts):
+   * each `resolve` after the revocation reads D1.
    */
   readsD1(now: number): boolean {
-    const version = this.revoked(now) ? 2 : 1;
-    const read = this.heldVersion === undefined || this.heldVersion < version;
-    this.heldVersion = version;
+    if (this.revoked(now)) return true;
+    const read = !this.holdsRecord;
+    this.holdsRecord = true;
     return read;
   }
 

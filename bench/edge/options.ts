@@ -24,6 +24,8 @@ export interface EdgeOptions {
   objectRttMs: number;
   /** From a key's object to D1's primary: the read inside `gateway`'s `resolve` when the object lacks the newest record. */
   objectD1RttMs: number;
+  /** `gateway`'s key objects start with empty storage (keys created before creates handed objects their records). */
+  coldObjects: boolean;
   /** Each trip takes its RTT times a factor drawn uniformly from [1 − jitter, 1 + jitter]. */
   rttJitter: number;
   /** Every key's one limit: `limit` per `windowMs`. */
@@ -59,6 +61,7 @@ export const DEFAULT_EDGE_OPTIONS: EdgeOptions = {
   d1RttMs: 60,
   objectRttMs: 40,
   objectD1RttMs: 60,
+  coldObjects: false,
   rttJitter: 0.25,
   windowMs: 60_000,
   minLimit: 60,
@@ -74,7 +77,7 @@ export const DEFAULT_EDGE_OPTIONS: EdgeOptions = {
 /** `--quick`: a tenth of the default run's virtual time. */
 export const QUICK_DURATION_MS = 60_000;
 
-const USAGE = `npm run bench:edge -- [--quick] [--rate N] [--duration S] [--seed N] [--d1-rtt MS] [--object-rtt MS] [--object-d1-rtt MS (default: --d1-rtt)] [--imported SHARE] [--revocations N] [--no-write]`;
+const USAGE = `npm run bench:edge -- [--quick] [--rate N] [--duration S] [--seed N] [--d1-rtt MS] [--object-rtt MS] [--object-d1-rtt MS (default: --d1-rtt)] [--cold-objects] [--imported SHARE] [--revocations N] [--no-write]`;
 
 function positive(value: string | undefined, fallback: number, what: string, allowZero = false): number {
   if (value === undefined) return fallback;
@@ -95,6 +98,7 @@ export function parseEdgeOptions(argv: string[]): { options: EdgeOptions; write:
       "d1-rtt": { type: "string" },
       "object-rtt": { type: "string" },
       "object-d1-rtt": { type: "string" },
+      "cold-objects": { type: "boolean", default: false },
       imported: { type: "string" },
       revocations: { type: "string" },
       "no-write": { type: "boolean", default: false },
@@ -118,6 +122,7 @@ export function parseEdgeOptions(argv: string[]): { options: EdgeOptions; write:
     d1RttMs,
     objectRttMs: positive(values["object-rtt"], d.objectRttMs, "--object-rtt", true),
     objectD1RttMs: positive(values["object-d1-rtt"], d1RttMs, "--object-d1-rtt", true),
+    coldObjects: values["cold-objects"] ?? false,
     importedShare,
     revocations: Math.floor(positive(values.revocations, d.revocations, "--revocations", true)),
   };

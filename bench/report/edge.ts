@@ -65,7 +65,7 @@ function describeEdgeRun(run: EdgeRunInfo | undefined): string {
     `${o.keys.toLocaleString("en-US")} keys, ${o.locations.length} locations taking ${locations} of the traffic with ` +
     `${o.isolatesPerLocation} isolates each at any moment (${run.isolates} over the run: each lives an exponential ` +
     `${o.isolateLifetimeMs / 1000} s on average, then a cold one takes its place), every trip ±${o.rttJitter * 100}% around its RTT, ` +
-    `an object's own D1 read ${o.objectD1RttMs} ms. Each key has one limit per ${o.windowMs / 1000} s: twice its expected demand ` +
+    `an object's own D1 read ${o.objectD1RttMs} ms${o.coldObjects ? " (objects start with empty storage: `--cold-objects`)" : ""}. Each key has one limit per ${o.windowMs / 1000} s: twice its expected demand ` +
     `(at least ${o.minLimit}), but half of it for one key in ten; ${o.revocations} revocations among the busiest ${o.revokeAmong.toLocaleString("en-US")} ` +
     `keys; ${Math.round(o.importedShare * 100)}% imported keys; LEASE_TTL_MS=${o.leaseTtlMs}, key cache ${o.keyCacheTtlMs / 1000} s.`
   );

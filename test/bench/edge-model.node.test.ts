@@ -47,6 +47,13 @@ describe("the edge model", () => {
     expect(added).toBeGreaterThanOrEqual((1 - options.rttJitter) * (options.d1RttMs + options.objectRttMs));
   });
 
+  it("gateway's object holds a key's record from its creation: a cold key's resolve reads D1 there only with --cold-objects", () => {
+    const cold = handMade([{}, {}], [WARM, [1000, 1]]);
+    const at = (o: EdgeOptions) => traceDesign(cold, { ...o, rttJitter: 0 }, "gateway").addedMs[1];
+    expect(at(options)).toBe(options.objectRttMs);
+    expect(at({ ...options, coldObjects: true })).toBe(options.objectRttMs + options.objectD1RttMs);
+  });
+
   it("an isolate's first forwarded request reads the import prefixes first in gateway-before (one more trip), in the background in gateway", () => {
     const first = handMade([{}], [WARM]);
     expect(tripsOf(first, "gateway-before")).toEqual([3]);
