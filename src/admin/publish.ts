@@ -1,25 +1,27 @@
 // Applies an admin write to keys, identities and plans everywhere within `LEASE_TTL_MS` (docs/rate-limits.md § Every change
-// within the bound): tells the deciding Durable Objects the new status, and drops this isolate's memory of it. Hands a new
-// secret's rows to the object its body names (docs/rate-limits.md "One round trip for a cold key").
+// within the bound): tells the deciding Durable Objects the new status, and drops this isolate's memory of it. Hands a key's
+// new rows to the object that holds its records (docs/rate-limits.md "One round trip for a cold key").
 import type { Context } from "hono";
-import { database } from "../db/client";
+import { type Database, database } from "../db/client";
 import type { IdentityRow, KeyRow, KeySecretRow } from "../db/schema";
 import type { GatewayEnv } from "../env";
 import { isolateKeyCache } from "../keys/cache";
 import type { Locator } from "../keys/locator";
 import { identityStatus, keyStatus } from "../keys/record";
-import { findKeyRowsBySecretHash } from "../keys/store";
+import { findKeyRowsByKeyId, findKeyRowsBySecretHash } from "../keys/store";
 import { keyObjectName } from "../objects/names";
 import type { Limits } from "../plans/limits";
 import { limiterClient } from "../ratelimit/client";
 import { isolateDenials } from "../ratelimit/denial-memo";
 import { isolateLeases } from "../ratelimit/isolate-leases";
+import type { HandedRecords } from "../ratelimit/key-records";
 
 /**
  * Tells the Durable Object deciding for the key (its own, or its identity's) the key's new status
  * (it is on every request's path, so the change applies everywhere within `LEASE_TTL_MS`) and drops
  * what this isolate remembers of the key, so here it applies at once. A key that changed identity
  * (`formerIdentityId`) is told to the object that decided for it before too. Retrying the write is safe.
+ * Then the deciding object gets the key's new rows, best-effort (`handOverChangedKey`).
  */
 export async function publishKeyStatus<E extends GatewayEnv>(
   c: Context<E>,
@@ -37,21 +39,47 @@ export async function publishKeyStatus<E extends GatewayEnv>(
     limiter.updateStatus(key.id, status, key.identityId),
     ...(formerIdentityId !== key.identityId ? [limiter.updateStatus(key.id, status, formerIdentityId)] : []),
   ]);
+  // After the status, so the object never takes these rows for newer than what it was told.
+  await handOverChangedKey(c, key);
 }
 
 /**
  * Hands a new secret's D1 rows (as stored, read back) to the object its body names, which keeps
  * them when it decides for the key: its first `resolve` of the secret then reads no D1. A secret
- * naming no object is left. Best-effort: the write is stored and correct without it (the object
- * reads D1 when it lacks a record), so a failure here costs that read, never the admin call.
+ * naming no object is left. Best-effort (`handOver`).
  */
 export async function handOverSecret<E extends GatewayEnv>(c: Context<E>, hash: string, locator: Locator | undefined): Promise<void> {
   if (!locator) return;
+  await handOver(c, async (db) => {
+    const rows = await findKeyRowsBySecretHash(db, hash);
+    return rows && { locator, kind: "new", secrets: [{ hash, rows }] };
+  });
+}
+
+/**
+ * The rows of every secret of a changed key to the object deciding for it, which replaces the rows
+ * it holds of them: its next `resolve` of each reads no D1. Not for a revoked key (none are held).
+ */
+async function handOverChangedKey<E extends GatewayEnv>(c: Context<E>, key: KeyRow): Promise<void> {
+  if (key.revokedAt !== null) return;
+  const locator: Locator = key.identityId === null ? { kind: "key", id: key.id } : { kind: "idt", id: key.identityId };
+  await handOver(c, async (db) => {
+    const secrets = (await findKeyRowsByKeyId(db, key.id)).map((rows) => ({ hash: rows.secret.hash, rows }));
+    return secrets.length > 0 ? { locator, kind: "update", secrets } : undefined;
+  });
+}
+
+/**
+ * Reads rows from D1 and hands them to an object (docs/rate-limits.md "One round trip for a cold
+ * key"). Best-effort: the write is stored and enforced without it (the object reads D1 when it
+ * lacks the newest record), so a failure costs that read, never the admin call.
+ */
+async function handOver<E extends GatewayEnv>(c: Context<E>, read: (db: Database) => Promise<HandedRecords | undefined>): Promise<void> {
   try {
-    const rows = await findKeyRowsBySecretHash(database(c.env.DB), hash);
-    if (rows) await limiterClient(c).keepRecord({ hash, locator, rows });
+    const handed = await read(database(c.env.DB));
+    if (handed) await limiterClient(c).keepRecords(handed);
   } catch {
-    // The object reads D1 on the secret's first `resolve`, as for a key created before hand-overs.
+    // The object reads D1 on the next `resolve`, as for a key created before hand-overs.
   }
 }
 

@@ -36,17 +36,25 @@ export interface KeyRecordRows {
   plan: PlanRow | null;
 }
 
-/** One D1 query: the rows of the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
-export async function findKeyRowsBySecretHash(db: Database, hash: string): Promise<KeyRecordRows | undefined> {
-  const rows = await db
+/** Rows behind key records, one per secret, with the key, its identity and the identity's plan if it has them. */
+const recordRows = (db: Database, where: SQL | undefined) =>
+  db
     .select({ key: keys, secret: keySecrets, identity: identities, plan: plans })
     .from(keySecrets)
     .innerJoin(keys, eq(keySecrets.keyId, keys.id))
     .leftJoin(identities, eq(keys.identityId, identities.id))
     .leftJoin(plans, eq(identities.planId, plans.id))
-    .where(eq(keySecrets.hash, hash))
-    .limit(1);
+    .where(where);
+
+/** One D1 query: the rows of the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */
+export async function findKeyRowsBySecretHash(db: Database, hash: string): Promise<KeyRecordRows | undefined> {
+  const rows = await recordRows(db, eq(keySecrets.hash, hash)).limit(1);
   return rows[0];
+}
+
+/** One D1 query: the rows behind the record of each of the key's secrets. */
+export function findKeyRowsByKeyId(db: Database, keyId: string): Promise<KeyRecordRows[]> {
+  return recordRows(db, eq(keySecrets.keyId, keyId));
 }
 
 /** One D1 query: the key that owns the secret with this hash, with its identity and the identity's plan if it has them. */

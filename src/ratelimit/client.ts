@@ -8,7 +8,7 @@ import { type ClientIpCounterName, decidingObjectName, identityObjectName, keyOb
 import type { UsageBucket } from "../usage/hourly";
 import type { Reservation } from "./client-ip-counter";
 import type { CheckInput, CountInput, InspectInput, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
-import type { ResolveAnswer, ResolveInput, SecretRows } from "./key-records";
+import type { HandedRecords, ResolveAnswer, ResolveInput } from "./key-records";
 
 /**
  * Every call to a key, identity or client IP object goes through here, bounded by
@@ -36,8 +36,8 @@ export interface KeyAdministration {
   updateStatus(keyId: string, status: KeyStatus, identityId: string | null): Promise<void>;
   /** Tells an identity's object the identity's new status (newer versions win there); retrying is safe. */
   updateIdentity(status: IdentityStatus): Promise<void>;
-  /** Hands a new secret's D1 rows to the object its body names, which keeps them if it decides for the key; retrying is safe. */
-  keepRecord(secret: SecretRows): Promise<void>;
+  /** Hands secrets' D1 rows to the object `handed.locator` names, which keeps them as its `resolve` would; retrying is safe. */
+  keepRecords(handed: HandedRecords): Promise<void>;
   /** Hourly outcome counts in [from, to) (epoch ms), counted by the key's object or, for `identityId`, by that identity's. */
   usageBetween(keyId: string, from: number, to: number, identityId?: string): Promise<UsageBucket[]>;
   /** Hourly outcome counts of all an identity's keys in [from, to) (epoch ms). */
@@ -118,9 +118,9 @@ export class DurableLimiterClient implements LimiterClient {
     );
   }
 
-  keepRecord(secret: SecretRows): Promise<void> {
+  keepRecords(handed: HandedRecords): Promise<void> {
     return this.call(
-      () => this.env.KEY_LIMITER.getByName(locatorObjectName(secret.locator)).keepRecord(secret),
+      () => this.env.KEY_LIMITER.getByName(locatorObjectName(handed.locator)).keepRecords(handed),
       "The key's Durable Object could not be reached.",
     );
   }

@@ -12,7 +12,7 @@ import { KEY_ALERTS_SCHEMA, KeyAlerts } from "../webhooks/key-alerts";
 import { Decider } from "./decider";
 import type { CheckInput, InspectInput, KeyCheck, KeyInspection, LimitDecision, LimitRequest, PolicyState, RenewInput } from "./decision";
 import { IdentitySubject } from "./identity-subject";
-import { KeyRecords, keepRecord, type ResolveAnswer, type ResolveInput, resolveKey, type SecretRows } from "./key-records";
+import { type HandedRecords, KeyRecords, keepRecords, type ResolveAnswer, type ResolveInput, resolveKey } from "./key-records";
 import { KeySubject } from "./key-subject";
 import { KeyUsage } from "./key-usage";
 import { LeaseStore } from "./lease-store";
@@ -62,7 +62,7 @@ class OpenObject {
   /** Made on first use: an object only ever decides for one kind of subject. */
   private keySubject: KeySubject | undefined;
   private identitySubject: IdentitySubject | undefined;
-  /** The records of the secrets decided here (key-records.ts), made on the first `resolve` or `keepRecord`. */
+  /** The records of the secrets decided here (key-records.ts), made on the first `resolve` or `keepRecords`. */
   private keyRecords: KeyRecords | undefined;
 
   constructor(
@@ -155,9 +155,9 @@ export class KeyLimiter extends DurableObject<Env> {
     });
   }
 
-  /** An admin write's rows of a new secret: held, so the secret's first `resolve` reads no D1 (key-records.ts). */
-  keepRecord(secret: SecretRows): void {
-    keepRecord(secret, this.state.records(this.d1), {
+  /** An admin write's rows of a new secret, or of a changed key's: held, so the next `resolve` reads no D1 (key-records.ts). */
+  keepRecords(handed: HandedRecords): void {
+    keepRecords(handed, this.state.records(this.d1), {
       older: (record) => {
         const key = cachedKeyCheck(record);
         return this.state.subjectFor(key).olderRecord(key);

@@ -1,9 +1,9 @@
 /**
  * The deciding object's side of one round trip for a cold key (docs/rate-limits.md "One round trip
  * for a cold key"): the records of the keys it decides for, by secret hash, in its own SQLite,
- * handed over by the admin write that made the secret (`keepRecord`), else read from D1 by the
- * object itself when it lacks one or knows a newer version; and `resolveKey`, which judges a
- * presented secret and decides its request in the same call.
+ * handed over by the admin write that made the secret or changed the key (`keepRecords`), else
+ * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
+ * which judges a presented secret and decides its request in the same call.
  */
 import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
@@ -121,18 +121,20 @@ async function newestRecord(
     return undefined;
   }
   const record = recordOf(rows);
-  return { record, here: holdNewest({ hash: input.hash, locator: input.locator, rows }, record, records) };
+  return { record, here: holdNewest(input.hash, input.locator, rows, record, records) };
 }
 
-/** A secret's rows as D1 has them, for the object its body names. */
-export interface SecretRows {
-  hash: string;
+/** Rows of a key's secrets as D1 has them, handed to an object by an admin write (`keepRecords`). */
+export interface HandedRecords {
+  /** The object called: the one the new secret's body names (`new`), or the one deciding for the key (`update`). */
   locator: Locator;
-  rows: KeyRecordRows;
+  /** `new`: a secret just made, kept when this object decides for it; `update`: secrets issued before, whose rows are replaced only where kept. */
+  kind: "new" | "update";
+  secrets: { hash: string; rows: KeyRecordRows }[];
 }
 
 /** Keeps the rows when this object, the one the secret names, decides for the key; else drops any kept. Answers whether it decides. */
-function holdNewest({ hash, locator, rows }: SecretRows, record: KeyRecord, records: KeyRecords): boolean {
+function holdNewest(hash: string, locator: Locator, rows: KeyRecordRows, record: KeyRecord, records: KeyRecords): boolean {
   const here = decidingObjectName(record.id, cachedKeyCheck(record)) === locatorObjectName(locator);
   // A revoked key's record is not kept: revocation is final, and its object retires its storage (retirement.ts).
   if (here && record.revokedAt === null) records.keep(hash, rows);
@@ -140,14 +142,24 @@ function holdNewest({ hash, locator, rows }: SecretRows, record: KeyRecord, reco
   return here;
 }
 
+/** Whether `held` is of a newer version of the key, or of its identity, than `record`. */
+const newerThan = (held: KeyRecord, record: KeyRecord) =>
+  held.version !== record.version ? held.version > record.version : (held.identity?.version ?? 0) > (record.identity?.version ?? 0);
+
 /**
- * An admin write hands over a new secret's rows (docs/rate-limits.md "One round trip for a cold
- * key"): held as a `resolve` reading D1 would hold them, so the first `resolve` of the secret reads
- * no D1. Rows older than a version this object was told are left: `resolve` reads D1 then.
+ * An admin write hands over its secrets' rows (docs/rate-limits.md "One round trip for a cold key"):
+ * held as a `resolve` reading D1 would hold them, so the next `resolve` of each reads no D1. Rows
+ * older than a version this object was told, or than the rows it holds, are left (`resolve` reads
+ * D1 then); an update's rows only replace rows held (an object keeps only the secrets naming it).
  */
-export function keepRecord(secret: SecretRows, records: KeyRecords, object: Pick<DecidingObject, "older">): void {
-  const record = recordOf(secret.rows);
-  if (!object.older(record)) holdNewest(secret, record, records);
+export function keepRecords(handed: HandedRecords, records: KeyRecords, object: Pick<DecidingObject, "older">): void {
+  for (const { hash, rows } of handed.secrets) {
+    const record = recordOf(rows);
+    if (object.older(record)) continue;
+    const held = records.kept(hash);
+    if (held ? newerThan(recordOf(held), record) : handed.kind === "update") continue;
+    holdNewest(hash, handed.locator, rows, record, records);
+  }
 }
 
 /**

@@ -65,13 +65,26 @@ describe("the object a new secret names", () => {
     await expectProblem(await withKey(gateway, "/api/x", created.key), 401, "expired_key");
   });
 
-  it("decides on a key's update at once: the next resolve reads the new record", async () => {
+  it("is handed a key's update: the next resolve decides on the new record and reads no D1", async () => {
     const created = await createKey(gateway);
     expect((await callsOf(created.key)).status).toBe(200);
     await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { rateLimits: [{ name: "tight", limit: 1, window: 60 }] }), 200);
     const queries = await objectD1(keyObjectName(created.id));
     expect(await callsOf(created.key)).toEqual({ status: 200, calls: [`${keyObjectName(created.id)} resolve`] });
-    expect(queries()).toBe(1);
+    expect(queries()).toBe(0);
+    await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "rate_limited");
+  });
+
+  it("of an identity is handed its member's update too", async () => {
+    const identity = await createIdentity(gateway);
+    const created = await createKey(gateway, { identityId: identity.id });
+    await json(
+      await admin(gateway, "PATCH", `/keys/${created.id}`, { scopes: ["read"], rateLimits: [{ name: "one", limit: 1, window: 60 }] }),
+      200,
+    );
+    const queries = await objectD1(identityObjectName(identity.id));
+    expect((await callsOf(created.key)).status).toBe(200);
+    expect(queries()).toBe(0);
     await expectProblem(await withKey(gateway, "/api/x", created.key), 429, "rate_limited");
   });
 
@@ -90,14 +103,19 @@ describe("the object a new secret names", () => {
         return (name: string) => {
           const stub = target.getByName(name);
           return new Proxy(stub, {
-            get: (inner, method) => (method === "keepRecord" ? () => Promise.reject(new Error("unreachable")) : Reflect.get(inner, method)),
+            get: (inner, method) =>
+              method === "keepRecords" ? () => Promise.reject(new Error("unreachable")) : Reflect.get(inner, method),
           });
         };
       },
     });
     const created = await createKey(gatewayEnv(routes, { KEY_LIMITER: failing }));
+    // An update replaces only rows the object holds: it holds none of this secret.
+    await json(await admin(gateway, "PATCH", `/keys/${created.id}`, { name: "renamed" }), 200);
+    expect(await keeps(keyObjectName(created.id), created.key)).toBe(false);
     const queries = await objectD1(keyObjectName(created.id));
     expect((await callsOf(created.key)).status).toBe(200);
     expect(queries()).toBe(1);
+    expect(await keeps(keyObjectName(created.id), created.key)).toBe(true);
   });
 });
