@@ -30,7 +30,7 @@ export class KeyObject {
 
   /**
    * `holdsRecord`: the object holds the key's record from the key's creation (the admin create hands
-   * it over, `keepRecord`); false for `--cold-objects`, keys created before that (empty storage).
+   * it over, `keepRecords`); false for `--cold-objects`, keys created before that (empty storage).
    */
   constructor(key: EdgeKey, ttlMs: number, holdsRecord = true) {
     this.key = key;
