@@ -221,8 +221,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     const refusal = refusesKey(decision.outcome);
     // Only a grant, a zero lease or a refusal of the key is held here; any other answer leaves the key as it was.
     if (sent && (decision.lease || decision.refuseForMs !== undefined || refusal)) {
-      // The request's own demand went with the ask: the slot's next ask counts only what comes after.
-      const held = this.of(request.keyId, request.route, request.version, sent.sentAt);
+      // The request's own demand went with the ask: the slot's next ask counts what comes from now on, as a new slot's does.
+      const held = this.of(request.keyId, request.route, request.version, this.clock());
       // `lastUnits` stays: the smallest lease asked says nothing of how many requests the next call's answer may serve.
       applyAnswer(held, sent, decision, request.ttlMs, request.cost);
       if (refusal) this.refuseKey(held, decision, sent.sentAt + request.ttlMs);
