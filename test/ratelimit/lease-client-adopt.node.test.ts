@@ -2,41 +2,15 @@
 // cold key's `resolve` asks with `coldKeyAsk` and brings a lease back. Virtual clock and scheduler,
 // as in lease-client.node.test.ts: no timers, no runtime.
 import { describe, expect, it } from "vitest";
-import { EventQueue } from "../../bench/leases/event-queue";
-import { coldKeyAsk, LeaseClient, type LeaseDecision, type LeaseTransport, type ObjectCall } from "../../src/ratelimit/lease-client";
+import { coldKeyAsk, type LeaseDecision, type ObjectCall } from "../../src/ratelimit/lease-client";
 import { defaultLeasePolicy, grantLease, LeaseLedger } from "../../src/ratelimit/lease-ledger";
 import { SlidingWindow } from "../../src/ratelimit/sliding-window";
+import { admission, allowed, LEG_MS, scriptedKey as scriptedWith, TTL_MS } from "../support/scripted-key";
 
-const TTL_MS = 1000;
-/** One way, each call and each answer. */
-const LEG_MS = 10;
-const admission = { keyId: "key", route: "/", version: 1, cost: 1, bounded: true, ttlMs: TTL_MS };
-
-/** A key's object that answers the client's own calls from a script; `resolved` hands the client an answer to a `resolve` sent at `sentAt`. */
+/** The scripted key, and `resolved`, which hands the client an answer to a `resolve` sent at `sentAt`. */
 function scriptedKey(answer: (call: ObjectCall) => LeaseDecision) {
-  const events = new EventQueue();
-  const client = new LeaseClient({ clock: () => events.now, isolateId: () => "isolate-a" });
-  const calls: { at: number; call: ObjectCall }[] = [];
-  const transport: LeaseTransport = {
-    call(call, answered) {
-      events.schedule(events.now + LEG_MS, () => {
-        calls.push({ at: events.now, call });
-        const decision = answer(call);
-        events.schedule(events.now + LEG_MS, () => answered(decision));
-      });
-    },
-    later: (delayMs, task) => events.schedule(events.now + delayMs, task),
-  };
-  const outcomes: string[] = [];
-  const request = (at: number) =>
-    events.schedule(at, () =>
-      client.admit(
-        admission,
-        transport,
-        (decision) => outcomes.push(decision.outcome),
-        (error) => outcomes.push(String(error)),
-      ),
-    );
+  const key = scriptedWith(answer);
+  const { events, client, transport } = key;
   /** A `resolve` sent at `sentAt` (`asked`: with a lease ask) answered with `decision`; its outcome goes to `resolvedAs`. */
   const resolvedAs: string[] = [];
   const resolved = (sentAt: number, decision: LeaseDecision, asked = true, answeredAt = sentAt + 2 * LEG_MS) =>
@@ -44,15 +18,8 @@ function scriptedKey(answer: (call: ObjectCall) => LeaseDecision) {
       const sent = asked ? { ...coldKeyAsk("isolate-a", TTL_MS), sentAt } : undefined;
       resolvedAs.push(client.adopt(admission, sent, decision, transport).outcome);
     });
-  return { events, calls, outcomes, request, resolved, resolvedAs };
+  return { ...key, resolved, resolvedAs };
 }
-
-const allowed = (lease?: LeaseDecision["lease"]): LeaseDecision => ({
-  outcome: "allowed",
-  policies: [],
-  nearest: -1,
-  ...(lease && { lease }),
-});
 
 /** What each call carried: its kind and reports. */
 const sentOf = (calls: { at: number; call: ObjectCall }[]) =>

@@ -1,48 +1,7 @@
 // The lease client (src/ratelimit/lease-client.ts) on a virtual clock and scheduler: exact
 // timelines the simulation's random schedules may or may not hit. No timers, no runtime.
 import { describe, expect, it } from "vitest";
-import { EventQueue } from "../../bench/leases/event-queue";
-import { LeaseClient, type LeaseDecision, type LeaseTransport, type ObjectCall } from "../../src/ratelimit/lease-client";
-
-const TTL_MS = 1000;
-/** One way, each call and each answer. */
-const LEG_MS = 10;
-
-/** A key's object that answers from a script, and what it was sent, when. */
-function scriptedKey(answer: (call: ObjectCall) => LeaseDecision) {
-  const events = new EventQueue();
-  const client = new LeaseClient({ clock: () => events.now, isolateId: () => "isolate-a" });
-  const calls: { at: number; call: ObjectCall }[] = [];
-  const transport: LeaseTransport = {
-    call(call, answered) {
-      events.schedule(events.now + LEG_MS, () => {
-        calls.push({ at: events.now, call });
-        const decision = answer(call);
-        events.schedule(events.now + LEG_MS, () => answered(decision));
-      });
-    },
-    later: (delayMs, task) => events.schedule(events.now + delayMs, task),
-  };
-  const outcomes: string[] = [];
-  /** A request of one unit at `at`. */
-  const request = (at: number) =>
-    events.schedule(at, () =>
-      client.admit(
-        { keyId: "key", route: "/", version: 1, cost: 1, bounded: true, ttlMs: TTL_MS },
-        transport,
-        (decision) => outcomes.push(decision.outcome),
-        (error) => outcomes.push(String(error)),
-      ),
-    );
-  return { events, calls, outcomes, request };
-}
-
-const allowed = (lease?: LeaseDecision["lease"]): LeaseDecision => ({
-  outcome: "allowed",
-  policies: [],
-  nearest: -1,
-  ...(lease && { lease }),
-});
+import { allowed, LEG_MS, scriptedKey, TTL_MS } from "../support/scripted-key";
 
 describe("lease client", () => {
   it("reports a lease still in use after an answer that brought none, once traffic stops: every admission reaches the object", () => {
