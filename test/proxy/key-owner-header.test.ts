@@ -1,5 +1,7 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { keyObjectName } from "../../src/objects/names";
 import { admin, createKey } from "../support/admin";
 import { call, type Echo, expectProblem, gatewayEnv, json } from "../support/gateway";
 
@@ -38,6 +40,8 @@ describe("key owners as headers", () => {
   it("never answers 500 for an owner stored before the check: it travels encoded", async () => {
     const { id, key } = await createKey(gateway, { owner: "placeholder" });
     await env.DB.prepare("update keys set owner = ? where id = ?").bind("old\r\nrow", id).run();
+    // A key stored then was made before its object was handed its record: the object reads D1.
+    await runInDurableObject(env.KEY_LIMITER.getByName(keyObjectName(id)), (_, state) => state.storage.sql.exec("DELETE FROM key_records"));
     expect(await ownerSeenUpstream(key)).toBe("old%0D%0Arow");
   });
 });

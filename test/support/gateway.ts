@@ -18,15 +18,15 @@ export async function call(target: Env, path: string, init: RequestInit = {}): P
   return response;
 }
 
-/** The real D1 binding, counting the statements prepared through it, but for the 401 counter's writes. */
-export function countingD1(db: D1Database): { db: D1Database; queries: () => number } {
+/** The real D1 binding, counting the statements prepared through it, but for the 401 counter's writes and those `ignore` names. */
+export function countingD1(db: D1Database, ignore: (sql: string) => boolean = () => false): { db: D1Database; queries: () => number } {
   let queries = 0;
   const counted = new Proxy(db, {
     get(target, property) {
       if (property === "prepare") {
         return (sql: string) => {
           // The 401 counter's writes (src/usage/unauthorized.ts) are no key lookup.
-          if (!sql.includes("unauthorized_rollups")) queries++;
+          if (!sql.includes("unauthorized_rollups") && !ignore(sql)) queries++;
           return target.prepare(sql);
         };
       }
