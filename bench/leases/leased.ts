@@ -23,7 +23,11 @@ export function leasedSystem(ttlMs = DEFAULT_LEASE_TTL_MS): LeaseSystem {
       }));
       /** Closes what the isolate reports and lets every limit see the leases still counted. */
       const settle = (lease: LeaseRequest, now: number) => {
-        closeLeases(ledger, lease, undefined, now);
+        // As the key object: a closed lease's units join its limits' logs (WindowStore.foldLease).
+        closeLeases(ledger, lease, undefined, now, (entry, at) => {
+          for (const limit of limits) if (entry.limitIds.includes(limit.id)) limit.window.insert(entry.end, entry.units, at);
+          return true;
+        });
         for (const limit of limits) {
           limit.window.prune(now);
           limit.leases = ledger.leasesIn(limit.id);

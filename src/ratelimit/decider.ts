@@ -144,9 +144,9 @@ export class Decider {
 
   /** Shrinks the leases an isolate closed, gives their unused quota back, and counts what it admitted and refused. */
   private settleLeases(subject: DecisionSubject, lease: LeaseRequest, admission: Admission, route: string, now: number): void {
-    const { leases, usage } = this.parts;
+    const { leases, usage, windows } = this.parts;
     const { keyId, budget } = admission;
-    closeLeases(leases.ledger, lease, budget, now);
+    closeLeases(leases.ledger, lease, budget, now, (entry, at) => windows.foldLease(entry, at));
     leases.persist();
     if (lease.admitted > 0) {
       usage.record(now, keyId, route, "allowed", lease.admitted);

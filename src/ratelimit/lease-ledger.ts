@@ -10,6 +10,9 @@
  * died) is forgotten once it has left every window, at `end` + the longest window. A lease still in
  * use reports its use so far with each call: those units are counted from the report on, like a
  * closed lease's, in a closed entry of their own (lease id `-leaseId`); the rest stay at `end`.
+ * Where the object gives a `FoldLease`, a closed lease leaves the ledger at once, its units moved
+ * into its limits' logs at its end: every decision scans the ledger, and a day's window would
+ * otherwise keep every lease of the day (docs/rate-limits.md "Closed leases join the log").
  */
 import { countedUnits, type LeasedUnits, type LimitState, waitMs } from "./sliding-window.ts";
 
@@ -117,6 +120,12 @@ export const defaultLeasePolicy: LeasePolicy = {
   slowWindowShare: 1 / 50,
 };
 
+/**
+ * Counts a closed lease's units in each of its limits' logs at its end (`SlidingWindow.insert`),
+ * where they count exactly as its entry did; false (nothing counted) when a limit has no log here.
+ */
+export type FoldLease = (entry: LeaseEntry, now: number) => boolean;
+
 const entryKey = (isolateId: string, leaseId: number) => `${isolateId}\n${leaseId}`;
 
 export interface LedgerChanges {
@@ -167,7 +176,13 @@ export class LeaseLedger {
    * back. Its isolate stopped using it before sending the report, so what it kept is counted from
    * `now` on if that is before the lease's end (no window reaching a use is left without it).
    */
-  close(isolateId: string, leaseId: number, used: number, now: number): { entry: LeaseEntry; returned: number } | undefined {
+  close(
+    isolateId: string,
+    leaseId: number,
+    used: number,
+    now: number,
+    fold?: FoldLease,
+  ): { entry: LeaseEntry; returned: number } | undefined {
     const entry = this.entries.get(entryKey(isolateId, leaseId));
     if (!entry || entry.closed) return undefined;
     // `used` counts from the lease's start: what its reported part holds is counted there already.
@@ -177,6 +192,12 @@ export class LeaseLedger {
     const closed = { ...entry, units: kept, end: entry.end - earlier, forgetAt: entry.forgetAt - earlier, closed: true };
     if (kept === 0) this.remove(closed);
     else this.put(closed);
+    if (fold) {
+      // Both parts are final now: nothing reports on this lease again.
+      if (kept > 0 && fold(closed, now)) this.remove(closed);
+      const reported = this.entries.get(entryKey(isolateId, -leaseId));
+      if (reported && fold(reported, now)) this.remove(reported);
+    }
     return { entry: closed, returned };
   }
 
@@ -234,9 +255,9 @@ export class LeaseLedger {
  * Applies an isolate's reports: each closed lease shrinks to its use, and its unused quota comes
  * back; the lease still in use counts its use so far from now on.
  */
-export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number): void {
+export function closeLeases(ledger: LeaseLedger, ask: LeaseAsk, quota: QuotaBudget | undefined, now: number, fold?: FoldLease): void {
   for (const { leaseId, used } of ask.closed) {
-    const closed = ledger.close(ask.isolateId, leaseId, used, now);
+    const closed = ledger.close(ask.isolateId, leaseId, used, now, fold);
     if (closed && closed.returned > 0 && quota && closed.entry.quotaPeriodStart !== null)
       quota.refund(closed.returned, closed.entry.quotaPeriodStart, now);
   }

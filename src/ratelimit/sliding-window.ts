@@ -142,6 +142,31 @@ export class SlidingWindow {
   }
 
   /**
+   * Counts `cost` units admitted at `at`, a moment before the log's newest entry (a closed lease's
+   * units, folded in at its end: docs/rate-limits.md "Closed leases join the log"): in time order,
+   * as an admission then would be. Units that already left the window ending at `now` add nothing.
+   */
+  insert(at: number, cost: number, now: number): void {
+    if (at <= now - this.windowMs || !(cost > 0)) return;
+    let i = this.ends.length;
+    while (i > this.head && this.ends[i - 1]! >= at) i--;
+    if (i === this.ends.length) {
+      this.add(at, cost);
+      return;
+    }
+    this.total += cost;
+    if (this.ends[i] === at) this.counts[i]! += cost;
+    else {
+      this.starts.splice(i, 0, at);
+      this.ends.splice(i, 0, at);
+      this.counts.splice(i, 0, cost);
+    }
+    this.noteChanged(i);
+    this.headAlive = this.aliveAt(this.head, this.horizon);
+    if (this.entries > this.maxEntries) this.mergeCheapest();
+  }
+
+  /**
    * Merges the neighbours whose union is cheapest: count × span bounds how far the even-spread
    * assumption can be off for that range. Weighing by count keeps ranges evenly loaded; merging
    * merely the closest in time piles old traffic into a few huge ranges. One pass merges the

@@ -1,6 +1,6 @@
 // A Durable Object's sliding windows kept in its SQLite: decided in memory, written in the caller's turn.
 import { type LimitDecision, type LimitRequest, nearestExhaustion, type PolicyState } from "./decision";
-import type { LeasableLimit } from "./lease-ledger";
+import type { LeasableLimit, LeaseEntry } from "./lease-ledger";
 import { countedUnits, decide, type LeasedUnits, type LimitState, nextReleaseMs, SlidingWindow } from "./sliding-window";
 
 const toSeconds = (ms: number) => Math.max(0, Math.ceil(ms / 1000));
@@ -91,6 +91,17 @@ export class WindowStore {
         reset: toSeconds(nextReleaseMs(state, now)),
       };
     });
+  }
+
+  /** A closed lease's units counted in its limits' logs at its end (`FoldLease`); false, nothing counted, if one has no window here. */
+  foldLease(entry: LeaseEntry, now: number): boolean {
+    const windows = entry.limitIds.map((id) => this.windows.get(id));
+    if (windows.some((w) => w === undefined)) return false;
+    for (const [i, window] of windows.entries()) {
+      window!.insert(entry.end, entry.units, now);
+      this.persist(entry.limitIds[i]!, window!);
+    }
+    return true;
   }
 
   /** The ids of the windows held, counting or not. */

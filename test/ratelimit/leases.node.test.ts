@@ -1,7 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { LeaseSlot } from "../../src/ratelimit/lease-holder";
-import { closeLeases, defaultLeasePolicy, grantLease, LeaseLedger, type LeasePolicy, refusalMs } from "../../src/ratelimit/lease-ledger";
+import {
+  closeLeases,
+  defaultLeasePolicy,
+  grantLease,
+  type LeaseEntry,
+  LeaseLedger,
+  type LeasePolicy,
+  refusalMs,
+} from "../../src/ratelimit/lease-ledger";
 import { SlidingWindow } from "../../src/ratelimit/sliding-window";
 import { busiestWindow, exactAdmitted, type SimLimit, type SimOptions, type SimRequest, simulate } from "../support/lease-simulation";
 import { propertyRuns } from "../support/properties";
@@ -411,6 +419,49 @@ describe("lease ledger", () => {
     const late = grantLease(ledger, [minute()], undefined, ask, 1000, 1000)!;
     closeLeases(ledger, { ...ask, using: { leaseId: late.leaseId, used: 5 } }, undefined, 1600);
     expect(ledger.leasesIn("minute")).toContainEqual({ end: 1600, units: 600 });
+  });
+
+  it("moves a closed lease and its reported part into the limits' logs at their ends, leaving the ledger", () => {
+    const ledger = new LeaseLedger();
+    const limit = minute();
+    const fold = (entry: LeaseEntry, now: number) => {
+      limit.window.insert(entry.end, entry.units, now);
+      return true;
+    };
+    const grant = grantLease(ledger, [limit], undefined, ask, 1000, 0)!;
+    limit.window.add(300, 2);
+    closeLeases(ledger, { ...ask, using: { leaseId: grant.leaseId, used: 100 } }, undefined, 200, fold);
+    closeLeases(ledger, { ...ask, closed: [{ leaseId: grant.leaseId, used: 150 }] }, undefined, 400, fold);
+    expect(ledger.size).toBe(0);
+    // Counted as the ledger counted them: 100 from 200, 50 from 400, each leaving one window later.
+    expect([...limit.window.serialize()]).toEqual([200, 200, 100, 300, 300, 2, 400, 400, 50]);
+    limit.window.prune(60_199);
+    expect(limit.window.used).toBe(152);
+    limit.window.prune(60_200);
+    expect(limit.window.used).toBe(52);
+    // A lease its limit cannot take in (no log here) stays in the ledger until it leaves.
+    const kept = grantLease(ledger, [limit], undefined, ask, 1000, 1000)!;
+    closeLeases(ledger, { ...ask, closed: [{ leaseId: kept.leaseId, used: 3 }] }, undefined, 1200, () => false);
+    expect(ledger.leasesIn("minute")).toEqual([{ end: 1200, units: 3 }]);
+  });
+
+  it("keeps a slow key of a daily limit to a handful of ledger entries, not one per lease for a day", () => {
+    const ledger = new LeaseLedger();
+    const day = { id: "day", limit: 100_000, window: new SlidingWindow(DAY), leases: [] as { end: number; units: number }[] };
+    const fold = (entry: LeaseEntry, now: number) => {
+      day.window.insert(entry.end, entry.units, now);
+      return true;
+    };
+    let open: number | undefined;
+    for (let now = 0; now < 2000 * SECOND; now += 2 * SECOND) {
+      const closed = open === undefined ? [] : [{ leaseId: open, used: 1 }];
+      closeLeases(ledger, { isolateId: "a", closed, rate: 0.5 }, undefined, now, fold);
+      day.window.prune(now);
+      day.leases = ledger.leasesIn("day");
+      open = grantLease(ledger, [day], undefined, { isolateId: "a", closed: [], rate: 0.5 }, 1000, now)?.leaseId;
+    }
+    expect(ledger.size).toBe(1);
+    expect(day.window.used).toBe(999);
   });
 
   it("grants a slow key a slow lease: at most 1/8 of what is free, no more than its rate asks over up to 1/50 of the window, never with a quota", () => {

@@ -49,6 +49,20 @@ describe("counting at the limit", () => {
   });
 });
 
+describe("units counted at an earlier moment (a closed lease's)", () => {
+  it("inserts them in time order, counted exactly as an admission then, and ignores those already out of the window", () => {
+    const state = limitOf(10, MINUTE);
+    admitAll([state], [1000, 5000]);
+    state.window.insert(3000, 4, 6000);
+    state.window.insert(5000, 1, 6000);
+    state.window.insert(0, 9, MINUTE);
+    expect([...state.window.serialize()]).toEqual([1000, 1000, 1, 3000, 3000, 4, 5000, 5000, 2]);
+    expect(usedAt(state, MINUTE + 2999)).toBe(6);
+    expect(usedAt(state, MINUTE + 3000)).toBe(2);
+    expect(nextReleaseMs(state, MINUTE + 3000)).toBe(2000);
+  });
+});
+
 describe("denials consume nothing", () => {
   it("leaves every limit untouched when one of several limits denies", () => {
     const second = limitOf(10, SECOND);

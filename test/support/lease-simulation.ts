@@ -199,7 +199,8 @@ class SimObject {
   call(now: number, cost: number, lease: LeaseRequest | undefined, key = 0): LeaseDecision {
     this.lastCallAt = now;
     const quota = this.budget(key);
-    if (lease) closeLeases(this.ledger, lease, quota, now);
+    // As the key object: a closed lease's units join its limits' logs (WindowStore.foldLease).
+    if (lease) closeLeases(this.ledger, lease, quota, now, (entry, at) => this.foldLease(entry, at));
     else this.ledger.forget(now);
     let allowed = cost === 0;
     let retryAfterMs = 0;
@@ -225,6 +226,11 @@ class SimObject {
     // As the key object: a lease request's refusal says how long its isolate may repeat it (a zero lease).
     const refuseForMs = lease && refusalMs(this.states(now, key), this.ledger, cost, this.options.ttlMs, now);
     return { outcome: "rate_limited", ...answer, retryAfter, ...(refuseForMs !== undefined && { refuseForMs }) };
+  }
+
+  private foldLease(entry: LeaseEntry, now: number): boolean {
+    for (const id of entry.limitIds) this.windows.get(id)!.insert(entry.end, entry.units, now);
+    return true;
   }
 
   private persist(): void {
