@@ -34,15 +34,25 @@ async function createIdentity(body: Record<string, unknown>): Promise<{ id: stri
 const perTenMinutes = (limit: number) => [{ name: "ten-minutes", limit, window: 600 }];
 
 describe(`identities across ${ISOLATES} gateway isolates`, () => {
-  it("admit exactly the identity's 100 of 150 parallel requests split over two keys of 80 and every isolate", async () => {
+  // A slow lease granted during the burst may hold a unit unused until it is reported, within
+  // LEASE_TTL_MS (docs/rate-limits.md "Slow keys"): at most the limit then, exactly once it is back.
+  it("admit at most the identity's 100 of 150 parallel requests split over two keys of 80 and every isolate, and exactly 100 once leases are reported", async () => {
     const identity = await createIdentity({ rateLimits: [{ name: "minute", limit: 100, window: 60 }] });
     const keys = await Promise.all(
       [0, 1].map(() => isolates.createKey({ identityId: identity.id, rateLimits: [{ name: "minute", limit: 80, window: 60 }] })),
     );
     await isolates.upstream.reset();
     const outcomes = await Promise.all(Array.from({ length: 150 }, (_, i) => send(i % ISOLATES, keys[i % 2]!.key)));
-    expect(outcomes.filter((o) => o.status === 200)).toHaveLength(100);
-    expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(50);
+    const burst = outcomes.filter((o) => o.status === 200).length;
+    expect(burst).toBeLessThanOrEqual(100);
+    expect(burst).toBeGreaterThanOrEqual(100 - 2 * ISOLATES);
+    expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(150 - burst);
+    let admitted = burst;
+    const deadline = Date.now() + 10 * LEASE_TTL_MS;
+    while (admitted < 100 && Date.now() < deadline)
+      for (let i = 0; i < ISOLATES; i++) if ((await send(i, keys[i % 2]!.key)).status === 200) admitted++;
+    expect(admitted).toBe(100);
+    for (let i = 0; i < ISOLATES; i++) expect((await send(i, keys[i % 2]!.key)).code).toBe("rate_limited");
     expect(await isolates.upstream.received()).toBe(100);
   });
 
