@@ -62,31 +62,26 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
   /** `prefixesToRemove`: an isolate's first requests read the import prefixes from D1 (each its own read) before going on. */
   const withPrefixes = (isolate: Isolate, request: EdgeRequest, then: () => void) => {
     if (isolate.prefixesLoaded) return then();
+    const readPrefixes = (loaded: () => void) =>
+      run.trip(
+        events.now,
+        options.d1RttMs,
+        () => undefined,
+        () => {
+          isolate.prefixesLoaded = true;
+          loaded();
+        },
+      );
     // `gateway`: a request with no value that could be an imported key forwards at once; the isolate reads them in the background.
     if (oneTrip && !world.keys[request.key]!.imported) {
       if (!isolate.prefixesLoading) {
         isolate.prefixesLoading = true;
-        run.trip(
-          events.now,
-          options.d1RttMs,
-          () => undefined,
-          () => {
-            isolate.prefixesLoaded = true;
-          },
-        );
+        readPrefixes(() => undefined);
       }
       return then();
     }
     request.trips++;
-    run.trip(
-      events.now,
-      options.d1RttMs,
-      () => undefined,
-      () => {
-        isolate.prefixesLoaded = true;
-        then();
-      },
-    );
+    readPrefixes(then);
   };
 
   /** The verdict is in: an admitted request is forwarded (once the isolate knows the import prefixes), a refused one answered. */

@@ -343,18 +343,7 @@ export function grantLease(
   // demand equal to the limit); a quota's cap only slows the isolate's slices down.
   const full = units < wanted && free.some((left) => left - units <= 0);
   if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
-  const entry = ledger.open(
-    {
-      isolateId: ask.isolateId,
-      limitIds: limits.map((l) => l.id),
-      units,
-      end: now + ttl,
-      forgetAt: now + ttl + longestWindow,
-      quotaPeriodStart: quota ? quota.periodStart(now) : null,
-      closed: false,
-    },
-    now,
-  );
+  const entry = openLease(ledger, ask, limits, units, ttl, longestWindow, quota ? quota.periodStart(now) : null, now);
   quota?.consume(units, now);
   return { leaseId: entry.leaseId, units, ttlMs: ttl, ...(full && { full }) };
 }
@@ -388,17 +377,30 @@ function slowLease(
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
   if (units < 1) return undefined;
-  const entry = ledger.open(
-    {
-      isolateId: ask.isolateId,
-      limitIds: limits.map((l) => l.id),
-      units,
-      end: now + ttl,
-      forgetAt: now + ttl + longestWindow,
-      quotaPeriodStart: null,
-      closed: false,
-    },
-    now,
-  );
+  const entry = openLease(ledger, ask, limits, units, ttl, longestWindow, null, now);
   return { leaseId: entry.leaseId, units, ttlMs: ttl, slow: true };
+}
+
+/** Records a grant of `units` on `limits` from `now` for `ttl`, counted until it has left their longest window. */
+function openLease(
+  ledger: LeaseLedger,
+  ask: LeaseAsk,
+  limits: LeasableLimit[],
+  units: number,
+  ttl: number,
+  longestWindow: number,
+  quotaPeriodStart: number | null,
+  now: number,
+): LeaseEntry {
+  const end = now + ttl;
+  const entry = {
+    isolateId: ask.isolateId,
+    limitIds: limits.map((l) => l.id),
+    units,
+    end,
+    forgetAt: end + longestWindow,
+    quotaPeriodStart,
+    closed: false,
+  };
+  return ledger.open(entry, now);
 }
