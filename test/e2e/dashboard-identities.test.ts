@@ -149,7 +149,7 @@ describe("the dashboard's Identities view", () => {
     await shoot("identity-edit");
     await editor.getByRole("button", { name: "Save identity" }).click();
     await page.getByRole("status").filter({ hasText: "Saved the identity “Acme Corp”." }).waitFor();
-    await expect.poll(() => limits.textContent()).toContain("1000 per day, its own");
+    await expect.poll(() => limits.textContent(), { timeout: 5_000 }).toContain("1000 per day, its own");
     const saved = await admin<{ enabled: boolean; quota: unknown; planId: string }>("GET", `/identities/${identity.id}`);
     expect(saved.body).toMatchObject({ enabled: false, quota: { limit: 1000, period: "day" }, planId: plan.body.id });
     expect((await fetch(`${gateway.url}/api/hello`, { headers: { "x-api-key": key.body.key } })).status).toBe(401);
