@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_OIDC_CLIENT } from "./test/support/global-setup.ts";
+import InterleavingSequencer from "./test/support/sequencer.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -73,6 +74,7 @@ export default defineConfig({
     // Two files at a time even on 2 cores (vitest's default is cores − 1): an e2e file mostly waits on
     // its gateway's workerd, and a workers file on its runtime, so two overlap instead of queueing.
     maxWorkers: 2,
+    sequence: { sequencer: InterleavingSequencer },
     projects: [
       workersProject("workers", false, ["test/**/*.test.ts"], ["test/**/*.isolated.test.ts"]),
       workersProject("workers-isolated", true, ["test/**/*.isolated.test.ts"], []),
@@ -83,6 +85,8 @@ export default defineConfig({
           include: ["test/**/*.node.test.ts"],
           exclude: ["test/e2e/**"],
           environment: "node",
+          // One Node process runs file after file (no fork per file): these files keep no global state.
+          isolate: false,
           provide: properties,
         },
       },
@@ -91,6 +95,9 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
+          // One Node process runs file after file: a fork per file cost about a second each; files
+          // leave no global state behind (test/README.md "e2e").
+          isolate: false,
           globalSetup: ["./test/e2e/support/global-setup.ts"],
           provide: properties,
           testTimeout: 60_000,

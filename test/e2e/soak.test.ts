@@ -16,6 +16,7 @@ const ADMIN_TOKEN = "soak-admin-token";
 
 let upstream: EchoUpstream;
 let gateway: LocalGateway;
+const tmpdirBefore = process.env.TMPDIR;
 
 beforeAll(async () => {
   // State on tmpfs: local workerd fsyncs every Durable Object write on its only thread, which on
@@ -30,6 +31,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await gateway?.dispose();
   await upstream?.close();
+  // The next file in this Node process (e2e files share one) keeps its own TMPDIR.
+  if (tmpdirBefore === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = tmpdirBefore;
 });
 
 interface Tally {
