@@ -95,6 +95,18 @@ describe("the dashboard's key list, sorted on the server", () => {
     await expectOrder([n("alpha"), n("bravo"), n("Charlie"), n("delta")]); // case ignored
     expect(await nameHeader.getAttribute("aria-sort")).toBe("ascending");
     await shoot("keys-sorted", { docs: true });
+    // At phone width each row is a card: a long name wraps rather than pushing its Copy button out.
+    await page.setViewportSize({ width: 390, height: 900 });
+    const overflowing = await page.locator("table.keys tbody tr").evaluateAll(
+      (rows) =>
+        rows.filter((row) => {
+          const card = row.getBoundingClientRect();
+          const copy = row.querySelector("button.copy")?.getBoundingClientRect();
+          return !copy || copy.right > card.right || copy.left < card.left;
+        }).length,
+    );
+    expect(overflowing).toBe(0);
+    await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
 
     await nameHeader.getByRole("button").click();
     await expectOrder([n("delta"), n("Charlie"), n("bravo"), n("alpha")]);
