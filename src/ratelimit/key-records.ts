@@ -3,7 +3,8 @@
  * for a cold key"): the records of the keys it decides for, by secret hash, in its own SQLite,
  * handed over by the admin write that made the secret or changed the key (`keepRecords`), else
  * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
- * which judges a presented secret and decides its request in the same call.
+ * which judges a presented secret and decides its request in the same call, granting the lease the
+ * isolate asked for as `check` does.
  */
 import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
@@ -16,6 +17,7 @@ import { decidingObjectName, locatorObjectName } from "../objects/names";
 import { keyRecords } from "../objects/schema";
 import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
 import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
+import type { LeaseRequest } from "./lease-holder";
 
 /** What of the matched route the object needs: its scopes and its limits (with the key's overrides by `path`). */
 export interface ResolveRoute {
@@ -35,6 +37,8 @@ export interface ResolveInput extends AccessFacts {
   /** Where usage counts: the route's path, or the caller's own label. */
   usageRoute: string;
   cost: number;
+  /** `spend` with leases on: the isolate's ask (lease-client.ts `coldKeyAsk`), decided as `check` decides one; the grant comes back in the decision. */
+  lease?: LeaseRequest;
 }
 
 /**
@@ -168,6 +172,7 @@ export function keepRecords(handed: HandedRecords, records: KeyRecords, object: 
  * and quota as any `check` (or `inspect`, reading) does. The record goes back to be cached.
  */
 export async function resolveKey(input: ResolveInput, records: KeyRecords, object: DecidingObject): Promise<ResolveAnswer> {
+  const received = Date.now();
   const found = await newestRecord(input, records, object);
   if (!found) return { found: "unknown" };
   const { record } = found;
@@ -179,5 +184,8 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   const limits = input.route ? requestLimits(record.rateLimits, record.routeRateLimits, input.route) : keyLimitRequests(record.rateLimits);
   const key = cachedKeyCheck(record);
   if (input.mode === "read") return { found: "here", record, inspection: object.inspect({ limits, key }) };
-  return { found: "here", record, decision: object.check({ limits, cost: input.cost, key, route: input.usageRoute }) };
+  // A lease counts from the isolate's send: one decided after half its TTL here (a slow D1 read)
+  // would arrive mostly spent, its units held where no request can use them; none is granted then.
+  const lease = input.lease && Date.now() - received <= input.lease.ttlMs / 2 && { lease: input.lease };
+  return { found: "here", record, decision: object.check({ limits, cost: input.cost, key, route: input.usageRoute, ...lease }) };
 }
