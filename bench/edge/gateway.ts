@@ -149,7 +149,8 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
    * body names, once, with a lease ask (`coldKeyAsk`; one such call per key in flight); the object
    * (reading D1 itself when it does not hold the newest record) decides like a lease-asking `check`
    * and answers with the record, which the isolate caches, and the grant, which its lease client
-   * adopts (`LeaseClient.adopt`, which also admits a refusal at the limit from a lease held).
+   * adopts (`LeaseClient.adopt`, which also admits a refusal at the limit from a lease held, or asks
+   * once more when that lease ran out before the refusal came).
    */
   const resolve = (isolate: Isolate, request: EdgeRequest) => {
     const key = world.keys[request.key]!;
@@ -170,14 +171,16 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
         const admission: LeaseAdmission = { keyId: record.id, route: "/", version: record.version, cost: 1, bounded: true, ttlMs };
         const adopt = () => {
           const sent = ask && { ...ask, sentAt };
-          const decision = isolate.client.adopt(
+          isolate.client.adopt(
             admission,
             sent,
             asDecision(answer),
             transport(isolate, request, landed(isolate, request.key)),
+            (decision) => {
+              const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
+              conclude(isolate, request, decision.outcome === "allowed", decidedAt);
+            },
           );
-          const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
-          conclude(isolate, request, decision.outcome === "allowed", decidedAt);
         };
         // A racer refused at the limit waits for the lease-asking `resolve` still in flight, whose lease may hold a unit.
         const waitingFor = isolate.asking.get(request.key);

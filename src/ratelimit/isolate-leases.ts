@@ -133,7 +133,8 @@ export function coldLeaseAsk<E extends GatewayEnv>(c: Context<E>, hash: string):
 /**
  * The decision `resolve` answered, taken into this isolate's leases (`LeaseClient.adopt`): its lease,
  * when it asked for one, serves the key's next requests here; a refusal at the limit is admitted
- * from a lease held here that still has a unit, after the lease-asking `resolve` it raced is in.
+ * from a lease held here that still has a unit, after the lease-asking `resolve` it raced is in, or
+ * asks once more when that lease ran out before the refusal came (its unit may have stayed unused).
  */
 export async function adoptResolved<E extends GatewayEnv>(
   c: Context<E>,
@@ -147,5 +148,6 @@ export async function adoptResolved<E extends GatewayEnv>(
   if (!cold) return decision;
   if (decision.outcome === "rate_limited" && cold.racing) await cold.racing;
   const sent = cold.lease && { ...cold.lease, sentAt: cold.sentAt };
-  return isolateLeases.adopt(leaseAdmission(c, key, route, limits, cost), sent, decision, requestTransport(c, key, route, limits));
+  const request = leaseAdmission(c, key, route, limits, cost);
+  return new Promise((resolve) => isolateLeases.adopt(request, sent, decision, requestTransport(c, key, route, limits), resolve));
 }

@@ -126,6 +126,11 @@ interface HeldLease<D extends LeaseDecision> {
    * admitted again within `LEASE_TTL_MS`).
    */
   keyRefusal: { until: number; answer: D } | undefined;
+  /**
+   * The end of the lease a cold key's `resolve` brought (`adopt`), until a refusal of a `resolve`
+   * that raced it came after it: that refusal asks once more, for the unit the lease may have left.
+   */
+  coldLeaseEnd: number | undefined;
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
@@ -214,10 +219,19 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
    * the key's id was known (docs/rate-limits.md "One round trip for a cold key"). With `sent` (its
    * `coldKeyAsk`), the key's slot then holds the grant, or the refusal, as if `leaseCall` had asked,
    * and the grant is reported once traffic stops; reports the slot already held wait for its next
-   * call. Returns the request's decision: as for its own calls, a refusal at the limit is admitted
-   * from a lease held here that still has a unit (one another request's answer brought meanwhile).
+   * call. Calls `decided` with the request's decision: as for its own calls, a refusal at the limit
+   * is admitted from a lease held here that still has a unit (one another request's answer brought
+   * meanwhile); once that lease has run out, the first such refusal asks again (`admit`), since a
+   * unit left unused there counts as spent until its report reaches the object, and the requests of
+   * a cold burst were all sent before it: the one asking again comes after, so it gets the unit.
    */
-  adopt(request: LeaseAdmission, sent: SentAsk | undefined, decision: D, transport: LeaseTransport<D>): D | LocalDecision<D> {
+  adopt(
+    request: LeaseAdmission,
+    sent: SentAsk | undefined,
+    decision: D,
+    transport: LeaseTransport<D>,
+    decided: (decision: D | LocalDecision<D>) => void,
+  ): void {
     const refusal = refusesKey(decision.outcome);
     // Only a grant, a zero lease or a refusal of the key is held here; any other answer leaves the key as it was.
     if (sent && (decision.lease || decision.refuseForMs !== undefined || refusal)) {
@@ -234,9 +248,15 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     }
     const held = this.held.get(`${request.keyId}\n${request.route}`);
     const now = this.clock();
-    if (decision.outcome === "rate_limited" && held?.version === request.version && held.slot.take(request.cost, now))
-      return localAdmission(held, now);
-    return decision;
+    // The racers of this `resolve` are refused after it: only its own lease may have a unit for them.
+    if (sent && held) held.coldLeaseEnd = decision.lease?.units ? sent.sentAt + decision.lease.ttlMs : undefined;
+    if (decision.outcome !== "rate_limited" || held?.version !== request.version) decided(decision);
+    else if (held.slot.take(request.cost, now)) decided(localAdmission(held, now));
+    else if (held.coldLeaseEnd !== undefined && now >= held.coldLeaseEnd) {
+      held.coldLeaseEnd = undefined;
+      // The object unreachable now: its refusal stands.
+      this.admit(request, transport, decided, () => decided(decision));
+    } else decided(decision);
   }
 
   /** The key's lease on a route; a new key version (an admin write) ends the old one. */
@@ -261,6 +281,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         refusalReportDue: false,
         lastUnits: Number.POSITIVE_INFINITY,
         keyRefusal: undefined,
+        coldLeaseEnd: undefined,
       };
       this.held.set(name, held);
     }
