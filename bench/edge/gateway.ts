@@ -30,8 +30,10 @@ interface Isolate {
   prefixesLoaded: boolean;
   /** `gateway`: its first read of them is under way in the background. */
   prefixesLoading: boolean;
-  /** `gateway`: keys whose `resolve` with a lease ask is in flight, and the racers refused at the limit waiting for it. */
-  asking: Map<number, (() => void)[]>;
+  /** `gateway`: keys whose `resolve` with a lease ask is in flight: its id, and how many raced it. */
+  asking: Map<number, { id: string; racers: number }>;
+  /** Lease-asking `resolve`s sent: names the next. */
+  asks: number;
 }
 
 const asDecision = (answer: ObjectAnswer): EdgeDecision => ({
@@ -56,7 +58,8 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
       landed: new Map(),
       prefixesLoaded: false,
       prefixesLoading: false,
-      asking: new Map<number, (() => void)[]>(),
+      asking: new Map(),
+      asks: 0,
       end: world.isolates[id]!.end,
     }));
 
@@ -146,50 +149,39 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
 
   /**
    * `resolve`: a `gateway` isolate with no record of an own-format key calls the object the key's
-   * body names, once, with a lease ask (`coldKeyAsk`; one such call per key in flight); the object
-   * (reading D1 itself when it does not hold the newest record) decides like a lease-asking `check`
-   * and answers with the record, which the isolate caches, and the grant, which its lease client
-   * adopts (`LeaseClient.adopt`, which also admits a refusal at the limit from a lease held, or asks
-   * once more when that lease ran out before the refusal came).
+   * body names, once, with a lease ask (`coldKeyAsk`; one such call per key in flight, whose id its
+   * racers carry); the object (reading D1 itself when it does not hold the newest record) decides
+   * like a lease-asking `check` (a racer's call first closes the lease its ask brought, as
+   * src/ratelimit/cold-asks.ts) and answers with the record, which the isolate caches, and the
+   * grant, which its lease client adopts (`LeaseClient.adopt`; given back when the ask had racers).
    */
   const resolve = (isolate: Isolate, request: EdgeRequest) => {
     const key = world.keys[request.key]!;
     const object = objectOf(request.key);
     const sentAt = events.now;
     // One lease-asking `resolve` per key in flight in an isolate (src/ratelimit/isolate-leases.ts `coldLeaseAsk`).
-    const racing = isolate.asking.get(request.key);
-    const ask = racing ? undefined : coldKeyAsk(isolate.client.isolateId, ttlMs);
-    if (ask) isolate.asking.set(request.key, []);
+    const inFlight = isolate.asking.get(request.key);
+    const ask = inFlight ? undefined : coldKeyAsk(isolate.client.isolateId, ttlMs);
+    const own = inFlight ?? { id: `${isolate.client.isolateId}/${++isolate.asks}`, racers: 0 };
+    if (inFlight) inFlight.racers++;
+    else isolate.asking.set(request.key, own);
     request.trips++;
     run.tripWithin(
       events.now,
       options.objectRttMs,
       (at) => (object.readsD1(at) ? run.draw(options.objectD1RttMs) : 0),
-      (at) => ({ answer: object.call(at, 1, ask), record: recordAt(key, at) }),
+      (at) => ({ answer: object.resolve(at, own.id, ask), record: recordAt(key, at) }),
       (back, { answer, record }) => {
         isolate.cache.set(key.hash, record, back);
+        if (ask && isolate.asking.get(request.key) === own) isolate.asking.delete(request.key);
         const admission: LeaseAdmission = { keyId: record.id, route: "/", version: record.version, cost: 1, bounded: true, ttlMs };
-        const adopt = () => {
-          const sent = ask && { ...ask, sentAt };
-          isolate.client.adopt(
-            admission,
-            sent,
-            asDecision(answer),
-            transport(isolate, request, landed(isolate, request.key)),
-            (decision) => {
-              const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
-              conclude(isolate, request, decision.outcome === "allowed", decidedAt);
-            },
-          );
+        const sent = ask && { ...ask, sentAt };
+        const decided = (decision: EdgeDecision | LeaseDecision) => {
+          const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
+          conclude(isolate, request, decision.outcome === "allowed", decidedAt);
         };
-        // A racer refused at the limit waits for the lease-asking `resolve` still in flight, whose lease may hold a unit.
-        const waitingFor = isolate.asking.get(request.key);
-        if (!ask && answer.outcome === "rate_limited" && waitingFor) return void waitingFor.push(adopt);
-        adopt();
-        if (ask) {
-          isolate.asking.delete(request.key);
-          for (const racer of waitingFor ?? []) racer();
-        }
+        const waitedFrom = landed(isolate, request.key);
+        isolate.client.adopt(admission, sent, asDecision(answer), transport(isolate, request, waitedFrom), decided, own.racers > 0);
       },
     );
   };

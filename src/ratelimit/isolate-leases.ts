@@ -92,51 +92,50 @@ export function admitWithLease<E extends GatewayEnv>(
 
 /** What a cold key's `resolve` brings to this isolate's leases: its own lease ask, or the one it races. */
 export interface ColdAsk {
+  /** Names the lease-asking `resolve` of the secret here (key-records.ts `coldAsk`): its own, or the one it races. */
+  id: string;
   /** The lease ask sent with this `resolve` (`coldKeyAsk`); none while another for the same secret is in flight. */
   lease: LeaseRequest | undefined;
   sentAt: number;
-  /** That other `resolve`, when this one races it: settled once its answer was taken (or it failed). */
-  racing: Promise<void> | undefined;
-  /** This `resolve` is answered or failed (called before its answer is taken, in the same turn). */
+  /** This `resolve` is answered or failed: later cold requests of the secret here ask on their own. */
   settled(): void;
+  /** Another `resolve` of the secret was sent here while this lease-asking one was in flight. */
+  raced(): boolean;
 }
 
 /**
- * The lease-asking `resolve` in flight here per secret hash, settled once answered. One at a time:
- * the requests racing it are decided by the object, and a lease each would hold units none of
- * them can use; a racer refused at the limit waits for it instead, whose lease may hold a unit.
+ * The lease-asking `resolve` in flight here per secret hash, and how many raced it. One at a time:
+ * the requests racing it are decided by the object, and a lease each would hold units none of them
+ * can use. Nor is the asker's lease used once it had racers: each racer gives it back at the object
+ * (cold-asks.ts), which may happen after its answer came (docs/rate-limits.md).
  */
-const asking = new Map<string, Promise<void>>();
+const asking = new Map<string, { id: string; racers: number }>();
 
 /** The lease side of a cold key's `resolve` about to be sent (`adoptResolved` takes its answer); none with leases off. */
 export function coldLeaseAsk<E extends GatewayEnv>(c: Context<E>, hash: string): ColdAsk | undefined {
   const { leaseTtlMs } = c.get("config");
   if (leaseTtlMs <= 0) return undefined;
   const sentAt = Date.now();
-  const racing = asking.get(hash);
-  if (racing) return { lease: undefined, sentAt, racing, settled: () => {} };
-  let settle = () => {};
-  asking.set(
-    hash,
-    new Promise<void>((resolve) => {
-      settle = resolve;
-    }),
-  );
+  const inFlight = asking.get(hash);
+  if (inFlight) {
+    inFlight.racers++;
+    return { id: inFlight.id, lease: undefined, sentAt, settled: () => {}, raced: () => false };
+  }
+  const own = { id: crypto.randomUUID(), racers: 0 };
+  asking.set(hash, own);
   const settled = () => {
-    asking.delete(hash);
-    // Racers waiting on it go on in a later turn, after this one took its answer.
-    settle();
+    if (asking.get(hash) === own) asking.delete(hash);
   };
-  return { lease: coldKeyAsk(isolateLeases.isolateId, leaseTtlMs), sentAt, racing: undefined, settled };
+  return { id: own.id, lease: coldKeyAsk(isolateLeases.isolateId, leaseTtlMs), sentAt, settled, raced: () => own.racers > 0 };
 }
 
 /**
  * The decision `resolve` answered, taken into this isolate's leases (`LeaseClient.adopt`): its lease,
- * when it asked for one, serves the key's next requests here; a refusal at the limit is admitted
- * from a lease held here that still has a unit, after the lease-asking `resolve` it raced is in, or
- * asks once more when that lease ran out before the refusal came (its unit may have stayed unused).
+ * when it asked for one and no other `resolve` raced it, serves the key's next requests here (one
+ * that was raced is given back); a refusal at the limit is admitted from a lease held here that
+ * still has a unit.
  */
-export async function adoptResolved<E extends GatewayEnv>(
+export function adoptResolved<E extends GatewayEnv>(
   c: Context<E>,
   key: KeyRecord,
   route: string,
@@ -145,9 +144,10 @@ export async function adoptResolved<E extends GatewayEnv>(
   cold: ColdAsk | undefined,
   decision: LimitDecision,
 ): Promise<LimitDecision> {
-  if (!cold) return decision;
-  if (decision.outcome === "rate_limited" && cold.racing) await cold.racing;
+  if (!cold) return Promise.resolve(decision);
   const sent = cold.lease && { ...cold.lease, sentAt: cold.sentAt };
   const request = leaseAdmission(c, key, route, limits, cost);
-  return new Promise((resolve) => isolateLeases.adopt(request, sent, decision, requestTransport(c, key, route, limits), resolve));
+  return new Promise((resolve) =>
+    isolateLeases.adopt(request, sent, decision, requestTransport(c, key, route, limits), resolve, cold.raced()),
+  );
 }

@@ -4,7 +4,7 @@
  * handed over by the admin write that made the secret or changed the key (`keepRecords`), else
  * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
  * which judges a presented secret and decides its request in the same call, granting the lease the
- * isolate asked for as `check` does.
+ * isolate asked for as `check` does (and taking it back when a racer of that ask comes, cold-asks.ts).
  */
 import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
@@ -16,6 +16,7 @@ import type { ObjectDatabase } from "../objects/database";
 import { decidingObjectName, locatorObjectName } from "../objects/names";
 import { keyRecords } from "../objects/schema";
 import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
+import { ColdAsks } from "./cold-asks";
 import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
 import type { LeaseRequest } from "./lease-holder";
 
@@ -39,6 +40,11 @@ export interface ResolveInput extends AccessFacts {
   cost: number;
   /** `spend` with leases on: the isolate's ask (lease-client.ts `coldKeyAsk`), decided as `check` decides one; the grant comes back in the decision. */
   lease?: LeaseRequest;
+  /**
+   * `spend` with leases on: names the isolate's lease-asking `resolve` of this secret, sent by it
+   * (with `lease`) and by each racer sent while it was in flight (without): a racer gives its lease back (cold-asks.ts).
+   */
+  coldAsk?: string;
 }
 
 /**
@@ -184,8 +190,30 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   const limits = input.route ? requestLimits(record.rateLimits, record.routeRateLimits, input.route) : keyLimitRequests(record.rateLimits);
   const key = cachedKeyCheck(record);
   if (input.mode === "read") return { found: "here", record, inspection: object.inspect({ limits, key }) };
+  const check: CheckInput = { limits, cost: input.cost, key, route: input.usageRoute };
+  const now = Date.now();
+  const { lease: ask, coldAsk } = input;
+  if (!coldAsk) return { found: "here", record, decision: object.check(ask ? { ...check, lease: ask } : check) };
+  if (!ask) {
+    // A racer: the lease its asking `resolve` brought is closed unused before this request is decided.
+    const given = coldAsks.raced(coldAsk, now);
+    const giveBack = given && {
+      isolateId: given.isolateId,
+      closed: [{ leaseId: given.leaseId, used: 0 }],
+      rate: 0,
+      admitted: 0,
+      refused: 0,
+    };
+    return { found: "here", record, decision: object.check(giveBack ? { ...check, lease: { ...giveBack, ttlMs: 0 } } : check) };
+  }
   // A lease counts from the isolate's send: one decided after half its TTL here (a slow D1 read)
   // would arrive mostly spent, its units held where no request can use them; none is granted then.
-  const lease = input.lease && Date.now() - received <= input.lease.ttlMs / 2 && { lease: input.lease };
-  return { found: "here", record, decision: object.check({ limits, cost: input.cost, key, route: input.usageRoute, ...lease }) };
+  // Nor after a racer of it: the isolate uses no lease whose ask had racers.
+  const leases = now - received <= ask.ttlMs / 2 && coldAsks.mayLease(coldAsk, now);
+  const decision = object.check(leases ? { ...check, lease: ask } : check);
+  if (decision.lease?.units) coldAsks.granted(coldAsk, ask.isolateId, decision.lease.leaseId, now);
+  return { found: "here", record, decision };
 }
+
+/** The cold asks every key object in this isolate was sent: their ids are random, never shared between objects. */
+const coldAsks = new ColdAsks();

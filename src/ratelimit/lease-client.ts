@@ -126,11 +126,6 @@ interface HeldLease<D extends LeaseDecision> {
    * admitted again within `LEASE_TTL_MS`).
    */
   keyRefusal: { until: number; answer: D } | undefined;
-  /**
-   * The end of the lease a cold key's `resolve` brought (`adopt`), until a refusal of a `resolve`
-   * that raced it came after it: that refusal asks once more, for the unit the lease may have left.
-   */
-  coldLeaseEnd: number | undefined;
 }
 
 /** Outcomes that say the key itself is refused (revoked, disabled, expired…), not a limit. */
@@ -219,11 +214,10 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
    * the key's id was known (docs/rate-limits.md "One round trip for a cold key"). With `sent` (its
    * `coldKeyAsk`), the key's slot then holds the grant, or the refusal, as if `leaseCall` had asked,
    * and the grant is reported once traffic stops; reports the slot already held wait for its next
-   * call. Calls `decided` with the request's decision: as for its own calls, a refusal at the limit
-   * is admitted from a lease held here that still has a unit (one another request's answer brought
-   * meanwhile); once that lease has run out, the first such refusal asks again (`admit`), since a
-   * unit left unused there counts as spent until its report reaches the object, and the requests of
-   * a cold burst were all sent before it: the one asking again comes after, so it gets the unit.
+   * call. `givenBack`: other requests raced the `resolve`, and may take its lease back at the object
+   * (key-records.ts), so it is never used here, only reported closed. Calls `decided` with the
+   * request's decision: as for its own calls, a refusal at the limit is admitted from a lease held
+   * here that still has a unit (one another request's answer brought meanwhile).
    */
   adopt(
     request: LeaseAdmission,
@@ -231,6 +225,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     decision: D,
     transport: LeaseTransport<D>,
     decided: (decision: D | LocalDecision<D>) => void,
+    givenBack = false,
   ): void {
     const refusal = refusesKey(decision.outcome);
     // Only a grant, a zero lease or a refusal of the key is held here; any other answer leaves the key as it was.
@@ -239,6 +234,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       const held = this.of(request.keyId, request.route, request.version, this.clock());
       // `lastUnits` stays: the smallest lease asked says nothing of how many requests the next call's answer may serve.
       applyAnswer(held, sent, decision, request.ttlMs, request.cost);
+      // Retired at once, unused: its report closes it unless a racer did.
+      if (givenBack && decision.lease?.units) held.slot.drop();
       if (refusal) this.refuseKey(held, decision, sent.sentAt + request.ttlMs);
       const now = this.clock();
       // Reported once the lease ends (counted from the send): at once if the answer took longer than its TTL.
@@ -248,15 +245,9 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     }
     const held = this.held.get(`${request.keyId}\n${request.route}`);
     const now = this.clock();
-    // The racers of this `resolve` are refused after it: only its own lease may have a unit for them.
-    if (sent && held) held.coldLeaseEnd = decision.lease?.units ? sent.sentAt + decision.lease.ttlMs : undefined;
-    if (decision.outcome !== "rate_limited" || held?.version !== request.version) decided(decision);
-    else if (held.slot.take(request.cost, now)) decided(localAdmission(held, now));
-    else if (held.coldLeaseEnd !== undefined && now >= held.coldLeaseEnd) {
-      held.coldLeaseEnd = undefined;
-      // The object unreachable now: its refusal stands.
-      this.admit(request, transport, decided, () => decided(decision));
-    } else decided(decision);
+    if (decision.outcome === "rate_limited" && held?.version === request.version && held.slot.take(request.cost, now))
+      decided(localAdmission(held, now));
+    else decided(decision);
   }
 
   /** The key's lease on a route; a new key version (an admin write) ends the old one. */
@@ -281,7 +272,6 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         refusalReportDue: false,
         lastUnits: Number.POSITIVE_INFINITY,
         keyRefusal: undefined,
-        coldLeaseEnd: undefined,
       };
       this.held.set(name, held);
     }

@@ -198,6 +198,7 @@ async function locatedVerdict<E extends GatewayEnv>(
       scopes: request.scopes,
       ip: request.ip,
       cost: request.cost,
+      ...(cold && { coldAsk: cold.id }),
       ...(cold?.lease && { lease: cold.lease }),
     });
   } catch {

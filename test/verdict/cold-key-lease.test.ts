@@ -92,6 +92,20 @@ describe("a cold key's resolve", () => {
     await key.settle();
   });
 
+  it("raced by another cold request of the key in this isolate: the racer gives the lease back at the object, and neither request uses one", async () => {
+    const created = await createKey(gateway);
+    const key = requests(gateway, created.key);
+    const called = objects.calls.length;
+    const both = await Promise.all([key.send(), key.send()]);
+    expect(both.map(({ response }) => response.status)).toEqual([200, 200]);
+    expect(objects.calls.slice(called)).toEqual(Array(2).fill(`${keyObjectName(created.id)} resolve`));
+    // Before any report: the lease the first brought is closed unused (or, had the racer come first, never granted).
+    expect(await leaseRows(created.id)).toBe(0);
+    // Not used here either: the next request asks the object.
+    expect((await key.send()).calls).toEqual([`${keyObjectName(created.id)} check`]);
+    await key.settle();
+  });
+
   it("of a revoked key brings no lease", async () => {
     const created = await createKey(gateway);
     expect((await revokeKey(gateway, created.id)).status).toBe(204);
