@@ -195,16 +195,17 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   const { lease: ask, coldAsk } = input;
   if (!coldAsk) return { found: "here", record, decision: object.check(ask ? { ...check, lease: ask } : check) };
   if (!ask) {
-    // A racer: the lease its asking `resolve` brought is closed unused before this request is decided.
+    // A racer: the lease its asking `resolve` brought is closed unused before this request is decided (a TTL of 0 asks none).
     const given = coldAsks.raced(coldAsk, now);
-    const giveBack = given && {
+    const giveBack: LeaseRequest | undefined = given && {
       isolateId: given.isolateId,
       closed: [{ leaseId: given.leaseId, used: 0 }],
       rate: 0,
       admitted: 0,
       refused: 0,
+      ttlMs: 0,
     };
-    return { found: "here", record, decision: object.check(giveBack ? { ...check, lease: { ...giveBack, ttlMs: 0 } } : check) };
+    return { found: "here", record, decision: object.check(giveBack ? { ...check, lease: giveBack } : check) };
   }
   // A lease counts from the isolate's send: one decided after half its TTL here (a slow D1 read)
   // would arrive mostly spent, its units held where no request can use them; none is granted then.
