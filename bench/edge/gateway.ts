@@ -5,11 +5,11 @@
  * background work made here) and the key's object (key-object.ts). `gateway-before`: a key cache
  * miss reads D1 (one trip), then the lease client decides (from a lease, or an object call).
  * `gateway`: for a key of the gateway's own format, a miss makes one `resolve` call to the object
- * the key names, which answers with the record and the decision (docs/rate-limits.md "One round
- * trip for a cold key"); imported keys keep the D1 lookup first. In both, an isolate's first
+ * the key names, which answers with the record, the decision and a lease (docs/rate-limits.md "One
+ * round trip for a cold key"); imported keys keep the D1 lookup first. In both, an isolate's first
  * forwarded requests read the import prefixes from D1 before the upstream call (src/proxy/forward.ts).
  */
-import { type LeaseAdmission, LeaseClient, type LeaseDecision, type LeaseTransport } from "../../src/ratelimit/lease-client.ts";
+import { coldKeyAsk, type LeaseAdmission, LeaseClient, type LeaseDecision, type LeaseTransport } from "../../src/ratelimit/lease-client.ts";
 import { KeyObject, type ObjectAnswer } from "./key-object.ts";
 import { type EdgeRecord, recordAt, recordCache, refusedByRecord } from "./records.ts";
 import { type EdgeRequest, type EdgeRun, made } from "./run.ts";
@@ -30,6 +30,10 @@ interface Isolate {
   prefixesLoaded: boolean;
   /** `gateway`: its first read of them is under way in the background. */
   prefixesLoading: boolean;
+  /** `gateway`: keys whose `resolve` with a lease ask is in flight: its id, and how many raced it. */
+  asking: Map<number, { id: string; racers: number }>;
+  /** Lease-asking `resolve`s sent: names the next. */
+  asks: number;
 }
 
 const asDecision = (answer: ObjectAnswer): EdgeDecision => ({
@@ -54,6 +58,8 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
       landed: new Map(),
       prefixesLoaded: false,
       prefixesLoading: false,
+      asking: new Map(),
+      asks: 0,
       end: world.isolates[id]!.end,
     }));
 
@@ -143,21 +149,39 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
 
   /**
    * `resolve`: a `gateway` isolate with no record of an own-format key calls the object the key's
-   * body names, once; the object (reading D1 itself when it does not hold the newest record) decides
-   * like `check`, asking no lease, and answers with the record, which the isolate caches.
+   * body names, once, with a lease ask (`coldKeyAsk`; one such call per key in flight, whose id its
+   * racers carry); the object (reading D1 itself when it does not hold the newest record) decides
+   * like a lease-asking `check` (a racer's call first closes the lease its ask brought, as
+   * src/ratelimit/cold-asks.ts) and answers with the record, which the isolate caches, and the
+   * grant, which its lease client adopts (`LeaseClient.adopt`; given back when the ask had racers).
    */
   const resolve = (isolate: Isolate, request: EdgeRequest) => {
     const key = world.keys[request.key]!;
     const object = objectOf(request.key);
+    const sentAt = events.now;
+    // One lease-asking `resolve` per key in flight in an isolate (src/ratelimit/isolate-leases.ts `coldLeaseAsk`).
+    const inFlight = isolate.asking.get(request.key);
+    const ask = inFlight ? undefined : coldKeyAsk(isolate.client.isolateId, ttlMs);
+    const own = inFlight ?? { id: `${isolate.client.isolateId}/${++isolate.asks}`, racers: 0 };
+    if (inFlight) inFlight.racers++;
+    else isolate.asking.set(request.key, own);
     request.trips++;
     run.tripWithin(
       events.now,
       options.objectRttMs,
       (at) => (object.readsD1(at) ? run.draw(options.objectD1RttMs) : 0),
-      (at) => ({ answer: object.call(at, 1, undefined), record: recordAt(key, at) }),
+      (at) => ({ answer: object.resolve(at, own.id, ask), record: recordAt(key, at) }),
       (back, { answer, record }) => {
         isolate.cache.set(key.hash, record, back);
-        conclude(isolate, request, answer.outcome === "allowed", answer.decidedAt);
+        if (ask && isolate.asking.get(request.key) === own) isolate.asking.delete(request.key);
+        const admission: LeaseAdmission = { keyId: record.id, route: "/", version: record.version, cost: 1, bounded: true, ttlMs };
+        const sent = ask && { ...ask, sentAt };
+        const decided = (decision: EdgeDecision | LeaseDecision) => {
+          const decidedAt = "decidedAt" in decision ? (decision as EdgeDecision).decidedAt : events.now;
+          conclude(isolate, request, decision.outcome === "allowed", decidedAt);
+        };
+        const waitedFrom = landed(isolate, request.key);
+        isolate.client.adopt(admission, sent, asDecision(answer), transport(isolate, request, waitedFrom), decided, own.racers > 0);
       },
     );
   };

@@ -1,6 +1,8 @@
 // A key's Durable Object in the edge model: the gateway's pure lease ledger and sliding window
 // (src/ratelimit/lease-ledger.ts, sliding-window.ts), composed as KeyLimiter's `check` and `renew`
 // compose them for a key with one limit and no quota, plus the key status it has been told.
+
+import { ColdAsks } from "../../src/ratelimit/cold-asks.ts";
 import {
   closeLeases,
   grantLease,
@@ -27,6 +29,7 @@ export class KeyObject {
   private readonly limit: LeasableLimit;
   private readonly key: EdgeKey;
   private readonly ttlMs: number;
+  private readonly coldAsks = new ColdAsks();
 
   /**
    * `holdsRecord`: the object holds the key's record from the key's creation (the admin create hands
@@ -78,6 +81,20 @@ export class KeyObject {
     }
     const grant = ask && this.ttlMs > 0 ? grantLease(this.ledger, [this.pruned(now)], undefined, ask, this.ttlMs, now) : undefined;
     return { outcome: "allowed", decidedAt: now, ...(grant && { grant }) };
+  }
+
+  /**
+   * `resolve`'s decision of one request (key-records.ts `resolveKey`): with the isolate's lease ask
+   * (`ask`), unless a racer of it came first; a racer (no `ask`) first closes the lease its ask brought.
+   */
+  resolve(now: number, askId: string, ask: LeaseAsk | undefined): ObjectAnswer {
+    if (!ask) {
+      const given = this.revoked(now) ? undefined : this.coldAsks.raced(askId, now);
+      return this.call(now, 1, given && { isolateId: given.isolateId, closed: [{ leaseId: given.leaseId, used: 0 }], rate: 0 });
+    }
+    const answer = this.call(now, 1, this.coldAsks.mayLease(askId, now) ? ask : undefined);
+    if (answer.grant?.units) this.coldAsks.granted(askId, ask.isolateId, answer.grant.leaseId, now);
+    return answer;
   }
 
   /** The central verifier's decision: exact, per request, no leases. */

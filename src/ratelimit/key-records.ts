@@ -3,7 +3,8 @@
  * for a cold key"): the records of the keys it decides for, by secret hash, in its own SQLite,
  * handed over by the admin write that made the secret or changed the key (`keepRecords`), else
  * read from D1 by the object itself when it lacks one or knows a newer version; and `resolveKey`,
- * which judges a presented secret and decides its request in the same call.
+ * which judges a presented secret and decides its request in the same call, granting the lease the
+ * isolate asked for as `check` does (and taking it back when a racer of that ask comes, cold-asks.ts).
  */
 import { eq, sql } from "drizzle-orm";
 import type { RateLimitSpec } from "../config/schema";
@@ -15,7 +16,9 @@ import type { ObjectDatabase } from "../objects/database";
 import { decidingObjectName, locatorObjectName } from "../objects/names";
 import { keyRecords } from "../objects/schema";
 import { type AccessFacts, type AccessRefusal, accessRefusal } from "../verdict/access";
+import { ColdAsks } from "./cold-asks";
 import { type CheckInput, type InspectInput, type KeyInspection, keyLimitRequests, type LimitDecision, requestLimits } from "./decision";
+import type { LeaseRequest } from "./lease-holder";
 
 /** What of the matched route the object needs: its scopes and its limits (with the key's overrides by `path`). */
 export interface ResolveRoute {
@@ -35,6 +38,13 @@ export interface ResolveInput extends AccessFacts {
   /** Where usage counts: the route's path, or the caller's own label. */
   usageRoute: string;
   cost: number;
+  /** `spend` with leases on: the isolate's ask (lease-client.ts `coldKeyAsk`), decided as `check` decides one; the grant comes back in the decision. */
+  lease?: LeaseRequest;
+  /**
+   * `spend` with leases on: names the isolate's lease-asking `resolve` of this secret, sent by it
+   * (with `lease`) and by each racer sent while it was in flight (without): a racer gives its lease back (cold-asks.ts).
+   */
+  coldAsk?: string;
 }
 
 /**
@@ -168,6 +178,7 @@ export function keepRecords(handed: HandedRecords, records: KeyRecords, object: 
  * and quota as any `check` (or `inspect`, reading) does. The record goes back to be cached.
  */
 export async function resolveKey(input: ResolveInput, records: KeyRecords, object: DecidingObject): Promise<ResolveAnswer> {
+  const received = Date.now();
   const found = await newestRecord(input, records, object);
   if (!found) return { found: "unknown" };
   const { record } = found;
@@ -179,5 +190,31 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   const limits = input.route ? requestLimits(record.rateLimits, record.routeRateLimits, input.route) : keyLimitRequests(record.rateLimits);
   const key = cachedKeyCheck(record);
   if (input.mode === "read") return { found: "here", record, inspection: object.inspect({ limits, key }) };
-  return { found: "here", record, decision: object.check({ limits, cost: input.cost, key, route: input.usageRoute }) };
+  const check: CheckInput = { limits, cost: input.cost, key, route: input.usageRoute };
+  const now = Date.now();
+  const { lease: ask, coldAsk } = input;
+  if (!coldAsk) return { found: "here", record, decision: object.check(ask ? { ...check, lease: ask } : check) };
+  if (!ask) {
+    // A racer: the lease its asking `resolve` brought is closed unused before this request is decided (a TTL of 0 asks none).
+    const given = coldAsks.raced(coldAsk, now);
+    const giveBack: LeaseRequest | undefined = given && {
+      isolateId: given.isolateId,
+      closed: [{ leaseId: given.leaseId, used: 0 }],
+      rate: 0,
+      admitted: 0,
+      refused: 0,
+      ttlMs: 0,
+    };
+    return { found: "here", record, decision: object.check(giveBack ? { ...check, lease: giveBack } : check) };
+  }
+  // A lease counts from the isolate's send: one decided after half its TTL here (a slow D1 read)
+  // would arrive mostly spent, its units held where no request can use them; none is granted then.
+  // Nor after a racer of it: the isolate uses no lease whose ask had racers.
+  const leases = now - received <= ask.ttlMs / 2 && coldAsks.mayLease(coldAsk, now);
+  const decision = object.check(leases ? { ...check, lease: ask } : check);
+  if (decision.lease?.units) coldAsks.granted(coldAsk, ask.isolateId, decision.lease.leaseId, now);
+  return { found: "here", record, decision };
 }
+
+/** The cold asks every key object in this isolate was sent: their ids are random, never shared between objects. */
+const coldAsks = new ColdAsks();

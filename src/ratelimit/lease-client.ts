@@ -140,6 +140,15 @@ const refusesKey = (outcome: string) => !limitOutcomes.has(outcome) && !undecide
 const ignore = () => {};
 
 /**
+ * The lease ask of an isolate with no slot for the key yet (a cold key's `resolve`: its id is known
+ * only from the answer): no reports, and a rate of one request per TTL, which asks for a slow key's
+ * smallest lease (lease-ledger.ts `slowLease`). `adopt` takes the answer.
+ */
+export function coldKeyAsk(isolateId: string, ttlMs: number): LeaseRequest {
+  return { isolateId, closed: [], rate: 1000 / ttlMs, admitted: 0, refused: 0, ttlMs };
+}
+
+/**
  * This isolate's leases, one per key and route, and everything done around them: the one call in
  * flight per lease and the requests waiting for it, applying the object's answers, background
  * renewals, `reportWhenOver` and the refusal reports.
@@ -198,6 +207,47 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         held.template = undefined;
         held.keyRefusal = undefined;
       }
+  }
+
+  /**
+   * Takes the answer to a call this client did not send itself: a cold key's `resolve`, sent before
+   * the key's id was known (docs/rate-limits.md "One round trip for a cold key"). With `sent` (its
+   * `coldKeyAsk`), the key's slot then holds the grant, or the refusal, as if `leaseCall` had asked,
+   * and the grant is reported once traffic stops; reports the slot already held wait for its next
+   * call. `givenBack`: other requests raced the `resolve`, and may take its lease back at the object
+   * (key-records.ts), so it is never used here, only reported closed. Calls `decided` with the
+   * request's decision: as for its own calls, a refusal at the limit is admitted from a lease held
+   * here that still has a unit (one another request's answer brought meanwhile).
+   */
+  adopt(
+    request: LeaseAdmission,
+    sent: SentAsk | undefined,
+    decision: D,
+    transport: LeaseTransport<D>,
+    decided: (decision: D | LocalDecision<D>) => void,
+    givenBack = false,
+  ): void {
+    const refusal = refusesKey(decision.outcome);
+    // Only a grant, a zero lease or a refusal of the key is held here; any other answer leaves the key as it was.
+    if (sent && (decision.lease || decision.refuseForMs !== undefined || refusal)) {
+      // The request's own demand went with the ask: the slot's next ask counts what comes from now on, as a new slot's does.
+      const held = this.of(request.keyId, request.route, request.version, this.clock());
+      // `lastUnits` stays: the smallest lease asked says nothing of how many requests the next call's answer may serve.
+      applyAnswer(held, sent, decision, request.ttlMs, request.cost);
+      // Retired at once, unused: its report closes it unless a racer did.
+      if (givenBack && decision.lease?.units) held.slot.drop();
+      if (refusal) this.refuseKey(held, decision, sent.sentAt + request.ttlMs);
+      const now = this.clock();
+      // Reported once the lease ends (counted from the send): at once if the answer took longer than its TTL.
+      const endsIn = decision.lease ? Math.max(0, sent.sentAt + decision.lease.ttlMs - now) : request.ttlMs;
+      if (!held.keyRefusal && (held.slot.unused(now) > 0 || held.slot.hasReport(now)))
+        this.reportWhenOver(held, request, transport, endsIn);
+    }
+    const held = this.held.get(`${request.keyId}\n${request.route}`);
+    const now = this.clock();
+    if (decision.outcome === "rate_limited" && held?.version === request.version && held.slot.take(request.cost, now))
+      decided(localAdmission(held, now));
+    else decided(decision);
   }
 
   /** The key's lease on a route; a new key version (an admin write) ends the old one. */

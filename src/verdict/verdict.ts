@@ -31,6 +31,7 @@ import {
   requestLimits,
   routeLimitId,
 } from "../ratelimit/decision";
+import { adoptResolved, coldLeaseAsk } from "../ratelimit/isolate-leases";
 import type { ResolveAnswer } from "../ratelimit/key-records";
 import { type AccessRefusal, scopeOrIpRefusal } from "./access";
 
@@ -168,7 +169,8 @@ async function presentedRecord<E extends GatewayEnv>(
 
 /**
  * A key not cached here whose body names its object: one call to that object brings the record
- * (cached here as a D1 read would be) and the decision. Undefined when the object cannot be
+ * (cached here as a D1 read would be), the decision and a lease for the key's next requests here
+ * (held in the isolate's lease client as `admit`'s own). Undefined when the object cannot be
  * reached: the caller takes the D1 path, which fails open or closed as the route says.
  */
 async function locatedVerdict<E extends GatewayEnv>(
@@ -182,6 +184,8 @@ async function locatedVerdict<E extends GatewayEnv>(
   const failures = location === undefined ? undefined : failedKeyLookups(c);
   failures?.refuseIfBlocked(now);
   const { route } = request;
+  // A spent request asks for a lease with it, so the key's next requests here need no call (docs/rate-limits.md).
+  const cold = request.mode === "spend" ? coldLeaseAsk(c, hash) : undefined;
   let answer: ResolveAnswer;
   try {
     answer = await limiterClient(c).resolve({
@@ -194,11 +198,15 @@ async function locatedVerdict<E extends GatewayEnv>(
       scopes: request.scopes,
       ip: request.ip,
       cost: request.cost,
+      ...(cold && { coldAsk: cold.id }),
+      ...(cold?.lease && { lease: cold.lease }),
     });
   } catch {
     // The D1 path then asks the deciding object again: a call that timed out after deciding counts
     // the request twice there, which only ever errs below the limit, never above it.
     return undefined;
+  } finally {
+    cold?.settled();
   }
   const { keyCache } = c.get("config");
   const cache = isolateKeyCache(keyCache.maxEntries, keyCache.ttlMs);
@@ -220,7 +228,10 @@ async function locatedVerdict<E extends GatewayEnv>(
   if ("inspection" in answer) {
     verdict.decision = inspectedDecision(answer.inspection, request.cost);
     verdict.expiresAt = answer.inspection.expiresAt;
-  } else verdict.decision = answer.decision;
+  } else {
+    const limits = route ? requestLimits(record.rateLimits, record.routeRateLimits, route) : keyLimitRequests(record.rateLimits);
+    verdict.decision = await adoptResolved(c, record, request.usageRoute, limits, request.cost, cold, answer.decision);
+  }
   const { outcome } = verdict.decision;
   if (outcome !== "allowed" && outcome !== "older_record") verdict.refusal = limitRefusal(verdict.decision, outcome, record);
   return newestOnly(verdict);

@@ -60,6 +60,16 @@ describe("the edge model", () => {
     expect(tripsOf(first, "gateway")).toEqual([1]);
   });
 
+  it("gateway: a cold key's resolve brings a lease, so its next request in the isolate within it makes no trip", () => {
+    const again = handMade([{}, {}], [WARM, [1000, 1], [1400, 1]]);
+    expect(tripsOf(again, "gateway").slice(1)).toEqual([1, 0]);
+  });
+
+  it("gateway: a cold key's resolve raced by another cold request of the key keeps no lease, so its next request asks", () => {
+    const raced = handMade([{}, {}], [WARM, [1000, 1], [1005, 1], [1400, 1]]);
+    expect(tripsOf(raced, "gateway").slice(1)).toEqual([1, 1, 1]);
+  });
+
   it("gateway keeps the D1 lookup for an imported key: two trips", () => {
     const imported = handMade([{}, { imported: true }], [WARM, [1000, 1]]);
     expect(tripsOf(imported, "gateway")[1]).toBe(2);
