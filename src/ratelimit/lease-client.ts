@@ -96,10 +96,16 @@ export interface LeaseClientOptions {
 }
 
 /** The one call in flight that may bring a lease, and the requests waiting for its answer. */
-interface Flight {
+interface Flight<D> {
   waiters: (() => void)[];
-  /** Requests that may wait for it: the units its answer is expected to bring (the last grant's), so a waiter never needs a call of its own after it. */
+  /** Units of requests that may wait for it (`roomFor`): unbounded at a busy key, else named in its ask (`LeaseAsk.waiting`). */
   room: number;
+  /** Units of the requests waiting for it. */
+  waiting: number;
+  /** Units its own request asked for; 0 for a renewal. */
+  cost: number;
+  /** Its answer, once in (none when the call failed): it decides every request that waited for it (`waiterRefusal`). */
+  answer?: D;
 }
 
 interface HeldLease<D extends LeaseDecision> {
@@ -108,7 +114,7 @@ interface HeldLease<D extends LeaseDecision> {
   version: number;
   /** The object's last admitting answer: the `RateLimit` headers of local admissions start from it. */
   template: D | undefined;
-  inFlight: Flight | undefined;
+  inFlight: Flight<D> | undefined;
   /** Requests seen here since `since`, within one TTL: whether a key with no limit and no quota is busy enough to lease. */
   recent: { since: number; requests: number };
   /** Calls the object answered: a background report stands down once a later answer has carried the reports. */
@@ -116,10 +122,12 @@ interface HeldLease<D extends LeaseDecision> {
   /** A background report of the refusals decided here is scheduled: one at a time, however many are refused. */
   refusalReportDue: boolean;
   /**
-   * How many requests may wait for the next call: the units of the object's last answer's lease;
-   * unbounded before any answer (a busy key's first requests must not each call) and after a `full` one.
+   * How many requests may wait for the next call (`waitingRoom` of the object's last answer):
+   * unbounded before any answer (a busy key's first requests must not each call).
    */
-  lastUnits: number;
+  lastRoom: number;
+  /** The TTL of the last lease the object granted here: with the isolate's rate, whether its next grant will be a busy slice. */
+  leaseTtlMs: number | undefined;
   /**
    * The object refused the key itself (revoked, expired, disabled): its answer to every request
    * here, with no call, until `until` (the call's send time + the TTL, so a re-enabled key is
@@ -195,7 +203,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
   ): void {
     const held = this.of(request.keyId, request.route, request.version, this.clock());
     held.slot.observe(request.cost);
-    this.step(held, request, transport, decided, failed, false);
+    this.step(held, request, transport, decided, failed, undefined);
   }
 
   /** Stops admitting from the key's leases at once: this isolate just served an admin write to it. */
@@ -270,7 +278,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
         recent: { since: now, requests: 0 },
         answered: 0,
         refusalReportDue: false,
-        lastUnits: Number.POSITIVE_INFINITY,
+        lastRoom: Number.POSITIVE_INFINITY,
+        leaseTtlMs: undefined,
         keyRefusal: undefined,
       };
       this.held.set(name, held);
@@ -278,14 +287,14 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     return held;
   }
 
-  /** One step of a request; `waited`: it already waited for a call in flight. */
+  /** One step of a request; `waited`: the call in flight it waited for, now answered (or failed). */
   private step(
     held: HeldLease<D>,
     request: LeaseAdmission,
     transport: LeaseTransport<D>,
     decided: (decision: D | LocalDecision<D>) => void,
     failed: (error: unknown) => void,
-    waited: boolean,
+    waited: Flight<D> | undefined,
   ): void {
     // The object refused the key lately: so is this request, with no call (and so is every request that waited for that answer).
     if (held.keyRefusal) {
@@ -295,7 +304,16 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       }
       held.keyRefusal = undefined;
     }
-    const step = held.slot.step(request.cost, this.clock(), held.inFlight !== undefined, waited);
+    const step = held.slot.step(request.cost, this.clock(), held.inFlight !== undefined, waited !== undefined);
+    // A request that waited for a call is decided by its answer: a unit of the lease it brought, or,
+    // when the answer refused the key's limit or was `full`, the same refusal here: never a second trip.
+    const refusal = waited && (step.kind === "wait" || step.kind === "call") ? waiterRefusal(waited, request.cost) : undefined;
+    if (refusal) {
+      held.slot.countRefused();
+      if (!held.refusalReportDue) this.reportRefusalsSoon(held, request, transport);
+      decided(refusal);
+      return;
+    }
     if (step.kind === "refused") {
       if (!held.refusalReportDue) this.reportRefusalsSoon(held, request, transport);
       decided(step.answer);
@@ -306,11 +324,12 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       decided(localAdmission(held, this.clock()));
       return;
     }
-    // A request waits for the call in flight only while its answer is expected to hold a unit for it;
-    // past that it asks on its own at once, so it never pays a second trip after waiting for one.
-    if (step.kind === "wait" && held.inFlight && held.inFlight.waiters.length < held.inFlight.room) {
-      const stepAgain = () => this.step(held, request, transport, decided, failed, true);
-      held.inFlight.waiters.push(transport.resume ? transport.resume(stepAgain) : stepAgain);
+    // A request waits for the call in flight only where its answer is sure to decide it; else it asks on its own at once.
+    const flight = held.inFlight;
+    if (step.kind === "wait" && flight && flight.waiting + request.cost <= flight.room) {
+      flight.waiting += request.cost;
+      const stepAgain = () => this.step(held, request, transport, decided, failed, flight);
+      flight.waiters.push(transport.resume ? transport.resume(stepAgain) : stepAgain);
       return;
     }
     const leasable = request.bounded || busyHere(held, this.clock(), request.ttlMs);
@@ -338,9 +357,16 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     const { ttlMs } = request;
     const sent = held.slot.ask(this.clock());
     const { isolateId, closed, rate, using, admitted, refused } = sent;
-    const lease: LeaseRequest = { isolateId, closed, rate, using, admitted, refused, ttlMs };
     // A report with no demand behind it (`reportWhenOver`) brings no lease: nobody waits for it.
-    const flight: Flight = { waiters: [], room: sent.rate > 0 ? held.lastUnits : 0 };
+    const flight: Flight<D> = {
+      waiters: [],
+      waiting: 0,
+      room: roomFor(sent.rate, held.lastRoom, held.leaseTtlMs ?? ttlMs),
+      cost: cost ?? 0,
+    };
+    // A bounded room is the ask's: its answer holds a unit for each waiter, or refuses them with a `full` grant.
+    const waiting = Number.isFinite(flight.room) && flight.room > 0 ? { waiting: flight.room } : {};
+    const lease: LeaseRequest = { isolateId, closed, rate, using, admitted, refused, ttlMs, ...waiting };
     held.inFlight = flight;
     const landed = () => {
       if (held.inFlight === flight) held.inFlight = undefined;
@@ -352,10 +378,11 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
       cost === undefined ? { kind: "renew", lease } : { kind: "check", cost, lease },
       (decision) => {
         held.answered++;
+        flight.answer = decision;
         applyAnswer(held, sent, decision, ttlMs, cost ?? 1);
-        // After a `full` grant every waiter is decided by the next answer: a unit of its lease, or refused here (`LeaseSlot.step`).
         // A report with no demand behind it gets no lease, which says nothing of the next requests.
-        if (sent.rate > 0 || decision.lease) held.lastUnits = waitingRoom(decision.lease);
+        if (sent.rate > 0 || decision.lease) held.lastRoom = waitingRoom(decision, held.lastRoom, flight.waiting);
+        if (decision.lease) held.leaseTtlMs = decision.lease.ttlMs;
         if (refusesKey(decision.outcome)) this.refuseKey(held, decision, sent.sentAt + ttlMs);
         // This answer's report stands in for every earlier one: whatever is left to report (a new
         // lease, or one still in use after an answer that brought none) goes out once traffic stops.
@@ -380,7 +407,7 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
   private refuseKey(held: HeldLease<D>, answer: D, until: number): void {
     held.slot.drop();
     held.template = undefined;
-    held.lastUnits = Number.POSITIVE_INFINITY;
+    held.lastRoom = Number.POSITIVE_INFINITY;
     if (!held.keyRefusal || held.keyRefusal.until < until) held.keyRefusal = { until, answer };
   }
 
@@ -448,13 +475,40 @@ function applyAnswer<D extends LeaseDecision>(held: HeldLease<D>, sent: SentAsk,
 }
 
 /**
- * How many requests may wait for the call after an answer: a slow lease's units, so each waiter is
- * sure of one (a slow key's request never pays a second trip); unbounded after any other answer (a
- * busy key's slices, a `full` grant, a refusal), where waiters not served are refused here or ask
- * once more, keeping its object's calls near one per slice (docs/rate-limits.md "Slow keys").
+ * The refusal a request that waited for `flight` gets when the lease it brought holds no unit for
+ * it: the answer's own, when the object refused a limit to a request of at most this cost, or
+ * `atLimit` when it granted a `full` slice (nothing left free). Undefined when the answer decided
+ * nothing for it (it failed, leased nothing at a slow key, or granted a slice smaller than its
+ * waiters with budget left): the request then asks on its own (docs/rate-limits.md "Round trips per request").
  */
-function waitingRoom(grant: LeaseGrant | undefined): number {
-  return grant?.slow ? grant.units : Number.POSITIVE_INFINITY;
+function waiterRefusal<D extends LeaseDecision>(flight: Flight<D>, cost: number): LocalDecision<D> | undefined {
+  const answer = flight.answer;
+  if (!answer) return undefined;
+  if (answer.lease?.full) return atLimit(answer);
+  if (answer.outcome !== "rate_limited" || flight.cost === 0 || cost < flight.cost) return undefined;
+  return {
+    outcome: "rate_limited",
+    policies: answer.policies,
+    nearest: answer.nearest,
+    ...(answer.retryAfter !== undefined && { retryAfter: answer.retryAfter }),
+    ...(answer.quota && { quota: answer.quota }),
+  };
+}
+
+/**
+ * Units of requests that may wait for the call after `answer` (`last`: the room before it; `waited`:
+ * the units that waited for this one). After a slow lease, what its `waiters` allow (far from the
+ * limit) or, in a burst, as many as waited for it (at most its units): the next ask names them and
+ * its grant holds or refuses each. None after no lease (a slow key near its limit decides per
+ * request). A refusal changes nothing. Unbounded after a busy key's slice: its next answer is a
+ * slice sized from the rate, or `full`, or a refusal, and decides its waiters (`waiterRefusal`),
+ * keeping its object's calls near one per slice (docs/rate-limits.md "Round trips per request").
+ */
+function waitingRoom(answer: LeaseDecision, last: number, waited: number): number {
+  if (answer.lease?.slow) return Math.max(answer.lease.waiters ?? 0, Math.min(answer.lease.units, waited));
+  if (!answer.lease && answer.outcome === "allowed") return 0;
+  if (answer.outcome !== "allowed") return last;
+  return Number.POSITIVE_INFINITY;
 }
 
 /**
@@ -466,4 +520,17 @@ function busyHere(held: HeldLease<LeaseDecision>, now: number, ttlMs: number): b
   if (now - held.recent.since > ttlMs) held.recent = { since: now, requests: 0 };
   held.recent.requests++;
   return held.recent.requests >= defaultLeasePolicy.minUnits;
+}
+
+/**
+ * Units of requests that may wait for a call sent at `rate`: none for a report with no demand
+ * behind it; `last` (`waitingRoom`), except none when that is unbounded while the rate asks for
+ * less than a busy slice over `ttlMs` (a busy key gone quiet: the object may answer with a slow
+ * lease or none, which unbounded waiters would outnumber; naming them in the ask instead, to be
+ * held or refused, cost the "demand near the limit" property 99.36% < 99.5%).
+ */
+function roomFor(rate: number, last: number, ttlMs: number): number {
+  if (!(rate > 0)) return 0;
+  const busy = Math.ceil((rate * ttlMs) / 1000) >= defaultLeasePolicy.minUnits;
+  return busy || Number.isFinite(last) ? last : 0;
 }

@@ -22,7 +22,7 @@ interface HeldLease {
   renewAt: number;
 }
 
-/** What an isolate sends its key's object about leases (lease-ledger.ts takes it): its reports and a wish for a lease. */
+/** What an isolate sends its key's object about leases (lease-ledger.ts takes it): its reports, a wish for a lease, and the units that may wait for it. */
 export interface LeaseRequest extends LeaseAsk {
   /** The isolate's `LEASE_TTL_MS`: no lease lives longer. */
   ttlMs: number;
@@ -85,6 +85,11 @@ export class LeaseSlot<Refusal> {
       return { kind: "refused", answer: this.full.answer };
     }
     return this.leasing ? { kind: "wait" } : { kind: "call" };
+  }
+
+  /** Counts a request refused here on the answer it waited for (lease-client.ts `waiterRefusal`): reported with the next call. */
+  countRefused(): void {
+    this.refused++;
   }
 
   /** Admits from the lease with no I/O; false when it is empty, expired or missing. */

@@ -26,6 +26,12 @@ export interface LeaseAsk {
   rate: number;
   /** The lease it still admits from and the units it used so far (cumulative, so a repeated report changes nothing). */
   using?: { leaseId: number; used: number };
+  /**
+   * Units of the requests the isolate lets wait for this call's answer, at most (after a slow lease;
+   * absent: any, the grant is sized from the rate): the grant holds them all, or takes all a window
+   * has free and is `full`, so every waiter is decided by it (docs/rate-limits.md "Round trips per request").
+   */
+  waiting?: number;
 }
 
 /** A slice of every limit of a request (and of the key's quota), for one isolate. */
@@ -36,13 +42,19 @@ export interface LeaseGrant {
   /** Counted by the isolate from when it SENT the call that brought the grant, never from its arrival. */
   ttlMs: number;
   /**
-   * Smaller than the isolate's rate asked for, and all a window had free: the key is at its limit,
-   * so while this lease lives, requests it cannot hold are refused in the isolate after waiting
-   * once for its call (see `LeaseSlot.step`).
+   * Smaller than the isolate's rate asked for (or than its waiters), and all a window had free: the
+   * key is at its limit, so the requests that waited for this answer and that it cannot hold are
+   * refused in the isolate (lease-client.ts `waiterRefusal`), as are, while it lives, those that
+   * waited for a call after it (see `LeaseSlot.step`).
    */
   full?: true;
-  /** A slow key's lease (`slowLease`): its units are all the requests waiting for its call may count on. */
+  /** A slow key's lease (`slowLease`). */
   slow?: true;
+  /**
+   * A slow lease sized from the isolate's rate, far from the limit (at most `share` of what is free):
+   * this many units of requests may wait for the isolate's next call, which names them (`LeaseAsk.waiting`).
+   */
+  waiters?: number;
 }
 
 /** One outstanding lease as the object counts it (and stores it, one row each). */
@@ -109,6 +121,11 @@ export interface LeasePolicy {
    * share of the shortest window. Slow keys are far from their limit, where the longer count costs nothing.
    */
   slowWindowShare: number;
+  /**
+   * Requests may wait for a slow lease's next call only when its units are at most this share of
+   * `share` of what is free (so its next grant rarely needs more: 99.56% of an exact limiter near the limit, vs 99.51% at 1).
+   */
+  slowWaitersMargin: number;
 }
 
 export const defaultLeasePolicy: LeasePolicy = {
@@ -118,6 +135,7 @@ export const defaultLeasePolicy: LeasePolicy = {
   minTtlMs: 50,
   quotaShare: 1 / 1000,
   slowWindowShare: 1 / 50,
+  slowWaitersMargin: 4,
 };
 
 /**
@@ -337,11 +355,12 @@ export function grantLease(
     cap = Math.min(cap, Math.max(Math.floor(free[i]! * policy.share), nearTop));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
-  const units = Math.min(wanted, cap);
+  // A quota's cap stands: a slow lease (the only kind whose isolate names its waiters) has none.
+  const units = Math.max(Math.min(wanted, cap), quota ? 0 : forWaiters(ask, free));
   // Full: smaller than asked and all a window has free. A window with some left after the slice
   // frees more as it slides, so requests the slice cannot hold still ask (refusing them cost ~1% at
   // demand equal to the limit); a quota's cap only slows the isolate's slices down.
-  const full = units < wanted && free.some((left) => left - units <= 0);
+  const full = (units < wanted || units < (ask.waiting ?? 0)) && free.some((left) => left - units <= 0);
   if (units <= 0) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full } : undefined;
   const entry = openLease(ledger, ask, limits, units, ttl, longestWindow, quota ? quota.periodStart(now) : null, now);
   quota?.consume(units, now);
@@ -370,15 +389,29 @@ function slowLease(
   let ttl = ttlMs;
   for (const limit of limits) ttl = Math.min(ttl, Math.floor(limit.window.windowMs * policy.slowWindowShare));
   if (ttl < policy.minTtlMs) return undefined;
-  let units = Math.max(1, Math.ceil((ask.rate * ttl) / 1000));
+  const asked = Math.max(1, Math.ceil((ask.rate * ttl) / 1000));
+  let units = asked;
   let longestWindow = 0;
-  for (const limit of limits) {
-    units = Math.min(units, Math.floor(Math.max(0, limit.limit - countedUnits(limit, now)) * policy.share));
+  const free = limits.map((limit) => Math.max(0, limit.limit - countedUnits(limit, now)));
+  for (const [i, limit] of limits.entries()) {
+    units = Math.min(units, Math.floor(free[i]! * policy.share));
     longestWindow = Math.max(longestWindow, limit.window.windowMs);
   }
-  if (units < 1) return undefined;
+  // Requests may wait for the next call only after a slice the rate sized (far from the limit); that
+  // call's grant holds their units even past `share` of what is free (rarely needed: the key was far
+  // from its limit one lease ago), else takes all that is free and is `full`: each waiter is decided.
+  units = Math.max(units, forWaiters(ask, free));
+  const full = units < (ask.waiting ?? 0) && free.some((left) => left - units <= 0);
+  if (units < 1) return full ? { leaseId: 0, units: 0, ttlMs: ttl, full, slow: true } : undefined;
   const entry = openLease(ledger, ask, limits, units, ttl, longestWindow, null, now);
-  return { leaseId: entry.leaseId, units, ttlMs: ttl, slow: true };
+  const waiters =
+    !full && free.every((left) => units * policy.slowWaitersMargin <= Math.floor(left * policy.share)) ? { waiters: units } : {};
+  return { leaseId: entry.leaseId, units, ttlMs: ttl, slow: true, ...(full && { full }), ...waiters };
+}
+
+/** The units a grant keeps for the requests waiting for it (`LeaseAsk.waiting`): all of them, or all that every window has free. */
+function forWaiters(ask: LeaseAsk, free: number[]): number {
+  return Math.min(ask.waiting ?? 0, ...free);
 }
 
 /** Records a grant of `units` on `limits` from `now` for `ttl`, counted until it has left their longest window. */

@@ -65,6 +65,7 @@ const policyArb: fc.Arbitrary<LeasePolicy> = fc.oneof(
     slowWindowShare: fc.constantFrom(1, 10),
     minTtlMs: fc.constant(1),
     quotaShare: fc.constant(1),
+    slowWaitersMargin: fc.constantFrom(0, 4),
   }),
 );
 
@@ -480,6 +481,31 @@ describe("lease ledger", () => {
     nearlyFull.window.add(0, 53);
     expect(grantLease(new LeaseLedger(), [nearlyFull], undefined, ask, 1000, 1)).toBeUndefined();
     expect(grantLease(new LeaseLedger(), [minute()], undefined, { ...ask, rate: 0 }, 1000, 0)).toBeUndefined();
+  });
+
+  it("holds a slow ask's waiters even past 1/8 of what is free, else takes all that is free as full; lets waiters wait only far from the limit", () => {
+    const slow = { ...ask, rate: 2 }; // 2 units per second: a slow lease of 2 over the TTL
+    // Far from the limit (10,000 free): a slice its rate sized, and the next call may have 2 waiting.
+    expect(grantLease(new LeaseLedger(), [minute()], undefined, slow, 1000, 0)).toMatchObject({ units: 2, slow: true, waiters: 2 });
+    // 20 free: 1/8 is 2, not 4 times what it holds: nobody may wait for the next call.
+    const near = { ...minute(), limit: 60 };
+    near.window.add(0, 40);
+    expect(grantLease(new LeaseLedger(), [near], undefined, slow, 1000, 1)).not.toHaveProperty("waiters");
+    // 5 free, 3 waiting: 3 units though 1/8 of what is free is none.
+    const top = { ...minute(), limit: 60 };
+    top.window.add(0, 55);
+    expect(grantLease(new LeaseLedger(), [top], undefined, { ...slow, waiting: 3 }, 1000, 1)).toMatchObject({ units: 3, slow: true });
+    expect(grantLease(new LeaseLedger(), [top], undefined, { ...slow, waiting: 3 }, 1000, 1)).not.toHaveProperty("full");
+    // 5 free, 8 waiting: all 5, full (the isolate refuses the other 3); none free: a full grant of nothing.
+    expect(grantLease(new LeaseLedger(), [top], undefined, { ...slow, waiting: 8 }, 1000, 1)).toMatchObject({ units: 5, full: true });
+    top.window.add(0, 5);
+    expect(grantLease(new LeaseLedger(), [top], undefined, { ...slow, waiting: 8 }, 1000, 1)).toEqual({
+      leaseId: 0,
+      units: 0,
+      ttlMs: 1000,
+      full: true,
+      slow: true,
+    });
   });
 
   it("grants nothing on a small quota or one near its end, low traffic with a quota, or past a quota period's end", () => {
