@@ -45,7 +45,9 @@ describe(`identities across ${ISOLATES} gateway isolates`, () => {
     const outcomes = await Promise.all(Array.from({ length: 150 }, (_, i) => send(i % ISOLATES, keys[i % 2]!.key)));
     const burst = outcomes.filter((o) => o.status === 200).length;
     expect(burst).toBeLessThanOrEqual(100);
-    expect(burst).toBeGreaterThanOrEqual(100 - 2 * ISOLATES);
+    // Units an isolate holds unused when the burst ends come back with its report (docs/rate-limits.md
+    // "Round trips per request"); each holds about one slice, at most 1/8 of what was free.
+    expect(burst).toBeGreaterThanOrEqual(100 - ISOLATES * Math.ceil(100 / 8));
     expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(150 - burst);
     let admitted = burst;
     const deadline = Date.now() + 10 * LEASE_TTL_MS;
