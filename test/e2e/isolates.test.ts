@@ -41,13 +41,22 @@ async function expectRevokedWithin(index: number, key: string, revokedAt: number
 }
 
 describe(`${ISOLATES} gateway isolates sharing one key store and Durable Objects`, () => {
-  it("admit exactly a key's limit between them under parallel load through every socket", async () => {
+  it("admit at most a key's limit between them under parallel load through every socket, and exactly it once leases have turned over", async () => {
     const limit = 40;
     const { key } = await isolates.createKey({ rateLimits: [{ name: "minute", limit, window: 60 }] });
     await isolates.upstream.reset();
     const statuses = await Promise.all(Array.from({ length: 30 * ISOLATES }, (_, i) => statusVia(i % ISOLATES, key)));
-    expect(statuses.filter((s) => s === 200)).toHaveLength(limit);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(30 * ISOLATES - limit);
+    const burst = statuses.filter((s) => s === 200).length;
+    // A unit one isolate holds unused when the burst ends comes back with its report, within
+    // LEASE_TTL_MS (docs/rate-limits.md "Round trips per request"): about one slice per isolate, at most 1/8 of what was free.
+    expect(burst).toBeLessThanOrEqual(limit);
+    expect(burst).toBeGreaterThanOrEqual(limit - ISOLATES * Math.ceil(limit / 8));
+    expect(statuses.filter((s) => s === 429)).toHaveLength(30 * ISOLATES - burst);
+    let admitted = burst;
+    const deadline = Date.now() + 10 * LEASE_TTL_MS;
+    while (admitted < limit && Date.now() < deadline) for (let i = 0; i < ISOLATES; i++) if ((await statusVia(i, key)) === 200) admitted++;
+    expect(admitted).toBe(limit);
+    for (let i = 0; i < ISOLATES; i++) expect(await statusVia(i, key)).toBe(429);
     expect(await isolates.upstream.received()).toBe(limit);
   });
 

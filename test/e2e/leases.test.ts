@@ -43,6 +43,19 @@ async function hammer(key: string, limit: number, clients: number, perClient: nu
   return admitted;
 }
 
+/**
+ * Round-robin until the key has admitted `limit` in all (each isolate leases what is left in turn,
+ * unused units coming back within LEASE_TTL_MS); then every isolate refuses, and the upstream got exactly `limit`.
+ */
+async function admitTheRest(key: string, limit: number, admittedSoFar: number): Promise<void> {
+  let admitted = admittedSoFar;
+  const deadline = Date.now() + 10 * LEASE_TTL_MS;
+  while (admitted < limit && Date.now() < deadline) for (let i = 0; i < ISOLATES; i++) if ((await send(i, key)).status === 200) admitted++;
+  expect(admitted).toBe(limit);
+  for (let i = 0; i < ISOLATES; i++) expect((await send(i, key)).code).toBe("rate_limited");
+  expect(await isolates.upstream.received()).toBe(limit);
+}
+
 describe(`leases across ${ISOLATES} gateway isolates`, () => {
   it("admit at most the limit while leases are out, and exactly the limit once they have turned over", async () => {
     const limit = 600;
@@ -58,14 +71,7 @@ describe(`leases across ${ISOLATES} gateway isolates`, () => {
       timeout: 10 * LEASE_TTL_MS,
       interval: 100,
     });
-    // Round-robin until every unit is admitted (each isolate leases what is left in turn); then every isolate refuses.
-    let admitted = first;
-    const deadline = Date.now() + 10 * LEASE_TTL_MS;
-    while (admitted < limit && Date.now() < deadline)
-      for (let i = 0; i < ISOLATES; i++) if ((await send(i, key)).status === 200) admitted++;
-    expect(admitted).toBe(limit);
-    for (let i = 0; i < ISOLATES; i++) expect((await send(i, key)).code).toBe("rate_limited");
-    expect(await isolates.upstream.received()).toBe(limit);
+    await admitTheRest(key, limit, first);
   });
 
   it("admit at most 120 of 300 parallel requests spread over every isolate, and exactly 120 once leases have turned over", async () => {
@@ -80,13 +86,7 @@ describe(`leases across ${ISOLATES} gateway isolates`, () => {
     expect(burst).toBeLessThanOrEqual(limit);
     expect(burst).toBeGreaterThanOrEqual(limit - ISOLATES * Math.ceil(limit / 8));
     expect(outcomes.filter((o) => o.code === "rate_limited")).toHaveLength(300 - burst);
-    let admitted = burst;
-    const deadline = Date.now() + 10 * LEASE_TTL_MS;
-    while (admitted < limit && Date.now() < deadline)
-      for (let i = 0; i < ISOLATES; i++) if ((await send(i, key)).status === 200) admitted++;
-    expect(admitted).toBe(limit);
-    for (let i = 0; i < ISOLATES; i++) expect((await send(i, key)).code).toBe("rate_limited");
-    expect(await isolates.upstream.received()).toBe(limit);
+    await admitTheRest(key, limit, burst);
   });
 
   it.each([
