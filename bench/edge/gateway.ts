@@ -31,7 +31,7 @@ interface Isolate {
   /** `gateway`: its first read of them is under way in the background. */
   prefixesLoading: boolean;
   /** `gateway`: keys whose `resolve` with a lease ask is in flight: its id, and how many raced it. */
-  asking: Map<number, { id: string; racers: number }>;
+  asking: Map<number, { id: string; raced: boolean }>;
   /** Lease-asking `resolve`s sent: names the next. */
   asks: number;
 }
@@ -162,8 +162,8 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
     // One lease-asking `resolve` per key in flight in an isolate (src/ratelimit/isolate-leases.ts `coldLeaseAsk`).
     const inFlight = isolate.asking.get(request.key);
     const ask = inFlight ? undefined : coldKeyAsk(isolate.client.isolateId, ttlMs);
-    const own = inFlight ?? { id: `${isolate.client.isolateId}/${++isolate.asks}`, racers: 0 };
-    if (inFlight) inFlight.racers++;
+    const own = inFlight ?? { id: `${isolate.client.isolateId}/${++isolate.asks}`, raced: false };
+    if (inFlight) inFlight.raced = true;
     else isolate.asking.set(request.key, own);
     request.trips++;
     run.tripWithin(
@@ -181,7 +181,7 @@ export function runGateway(run: EdgeRun, oneTrip: boolean): void {
           conclude(isolate, request, decision.outcome === "allowed", decidedAt);
         };
         const waitedFrom = landed(isolate, request.key);
-        isolate.client.adopt(admission, sent, asDecision(answer), transport(isolate, request, waitedFrom), decided, own.racers > 0);
+        decided(isolate.client.adopt(admission, sent, asDecision(answer), transport(isolate, request, waitedFrom), own.raced));
       },
     );
   };

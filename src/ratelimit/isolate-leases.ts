@@ -104,12 +104,12 @@ export interface ColdAsk {
 }
 
 /**
- * The lease-asking `resolve` in flight here per secret hash, and how many raced it. One at a time:
+ * The lease-asking `resolve` in flight here per secret hash, and whether another raced it. One at a time:
  * the requests racing it are decided by the object, and a lease each would hold units none of them
  * can use. Nor is the asker's lease used once it had racers: each racer gives it back at the object
  * (cold-asks.ts), which may happen after its answer came (docs/rate-limits.md).
  */
-const asking = new Map<string, { id: string; racers: number }>();
+const asking = new Map<string, { id: string; raced: boolean }>();
 
 /** The lease side of a cold key's `resolve` about to be sent (`adoptResolved` takes its answer); none with leases off. */
 export function coldLeaseAsk<E extends GatewayEnv>(c: Context<E>, hash: string): ColdAsk | undefined {
@@ -118,15 +118,15 @@ export function coldLeaseAsk<E extends GatewayEnv>(c: Context<E>, hash: string):
   const sentAt = Date.now();
   const inFlight = asking.get(hash);
   if (inFlight) {
-    inFlight.racers++;
+    inFlight.raced = true;
     return { id: inFlight.id, lease: undefined, sentAt, settled: () => {}, raced: () => false };
   }
-  const own = { id: crypto.randomUUID(), racers: 0 };
+  const own = { id: crypto.randomUUID(), raced: false };
   asking.set(hash, own);
   const settled = () => {
     if (asking.get(hash) === own) asking.delete(hash);
   };
-  return { id: own.id, lease: coldKeyAsk(isolateLeases.isolateId, leaseTtlMs), sentAt, settled, raced: () => own.racers > 0 };
+  return { id: own.id, lease: coldKeyAsk(isolateLeases.isolateId, leaseTtlMs), sentAt, settled, raced: () => own.raced };
 }
 
 /**
@@ -147,7 +147,5 @@ export function adoptResolved<E extends GatewayEnv>(
   if (!cold) return Promise.resolve(decision);
   const sent = cold.lease && { ...cold.lease, sentAt: cold.sentAt };
   const request = leaseAdmission(c, key, route, limits, cost);
-  return new Promise((resolve) =>
-    isolateLeases.adopt(request, sent, decision, requestTransport(c, key, route, limits), resolve, cold.raced()),
-  );
+  return Promise.resolve(isolateLeases.adopt(request, sent, decision, requestTransport(c, key, route, limits), cold.raced()));
 }

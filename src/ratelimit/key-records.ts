@@ -193,8 +193,7 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   const check: CheckInput = { limits, cost: input.cost, key, route: input.usageRoute };
   const now = Date.now();
   const { lease: ask, coldAsk } = input;
-  if (!coldAsk) return { found: "here", record, decision: object.check(ask ? { ...check, lease: ask } : check) };
-  if (!ask) {
+  if (coldAsk !== undefined && !ask) {
     // A racer: the lease its asking `resolve` brought is closed unused before this request is decided (a TTL of 0 asks none).
     const given = coldAsks.raced(coldAsk, now);
     const giveBack: LeaseRequest | undefined = given && {
@@ -210,9 +209,9 @@ export async function resolveKey(input: ResolveInput, records: KeyRecords, objec
   // A lease counts from the isolate's send: one decided after half its TTL here (a slow D1 read)
   // would arrive mostly spent, its units held where no request can use them; none is granted then.
   // Nor after a racer of it: the isolate uses no lease whose ask had racers.
-  const leases = now - received <= ask.ttlMs / 2 && coldAsks.mayLease(coldAsk, now);
+  const leases = ask !== undefined && now - received <= ask.ttlMs / 2 && (coldAsk === undefined || coldAsks.mayLease(coldAsk, now));
   const decision = object.check(leases ? { ...check, lease: ask } : check);
-  if (decision.lease?.units) coldAsks.granted(coldAsk, ask.isolateId, decision.lease.leaseId, now);
+  if (coldAsk !== undefined && ask && decision.lease?.units) coldAsks.granted(coldAsk, ask.isolateId, decision.lease.leaseId, now);
   return { found: "here", record, decision };
 }
 

@@ -223,8 +223,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
    * `coldKeyAsk`), the key's slot then holds the grant, or the refusal, as if `leaseCall` had asked,
    * and the grant is reported once traffic stops; reports the slot already held wait for its next
    * call. `givenBack`: other requests raced the `resolve`, and may take its lease back at the object
-   * (key-records.ts), so it is never used here, only reported closed. Calls `decided` with the
-   * request's decision: as for its own calls, a refusal at the limit is admitted from a lease held
+   * (key-records.ts), so it is never used here, only reported closed. Returns the request's
+   * decision: as for its own calls, a refusal at the limit is admitted from a lease held
    * here that still has a unit (one another request's answer brought meanwhile).
    */
   adopt(
@@ -232,15 +232,14 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     sent: SentAsk | undefined,
     decision: D,
     transport: LeaseTransport<D>,
-    decided: (decision: D | LocalDecision<D>) => void,
     givenBack = false,
-  ): void {
+  ): D | LocalDecision<D> {
     const refusal = refusesKey(decision.outcome);
     // Only a grant, a zero lease or a refusal of the key is held here; any other answer leaves the key as it was.
     if (sent && (decision.lease || decision.refuseForMs !== undefined || refusal)) {
       // The request's own demand went with the ask: the slot's next ask counts what comes from now on, as a new slot's does.
       const held = this.of(request.keyId, request.route, request.version, this.clock());
-      // `lastUnits` stays: the smallest lease asked says nothing of how many requests the next call's answer may serve.
+      // `lastRoom` stays: the smallest lease asked says nothing of how many requests the next call's answer may serve.
       applyAnswer(held, sent, decision, request.ttlMs, request.cost);
       // Retired at once, unused: its report closes it unless a racer did.
       if (givenBack && decision.lease?.units) held.slot.drop();
@@ -254,8 +253,8 @@ export class LeaseClient<D extends LeaseDecision = LeaseDecision> {
     const held = this.held.get(`${request.keyId}\n${request.route}`);
     const now = this.clock();
     if (decision.outcome === "rate_limited" && held?.version === request.version && held.slot.take(request.cost, now))
-      decided(localAdmission(held, now));
-    else decided(decision);
+      return localAdmission(held, now);
+    return decision;
   }
 
   /** The key's lease on a route; a new key version (an admin write) ends the old one. */

@@ -16,7 +16,7 @@ function scriptedKey(answer: (call: ObjectCall) => LeaseDecision) {
   const resolved = (sentAt: number, decision: LeaseDecision, asked = true, answeredAt = sentAt + 2 * LEG_MS) =>
     events.schedule(answeredAt, () => {
       const sent = asked ? { ...coldKeyAsk("isolate-a", TTL_MS), sentAt } : undefined;
-      client.adopt(admission, sent, decision, transport, (adopted) => resolvedAs.push(adopted.outcome));
+      resolvedAs.push(client.adopt(admission, sent, decision, transport).outcome);
     });
   return { ...key, resolved, resolvedAs };
 }
@@ -124,14 +124,7 @@ describe("lease client adopting a resolve's answer", () => {
     const { events, calls, client, transport, outcomes, request } = scriptedKey(() => allowed());
     const sent = { ...coldKeyAsk("isolate-a", TTL_MS), sentAt: 0 };
     events.schedule(20, () =>
-      client.adopt(
-        admission,
-        sent,
-        allowed({ leaseId: 7, units: 1, ttlMs: TTL_MS, slow: true }),
-        transport,
-        (d) => outcomes.push(d.outcome),
-        true,
-      ),
+      outcomes.push(client.adopt(admission, sent, allowed({ leaseId: 7, units: 1, ttlMs: TTL_MS, slow: true }), transport, true).outcome),
     );
     request(100); // asks the object: the lease is not used here
     events.runUntil(Number.POSITIVE_INFINITY);
