@@ -25,6 +25,12 @@ const properties = {
   propertySeed: Number(process.env.PROPERTY_SEED || 20_261_203),
 };
 
+/**
+ * A test's time limit in the workers and node projects (vitest's default is 5 s): on two shared cores a test
+ * of 1-2 s can take several times that while other files run (admin/key-usage once timed out at 5 s).
+ */
+const SLOW_MACHINE_TIMEOUT_MS = 20_000;
+
 // Builds happen in the projects' globalSetups, once per run: loading this file builds nothing.
 
 /**
@@ -67,6 +73,7 @@ function workersProject(
       include,
       exclude: ["test/e2e/**", "test/**/*.node.test.ts", ...exclude],
       isolate,
+      testTimeout: SLOW_MACHINE_TIMEOUT_MS,
       sequence: { groupOrder: group.order },
       maxWorkers: group.maxWorkers,
       provide: properties,
@@ -101,6 +108,7 @@ export default defineConfig({
           environment: "node",
           // One Node process runs file after file (no fork per file): these files keep no global state.
           isolate: false,
+          testTimeout: SLOW_MACHINE_TIMEOUT_MS,
           sequence: { groupOrder: later.order },
           maxWorkers: later.maxWorkers,
           provide: properties,
