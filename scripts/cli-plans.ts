@@ -1,5 +1,5 @@
 // `npm run keys -- plans …` and the identities' `--plan` flag (docs/plans.md): plans as the admin
-// API has them. scripts/keys.ts wires this in and lends its request, parsers and table printer.
+// API has them. scripts/keys-cli.ts wires this in and lends its request, parsers and table printer.
 
 type Request = <T>(method: string, path: string, body?: unknown) => Promise<T>;
 
@@ -9,7 +9,7 @@ interface RateLimit {
   window: number;
 }
 
-/** What scripts/keys.ts lends: its admin API client, flag parsers, output helpers and usage error. */
+/** What scripts/keys-cli.ts lends: its admin API client, flag parsers, output helpers and usage error. */
 export interface CliTools {
   request: Request;
   rateLimit(spec: string): unknown;

@@ -39,8 +39,14 @@ function progressLine({ bytes, totalBytes, summary }: Progress): string {
   return `[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${count(summary.lines)} lines · ${count(summary.imported)} imported · ${count(summary.duplicates)} duplicates · ${count(summary.invalid.length)} invalid`;
 }
 
+/** Where the progress goes: the CLI's stderr (scripts/keys-cli.ts CliStream). */
+interface ProgressStream {
+  write(text: string): unknown;
+  readonly isTTY: boolean;
+}
+
 /** Redraws the bar in place on a terminal; elsewhere (a pipe, a log) writes a line at most once a second. */
-function progressReporter(stream: NodeJS.WriteStream): (progress: Progress, done?: boolean) => void {
+function progressReporter(stream: ProgressStream): (progress: Progress, done?: boolean) => void {
   let lastLineAt = 0;
   return (progress, done = false) => {
     if (stream.isTTY) {
@@ -60,7 +66,7 @@ export async function importKeysFile(
   path: string,
   prefix: string | undefined,
   post: PostImport,
-  stderr: NodeJS.WriteStream,
+  stderr: ProgressStream,
 ): Promise<ImportSummary> {
   const started = performance.now();
   const totalBytes = statSync(path).size;

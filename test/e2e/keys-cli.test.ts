@@ -1,15 +1,13 @@
-// The operators' CLI (scripts/keys.ts) against the built gateway on a real socket.
-import { execFile } from "node:child_process";
+// The operators' CLI (scripts/keys-cli.ts) against the built gateway on a real socket: in-process,
+// and the real `node scripts/keys.ts` for its exit code, colour and entry (the last describe).
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/build.ts";
+import { type CliRun, keysInProcess, keysProcess } from "./support/keys-cli.ts";
 import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
-
-const run = promisify(execFile);
 
 let gateway: SharedGateway;
 
@@ -17,22 +15,13 @@ beforeAll(async () => {
   gateway = await sharedGateway({ isolates: 1, settings: {} });
 });
 
-async function keys(
-  args: string[],
-  token = TOKEN,
-  env: Record<string, string> = {},
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: token, ...env },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+/** `npm run keys -- --url <gateway> <args>`, in this process. */
+const keys = (args: string[], token = TOKEN): Promise<CliRun> =>
+  keysInProcess(["--url", gateway.url, ...args], { GATEWAY_ADMIN_TOKEN: token });
+
+/** The same as `node scripts/keys.ts`, a child process on pipes. */
+const keysSpawned = (args: string[], env: Record<string, string> = {}): Promise<CliRun> =>
+  keysProcess(["--url", gateway.url, ...args], { GATEWAY_ADMIN_TOKEN: TOKEN, ...env });
 
 const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { "x-api-key": key } });
 
@@ -263,16 +252,6 @@ describe("npm run keys", () => {
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
   });
 
-  it("colours only for a terminal: plain into a pipe, and with NO_COLOR", async () => {
-    const piped = await keys(["get", "key_nope"]);
-    expect(piped.stderr).toMatch(/^error: not_found: /);
-    expect(piped.stderr).not.toContain("\x1b[");
-    // FORCE_COLOR stands in for a terminal here: the same call is coloured.
-    expect((await keys(["get", "key_nope"], TOKEN, { FORCE_COLOR: "1" })).stderr).toContain("\x1b[31merror:");
-    const list = await keys(["list", "--limit", "1"], TOKEN, { NO_COLOR: "1" });
-    expect(list.stdout).not.toContain("\x1b[");
-  });
-
   it("shows a key's live limits and all keys' usage", async () => {
     const created = await keys(["create", "--name", "limits", "--rate-limit", "minute=5/60", "--quota", "100/month", "--json"]);
     const key = JSON.parse(created.stdout) as { id: string; key: string };
@@ -342,16 +321,9 @@ describe("npm run keys", () => {
     await new Promise<void>((resolve) => access.listen(0, "127.0.0.1", resolve));
     const url = `http://127.0.0.1:${(access.address() as AddressInfo).port}`;
     try {
-      const env = {
-        ...process.env,
-        GATEWAY_ADMIN_TOKEN: TOKEN,
-        CF_ACCESS_CLIENT_ID: "id.access",
-        CF_ACCESS_CLIENT_SECRET: "access-secret",
-      };
-      const failed = await run(process.execPath, ["scripts/keys.ts", "--url", url, "get", "key_x"], { cwd: ROOT, env }).catch(
-        (error: { code: number; stderr: string }) => error,
-      );
-      expect("code" in failed && failed.code).toBe(1);
+      const env = { GATEWAY_ADMIN_TOKEN: TOKEN, CF_ACCESS_CLIENT_ID: "id.access", CF_ACCESS_CLIENT_SECRET: "access-secret" };
+      const failed = await keysInProcess(["--url", url, "get", "key_x"], env);
+      expect(failed.code).toBe(1);
       expect(failed.stderr).toContain("not_found");
     } finally {
       access.close();
@@ -361,5 +333,46 @@ describe("npm run keys", () => {
       "cf-access-client-secret": "access-secret",
       authorization: `Bearer ${TOKEN}`,
     });
+  });
+});
+
+// What only a real process shows: its exit code, Node's colour decision for a pipe, and the entry's wiring.
+describe("node scripts/keys.ts", () => {
+  it("colours only for a terminal: plain into a pipe, and with NO_COLOR; exits 1 on an API error", async () => {
+    const piped = await keysSpawned(["get", "key_nope"]);
+    expect(piped.code).toBe(1);
+    expect(piped.stderr).toMatch(/^error: not_found: /);
+    expect(piped.stderr).not.toContain("\x1b[");
+    // FORCE_COLOR stands in for a terminal here: the same call is coloured.
+    const forced = await keysSpawned(["get", "key_nope"], { FORCE_COLOR: "1" });
+    expect(forced.code).toBe(1);
+    expect(forced.stderr).toContain("\x1b[31merror:");
+    const list = await keysSpawned(["list", "--limit", "1"], { NO_COLOR: "1" });
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/id\s+name\s+owner/);
+    expect(list.stdout).not.toContain("\x1b[");
+  });
+
+  it("prints help and --version, and exits 2 on a usage mistake", async () => {
+    const help = await keysSpawned(["help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("operators create");
+    const version = await keysSpawned(["--version"]);
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version);
+    const unknown = await keysSpawned(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim()).toBe("error: unknown command frobnicate (npm run keys -- help)");
+  });
+
+  it("creates a key that works through the proxy, and lists it", async () => {
+    const owner = `spawned-${Date.now()}`;
+    const created = await keysSpawned(["create", "--name", "spawned", "--owner", owner]);
+    expect(created.code, created.stderr).toBe(0);
+    const key = /^key: (\S+)$/m.exec(created.stdout)?.[1] ?? "";
+    expect((await callApi(key)).status).toBe(200);
+    const id = /^id\s+(\S+)/m.exec(created.stdout)?.[1] ?? "";
+    const list = await keysSpawned(["list", "--owner", owner]);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+spawned\\s+${owner}\\s+\\S+…\\s+active`));
   });
 });

@@ -1,16 +1,14 @@
-// `npm run keys -- import` against the built gateway on a real socket: a 2,000-key file through the CLI.
-import { execFile } from "node:child_process";
+// `npm run keys -- import` against the built gateway on a real socket: a 2,000-key file through the CLI,
+// in-process; the real `node scripts/keys.ts` once, for the exit code of an import that left lines out.
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { foreignKey, writeImportFile } from "../../dev/import-file.ts";
-import { ROOT } from "../../scripts/build.ts";
 import type { ImportSummary } from "../../scripts/keys-import.ts";
+import { keysInProcess, keysProcess } from "./support/keys-cli.ts";
 import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
 
-const run = promisify(execFile);
 const KEYS = 2000;
 
 let gateway: SharedGateway;
@@ -26,14 +24,9 @@ afterAll(async () => {
 });
 
 async function importFile(file: string, args: string[] = []): Promise<{ summary: ImportSummary; stderr: string; code: number }> {
-  const { stdout, stderr, code } = await run(
-    process.execPath,
-    ["scripts/keys.ts", "--url", gateway.url, "import", file, "--json", ...args],
-    { cwd: ROOT, env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN } },
-  ).then(
-    (done) => ({ ...done, code: 0 }),
-    (failed: { stdout: string; stderr: string; code: number }) => failed,
-  );
+  const { stdout, stderr, code } = await keysInProcess(["--url", gateway.url, "import", file, "--json", ...args], {
+    GATEWAY_ADMIN_TOKEN: TOKEN,
+  });
   return { summary: JSON.parse(stdout) as ImportSummary, stderr, code };
 }
 
@@ -75,22 +68,36 @@ describe("npm run keys -- import", () => {
     const file = join(dir, "again.jsonl");
     await writeImportFile(file, 10, "sk_again");
     await importFile(file, ["--prefix", "sk_again"]);
-    const { stdout } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--prefix", "sk_again"], {
-      cwd: ROOT,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
+    const { stdout, code } = await keysInProcess(["--url", gateway.url, "import", file, "--prefix", "sk_again"], {
+      GATEWAY_ADMIN_TOKEN: TOKEN,
     });
+    expect(code).toBe(0);
     expect(stdout).toMatch(/imported\s+0\nduplicates\s+10\ninvalid\s+0\n10 lines in/);
   });
 
   it("stops at a failed call, naming the lines of its batch, with a non-zero exit", async () => {
     const file = join(dir, "refused.jsonl");
     await writeImportFile(file, 3, "sk_refused");
-    const failed = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, "import", file, "--prefix", "sk_refused"], {
-      cwd: ROOT,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: "wrong-token" },
-    }).catch((error: { code: number; stderr: string }) => error);
-    expect("code" in failed && failed.code).toBe(1);
+    const failed = await keysInProcess(["--url", gateway.url, "import", file, "--prefix", "sk_refused"], {
+      GATEWAY_ADMIN_TOKEN: "wrong-token",
+    });
+    expect(failed.code).toBe(1);
     expect(failed.stderr).toContain("invalid_token");
     expect(failed.stderr).toContain("stopped at lines 1–3");
+  });
+});
+
+describe("node scripts/keys.ts import", () => {
+  it("exits 1 when it left a line out, though the rest went in, with its progress on stderr", async () => {
+    const file = join(dir, "spawned.jsonl");
+    const keys = await writeImportFile(file, 2, "sk_spawned");
+    appendFileSync(file, "{not json\n");
+    const { stdout, stderr, code } = await keysProcess(["--url", gateway.url, "import", file, "--prefix", "sk_spawned"], {
+      GATEWAY_ADMIN_TOKEN: TOKEN,
+    });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/imported\s+2\nduplicates\s+0\ninvalid\s+1\n\s+line 3: not a JSON value\n3 lines in/);
+    expect(stderr).toContain("100%");
+    expect((await callApi(keys[0]!)).status).toBe(200);
   });
 });

@@ -1,11 +1,8 @@
-// `npm run keys -- plans …` and identities' `--plan` (scripts/cli-plans.ts) against the built gateway on a real socket.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+// `npm run keys -- plans …` and identities' `--plan` (scripts/cli-plans.ts) against the built gateway on a real socket,
+// in-process (the real `node scripts/keys.ts` process: test/e2e/keys-cli.test.ts).
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../scripts/build.ts";
+import { type CliRun, keysInProcess } from "./support/keys-cli.ts";
 import { type SharedGateway, sharedGateway, SHARED_ADMIN_TOKEN as TOKEN } from "./support/shared-gateway.ts";
-
-const run = promisify(execFile);
 
 let gateway: SharedGateway;
 
@@ -13,18 +10,8 @@ beforeAll(async () => {
   gateway = await sharedGateway({ isolates: 1, settings: {} });
 });
 
-async function keys(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ["scripts/keys.ts", "--url", gateway.url, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, GATEWAY_ADMIN_TOKEN: TOKEN },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
-}
+/** `npm run keys -- --url <gateway> <args>`, in this process. */
+const keys = (args: string[]): Promise<CliRun> => keysInProcess(["--url", gateway.url, ...args], { GATEWAY_ADMIN_TOKEN: TOKEN });
 
 const callApi = (key: string) => fetch(`${gateway.url}/api/x`, { headers: { "x-api-key": key } });
 
