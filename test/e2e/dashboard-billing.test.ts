@@ -1,28 +1,24 @@
 // The usage export's panel on the dashboard's Overview in a real Chromium, against the built gateway
 // exporting to a loopback receiver that refuses every event: pending work and the failure are shown.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { type BillingReceiver, startBillingReceiver } from "./support/billing-receiver.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "dashboard-billing-e2e-admin-token";
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const WIDTHS = [1440, 390];
 const HOUR = 3_600_000;
 
 let receiver: BillingReceiver;
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   receiver = await startBillingReceiver();
   receiver.failNext(1_000_000);
   [gateway, browser] = await Promise.all([
@@ -38,7 +34,7 @@ beforeAll(async () => {
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("pageerror", (error) => consoleErrors.push(error.message));
 });
 
@@ -79,11 +75,7 @@ describe("the dashboard's usage export panel", () => {
     await panel.getByRole("cell", { name: identity.id }).waitFor();
     expect(await panel.getByRole("cell", { name: "HTTP 500" }).count()).toBe(1);
     expect(await panel.locator("dl").textContent()).toMatch(/Pending\s*1/);
-    for (const width of WIDTHS) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.evaluate(() => new Promise(requestAnimationFrame));
-      await page.screenshot({ path: join(SHOTS, `billing-export-${width}.png`), fullPage: true });
-    }
+    await shoot("billing-export");
     expect(consoleErrors).toEqual([]);
   }, 60_000);
 });

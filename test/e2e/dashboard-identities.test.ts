@@ -1,36 +1,27 @@
 // The dashboard's Identities view in a real Chromium, against the built gateway on a socket: the list
 // filtered by externalId, create with a plan, the detail (limits from the plan, its keys, usage), edit,
 // and delete with a confirmation (refused with the reason while a live key belongs to it).
-import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "dashboard-identities-e2e-admin-token";
-/**
- * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
- * docs/dashboard.md shows are copied to docs/images too.
- */
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const DOC_IMAGES = join(ROOT, "docs/images");
-const WIDTHS = [1440, 390];
 
 let upstream: EchoUpstream;
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 const foreignRequests: string[] = [];
 /** Admin answers the test provokes on purpose (the browser logs each as a console error). */
 const refused: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   upstream = await startEchoUpstream();
   [gateway, browser] = await Promise.all([
     startGateway({
@@ -38,7 +29,7 @@ beforeAll(async () => {
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -56,17 +47,6 @@ afterAll(async () => {
   await gateway?.dispose();
   await upstream?.close();
 });
-
-async function shoot(name: string, { docs = false } = {}): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    const path = join(SHOTS, `${name}-${width}.png`);
-    await page.screenshot({ path, fullPage: true });
-    if (docs && process.env.UPDATE_DOC_SCREENSHOTS === "1") copyFileSync(path, join(DOC_IMAGES, `dashboard-${name}-${width}.png`));
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}
 
 async function admin<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const response = await fetch(`${gateway.url}/_gateway/admin${path}`, {

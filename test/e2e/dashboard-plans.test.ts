@@ -1,31 +1,26 @@
 // The dashboard's Plans view in a real Chromium, against the built gateway on a socket: list,
 // create, edit, and delete with a confirmation (refused while an identity is on the plan).
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "dashboard-plans-e2e-admin-token";
-/** Screenshots at both widths, to look at: git-ignored. */
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const WIDTHS = [1440, 390];
 
 let upstream: EchoUpstream;
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 const foreignRequests: string[] = [];
 /** Admin answers the test provokes on purpose (the browser logs each as a console error). */
 const refused: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   upstream = await startEchoUpstream();
   [gateway, browser] = await Promise.all([
     startGateway({
@@ -33,7 +28,7 @@ beforeAll(async () => {
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -51,15 +46,6 @@ afterAll(async () => {
   await gateway?.dispose();
   await upstream?.close();
 });
-
-async function shoot(name: string): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}
 
 function admin(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${gateway.url}/_gateway/admin${path}`, {

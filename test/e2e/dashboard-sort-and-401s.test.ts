@@ -1,37 +1,28 @@
 // The dashboard in a real Chromium, against the built gateway on a socket: the key list sorted on the
 // server (column headers, the Sort select), and the overview counting 401s by route and outcome.
-import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "dashboard-sort-e2e-admin-token";
-/**
- * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
- * docs/dashboard.md shows are copied to docs/images too.
- */
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const DOC_IMAGES = join(ROOT, "docs/images");
-const WIDTHS = [1440, 390];
 
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 /** The key list calls the page made, to see that the order came from the server. */
 const listCalls: URL[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   [gateway, browser] = await Promise.all([
     startGateway({ bindings: { ADMIN_TOKEN, GATEWAY_ROUTES: JSON.stringify([{ path: "/api/*", upstream: "https://example.com" }]) } }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -106,7 +97,7 @@ describe("the dashboard's key list, sorted on the server", () => {
         }).length,
     );
     expect(overflowing).toBe(0);
-    await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
+    await page.setViewportSize({ width: WIDTHS[0], height: 900 });
 
     await nameHeader.getByRole("button").click();
     await expectOrder([n("delta"), n("Charlie"), n("bravo"), n("alpha")]);
@@ -146,14 +137,3 @@ describe("the dashboard's overview with 401s", () => {
     expect(consoleErrors).toEqual([]);
   });
 });
-
-async function shoot(name: string, { docs = false } = {}): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    const path = join(SHOTS, `${name}-${width}.png`);
-    await page.screenshot({ path, fullPage: true });
-    if (docs && process.env.UPDATE_DOC_SCREENSHOTS === "1") copyFileSync(path, join(DOC_IMAGES, `dashboard-${name}-${width}.png`));
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}

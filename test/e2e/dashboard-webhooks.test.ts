@@ -1,36 +1,27 @@
 // The dashboard's Webhooks view in a real Chromium, against the built gateway on a socket and a real
 // receiver on loopback: create (the secret shown once), a test send, deliveries with their attempts
 // and last answer, resend, edit, and delete with a confirmation.
-import { copyFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "./support/webhook-receiver.ts";
 
 const ADMIN_TOKEN = "dashboard-webhooks-e2e-admin-token";
-/**
- * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
- * docs/dashboard.md shows are copied to docs/images too.
- */
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const DOC_IMAGES = join(ROOT, "docs/images");
-const WIDTHS = [1440, 390];
 
 let upstream: EchoUpstream;
 let receiver: WebhookReceiver;
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 const foreignRequests: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   [upstream, receiver] = await Promise.all([startEchoUpstream(), startWebhookReceiver()]);
   [gateway, browser] = await Promise.all([
     startGateway({
@@ -42,7 +33,7 @@ beforeAll(async () => {
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -58,19 +49,6 @@ afterAll(async () => {
   await upstream?.close();
   await receiver?.close();
 });
-
-/** `docs`: the widths docs/dashboard.md shows. */
-async function shoot(name: string, { docs = [] as number[], fullPage = true } = {}): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    const path = join(SHOTS, `${name}-${width}.png`);
-    await page.screenshot({ path, fullPage });
-    if (docs.includes(width) && process.env.UPDATE_DOC_SCREENSHOTS === "1")
-      copyFileSync(path, join(DOC_IMAGES, `dashboard-${name}-${width}.png`));
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}
 
 function admin(method: string, path: string, body?: unknown): Promise<Response> {
   return fetch(`${gateway.url}/_gateway/admin${path}`, {

@@ -1,31 +1,27 @@
 // The operators' dashboard in a real Chromium, against the built gateway on a socket in front of
 // the echo upstream: every step goes through the page as an operator would click it.
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "dashboard-e2e-admin-token";
 /** Screenshots of every view at both widths, to look at: git-ignored. */
-const SHOTS = join(ROOT, "test-artifacts/dashboard");
-const WIDTHS = [1440, 390];
 
 let upstream: EchoUpstream;
 let gateway: LocalGateway;
 let browser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "dashboard");
 const consoleErrors: string[] = [];
 /** Admin calls the API refused with 401: the browser logs each as an error; the test makes them on purpose. */
 const refusedCalls: string[] = [];
 const foreignRequests: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   upstream = await startEchoUpstream();
   [gateway, browser] = await Promise.all([
     startGateway({
@@ -33,7 +29,7 @@ beforeAll(async () => {
     }),
     playwright.launch({ executablePath: await chromium.executablePath(), args: chromium.args, headless: true }),
   ]);
-  page = await browser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, locale: "en-US", timezoneId: "UTC" });
+  page = await browser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, locale: "en-US", timezoneId: "UTC" });
   page.on("console", (message) => {
     if (message.type() === "error") consoleErrors.push(message.text());
   });
@@ -51,15 +47,6 @@ afterAll(async () => {
   await gateway?.dispose();
   await upstream?.close();
 });
-
-async function shoot(name: string, fullPage = true): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    await page.screenshot({ path: join(SHOTS, `${name}-${width}.png`), fullPage });
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}
 
 async function signIn(token: string): Promise<void> {
   await page.getByLabel("Operator token").fill(token);
@@ -324,7 +311,7 @@ describe("operators' dashboard in a browser", () => {
     await expect.poll(() => row.evaluate((element) => element.getBoundingClientRect().top)).toBeLessThan(900);
     expect(await row.evaluate((element) => element.getBoundingClientRect().bottom)).toBeGreaterThan(0);
     expect(await row.textContent()).toContain("missing_key");
-    await shoot("api-reference-error", false);
+    await shoot("api-reference-error", { fullPage: false });
     // On a phone the error table stays within the screen.
     await page.setViewportSize({ width: 390, height: 900 });
     const overflow = await page.locator("#errors").evaluate((section) => ({
@@ -332,9 +319,9 @@ describe("operators' dashboard in a browser", () => {
       right: Math.max(...Array.from(section.querySelectorAll("table, td")).map((cell) => cell.getBoundingClientRect().right)),
     }));
     expect(overflow.right).toBeLessThanOrEqual(overflow.width);
-    await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
+    await page.setViewportSize({ width: WIDTHS[0], height: 900 });
     await page.evaluate(() => scrollTo(0, 0));
-    await shoot("api-reference", false);
+    await shoot("api-reference", { fullPage: false });
   });
 
   it("sent nothing to another origin and logged no errors", () => {

@@ -2,27 +2,18 @@
 // local OpenID provider: the demo customer signs in and manages their keys through the page, in a
 // browser started under LANG=C (locale en-US@posix, which Intl refuses), where the dashboard must
 // render too; the other demo customer, in a browser of their own, sees none of it.
-import { copyFileSync, mkdirSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
 import chromium from "@sparticuz/chromium";
 import { type Browser, type Page, chromium as playwright } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EchoUpstream, startEchoUpstream } from "../../dev/echo-upstream.ts";
 import type { LocalGateway } from "../../dev/local-gateway.ts";
 import { DEMO_CUSTOMERS, type LocalOidcProvider, startOidcProvider } from "../../dev/oidc-provider.ts";
-import { ROOT } from "../../scripts/build.ts";
 import { startGateway } from "./support/gateway.ts";
+import { screenshots, WIDTHS } from "./support/screenshots.ts";
 
 const ADMIN_TOKEN = "portal-e2e-admin-token";
 const CLIENT = { clientId: "portal-e2e", clientSecret: "portal-e2e-secret-0123456789" };
-/**
- * Screenshots at both widths, to look at (git-ignored); with UPDATE_DOC_SCREENSHOTS=1 the ones
- * docs/portal.md shows are copied to docs/images too.
- */
-const SHOTS = join(ROOT, "test-artifacts/portal");
-const DOC_IMAGES = join(ROOT, "docs/images");
-const WIDTHS = [1440, 390];
 const [demo, other] = DEMO_CUSTOMERS as [(typeof DEMO_CUSTOMERS)[0], (typeof DEMO_CUSTOMERS)[0]];
 
 let upstream: EchoUpstream;
@@ -32,6 +23,7 @@ let gateway: LocalGateway;
 let posixBrowser: Browser;
 let otherBrowser: Browser;
 let page: Page;
+const shoot = screenshots(() => page, "portal");
 const consoleErrors: string[] = [];
 const foreignRequests: string[] = [];
 
@@ -56,8 +48,6 @@ function watch(target: Page, origin: () => string): void {
 }
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  mkdirSync(DOC_IMAGES, { recursive: true });
   const port = await freePort();
   upstream = await startEchoUpstream();
   provider = await startOidcProvider({ clients: [{ ...CLIENT, redirectUris: [`http://127.0.0.1:${port}/_gateway/portal/callback`] }] });
@@ -97,7 +87,7 @@ beforeAll(async () => {
     )
     .run();
   // No locale option: the browser's own (en-US@posix) is what the page gets.
-  page = await posixBrowser.newPage({ viewport: { width: WIDTHS[0]!, height: 900 }, timezoneId: "UTC" });
+  page = await posixBrowser.newPage({ viewport: { width: WIDTHS[0], height: 900 }, timezoneId: "UTC" });
   page.setDefaultTimeout(10_000);
   watch(page, () => gateway.url);
 });
@@ -109,17 +99,6 @@ afterAll(async () => {
   await provider?.close();
   await upstream?.close();
 });
-
-async function shoot(name: string, { docs = false, fullPage = true } = {}): Promise<void> {
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    await page.evaluate(() => new Promise(requestAnimationFrame));
-    const path = join(SHOTS, `${name}-${width}.png`);
-    await page.screenshot({ path, fullPage });
-    if (docs && process.env.UPDATE_DOC_SCREENSHOTS === "1") copyFileSync(path, join(DOC_IMAGES, `portal-${name}-${width}.png`));
-  }
-  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
-}
 
 async function signIn(target: Page, customer: { email: string; password: string }): Promise<void> {
   await target.goto(`${gateway.url}/_gateway/portal`);
