@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { TEST_OIDC_CLIENT } from "./test/support/global-setup.ts";
+import { SlowestFirst } from "./test/support/slowest-first.ts";
 
 export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 
@@ -114,6 +115,7 @@ export default defineConfig({
   test: {
     // Per group below (`first`, `later`); vitest's default would be cores − 1.
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirst },
     projects: [
       workersProject("workers", false, ["test/**/*.test.ts"], ["test/**/*.isolated.test.ts"], later),
       workersProject("workers-isolated", true, ["test/**/*.isolated.test.ts"], [], later),
