@@ -1,13 +1,12 @@
 // The worker's entry, wiring only: the request path's middleware in order, the /_gateway and portal apps loaded on first
 // use, the cron trigger, and the Durable Object classes wrangler binds.
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { billingExport } from "./billing/outbox-client";
 import { gatewayConfig } from "./config/middleware";
 import type { AnyStageEnv, Env, GatewayEnv } from "./env";
-import { chain } from "./http/chain";
 import { pageHosts } from "./http/page-hosts";
 import { notFound, renderError } from "./http/problem";
-import { requestId } from "./http/request-id";
 import { lazy } from "./lazy";
 import { routeCors } from "./proxy/cors";
 import { forwardRequest } from "./proxy/forward";
@@ -27,20 +26,16 @@ function buildApp(gatewayApi?: Hono<GatewayEnv>) {
   const app = new Hono<AnyStageEnv>();
   app.onError(renderError);
   app.notFound(notFound);
-  // Chained: one Hono dispatch layer where four would cost an async frame and a promise each per request.
-  app.use(chain(requestId({ onContextResponses: gatewayApi !== undefined }), pathSafety(), gatewayConfig(), pageHosts()));
+  app.use(requestId({ limitLength: 128 }));
+  app.use(pathSafety());
+  app.use(gatewayConfig());
+  app.use(pageHosts());
 
   if (gatewayApi) app.route("/_gateway", gatewayApi);
   app.all("/_gateway/*", notFound);
 
   // The request path (docs/routes.md): route → key → Durable Object → upstream, one usage point.
-  // Chained within the layers that see a later step's error as its rendered response (usage, CORS), as above.
-  app.all(
-    "*",
-    usageRecorder(),
-    chain(routeMatch(), routeCors()),
-    chain(allowedMethod(), serviceWorkerGuard(), admission(), forwardRequest),
-  );
+  app.all("*", usageRecorder(), routeMatch(), routeCors(), allowedMethod(), serviceWorkerGuard(), admission(), forwardRequest);
   return app;
 }
 

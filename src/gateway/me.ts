@@ -59,7 +59,7 @@ export const meRoute = createRoute({
 
 export const me: RouteHandler<typeof meRoute, GatewayEnv> = async (c) => {
   const judged = await keyVerdict(c, {
-    presented: presentedCredentials(c.req.raw, c.get("config").credentialSources),
+    presented: [...presentedCredentials(c.req.raw, c.get("config").credentialSources)],
     auth: "required",
     route: undefined,
     usageRoute: "/_gateway/me",

@@ -52,14 +52,9 @@ function upstreamSearch(
   return kept.length > 0 ? `?${kept.join("&")}` : "";
 }
 
-/**
- * Whether a credential field the proxy strips holds a value that could be an imported key: only then must it know the import prefixes.
- * The authenticating field (`credential`) is left out: it goes whatever it holds, so its key is not parsed a second time.
- */
-function carriesForeignShape(request: Request, sources: CredentialSource[], credential: CredentialLocation | undefined): boolean {
-  const authenticating = credential?.kind === "header" ? credential.name : undefined;
+/** Whether a credential field the proxy strips holds a value that could be an imported key: only then must it know the import prefixes. */
+function carriesForeignShape(request: Request, sources: CredentialSource[]): boolean {
   for (const name of credentialHeaderNames(sources)) {
-    if (name === authenticating) continue;
     const value = request.headers.get(name);
     if (value !== null && mayHoldImportedKey(value)) return true;
   }
@@ -117,7 +112,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   // Imported keys are removed too, so a request with a value that could be one waits for this isolate's
   // first read of their prefixes; any other (an own-format key's) never does: one round trip (docs/rate-limits.md).
   const defer = (work: Promise<unknown>) => c.executionCtx.waitUntil(work);
-  const importPrefixes = carriesForeignShape(request, config.credentialSources, credential)
+  const importPrefixes = carriesForeignShape(request, config.credentialSources)
     ? await prefixesToRemove(database(c.env.DB), Date.now(), defer)
     : prefixesIfRead(database(c.env.DB), Date.now(), defer);
   const body = BODYLESS.has(request.method) ? null : request.body;

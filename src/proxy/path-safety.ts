@@ -19,16 +19,12 @@ function normaliseEscapes(rawPath: string): string {
   });
 }
 
-const MAY_BE_UNSAFE = /[.\\%]|\/\//;
-
 /**
  * Why a path (escapes already normalised) could climb or alias another path, if it can.
  * Segments are split on `/` and `%2F` both, as an upstream that decodes `%2F` would see them;
  * `;params` are ignored as servlet containers do (`..;/`).
  */
 function unsafeReason(path: string): string | undefined {
-  // Every reason below needs one of these (a dot, a backslash, an escape, or `//` for an empty segment): most paths hold none.
-  if (!MAY_BE_UNSAFE.test(path)) return undefined;
   if (/\\|%5C/i.test(path)) return "backslash in path";
   const segments = path.split(/\/|%2F/).slice(1);
   for (let i = 0; i < segments.length; i++) {
@@ -45,11 +41,8 @@ export function rawPathOf(requestUrl: string): string {
   const afterScheme = requestUrl.indexOf("//") + 2;
   const pathStart = requestUrl.indexOf("/", afterScheme);
   if (pathStart === -1) return "/";
-  // Where the path ends, without copying the rest of the URL first (this runs twice per request).
-  const query = requestUrl.indexOf("?", pathStart);
-  const fragment = requestUrl.indexOf("#", pathStart);
-  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
-  return end === -1 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, end);
+  const end = requestUrl.slice(pathStart).search(/[?#]/);
+  return end === -1 ? requestUrl.slice(pathStart) : requestUrl.slice(pathStart, pathStart + end);
 }
 
 /** Overlong UTF-8 (a longer encoding of a character that has a shorter one, e.g. `%C0%AE` for `.`): escapes already upper-cased. */

@@ -15,9 +15,8 @@ import { admitWithLease } from "./isolate-leases";
  * and `POST /_gateway/verify` both call this, so they spend one budget, leases included.
  * A refusal is an outcome, not a throw; an unreachable object throws `limiter_unavailable`.
  * `route` is the configured route path (verify's own label without one): usage and leases are per route.
- * Not async: a leased key (every warm one) gets the lease's own promise, not another wrapped around it.
  */
-export function admit<E extends GatewayEnv>(
+export async function admit<E extends GatewayEnv>(
   c: Context<E>,
   key: KeyRecord | undefined,
   clientIp: string,
@@ -27,18 +26,7 @@ export function admit<E extends GatewayEnv>(
 ): Promise<LimitDecision> {
   const leased = key !== undefined && c.get("config").leaseTtlMs > 0;
   if (leased) return admitWithLease(c, key, route, limits, cost);
-  return admitByCall(c, key, clientIp, route, limits, cost);
-}
 
-/** Without a lease: the isolate's denial memo, else one call to the key's object (or the client IP's counter). */
-async function admitByCall<E extends GatewayEnv>(
-  c: Context<E>,
-  key: KeyRecord | undefined,
-  clientIp: string,
-  route: string,
-  limits: LimitRequest[],
-  cost: number,
-): Promise<LimitDecision> {
   const anonymous = anonymousTrafficCounter(clientIp, c.get("config").ipv6ClientPrefix);
   const subject = key ? keyObjectName(key.id) : anonymous;
   const version = key?.version ?? 0;

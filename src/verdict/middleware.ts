@@ -13,7 +13,7 @@ export function admission() {
     if (route.auth === "none" && route.rateLimits.length === 0) return next();
     const config = c.get("config");
     const verdict = await keyVerdict(c, {
-      presented: route.auth === "none" ? [] : presentedCredentials(c.req.raw, config.credentialSources),
+      presented: route.auth === "none" ? [] : [...presentedCredentials(c.req.raw, config.credentialSources)],
       auth: route.auth,
       route,
       usageRoute: route.path,
