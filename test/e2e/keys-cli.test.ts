@@ -71,16 +71,17 @@ describe("npm run keys", () => {
 
   it("lists keys sorted on the server with --sort, filtered by --status and --search", async () => {
     const owner = `sorted-${Date.now()}`;
-    for (const name of ["bravo", "alpha", "charlie"]) expect((await keys(["create", "--name", name, "--owner", owner])).code).toBe(0);
+    // The search term holds a "." that no id or displayed key start can contain (they are searched too).
+    for (const name of ["bravo", "alpha.x", "charlie.x"]) expect((await keys(["create", "--name", name, "--owner", owner])).code).toBe(0);
     const names = async (...args: string[]) => {
       const listed = await keys(["list", "--owner", owner, "--all", "--limit", "1", "--json", ...args]);
       expect(listed.code, listed.stderr).toBe(0);
       return (JSON.parse(listed.stdout) as { items: { name: string }[] }).items.map((k) => k.name);
     };
-    expect(await names("--sort", "name")).toEqual(["alpha", "bravo", "charlie"]);
-    expect(await names("--sort=-name")).toEqual(["charlie", "bravo", "alpha"]);
-    expect(await names("--sort=-createdAt")).toEqual(["charlie", "alpha", "bravo"]);
-    expect(await names("--sort", "name", "--search", "ha", "--status", "active")).toEqual(["alpha", "charlie"]);
+    expect(await names("--sort", "name")).toEqual(["alpha.x", "bravo", "charlie.x"]);
+    expect(await names("--sort=-name")).toEqual(["charlie.x", "bravo", "alpha.x"]);
+    expect(await names("--sort=-createdAt")).toEqual(["charlie.x", "alpha.x", "bravo"]);
+    expect(await names("--sort", "name", "--search", ".x", "--status", "active")).toEqual(["alpha.x", "charlie.x"]);
     const bad = await keys(["list", "--sort", "colour"]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("invalid_request");
