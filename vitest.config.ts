@@ -48,6 +48,7 @@ function workerPackageImports(): string[] {
   const specifiers = files.flatMap((file) => [...readFileSync(file, "utf8").matchAll(/\bfrom "([^".][^"]*)"/g)].map((match) => match[1]!));
   return [...new Set(specifiers)].filter((specifier) => !/^(node|cloudflare):|^vitest(\/|$)/.test(specifier)).sort();
 }
+const WORKER_PACKAGE_IMPORTS = workerPackageImports();
 
 // Builds happen in the projects' globalSetups, once per run: loading this file builds nothing.
 
@@ -92,7 +93,7 @@ function workersProject(
       exclude: ["test/e2e/**", "test/**/*.node.test.ts", ...exclude],
       isolate,
       testTimeout: SLOW_MACHINE_TIMEOUT_MS,
-      deps: { optimizer: { ssr: { enabled: true, include: workerPackageImports() } } },
+      deps: { optimizer: { ssr: { enabled: true, include: WORKER_PACKAGE_IMPORTS } } },
       sequence: { groupOrder: group.order },
       maxWorkers: group.maxWorkers,
       provide: properties,

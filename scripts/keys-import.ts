@@ -2,6 +2,7 @@
 // in batches, one JSON entry per line, with a progress bar on stderr (docs/keys.md § Import).
 import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
+import type { CliStream } from "./keys-cli.ts";
 
 /** The API takes at most this many keys per call. */
 export const IMPORT_BATCH_SIZE = 1000;
@@ -39,11 +40,8 @@ function progressLine({ bytes, totalBytes, summary }: Progress): string {
   return `[${bar}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${count(summary.lines)} lines · ${count(summary.imported)} imported · ${count(summary.duplicates)} duplicates · ${count(summary.invalid.length)} invalid`;
 }
 
-/** Where the progress goes: the CLI's stderr (scripts/keys-cli.ts CliStream). */
-interface ProgressStream {
-  write(text: string): unknown;
-  readonly isTTY: boolean;
-}
+/** Where the progress goes: the CLI's stderr. */
+type ProgressStream = Pick<CliStream, "write" | "isTTY">;
 
 /** Redraws the bar in place on a terminal; elsewhere (a pipe, a log) writes a line at most once a second. */
 function progressReporter(stream: ProgressStream): (progress: Progress, done?: boolean) => void {

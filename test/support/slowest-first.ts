@@ -27,17 +27,17 @@ const SLOWEST = [
 
 export class SlowestFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const ordered = await super.sort(files);
+    // Where each project's files begin in vitest's order (groups first, then projects).
+    const projectAt = new Map<string, number>();
+    ordered.forEach((file, index) => {
+      if (!projectAt.has(file.project.name)) projectAt.set(file.project.name, index);
+    });
     const rank = (file: TestSpecification) => {
       const index = SLOWEST.findIndex((path) => file.moduleId.endsWith(`/${path}`));
       return index === -1 ? SLOWEST.length : index;
     };
-    // Stable: groups and projects keep vitest's order, and so do the files not listed.
-    const position = new Map((await super.sort(files)).map((file, index) => [file, index]));
-    return [...files].sort((a, b) => {
-      const group = a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder;
-      if (group !== 0) return group;
-      if (a.project.name !== b.project.name) return position.get(a)! - position.get(b)!;
-      return rank(a) - rank(b) || position.get(a)! - position.get(b)!;
-    });
+    // Stable: files not listed keep vitest's order.
+    return [...ordered].sort((a, b) => projectAt.get(a.project.name)! - projectAt.get(b.project.name)! || rank(a) - rank(b));
   }
 }
